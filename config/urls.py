@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from courses import views as course_views
+
+urlpatterns = [
+    path("", course_views.home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("courses/", include("courses.urls")),
+    path("quizzes/", include("quizzes.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,1 @@
+"""Labs: catalog, submissions and results (see the labs issue)."""

@@ -1,0 +1,115 @@
+"""Command line: ``python -m labs.runtime invoke ...`` and ``python -m labs.runtime generate-event ...``.
+
+``invoke`` deploys a directory as a function in a fresh simulated account and invokes it once, printing the
+response payload and the function's logs (like ``sam local invoke``). ``generate-event`` prints a sample
+event (like ``sam local generate-event``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+import zipfile
+from pathlib import Path
+
+from labs.runtime.events import EVENTS, generate_event
+
+__all__ = ["main"]
+
+_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+
+
+def _zip_directory(directory: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(directory.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                archive.write(path, path.relative_to(directory).as_posix())
+    return buffer.getvalue()
+
+
+def _invoke(args: argparse.Namespace) -> int:
+    from labs.runtime import Cloud
+
+    code_dir = Path(args.code)
+    if not code_dir.is_dir():
+        print(f"error: --code {code_dir}: not a directory", file=sys.stderr)
+        return 2
+    event = Path(args.event).read_bytes() if args.event else b"{}"
+    try:
+        json.loads(event)
+    except ValueError as error:
+        print(f"error: --event {args.event}: not JSON ({error})", file=sys.stderr)
+        return 2
+    environment = {}
+    for pair in args.env or []:
+        key, separator, value = pair.partition("=")
+        if not separator:
+            print(f"error: --env {pair!r}: expected KEY=VALUE", file=sys.stderr)
+            return 2
+        environment[key] = value
+    with Cloud() as cloud:
+        iam = cloud.client("iam")
+        role_arn = iam.create_role(RoleName="cli-function-role", AssumeRolePolicyDocument=json.dumps(_TRUST))[
+            "Role"
+        ]["Arn"]
+        if args.role:
+            iam.put_role_policy(
+                RoleName="cli-function-role",
+                PolicyName="from-file",
+                PolicyDocument=Path(args.role).read_text(),
+            )
+        lambda_client = cloud.client("lambda")
+        lambda_client.create_function(
+            FunctionName=args.name,
+            Runtime="python3.12",
+            Role=role_arn,
+            Handler=args.handler,
+            Code={"ZipFile": _zip_directory(code_dir)},
+            MemorySize=args.memory,
+            Timeout=args.timeout,
+            Environment={"Variables": environment},
+        )
+        result = cloud.lambda_.invoke(args.name, event)
+        print(result.logs, end="", file=sys.stderr)
+        print(result.payload.decode("utf-8", "replace"))
+        return 1 if result.function_error else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m labs.runtime", description="The mock serverless runtime."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    invoke = commands.add_parser("invoke", help="run a handler once in a sandboxed execution environment")
+    invoke.add_argument("--code", required=True, help="directory holding the function's code")
+    invoke.add_argument("--handler", required=True, help="module.function, e.g. handler.lambda_handler")
+    invoke.add_argument("--event", help="JSON file with the event (default: {})")
+    invoke.add_argument("--memory", type=int, default=128, help="memory size in MB (128-10240)")
+    invoke.add_argument("--timeout", type=int, default=3, help="timeout in seconds (1-900)")
+    invoke.add_argument("--env", action="append", metavar="K=V", help="an environment variable (repeatable)")
+    invoke.add_argument("--role", help="JSON file with an identity policy for the execution role")
+    invoke.add_argument("--name", default="function", help="function name (default: function)")
+    generate = commands.add_parser("generate-event", help="print a sample event")
+    generate.add_argument("service", choices=sorted({service for service, _ in EVENTS}))
+    generate.add_argument("event")
+    args = parser.parse_args(argv)
+    if args.command == "generate-event":
+        try:
+            print(json.dumps(generate_event(args.service, args.event), indent=2))
+        except KeyError as error:
+            print(f"error: {error.args[0]}", file=sys.stderr)
+            return 2
+        return 0
+    return _invoke(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,298 @@
+"""``Cloud``: one simulated AWS account and region, in this process, spoken to with boto3.
+
+``cloud.client("s3")`` returns a real boto3 client whose HTTP sending is replaced, for that client only, by
+this account's dispatcher: no global patching, nothing reaches the network. The dispatcher sends Lambda's
+Invoke to ``LambdaService`` (our code runs the function) and everything else to moto's in-process request
+handling, under this Cloud's own account id so that two Clouds never share state.
+
+Requests from handlers arrive through ``serve_environment_request``: they are parsed by the host
+(``wire``), authorized against the function's execution role (``iam_policy``), traced, then dispatched the
+same way. Host clients are the account's administrator: graders are trusted, so their calls are not
+authorized, only traced.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import random
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+
+import boto3
+import moto.backend_index
+import moto.backends
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
+
+from labs.runtime import wire
+from labs.runtime.framing import FrameError, require
+from labs.runtime.iam_policy import access_denied_message, evaluate
+from labs.runtime.lambda_service import LambdaService
+from labs.runtime.sandbox import resolve_mode
+from labs.runtime.trace import Trace
+
+__all__ = ["Cloud"]
+
+_account_ids = itertools.count(100000000001)
+_MAX_URL, _MAX_HEADERS, _MAX_BODY = 16384, 200, 8 * 1024 * 1024
+_FUNCTION_LIMITS = {"MemorySize": (128, 10240), "Timeout": (1, 900)}
+
+
+class Cloud:
+    """One simulated account. Use as a context manager, or call ``close()`` when done.
+
+    ``sandbox`` is None (bubblewrap; unsafe only with LABS_RUNTIME_UNSAFE_NO_SANDBOX=1), "bwrap" or
+    "unsafe". ``clock`` is a callable returning epoch seconds (the simulated clock; real time by default)
+    and ``seed`` seeds every random choice (request ids, log stream names), so runs repeat.
+    Raises ``SandboxUnavailableError`` when no sandbox can be made and unsafe mode was not chosen.
+    """
+
+    def __init__(
+        self,
+        *,
+        region: str = "us-east-1",
+        account_id: str | None = None,
+        sandbox: str | None = None,
+        clock: Callable[[], float] | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.sandbox_mode = resolve_mode(sandbox)
+        self.region = region
+        self.account_id = account_id or f"{next(_account_ids):012d}"
+        self.clock = clock or time.time
+        self.random = random.Random(seed)  # noqa: S311 - simulation ids, not secrets; seeded so runs repeat
+        self.trace = Trace()
+        self._lock = threading.RLock()
+        self._stubber = BotocoreStubber()
+        self._stubber.enabled = True
+        self._session = boto3.session.Session(
+            aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+            aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",  # noqa: S106 - AWS's documented example key
+            region_name=region,
+        )
+        self.lambda_ = LambdaService(self)
+
+    # -- public helpers (what AWS has no API for) ---------------------------------------------------------
+    def client(self, service_name: str, **kwargs: object):
+        """A real boto3 client for ``service_name`` bound to this account (in-process, no network)."""
+        client = self._session.client(service_name, **kwargs)
+        client.meta.events.register_first("before-send", self._send_from_host)
+        return client
+
+    def resource(self, service_name: str, **kwargs: object):
+        """A boto3 resource (``cloud.resource("dynamodb").Table(...)``) bound to this account."""
+        resource = self._session.resource(service_name, **kwargs)
+        resource.meta.client.meta.events.register_first("before-send", self._send_from_host)
+        return resource
+
+    def run_pending(self) -> list:
+        """Run the asynchronous (``InvocationType="Event"``) invocations accepted so far."""
+        with self._lock:
+            return self.lambda_.run_pending()
+
+    def new_request_id(self) -> str:
+        return str(uuid.UUID(int=self.random.getrandbits(128), version=4))
+
+    def reset(self) -> None:
+        """Forget everything: functions, environments, every resource of this account, and the trace."""
+        with self._lock:
+            self.lambda_.close()
+            if "moto.s3.models" in sys.modules:
+                from moto.s3.models import s3_backends
+
+                for name, (_, owner) in list(s3_backends.bucket_accounts.items()):
+                    if owner == self.account_id:
+                        del s3_backends.bucket_accounts[name]  # bucket names are global, as on AWS
+            loaded = {
+                name for name, _ in moto.backend_index.backend_url_patterns if f"moto.{name}" in sys.modules
+            }
+            for service in sorted(loaded | {"lambda", "logs", "iam"}):
+                try:
+                    backend_dict = moto.backends.get_backend(service)
+                except (KeyError, ModuleNotFoundError, AttributeError, ValueError):
+                    continue
+                if isinstance(backend_dict, dict):
+                    backend_dict.pop(self.account_id, None)
+            self.trace.clear()
+
+    def close(self) -> None:
+        """Kill this account's environments and drop its state (the shared fork server stays warm)."""
+        self.reset()
+
+    def __enter__(self) -> Cloud:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- dispatching ------------------------------------------------------------------------------------------
+    def _send_from_host(self, request: AWSPreparedRequest, **_: object) -> AWSResponse:
+        body = request.body
+        if hasattr(body, "read"):
+            body = body.read()
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        headers = {
+            k: v.decode("latin-1") if isinstance(v, bytes) else str(v) for k, v in request.headers.items()
+        }
+        status, response_headers, response_body = self.dispatch(
+            request.method, request.url, headers, body or b""
+        )
+        return AWSResponse(request.url, status, response_headers, MockRawResponse(response_body))
+
+    def dispatch(
+        self, method: str, url: str, headers: dict[str, str], body: bytes, principal: dict | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Serve one AWS request for this account; ``principal`` is None for the trusted host."""
+        with self._lock:
+            started = time.perf_counter()
+            try:
+                parsed = wire.parse_request(method, url, headers, body, self.account_id)
+            except ValueError as error:
+                if principal is not None:
+                    return 400, {}, f"labs.runtime cannot serve this request: {error}".encode()
+                parsed = None  # the trusted host may use any service moto has (IAM, EventBridge, ...)
+            cause = principal.get("invocation_seq") if principal else None
+            response = self._authorize(parsed, principal) if principal and parsed else None
+            if response is None:
+                response = self._serve(parsed, method, url, headers, body, principal, cause)
+            if parsed is not None:
+                self.trace.record(
+                    "api_call",
+                    self.clock(),
+                    cause,
+                    principal=principal["session_arn"] if principal else "host",
+                    service=parsed.service,
+                    operation=parsed.operation,
+                    resource=parsed.resources[0],
+                    status=response[0],
+                    outcome="ok" if response[0] < 400 else "error",
+                    duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                )
+            return response
+
+    def _serve(self, parsed, method, url, headers, body, principal, cause) -> tuple[int, dict, bytes]:
+        if parsed is not None and parsed.service == "lambda":
+            if parsed.operation == "Invoke":
+                return self.lambda_.invoke_api(parsed, headers, body, cause)
+            if parsed.operation in ("CreateFunction", "UpdateFunctionConfiguration"):
+                invalid = self._validate_function(body)
+                if invalid is not None:
+                    return invalid
+        if parsed is not None and principal is not None and parsed.operation == "GetCallerIdentity":
+            return self._caller_identity(principal)
+        return self._moto(method, url, headers, body)
+
+    def _moto(self, method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[int, dict, bytes]:
+        request = AWSPreparedRequest(
+            method, url, {**headers, "x-moto-account-id": self.account_id}, body, False
+        )
+        response = self._stubber.process_request(request)
+        if response is None:
+            return 404, {}, b"not served by this simulated account"
+        status, response_headers, response_body = response
+        if isinstance(response_body, str):
+            response_body = response_body.encode("utf-8")
+        return status, {str(k): str(v) for k, v in dict(response_headers).items()}, response_body or b""
+
+    @staticmethod
+    def _validate_function(body: bytes) -> tuple[int, dict, bytes] | None:
+        try:
+            config = json.loads(body or b"{}")
+        except ValueError:
+            return None
+        for field, (low, high) in _FUNCTION_LIMITS.items():
+            value = config.get(field)
+            if isinstance(value, int) and not low <= value <= high:
+                bound = f"greater than or equal to {low}" if value < low else f"less than or equal to {high}"
+                name = field[0].lower() + field[1:]
+                message = f"1 validation error detected: Value '{value}' at '{name}' failed to satisfy constraint: Member must have value {bound}"
+                return wire.error_response("lambda", 400, "ValidationException", message)
+        return None
+
+    # -- requests from execution environments (untrusted) -------------------------------------------------
+    def principal_for(self, function, invocation_seq: int) -> dict:
+        role_name = str(function.role).rsplit("/", 1)[-1]
+        return {
+            "role_arn": str(function.role),
+            "session_arn": f"arn:aws:sts::{self.account_id}:assumed-role/{role_name}/{function.function_name}",
+            "function_arn": function.function_arn,
+            "invocation_seq": invocation_seq,
+        }
+
+    def _role_policies(self, role_arn: str) -> list:
+        from moto.iam.models import iam_backends
+
+        try:
+            role = iam_backends[self.account_id]["global"].get_role_by_arn(role_arn)
+        except Exception:  # noqa: BLE001 - a missing role simply grants nothing
+            return []
+        documents: list = list(role.policies.values())
+        for policy in role.managed_policies.values():
+            documents += [version.document for version in policy.versions if version.is_default]
+        return documents
+
+    def _authorize(self, parsed: wire.ParsedRequest, principal: dict) -> tuple[int, dict, bytes] | None:
+        if parsed.operation == "GetCallerIdentity":
+            return None  # always allowed, as on AWS
+        policies = self._role_policies(principal["role_arn"])
+        context = {
+            "aws:PrincipalArn": principal["role_arn"],
+            "aws:RequestedRegion": parsed.region,
+            "aws:PrincipalAccount": self.account_id,
+        }
+        for resource in parsed.resources:
+            try:
+                decision = evaluate(policies, parsed.action, resource, context)
+            except ValueError:
+                decision = evaluate([], parsed.action, resource, context)
+            if not decision.allowed:
+                status, code = wire.ACCESS_DENIED[parsed.service]
+                message = access_denied_message(principal["session_arn"], parsed.action, resource, decision)
+                return wire.error_response(parsed.service, status, code, message)
+        return None
+
+    def _caller_identity(self, principal: dict) -> tuple[int, dict, bytes]:
+        role_name = principal["role_arn"].rsplit("/", 1)[-1]
+        body = (
+            '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>'
+            f"<Arn>{principal['session_arn']}</Arn><UserId>AROA{abs(hash(role_name)) % 10**16:016d}:"
+            f"{principal['session_arn'].rsplit('/', 1)[-1]}</UserId><Account>{self.account_id}</Account>"
+            f"</GetCallerIdentityResult><ResponseMetadata><RequestId>{self.new_request_id()}</RequestId>"
+            "</ResponseMetadata></GetCallerIdentityResponse>"
+        )
+        return 200, {"Content-Type": "text/xml"}, body.encode()
+
+    def serve_environment_request(self, frame: dict, principal: dict) -> dict:
+        """Answer one ``aws_request`` frame from an environment; every field is checked before use."""
+        try:
+            require(frame, {"method": str, "url": str, "headers": dict, "body": str})
+            if frame["method"] not in ("GET", "PUT", "POST", "DELETE", "HEAD", "PATCH"):
+                raise FrameError(f"HTTP method {frame['method']!r} is not allowed")
+            if len(frame["url"]) > _MAX_URL or len(frame["headers"]) > _MAX_HEADERS:
+                raise FrameError("URL or headers too large")
+            headers = {str(k): str(v) for k, v in frame["headers"].items() if isinstance(v, str)}
+            body = base64.b64decode(frame["body"], validate=True)
+            if len(body) > _MAX_BODY:
+                raise FrameError("request body too large")
+        except (FrameError, ValueError) as error:
+            return {
+                "type": "aws_response",
+                "status": 400,
+                "headers": {},
+                "body": base64.b64encode(str(error).encode()).decode(),
+            }
+        status, response_headers, response_body = self.dispatch(
+            frame["method"], frame["url"], headers, body, principal
+        )
+        return {
+            "type": "aws_response",
+            "status": status,
+            "headers": response_headers,
+            "body": base64.b64encode(response_body).decode("ascii"),
+        }

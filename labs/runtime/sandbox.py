@@ -1,0 +1,380 @@
+"""Host side of the sandbox: the bubblewrap fork server, the code store, and one execution environment.
+
+``ForkServer`` starts ``sandbox_server.py`` inside bubblewrap (new user, mount, PID, network, IPC, UTS and
+cgroup namespaces; no capabilities; a read-only view of only the Python runtime, boto3 and its dependencies,
+and the code store) and asks it for environments. ``Environment`` is the host's handle on one of them: its
+private channel (a socketpair; the protocol never shares a stream with the function's output), the read end
+of its stdout/stderr pipe, and a status socket to its supervisor. Everything read from an environment is
+untrusted: frames are capped and schema-checked, output is capped, and any breach discards the environment.
+
+Where bubblewrap or user namespaces are unavailable, ``SandboxUnavailableError`` is raised unless the caller
+chose the unsafe development mode explicitly (``sandbox="unsafe"`` or ``LABS_RUNTIME_UNSAFE_NO_SANDBOX=1``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import fcntl
+import hashlib
+import importlib.util
+import io
+import os
+import select
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from labs.runtime import framing
+from labs.runtime.errors import InvalidCodeError, SandboxUnavailableError
+
+__all__ = ["Environment", "ForkServer", "Outcome", "fork_server", "resolve_mode"]
+
+UNSAFE_ENV_VAR = "LABS_RUNTIME_UNSAFE_NO_SANDBOX"
+UNSAFE_WARNING = (
+    "WARNING: labs.runtime is running untrusted code WITHOUT a sandbox (unsafe development mode). "
+    "Never use this mode for code you did not write."
+)
+OUTPUT_CAP_BYTES = 1024 * 1024  # per invocation; the rest is drained and counted, not kept
+MAX_UNZIPPED_BYTES = 250 * 1024 * 1024  # Lambda's limit for a function and its layers, unzipped
+_RUNTIME_DIR = Path(__file__).resolve().parent
+_SANDBOX_FILES = ("framing.py", "sandbox_runtime.py", "sandbox_server.py")
+_SANDBOX_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+_F_SETPIPE_SZ = 1031
+
+
+def _bwrap_works() -> tuple[bool, str]:
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return False, "bubblewrap (bwrap) is not installed; install Debian's 'bubblewrap' package"
+    probe = [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"]
+    try:
+        result = subprocess.run(probe, capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return False, f"bubblewrap could not run: {error}"
+    if result.returncode != 0:
+        return (
+            False,
+            f"bubblewrap cannot create namespaces here: {result.stderr.decode(errors='replace').strip()}",
+        )
+    return True, ""
+
+
+def resolve_mode(requested: str | None) -> str:
+    """Return "bwrap" or "unsafe"; raise ``SandboxUnavailableError`` when isolation is impossible.
+
+    ``requested`` is "bwrap", "unsafe" or None (bubblewrap, falling back to unsafe only when the
+    ``LABS_RUNTIME_UNSAFE_NO_SANDBOX=1`` environment variable says so).
+    """
+    if requested not in (None, "bwrap", "unsafe"):
+        raise ValueError(f"sandbox must be 'bwrap', 'unsafe' or None, not {requested!r}")
+    if requested == "unsafe":
+        return "unsafe"
+    works, reason = _bwrap_works()
+    if works:
+        return "bwrap"
+    if requested is None and os.environ.get(UNSAFE_ENV_VAR) == "1":
+        return "unsafe"
+    raise SandboxUnavailableError(
+        f"refusing to run untrusted code: {reason}. For development only, set {UNSAFE_ENV_VAR}=1 "
+        "or pass Cloud(sandbox='unsafe') to run without isolation."
+    )
+
+
+def _safe_extract(archive: bytes, target: Path) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(archive)) as zipped:
+            total = sum(info.file_size for info in zipped.infolist())
+            if total > MAX_UNZIPPED_BYTES:
+                raise InvalidCodeError(f"unzipped code is {total} bytes, over Lambda's {MAX_UNZIPPED_BYTES}")
+            for info in zipped.infolist():
+                path = Path(info.filename)
+                if path.is_absolute() or ".." in path.parts:
+                    raise InvalidCodeError(f"zip entry {info.filename!r} escapes the code directory")
+                is_symlink = (info.external_attr >> 16) & 0o170000 == 0o120000
+                if is_symlink:
+                    continue  # never follow links out of the package
+                destination = target / path
+                if info.is_dir():
+                    destination.mkdir(parents=True, exist_ok=True)
+                    continue
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                destination.write_bytes(zipped.read(info))
+    except zipfile.BadZipFile as error:
+        raise InvalidCodeError(f"code is not a valid zip archive: {error}") from None
+
+
+class CodeStore:
+    """Content-addressed directories of unzipped function code and merged layers, world-readable."""
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="labs-runtime-store-"))
+        self.root.chmod(0o755)
+        self._lock = threading.Lock()
+
+    def directory(self, archives: list[bytes]) -> str:
+        """Unzip ``archives`` in order (later files win, as with Lambda layers); return the directory name."""
+        digest = hashlib.sha256(b"".join(hashlib.sha256(a).digest() for a in archives)).hexdigest()[:32]
+        with self._lock:
+            target = self.root / digest
+            if not target.exists():
+                staging = Path(tempfile.mkdtemp(dir=self.root))
+                for archive in archives:
+                    _safe_extract(archive, staging)
+                for path in [staging, *staging.rglob("*")]:
+                    path.chmod(0o755 if path.is_dir() else 0o644)
+                staging.rename(target)
+        return digest
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@dataclass
+class Outcome:
+    """What came back from one request to an environment: a frame, or why there is none."""
+
+    kind: str  # "frame" | "timeout" | "exited" | "protocol_error"
+    frame: dict | None = None
+    output: bytes = b""
+    dropped_output: int = 0
+    exit: dict = field(default_factory=dict)
+    detail: str = ""
+
+
+class Environment:
+    """The host's handle on one execution environment (one warm Python process in its own namespaces)."""
+
+    def __init__(self, channel: socket.socket, output_fd: int, status: socket.socket, key: str) -> None:
+        self.channel, self.output_fd, self.status, self.key = channel, output_fd, status, key
+        self.alive = True
+        self.invocations = 0
+        os.set_blocking(output_fd, False)
+
+    def _drain(self, sink: bytearray, dropped: list[int]) -> None:
+        while True:
+            try:
+                chunk = os.read(self.output_fd, 1 << 16)
+            except BlockingIOError:
+                return
+            if not chunk:
+                return
+            room = OUTPUT_CAP_BYTES - len(sink)
+            sink.extend(chunk[: max(room, 0)])
+            dropped[0] += max(len(chunk) - max(room, 0), 0)
+
+    def exchange(self, message: dict | None, deadline: float, on_request=None) -> Outcome:
+        """Send ``message`` (if any) and wait for the next non-request frame before ``deadline``.
+
+        ``aws_request`` frames that arrive meanwhile are answered with ``on_request(frame)``, which returns
+        the reply frame. The function's output is collected along the way.
+        """
+        output, dropped = bytearray(), [0]
+        channel_fd = self.channel.fileno()
+        try:
+            if message is not None:
+                framing.write_frame(channel_fd, message)
+            while True:
+                wait_s = deadline - time.monotonic()
+                if wait_s <= 0:
+                    return Outcome("timeout", output=bytes(output), dropped_output=dropped[0])
+                readable, _, _ = select.select([channel_fd, self.output_fd], [], [], wait_s)
+                if self.output_fd in readable:
+                    self._drain(output, dropped)
+                if channel_fd not in readable:
+                    continue
+                frame = framing.read_frame(channel_fd, deadline=deadline)
+                if frame is None:
+                    self._drain(output, dropped)
+                    return Outcome(
+                        "exited", output=bytes(output), dropped_output=dropped[0], exit=self.wait_exit()
+                    )
+                if frame.get("type") == "aws_request" and on_request is not None:
+                    framing.write_frame(channel_fd, on_request(frame))
+                    continue
+                self._drain(output, dropped)
+                return Outcome("frame", frame=frame, output=bytes(output), dropped_output=dropped[0])
+        except TimeoutError:
+            return Outcome("timeout", output=bytes(output), dropped_output=dropped[0])
+        except (framing.FrameError, OSError) as error:
+            return Outcome(
+                "protocol_error", output=bytes(output), dropped_output=dropped[0], detail=str(error)
+            )
+
+    def wait_exit(self, timeout_s: float = 2.0) -> dict:
+        """The supervisor's report of how the environment ended: ``{"code": n}`` or ``{"signal": n}``."""
+        try:
+            report = framing.read_frame(
+                self.status.fileno(), max_bytes=4096, deadline=time.monotonic() + timeout_s
+            )
+        except (TimeoutError, framing.FrameError, OSError):
+            report = None
+        self.close()
+        return report or {}
+
+    def kill(self) -> dict:
+        """Kill the environment's whole PID namespace and return its exit report."""
+        if not self.alive:
+            return {}
+        with contextlib.suppress(OSError):
+            self.status.send(b"k")
+        return self.wait_exit()
+
+    def close(self) -> None:
+        if not self.alive:
+            return
+        self.alive = False
+        for closer in (self.channel.close, self.status.close, lambda: os.close(self.output_fd)):
+            with contextlib.suppress(OSError):
+                closer()
+
+
+class ForkServer:
+    """One warm, already-isolated process that forks execution environments on request."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.store = CodeStore()
+        self._lock = threading.Lock()
+        host_end, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._control = host_end
+        script_dir = "/var/runtime" if mode == "bwrap" else str(_RUNTIME_DIR)
+        python = os.path.realpath(sys._base_executable)  # the real interpreter; -S skips any venv
+        command = [
+            python,
+            "-S",
+            "-s",
+            "-B",
+            f"{script_dir}/sandbox_server.py",
+            "--control-fd",
+            str(server_end.fileno()),
+        ]
+        packages = {name: self._package_path(name) for name in _SANDBOX_PACKAGES}
+        if mode == "bwrap":
+            site = "/var/runtime/site-packages"
+            command = [*self._bwrap_arguments(packages, site), "--", *command]
+            env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONPATH": site}
+        else:
+            env = {
+                "PATH": "/usr/bin:/bin",
+                "LANG": "C.UTF-8",
+                "PYTHONPATH": os.pathsep.join({str(Path(p).parent) for p in packages.values()}),
+            }
+            command.append("--unsafe")
+        self._process = subprocess.Popen(
+            command, pass_fds=(server_end.fileno(),), env=env, stdin=subprocess.DEVNULL
+        )
+        server_end.close()
+        ready = framing.read_frame(self._control.fileno(), max_bytes=4096, deadline=time.monotonic() + 60)
+        if not ready or ready.get("type") != "ready":
+            self.close()
+            raise SandboxUnavailableError(f"the fork server did not start (mode {mode})")
+
+    @staticmethod
+    def _package_path(name: str) -> str:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            raise SandboxUnavailableError(f"{name} is not installed on the host")
+        origin = Path(spec.origin)
+        return str(origin.parent if origin.name == "__init__.py" else origin)
+
+    def _bwrap_arguments(self, packages: dict[str, str], site: str) -> list[str]:
+        base = os.path.realpath(sys.base_prefix)
+        arguments = ["bwrap", "--unshare-all", "--unshare-user", "--uid", "1000", "--gid", "1000"]
+        arguments += ["--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+        for path in ("/usr/lib", "/usr/lib64", base):
+            if os.path.isdir(path):
+                arguments += ["--ro-bind", path, path]
+        for link, target in (("/lib", "usr/lib"), ("/lib64", "usr/lib64")):
+            arguments += ["--symlink", target, link]
+        if os.path.exists("/etc/ld.so.cache"):
+            arguments += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+        for name in _SANDBOX_FILES:
+            arguments += ["--ro-bind", str(_RUNTIME_DIR / name), f"/var/runtime/{name}"]
+        for path in packages.values():
+            arguments += ["--ro-bind", path, f"{site}/{Path(path).name}"]
+        arguments += [
+            "--ro-bind",
+            str(self.store.root),
+            "/var/functions",
+            "--dir",
+            "/var/task",
+            "--dir",
+            "/opt",
+        ]
+        arguments += ["--proc", "/proc", "--dev", "/dev", "--chdir", "/"]
+        arguments += ["--tmpfs", "/tmp"]  # noqa: S108 - the sandbox's own private /tmp
+        return arguments
+
+    def code_paths(self, digest: str) -> tuple[str, str]:
+        """(path the environment sees for a store directory, path of the store root it must hide)."""
+        if self.mode == "bwrap":
+            return f"/var/functions/{digest}", "/var/functions"
+        return str(self.store.root / digest), str(self.store.root)
+
+    def spawn(self, spec: dict, key: str) -> Environment:
+        """Fork a new execution environment for ``spec`` (the runtime's view of a function version)."""
+        host_channel, env_channel = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        host_status, env_status = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        output_read, output_write = os.pipe()
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(output_read, _F_SETPIPE_SZ, 1 << 20)
+        try:
+            with self._lock:
+                socket.send_fds(
+                    self._control, [b"S"], [env_channel.fileno(), output_write, env_status.fileno()]
+                )
+                framing.write_frame(self._control.fileno(), spec)
+        except OSError as error:
+            for closer in (host_channel.close, host_status.close, lambda: os.close(output_read)):
+                closer()
+            raise SandboxUnavailableError(f"the fork server is gone: {error}") from None
+        finally:
+            env_channel.close()
+            env_status.close()
+            os.close(output_write)
+        return Environment(host_channel, output_read, host_status, key)
+
+    def alive(self) -> bool:
+        return self._process.poll() is None
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._control.close()
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+        self.store.remove()
+
+
+_servers: dict[str, ForkServer] = {}
+_servers_lock = threading.Lock()
+_servers_pid = os.getpid()
+
+
+def fork_server(mode: str) -> ForkServer:
+    """The process-wide fork server for ``mode``, started on first use (and again after a host fork)."""
+    global _servers_pid
+    with _servers_lock:
+        if _servers_pid != os.getpid():  # e.g. a Celery prefork child: the parent's server is not ours
+            _servers.clear()
+            _servers_pid = os.getpid()
+        server = _servers.get(mode)
+        if server is None or not server.alive():
+            server = _servers[mode] = ForkServer(mode)
+        return server
+
+
+@atexit.register
+def _close_servers() -> None:
+    if _servers_pid == os.getpid():
+        for server in _servers.values():
+            server.close()
+        _servers.clear()

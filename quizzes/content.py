@@ -1,0 +1,111 @@
+"""Quizzes that ship with course content: ``<course>/checks/*.gift``, imported by ``import_course``.
+
+- ``checks/<lesson-slug>.gift``: the knowledge check shown on that lesson's page;
+- ``checks/polls-*.gift``: a live-poll sequence an instructor can run in class;
+- any other ``checks/*.gift``: a graded quiz.
+
+Re-importing updates questions in place (matched by file and question title), so students' answers stay
+attached. Errors are raised as ``courses.importing.ContentError`` with the file and GIFT line, inside the
+course import's transaction, so a bad file leaves nothing half-imported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from courses.importing import ContentError, ImportReport
+from courses.models import Course, Lesson
+
+from .gift import GiftError, parse_gift
+from .models import Question, Quiz, QuizItem
+
+CHECKS_DIR = "checks"
+
+
+def _quiz_meta(path: Path, lessons: dict[str, Lesson]) -> dict:
+    stem = path.stem
+    if stem in lessons:
+        lesson = lessons[stem]
+        return {
+            "slug": f"check-{stem}",
+            "kind": Quiz.Kind.CHECK,
+            "lesson": lesson,
+            "title": f"Knowledge check: {lesson.title}",
+        }
+    kind = Quiz.Kind.POLLS if stem.startswith("polls-") else Quiz.Kind.QUIZ
+    title = stem.removeprefix("polls-").replace("-", " ").capitalize()
+    return {
+        "slug": stem,
+        "kind": kind,
+        "lesson": None,
+        "title": f"Live polls: {title}" if kind == Quiz.Kind.POLLS else title,
+    }
+
+
+def parse_checks_dir(directory: Path) -> list[tuple[Path, list]]:
+    """Parse every GIFT file of a course; raise ContentError naming the file and line of the first problem."""
+    parsed = []
+    for path in sorted((directory / CHECKS_DIR).glob("*.gift")):
+        try:
+            questions = parse_gift(path.read_text(encoding="utf-8"))
+        except GiftError as exc:
+            raise ContentError(path, f"line {exc.line}: {exc.message}") from exc
+        except UnicodeDecodeError as exc:
+            raise ContentError(path, f"not UTF-8 (byte {exc.start})") from exc
+        if not questions:
+            raise ContentError(path, "no questions in the file")
+        titles = [spec.title for spec in questions]
+        duplicates = {title for title in titles if titles.count(title) > 1}
+        if duplicates:
+            raise ContentError(path, f"duplicate question title(s): {', '.join(sorted(duplicates))}")
+        parsed.append((path, questions))
+    return parsed
+
+
+def import_course_quizzes(*, course: Course, directory: Path, report: ImportReport) -> None:
+    """Content hook for ``courses.importing``: create or update the course's quizzes from its GIFT files."""
+    lessons = {lesson.slug: lesson for lesson in course.lessons.filter(is_published=True)}
+    for path, specs in parse_checks_dir(directory):
+        meta = _quiz_meta(path, lessons)
+        quiz_key = f"{course.slug}/{CHECKS_DIR}/{path.name}"
+        quiz = Quiz.objects.filter(course=course, source_key=quiz_key).first()
+        if quiz is None:
+            quiz = Quiz.objects.create(course=course, source_key=quiz_key, **meta)
+            report.created.append(f"quiz {quiz.slug}")
+        elif any(getattr(quiz, name) != value for name, value in meta.items()):
+            for name, value in meta.items():
+                setattr(quiz, name, value)
+            quiz.save()
+            report.updated.append(f"quiz {quiz.slug}")
+
+        wanted: list[Question] = []
+        for spec in specs:
+            key = f"{quiz_key}::{spec.title}"
+            values = {
+                "kind": spec.kind,
+                "title": spec.title,
+                "category": spec.category or "",
+                "tags": list(spec.tags),
+                "spec": spec.to_dict(),
+                "lesson": meta["lesson"],
+            }
+            question = Question.objects.filter(course=course, source_key=key).first()
+            if question is None:
+                question = Question.objects.create(course=course, source_key=key, **values)
+                report.created.append(f"question {spec.title}")
+            elif any(getattr(question, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(question, name, value)
+                question.save()
+                report.updated.append(f"question {spec.title}")
+            wanted.append(question)
+
+        current = list(quiz.items.order_by("order").values_list("question_id", flat=True))
+        if current != [question.id for question in wanted]:
+            quiz.items.all().delete()
+            QuizItem.objects.bulk_create(
+                QuizItem(quiz=quiz, question=question, order=order)
+                for order, question in enumerate(wanted, 1)
+            )
+            if current:
+                report.updated.append(f"quiz {quiz.slug} questions")

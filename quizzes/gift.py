@@ -1,0 +1,520 @@
+"""Moodle's GIFT text format: ``parse_gift(text)`` reads questions, ``dump_gift(questions)`` writes them.
+
+What is read (https://docs.moodle.org/en/GIFT_format), one question per block of lines, blocks separated
+by blank lines; each line is trimmed and the lines of a block are joined with a newline, as Moodle does:
+
+- ``// comment`` lines (only at the start of a line: ``https://`` in a stem is text);
+- ``$CATEGORY: path`` sets the category of the questions that follow;
+- ``::title::``, then an optional format tag ``[markdown]``, ``[moodle]``, ``[html]`` or ``[plain]``
+  (untagged text is Markdown here, as lessons are; Moodle would use its own "moodle" format);
+- one answer block ``{...}``; text after it makes a missing-word question, the block becoming ``_____``;
+- in the block: ``=`` right / ``~`` wrong answers, weights ``%50%`` / ``%-100%``, feedback ``#...``, general
+  feedback ``####...`` (the last one in the block, as Moodle reads it);
+- kinds, decided as Moodle does: ``{#...}`` numeric (``value``, ``value:tolerance``, ``min..max``, several
+  ``=%w%`` answers, ``~#feedback`` for any other number); any ``~`` makes choices (single choice when an
+  answer starts with ``=``, otherwise multiple response with partial credit); ``=`` with ``->`` matching
+  (``= -> extra`` adds a distractor); ``{T}`` / ``{F}`` / ``{TRUE}`` / ``{FALSE}`` (any case) true/false
+  with ``#wrong feedback#right feedback``; otherwise short answer (every answer starts with ``=``);
+- escapes ``\\~ \\= \\# \\{ \\} \\:``, ``\\n`` for a line break and ``\\\\`` for a backslash; ``-\\>`` writes a
+  literal ``->`` inside an answer block (our extension; any other backslash stays as it is);
+- tags as in Moodle 3.6+, in a comment line of the question: ``// [tag:lambda] [tag:limits]``; and two
+  extensions in the same style for what GIFT cannot say: ``[scoring:all_or_nothing]`` on a multiple
+  response question and ``[case:sensitive]`` on a short answer.
+
+Not supported, and reported as errors: essays (``{}``), descriptions (no answer block), more than one
+answer block in a question, Moodle's ``*`` wildcard numeric answer, and format tags on single answers.
+
+Parsing is all or nothing: every problem is collected and raised together in one GiftError.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from .spec import (
+    Answer,
+    Choice,
+    Matching,
+    MultipleResponse,
+    Numeric,
+    NumericAnswer,
+    Pair,
+    QuestionSpec,
+    ShortAnswer,
+    SingleChoice,
+    TrueFalse,
+    choice_id,
+)
+
+FORMAT_TAG = re.compile(r"\[(markdown|moodle|html|plain)\]")
+WEIGHT = re.compile(r"%(-?\d+(?:\.\d+)?)%")
+LOOKS_LIKE_WEIGHT = re.compile(r"%[^%\s]*%")
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+COMMENT_TOKEN = re.compile(r"\[(tag|scoring|case):((?:\\\]|[^\]])*)\]")
+BLANK = "_____"  # where the answer block stood in a missing-word question, as in Moodle
+TITLE_FROM_STEM_LENGTH = 80
+
+# Characters that "\" makes literal. "\>" is ours: it lets an answer say "->" without meaning a match.
+ESCAPABLE = "~=#{}:\\>"
+# In a block's ``shape`` an escaped character stands as this neutral letter, so that structure (answer
+# markers, braces, "####", "->") is searched in the shape and never finds an escaped one.
+_NEUTRAL = "x"
+
+
+class GiftError(ValueError):
+    """GIFT text that cannot be imported. ``line`` (1-based) and ``message`` describe the first problem;
+    ``errors`` lists every problem found as ``(line, message)`` pairs, in line order."""
+
+    def __init__(self, line: int, message: str, errors: list[tuple[int, str]] | None = None):
+        self.line = line
+        self.message = message
+        self.errors = errors or [(line, message)]
+        more = f" (and {len(self.errors) - 1} more problems)" if len(self.errors) > 1 else ""
+        super().__init__(f"line {line}: {message}{more}")
+
+
+class _Problem(Exception):
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+class _Block:
+    """The content lines of one question joined with newlines, as two strings of the same length:
+    ``text`` with escapes resolved, and ``shape`` where every escaped character is neutral. Spans
+    (start, end) index both; ``line_of`` gives the input line of every character."""
+
+    def __init__(self, lines: list[tuple[int, str]], comments: list[tuple[int, str]]):
+        self.first_line = lines[0][0]
+        self.comments = comments
+        text: list[str] = []
+        shape: list[str] = []
+        self.line_of: list[int] = []
+        for number, line in lines:
+            if text:
+                text.append("\n")
+                shape.append("\n")
+                self.line_of.append(number)
+            i = 0
+            while i < len(line):
+                char, following = line[i], line[i + 1 : i + 2]
+                if char == "\\" and following and following in ESCAPABLE + "n":
+                    text.append("\n" if following == "n" else following)
+                    shape.append(_NEUTRAL)
+                    i += 1
+                else:
+                    text.append(char)
+                    shape.append(char)
+                self.line_of.append(number)
+                i += 1
+        self.text, self.shape = "".join(text), "".join(shape)
+
+    def line(self, index: int) -> int:
+        return self.line_of[min(max(index, 0), len(self.line_of) - 1)]
+
+    def problem(self, index: int, message: str) -> _Problem:
+        return _Problem(self.line(index), message)
+
+    def real(self, start: int, end: int) -> str:
+        return self.text[start:end].strip()
+
+    def trim(self, start: int, end: int) -> tuple[int, int]:
+        """The span without the whitespace at its ends."""
+        while start < end and self.shape[start].isspace():
+            start += 1
+        while end > start and self.shape[end - 1].isspace():
+            end -= 1
+        return start, end
+
+
+def _blocks(text: str) -> Iterable[tuple[list[tuple[int, str]], list[tuple[int, str]]]]:
+    """Each block of non-blank lines as (content lines, comment lines), lines numbered from 1 and trimmed."""
+    lines: list[tuple[int, str]] = []
+    comments: list[tuple[int, str]] = []
+    for number, raw in enumerate([*text.split("\n"), ""], start=1):
+        line = raw.strip()
+        if line.startswith("//"):
+            comments.append((number, line))
+        elif line:
+            lines.append((number, line))
+        else:
+            if lines:
+                yield lines, comments
+            lines, comments = [], []
+
+
+def parse_gift(text: str) -> list[QuestionSpec]:
+    """Read every question of ``text`` (see the module docstring), each validated with its spec's rules.
+    Raises GiftError listing every problem with its line; then no question is returned."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    questions: list[QuestionSpec] = []
+    errors: list[tuple[int, str]] = []
+    category = ""
+    for lines, comments in _blocks(text):
+        if lines[0][1].startswith("$CATEGORY:"):
+            # Taken as written, escapes and all: Moodle does not unescape category paths either.
+            category = lines[0][1].removeprefix("$CATEGORY:").strip()
+            lines = lines[1:]
+            if not lines:
+                continue
+        block = _Block(lines, comments)
+        try:
+            question = _parse_question(block, category)
+        except _Problem as problem:
+            errors.append((problem.line, problem.message))
+            continue
+        errors.extend((block.first_line, f"{name}: {message}") for name, message in question.problems())
+        questions.append(question)
+    if errors:
+        errors.sort(key=lambda error: error[0])
+        raise GiftError(*errors[0], errors=errors)
+    return questions
+
+
+def _parse_question(block: _Block, category: str) -> QuestionSpec:
+    shape = block.shape
+    title, position = "", 0
+    if shape.startswith("::"):
+        end = shape.find("::", 2)
+        if end == -1:
+            raise block.problem(0, "the title is not closed: write ::title:: before the question")
+        title, position = block.real(2, end), end + 2
+    opening, closing = shape.find("{", position), shape.find("}", position)
+    if opening == -1 and closing == -1:
+        raise block.problem(
+            position, "no answer block {...}: description (text-only) questions are not supported"
+        )
+    if opening == -1 or -1 < closing < opening:
+        raise block.problem(closing, "'}' without a '{' before it (write \\} for a literal brace)")
+    closing = shape.find("}", opening)
+    if closing == -1:
+        raise block.problem(opening, "the answer block '{' is not closed with '}' before the blank line")
+    nested = shape.find("{", opening + 1, closing)
+    if nested != -1:
+        raise block.problem(nested, "'{' inside an answer block (write \\{ for a literal brace)")
+    stray = min(
+        (i for i in (shape.find("{", closing + 1), shape.find("}", closing + 1)) if i != -1), default=-1
+    )
+    if stray != -1:
+        raise block.problem(stray, "a question has one answer block (write \\{ and \\} for literal braces)")
+
+    start, _ = block.trim(position, opening)
+    stem_format = "markdown"
+    tag = FORMAT_TAG.match(shape, start, opening)
+    if tag:
+        stem_format, start = tag.group(1), tag.end()
+    if shape[closing + 1 :].strip():  # text after the block: a missing-word question
+        stem = (block.text[start:opening] + BLANK + block.text[closing + 1 :]).strip()
+    else:
+        stem = block.real(start, opening)
+
+    explanation, end = "", closing
+    general = shape.rfind("####", opening + 1, closing)
+    if general != -1:
+        explanation, end = block.real(general + 4, closing), general
+    start, end = block.trim(opening + 1, end)
+    options = _comment_options(block)
+    common = {
+        "title": title or _title_from(stem),
+        "stem": stem,
+        "stem_format": stem_format,
+        "explanation": explanation,
+        "category": category,
+        "tags": options["tags"],
+    }
+    body = shape[start:end]
+    if not body:
+        raise block.problem(opening, "essay questions ({} with no answers) are not supported")
+    if body.startswith("#"):
+        spec = _numeric(block, start + 1, end, common)
+    elif "~" in body:
+        spec = _choices(block, start, end, common, options)
+    elif "=" in body and "->" in body:
+        spec = _matching(block, start, end, common)
+    elif body.split("#", 1)[0].strip().upper() in {"T", "TRUE", "F", "FALSE"}:
+        spec = _truefalse(block, start, end, common)
+    else:
+        spec = _short(block, start, end, common, options)
+    misplaced = {"scoring": "multiple", "case": "short"}
+    for name, kind in misplaced.items():
+        if name in options and kind != spec.kind:
+            raise _Problem(
+                options[f"{name}_line"], f"[{name}:{options[name]}] does not apply to a {spec.kind} question"
+            )
+    return spec
+
+
+def _title_from(stem: str) -> str:
+    # Moodle names an untitled question after the start of its text; so do we.
+    words = " ".join(stem.split())
+    return (
+        words if len(words) <= TITLE_FROM_STEM_LENGTH else words[: TITLE_FROM_STEM_LENGTH - 1].rstrip() + "…"
+    )
+
+
+def _comment_options(block: _Block) -> dict:
+    options: dict = {"tags": []}
+    for number, comment in block.comments:
+        for name, raw in COMMENT_TOKEN.findall(comment):
+            value = raw.replace("\\]", "]").strip()
+            if name == "tag":
+                if value and value not in options["tags"]:
+                    options["tags"].append(value)
+            elif name == "scoring" and value not in ("all_or_nothing", "partial"):
+                raise _Problem(number, f"[scoring:{value}]: write all_or_nothing or partial")
+            elif name == "case" and value not in ("sensitive", "insensitive"):
+                raise _Problem(number, f"[case:{value}]: write sensitive or insensitive")
+            else:
+                options[name], options[f"{name}_line"] = value, number
+    return options
+
+
+def _split(block: _Block, start: int, end: int, markers: str, what: str) -> list[tuple[str, int, int]]:
+    """Cut an answer block into ``(marker, start, end)`` answers at each unescaped marker character."""
+    cuts = [i for i in range(start, end) if block.shape[i] in markers]
+    if not cuts or block.shape[start : cuts[0]].strip():
+        found = block.real(start, cuts[0] if cuts else end)
+        raise block.problem(start, f"{what} start with {' or '.join(markers)}; found {found[:40]!r}")
+    cuts.append(end)
+    return [(block.shape[cut], cut + 1, following) for cut, following in zip(cuts, cuts[1:], strict=False)]
+
+
+def _weight(block: _Block, start: int, end: int, default: float) -> tuple[float, int]:
+    """The answer's weight (or ``default``) and where its text starts."""
+    start, _ = block.trim(start, end)
+    match = WEIGHT.match(block.shape, start, end)
+    if match:
+        weight = float(match.group(1))
+        return (int(weight) if weight.is_integer() else weight), match.end()
+    looks_like = LOOKS_LIKE_WEIGHT.match(block.shape, start, end)
+    if looks_like:
+        raise block.problem(start, f"bad weight {looks_like.group()}: write a percent such as %50% or %-100%")
+    return default, start
+
+
+def _feedback(block: _Block, start: int, end: int) -> tuple[str, str]:
+    """The answer's text and its feedback (after the first unescaped "#")."""
+    mark = block.shape.find("#", start, end)
+    if mark == -1:
+        return block.real(start, end), ""
+    return block.real(start, mark), block.real(mark + 1, end)
+
+
+def _choices(block: _Block, start: int, end: int, common: dict, options: dict) -> QuestionSpec:
+    choices = []
+    for i, (marker, answer_start, answer_end) in enumerate(_split(block, start, end, "=~", "answers")):
+        weight, answer_start = _weight(block, answer_start, answer_end, 100 if marker == "=" else 0)
+        text, feedback = _feedback(block, answer_start, answer_end)
+        choices.append(Choice(id=choice_id(i), text=text, weight=weight, feedback=feedback))
+    if "=" in block.shape[start:end]:
+        if sum(1 for choice in choices if choice.weight == 100) > 1:
+            raise block.problem(
+                start,
+                "more than one answer marked = (single choice takes one): for multiple "
+                "response give weights such as ~%50% instead",
+            )
+        return SingleChoice(**common, choices=choices)
+    if not any(choice.weight > 0 for choice in choices):
+        raise block.problem(
+            start,
+            "no right answer: mark it with = (single choice) or give weights such as "
+            "~%50% (multiple response)",
+        )
+    return MultipleResponse(**common, choices=choices, scoring=options.get("scoring", "partial"))
+
+
+def _truefalse(block: _Block, start: int, end: int, common: dict) -> TrueFalse:
+    marks = [i for i in range(start, end) if block.shape[i] == "#"]
+    if len(marks) > 2:
+        raise block.problem(start, "true/false takes at most two feedbacks: {T#wrong answer#right answer}")
+    bounds = [start - 1, *marks, end]
+    parts = [block.real(low + 1, high) for low, high in zip(bounds, bounds[1:], strict=False)] + ["", ""]
+    return TrueFalse(
+        **common, answer=parts[0].upper().startswith("T"), wrong_feedback=parts[1], right_feedback=parts[2]
+    )
+
+
+def _short(block: _Block, start: int, end: int, common: dict, options: dict) -> ShortAnswer:
+    answers = []
+    for _, answer_start, answer_end in _split(
+        block, start, end, "=", "short answers (or T/F for true/false)"
+    ):
+        weight, answer_start = _weight(block, answer_start, answer_end, 100)
+        text, feedback = _feedback(block, answer_start, answer_end)
+        answers.append(Answer(text=text, weight=weight, feedback=feedback))
+    return ShortAnswer(**common, answers=answers, case_sensitive=options.get("case") == "sensitive")
+
+
+def _matching(block: _Block, start: int, end: int, common: dict) -> Matching:
+    pairs, distractors = [], []
+    for _, pair_start, pair_end in _split(block, start, end, "=", "matching pairs"):
+        if "#" in block.shape[pair_start:pair_end]:
+            raise block.problem(pair_start, "matching pairs take no feedback (write \\# for a literal #)")
+        arrow = block.shape.find("->", pair_start, pair_end)
+        if arrow == -1:
+            raise block.problem(
+                pair_start,
+                f"a matching pair is written 'left -> right'; found {block.real(pair_start, pair_end)!r}",
+            )
+        left, right = block.real(pair_start, arrow), block.real(arrow + 2, pair_end)
+        if left:
+            pairs.append(Pair(left=left, right=right))
+        else:
+            distractors.append(right)
+    return Matching(**common, pairs=pairs, distractors=distractors)
+
+
+def _number(block: _Block, start: int, end: int) -> float:
+    text = block.real(start, end)
+    if not NUMBER.fullmatch(text):
+        raise block.problem(start, f"{text!r} is not a number")
+    value = float(text)
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
+def _numeric(block: _Block, start: int, end: int, common: dict) -> Numeric:
+    wrong_feedback = ""
+    other = block.shape.find("~", start, end)
+    if other != -1:
+        rest_start, rest_end = block.trim(other + 1, end)
+        if rest_start < rest_end and block.shape[rest_start] != "#":
+            raise block.problem(other, "after '~' a numeric question takes only #feedback for other numbers")
+        wrong_feedback, end = block.real(rest_start + 1, rest_end), other
+    start, end = block.trim(start, end)
+    if start == end:
+        raise block.problem(
+            start, "a numeric question needs an answer: {#value}, {#value:tolerance} or {#min..max}"
+        )
+    if block.shape[start] == "=":
+        parts = [(low, high) for _, low, high in _split(block, start, end, "=", "numeric answers")]
+    else:  # the short form {#5:0.1#feedback}
+        parts = [(start, end)]
+    answers = []
+    for answer_start, answer_end in parts:
+        weight, number_start = _weight(block, answer_start, answer_end, 100)
+        mark = block.shape.find("#", number_start, answer_end)
+        number_end = answer_end if mark == -1 else mark
+        feedback = "" if mark == -1 else block.real(mark + 1, answer_end)
+        dots = block.shape.find("..", number_start, number_end)
+        colon = block.shape.find(":", number_start, number_end)
+        if dots != -1:
+            answers.append(
+                NumericAnswer(
+                    minimum=_number(block, number_start, dots),
+                    maximum=_number(block, dots + 2, number_end),
+                    weight=weight,
+                    feedback=feedback,
+                )
+            )
+        elif colon != -1:
+            answers.append(
+                NumericAnswer(
+                    value=_number(block, number_start, colon),
+                    tolerance=_number(block, colon + 1, number_end),
+                    weight=weight,
+                    feedback=feedback,
+                )
+            )
+        else:
+            answers.append(
+                NumericAnswer(
+                    value=_number(block, number_start, number_end), weight=weight, feedback=feedback
+                )
+            )
+    return Numeric(**common, answers=answers, wrong_feedback=wrong_feedback)
+
+
+# --- Writing ------------------------------------------------------------------------------------------------
+def _escape(text: str, *, in_block: bool = False) -> str:
+    text = text.replace("\\", "\\\\")
+    for char in "~=#{}:":
+        text = text.replace(char, "\\" + char)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
+    return text.replace("->", "-\\>") if in_block else text
+
+
+def _number_text(value: float) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    return repr(value)
+
+
+def _answer(marker: str, weight: float, default: float, text: str, feedback: str) -> str:
+    # A text that starts with "%" would be read as a weight: give the weight explicitly before it.
+    prefix = f"%{_number_text(weight)}%" if weight != default or text.startswith("%") else ""
+    suffix = f"#{_escape(feedback, in_block=True)}" if feedback else ""
+    return f"\t{marker}{prefix}{_escape(text, in_block=True)}{suffix}"
+
+
+def _dump_question(question: QuestionSpec) -> str:
+    tokens = [f"[tag:{tag}]" for tag in question.tags]
+    if isinstance(question, MultipleResponse) and question.scoring != "partial":
+        tokens.append(f"[scoring:{question.scoring}]")
+    if isinstance(question, ShortAnswer) and question.case_sensitive:
+        tokens.append("[case:sensitive]")
+    lines = [f"// {' '.join(tokens)}"] if tokens else []
+    head = (f"::{_escape(question.title)}::" if question.title else "") + f"[{question.stem_format}]"
+    head += _escape(question.stem)
+    general = f"####{_escape(question.explanation, in_block=True)}" if question.explanation else ""
+    if isinstance(question, TrueFalse):
+        wrong, right = question.wrong_feedback, question.right_feedback
+        answer = "TRUE" if question.answer else "FALSE"
+        feedback = (f"#{_escape(wrong, in_block=True)}" if wrong or right else "") + (
+            f"#{_escape(right, in_block=True)}" if right else ""
+        )
+        return "\n".join([*lines, f"{head} {{{answer}{feedback}{general}}}"])
+    lines.append(f"{head} {{#" if isinstance(question, Numeric) else f"{head} {{")
+    if isinstance(question, SingleChoice | MultipleResponse):
+        single = isinstance(question, SingleChoice)
+        for choice in question.choices:
+            marker = "=" if single and choice.weight == 100 else "~"
+            lines.append(
+                _answer(marker, choice.weight, 100 if marker == "=" else 0, choice.text, choice.feedback)
+            )
+    elif isinstance(question, ShortAnswer):
+        lines.extend(
+            _answer("=", answer.weight, 100, answer.text, answer.feedback) for answer in question.answers
+        )
+    elif isinstance(question, Numeric):
+        for answer in question.answers:
+            if answer.is_range:
+                number = f"{_number_text(answer.minimum)}..{_number_text(answer.maximum)}"
+            else:
+                number = _number_text(answer.value) + (
+                    f":{_number_text(answer.tolerance)}" if answer.tolerance else ""
+                )
+            weight = f"%{_number_text(answer.weight)}%" if answer.weight != 100 else ""
+            feedback = f"#{_escape(answer.feedback, in_block=True)}" if answer.feedback else ""
+            lines.append(f"\t={weight}{number}{feedback}")
+        if question.wrong_feedback:
+            lines.append(f"\t~#{_escape(question.wrong_feedback, in_block=True)}")
+    elif isinstance(question, Matching):
+        lines.extend(
+            f"\t={_escape(pair.left, in_block=True)} -> {_escape(pair.right, in_block=True)}"
+            for pair in question.pairs
+        )
+        lines.extend(f"\t= -> {_escape(right, in_block=True)}" for right in question.distractors)
+    else:
+        raise TypeError(f"not a question spec: {type(question).__name__}")
+    if general:
+        lines.append(f"\t{general}")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def dump_gift(questions: Iterable[QuestionSpec]) -> str:
+    """GIFT text for ``questions``, which ``parse_gift`` reads back as equal specs (for valid questions,
+    with choice ids "a", "b", ... in order). A ``$CATEGORY`` line is written whenever the category changes.
+    Raises TypeError for an object that is not a question spec."""
+    chunks, category = [], ""
+    for question in questions:
+        if question.category != category:
+            category = question.category
+            chunks.append(f"$CATEGORY: {category}")
+        chunks.append(_dump_question(question))
+    return "\n\n".join(chunks) + "\n" if chunks else ""
+
+
+__all__ = ["GiftError", "dump_gift", "parse_gift"]

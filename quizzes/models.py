@@ -1,0 +1,231 @@
+"""Question bank, quizzes (graded quizzes, lesson knowledge checks, live-poll sequences), attempts, answers
+and live poll sessions. A question's content is a ``quizzes.spec`` dict stored in ``Question.spec``;
+grading is the pure ``quizzes.grading.grade`` over that spec."""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from courses.models import Course, Lesson
+
+
+class Question(models.Model):
+    class Kind(models.TextChoices):
+        SINGLE = "single", "Single choice"
+        MULTIPLE = "multiple", "Multiple response"
+        TRUEFALSE = "truefalse", "True / false"
+        SHORT = "short", "Short answer"
+        NUMERIC = "numeric", "Numeric"
+        MATCHING = "matching", "Matching"
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="questions")
+    lesson = models.ForeignKey(
+        Lesson,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="questions",
+        help_text="The lesson this question checks.",
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    title = models.CharField(max_length=200)
+    category = models.CharField(max_length=200, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    spec = models.JSONField(help_text="The question as quizzes.spec data (stem, choices, answers, feedback).")
+    # Set for questions that come from content files, so re-importing updates them instead of duplicating.
+    source_key = models.CharField(max_length=300, blank=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["course", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Quiz(models.Model):
+    class Kind(models.TextChoices):
+        QUIZ = "quiz", "Graded quiz"
+        CHECK = "check", "Knowledge check"
+        POLLS = "polls", "Live poll sequence"
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="quizzes")
+    lesson = models.ForeignKey(
+        Lesson, null=True, blank=True, on_delete=models.SET_NULL, related_name="quizzes"
+    )
+    slug = models.SlugField()
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.QUIZ)
+    description = models.TextField(blank=True)
+    questions = models.ManyToManyField(Question, through="QuizItem", related_name="quizzes")
+    draw_tags = models.JSONField(
+        default=list, blank=True, help_text="Also draw questions at random from these tags (with draw_count)."
+    )
+    draw_count = models.PositiveIntegerField(default=0)
+    attempts_allowed = models.PositiveIntegerField(default=0, help_text="0 means unlimited.")
+    shuffle_questions = models.BooleanField(default=False)
+    shuffle_choices = models.BooleanField(default=False)
+    time_limit_s = models.PositiveIntegerField(null=True, blank=True, help_text="Enforced on the server.")
+    pass_mark = models.PositiveIntegerField(default=70, help_text="Percent needed to pass.")
+    is_published = models.BooleanField(default=True)
+    source_key = models.CharField(max_length=300, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["course", "title"]
+        verbose_name_plural = "quizzes"
+        constraints = [models.UniqueConstraint(fields=["course", "slug"], name="quiz_unique_slug")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("quizzes:quiz", args=[self.course.slug, self.slug])
+
+
+class QuizItem(models.Model):
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="items")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="items")
+    order = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["quiz", "order"]
+        constraints = [models.UniqueConstraint(fields=["quiz", "question"], name="quizitem_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.quiz} #{self.order}"
+
+
+class Attempt(models.Model):
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="attempts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quiz_attempts")
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    deadline = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    # The questions drawn for this attempt, in the order shown, and each question's choice order.
+    question_ids = models.JSONField(default=list)
+    choice_orders = models.JSONField(default=dict)
+    score = models.FloatField(null=True, blank=True, help_text="Percent, computed on the server at submit.")
+    passed = models.BooleanField(null=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["quiz", "user", "number"], name="attempt_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.quiz} #{self.number}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.submitted_at is None
+
+
+class AttemptAnswer(models.Model):
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    response = models.JSONField(null=True)
+    score = models.FloatField(default=0.0, help_text="Fraction 0..1.")
+    correct = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["attempt", "question"], name="attemptanswer_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.attempt}: {self.question}"
+
+
+class CheckAnswer(models.Model):
+    """A student's latest answer to one knowledge-check question (retries overwrite; ``tries`` counts)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="check_answers")
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="check_answers")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="check_answers")
+    response = models.JSONField(null=True)
+    score = models.FloatField(default=0.0)
+    correct = models.BooleanField(default=False)
+    tries = models.PositiveIntegerField(default=1)
+    answered_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "quiz", "question"], name="checkanswer_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.question}"
+
+
+class PollSession(models.Model):
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting to open"
+        OPEN = "open", "Open for answers"
+        CLOSED = "closed", "Closed"
+        REVEALED = "revealed", "Answer revealed"
+        ENDED = "ended", "Ended"
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="poll_sessions")
+    host = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hosted_polls")
+    title = models.CharField(max_length=200)
+    code = models.CharField(max_length=8, unique=True)
+    question_ids = models.JSONField(default=list)
+    index = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.WAITING)
+    anonymous = models.BooleanField(default=False)
+    competition = models.BooleanField(default=False)
+    timer_s = models.PositiveIntegerField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped on every state change; clients poll with it so an unchanged poll costs almost nothing.
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.code})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == self.State.OPEN
+
+    @property
+    def current_question_id(self) -> int | None:
+        return self.question_ids[self.index] if self.index < len(self.question_ids) else None
+
+
+class PollParticipant(models.Model):
+    session = models.ForeignKey(PollSession, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    joined_at = models.DateTimeField(auto_now_add=True)
+    points = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "user"], name="participant_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.session}"
+
+
+class PollResponse(models.Model):
+    session = models.ForeignKey(PollSession, on_delete=models.CASCADE, related_name="responses")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    response = models.JSONField()
+    correct = models.BooleanField(default=False)
+    points = models.PositiveIntegerField(default=0)
+    answered_at = models.DateTimeField()
+    changes = models.PositiveIntegerField(default=0, help_text="How many times the answer was changed.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "question", "user"], name="pollresponse_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.question} in {self.session}"

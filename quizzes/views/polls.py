@@ -1,0 +1,354 @@
+"""Live polls. Students: join with a code, see the open question appear (htmx polling with the version they
+show: an unchanged poll answers 204 from the cache, so a waiting room of hundreds costs almost nothing), answer
+and change their answer until it closes, then see the result. Instructors: start, present, close, reveal,
+move on, and read results afterwards (CSV too)."""
+
+import csv
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseStopPolling, push_url, retarget
+
+from accounts.roles import instructor_required
+from courses.models import Course
+
+from .. import polls, questions
+from ..grading import grade
+from ..models import PollParticipant, PollResponse, PollSession, Question, Quiz
+from ..responses import response_from_post
+from ..spec import from_dict
+
+STUDENT_POLL_EVERY = "2s"
+PRESENTER_POLL_EVERY = "1s"
+
+
+def _session(code: str) -> PollSession:
+    return get_object_or_404(PollSession.objects.select_related("course"), code=code.upper())
+
+
+def _live(code: str) -> tuple[PollSession, Question | None]:
+    """The poll and its open question from the cache (students' hot path); 404 for an unknown code."""
+    state = polls.live_state(code.upper())
+    if state is None:
+        raise Http404("No poll has this code.")
+    return state
+
+
+def _current(session: PollSession) -> Question | None:
+    question_id = session.current_question_id
+    return Question.objects.filter(pk=question_id).first() if question_id else None
+
+
+# --- Students ------------------------------------------------------------------------------------------
+@login_required
+@require_http_methods(["GET", "POST"])
+def join(request: HttpRequest) -> HttpResponse:
+    code = (request.POST.get("code") or request.GET.get("code") or "").strip().upper()
+    error = ""
+    if code:
+        session = PollSession.objects.filter(code=code).first()
+        if session is None:
+            error = f"No poll has the code {code}. Check the code on the screen."
+        elif request.method == "POST":
+            try:
+                polls.poll_join(session=session, user=request.user)
+            except polls.PollError as exc:
+                error = exc.message
+            else:
+                if request.htmx:
+                    # One round trip instead of redirect + GET: the page comes back and the address bar moves
+                    # to the poll's own URL (what a whole class joining at once needs).
+                    page = render(
+                        request,
+                        "quizzes/poll_student.html",
+                        _student_context(request, session, polls.live_state(session.code)[1]),
+                    )
+                    return push_url(page, reverse("quizzes:poll_student", args=[session.code]))
+                return redirect("quizzes:poll_student", code=session.code)
+    return render(
+        request, "quizzes/poll_join.html", {"code": code, "error": error}, status=400 if error else 200
+    )
+
+
+def _student_context(request: HttpRequest, session: PollSession, question: Question | None = None) -> dict:
+    question = question if question is not None else _current(session)
+    context = {"session": session, "question": question, "every": STUDENT_POLL_EVERY}
+    if question is None:
+        return context
+    mine = PollResponse.objects.filter(session=session, question=question, user=request.user).first()
+    context.update(view=questions.public_view(question), mine=mine)
+    if session.state == PollSession.State.REVEALED:
+        context["result"] = grade(from_dict(question.spec), mine.response) if mine else None
+        context["explanation"] = question.spec.get("explanation", "")
+    return context
+
+
+@login_required
+@require_GET
+def student(request: HttpRequest, code: str) -> HttpResponse:
+    session, question = _live(code)
+    if not polls.is_participant(session=session, user=request.user):
+        return redirect(f"{reverse('quizzes:poll_join')}?code={session.code}")
+    return render(request, "quizzes/poll_student.html", _student_context(request, session, question))
+
+
+@require_GET
+def student_state(request: HttpRequest, code: str) -> HttpResponse:
+    """Polled by the student page with the version it shows; 204 (no swap) while nothing changed. The
+    unchanged case is answered from the cache before authentication touches the database: it reveals
+    nothing but "no change", and it is most of a class's requests."""
+    shown = request.GET.get("v", "")
+    cached = polls.cached_version(code.upper())
+    if cached is not None and shown == str(cached):
+        return HttpResponse(status=204)
+    if not request.user.is_authenticated:
+        return HttpResponse("Log in to follow this poll.", status=403)
+    session, question = _live(code)
+    if shown == str(session.version):
+        return HttpResponse(status=204)
+    if not polls.is_participant(session=session, user=request.user):
+        return HttpResponse("Join the poll first.", status=403)
+    response = render(
+        request, "quizzes/_poll_student_body.html", _student_context(request, session, question)
+    )
+    if session.state == PollSession.State.ENDED:
+        return HttpResponseStopPolling(response.content)
+    return response
+
+
+@login_required
+@require_POST
+def answer(request: HttpRequest, code: str) -> HttpResponse:
+    """Record an answer. The success path reuses what it loaded (session, question) to render the form
+    again with "answer received": it is the hot path when a whole class answers at once."""
+    session, question = _live(code)
+    question_id = request.POST.get("question", "")
+    if question is None or question_id != str(question.id):
+        context = _student_context(request, session)
+        context["error"] = "That question is no longer open; your answer was not recorded."
+        return retarget(render(request, "quizzes/_poll_student_body.html", context, status=409), "#poll-body")
+    view = questions.public_view(question)
+    response = response_from_post(question.kind, request.POST, view)
+    try:
+        if response is None:
+            raise polls.PollError("Choose an answer first.", status=422)
+        mine = polls.poll_answer(
+            session=session, user=request.user, question_id=question.id, response=response, question=question
+        )
+    except polls.PollError as exc:
+        context = _student_context(request, session)
+        context["error"] = exc.message
+        return render(request, "quizzes/_poll_student_body.html", context, status=exc.status)
+    context = {
+        "session": session,
+        "question": question,
+        "every": STUDENT_POLL_EVERY,
+        "view": view,
+        "mine": mine,
+        "received": True,
+    }
+    return render(request, "quizzes/_poll_student_body.html", context)
+
+
+# --- Instructors ---------------------------------------------------------------------------------------
+@instructor_required
+@require_http_methods(["GET", "POST"])
+def create(request: HttpRequest, course_slug: str) -> HttpResponse:
+    course = get_object_or_404(Course, slug=course_slug)
+    bank = list(Question.objects.filter(course=course).order_by("title"))
+    sequences = list(Quiz.objects.filter(course=course).order_by("kind", "title"))
+    error = ""
+    if request.method == "POST":
+        sequence = request.POST.get("sequence", "")
+        if sequence.isdigit():
+            quiz = get_object_or_404(Quiz, pk=int(sequence), course=course)
+            ids = list(quiz.items.order_by("order").values_list("question_id", flat=True))
+            title = quiz.title
+        else:
+            ids = [int(value) for value in request.POST.getlist("questions") if value.isdigit()]
+            title = request.POST.get("title", "")
+        timer = request.POST.get("timer_s", "").strip()
+        try:
+            session = polls.poll_create(
+                host=request.user,
+                course=course,
+                title=title,
+                question_ids=ids,
+                anonymous=request.POST.get("anonymous") == "on",
+                competition=request.POST.get("competition") == "on",
+                timer_s=int(timer) if timer.isdigit() else None,
+            )
+        except polls.PollError as exc:
+            error = exc.message
+        else:
+            return redirect("quizzes:poll_present", code=session.code)
+    return render(
+        request,
+        "quizzes/poll_create.html",
+        {"course": course, "bank": bank, "sequences": sequences, "error": error},
+        status=400 if error else 200,
+    )
+
+
+def _hosted(request: HttpRequest, code: str) -> PollSession:
+    session = _session(code)
+    if session.host_id != request.user.id and not request.user.is_superuser:
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied("Only the instructor who started this poll can run it.")
+    return session
+
+
+def _presenter_context(request: HttpRequest, session: PollSession) -> dict:
+    question = _current(session)
+    context = {
+        "session": session,
+        "question": question,
+        "every": PRESENTER_POLL_EVERY,
+        "join_url": request.build_absolute_uri(reverse("quizzes:poll_join")) + f"?code={session.code}",
+        "participants": PollParticipant.objects.filter(session=session).count(),
+    }
+    if question is not None:
+        spec = from_dict(question.spec)
+        tally = polls.poll_tally(session=session, question_id=question.id)
+        view = questions.public_view(question)
+        bars = []
+        for choice in view.get("choices", []):
+            count = tally.counts.get(choice["id"], 0)
+            bars.append(
+                {
+                    "id": choice["id"],
+                    "text": choice["text"],
+                    "count": count,
+                    "percent": round(100 * count / tally.answered) if tally.answered else 0,
+                    "correct": session.state == PollSession.State.REVEALED
+                    and choice["id"] in spec.correct_ids(),
+                }
+            )
+        context.update(
+            view=view,
+            tally=tally,
+            bars=bars,
+            explanation=spec.explanation if session.state == PollSession.State.REVEALED else "",
+        )
+        if not session.anonymous:
+            context["who"] = list(
+                PollResponse.objects.filter(session=session, question=question)
+                .select_related("user")
+                .order_by("answered_at")
+            )
+    if session.competition and session.state in (PollSession.State.REVEALED, PollSession.State.ENDED):
+        context["leaderboard"] = polls.leaderboard(session=session)
+    return context
+
+
+@instructor_required
+@require_GET
+def present(request: HttpRequest, code: str) -> HttpResponse:
+    session = _hosted(request, code)
+    return render(request, "quizzes/poll_present.html", _presenter_context(request, session))
+
+
+@instructor_required
+@require_GET
+def present_live(request: HttpRequest, code: str) -> HttpResponse:
+    session = _hosted(request, code)
+    return render(request, "quizzes/_poll_present_body.html", _presenter_context(request, session))
+
+
+ACTIONS = {
+    "open": polls.poll_open,
+    "close": polls.poll_close,
+    "reveal": polls.poll_reveal,
+    "next": polls.poll_next,
+    "end": polls.poll_end,
+}
+
+
+@instructor_required
+@require_POST
+def action(request: HttpRequest, code: str, name: str) -> HttpResponse:
+    session = _hosted(request, code)
+    if name not in ACTIONS:
+        return HttpResponse("Unknown action.", status=404)
+    context_error = ""
+    try:
+        ACTIONS[name](session=session)
+    except polls.PollError as exc:
+        context_error = exc.message
+    context = _presenter_context(request, session)
+    context["error"] = context_error
+    if not request.htmx:
+        return redirect("quizzes:poll_present", code=session.code)
+    # htmx swaps only 2xx answers: the error is shown inside the controls instead.
+    return render(request, "quizzes/_poll_action_result.html", context)
+
+
+@instructor_required
+@require_GET
+def results(request: HttpRequest, code: str) -> HttpResponse:
+    session = _hosted(request, code)
+    rows = []
+    for question in Question.objects.filter(id__in=session.question_ids):
+        tally = polls.poll_tally(session=session, question_id=question.id)
+        answers = list(
+            PollResponse.objects.filter(session=session, question=question)
+            .select_related("user")
+            .order_by("user__username")
+        )
+        rows.append(
+            {
+                "question": question,
+                "view": questions.public_view(question),
+                "tally": tally,
+                "answers": answers,
+            }
+        )
+    rows.sort(key=lambda row: session.question_ids.index(row["question"].id))
+    return render(request, "quizzes/poll_results.html", {"session": session, "rows": rows})
+
+
+@instructor_required
+@require_GET
+def results_csv(request: HttpRequest, code: str) -> HttpResponse:
+    session = _hosted(request, code)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="poll-{session.code}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["question", "student", "answer", "correct", "points", "answered_at", "changes"])
+    order = {question_id: index for index, question_id in enumerate(session.question_ids)}
+    answers = sorted(
+        PollResponse.objects.filter(session=session).select_related("user", "question"),
+        key=lambda row: (order.get(row.question_id, 0), row.user.username),
+    )
+    for row in answers:
+        writer.writerow(
+            [
+                row.question.title,
+                "" if session.anonymous else row.user.username,
+                row.response,
+                row.correct,
+                row.points,
+                row.answered_at.isoformat(),
+                row.changes,
+            ]
+        )
+    return response
+
+
+@instructor_required
+@require_GET
+def qr(request: HttpRequest, code: str) -> HttpResponse:
+    """The join link as an SVG QR code, for the projector."""
+    import io
+
+    import segno
+
+    session = _hosted(request, code)
+    url = request.build_absolute_uri(reverse("quizzes:poll_join")) + f"?code={session.code}"
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=6, border=2)
+    return HttpResponse(buffer.getvalue(), content_type="image/svg+xml")

@@ -1,0 +1,86 @@
+"""An instructor runs a live poll; two students answer from their own browsers. The presenter's counts
+update without a reload; after the reveal both students see whether they were right."""
+
+import pytest
+
+from accounts.roles import STUDENTS
+from accounts.services import user_create
+from courses.importing import import_course_dir
+from courses.models import Course
+from courses.services import enrollment_create
+from quizzes.models import PollSession, Question
+from quizzes.services import gift_import
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+POLL = "::Invoke S3::How does Amazon S3 invoke a function?{=Asynchronously ~Synchronously ####S3 does not wait.}\n"
+
+
+def log_in(context, base, username, password):
+    page = context.new_page()
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    return page
+
+
+def test_live_poll_with_three_browsers(live_server, browser, instructor, content_dir, artifacts):
+    import_course_dir(content_dir)
+    course = Course.objects.get(slug="demo")
+    gift_import(course=course, text=POLL)
+    for name in ("ada", "bob"):
+        enrollment_create(
+            user=user_create(username=name, password="pw-123456-x", role=STUDENTS), course=course
+        )
+    base = live_server.url
+    contexts = [browser.new_context() for _ in range(3)]
+    host = log_in(contexts[0], base, "teach", "teach-pass-123")
+    ada = log_in(contexts[1], base, "ada", "pw-123456-x")
+    bob = log_in(contexts[2], base, "bob", "pw-123456-x")
+
+    host.goto(f"{base}/quizzes/polls/new/demo/")
+    host.check(f"input[name=questions][value='{Question.objects.get().id}']")
+    host.fill("#title", "Class poll")
+    host.click("main button[type=submit]")
+    host.wait_for_url("**/present/")
+    code = PollSession.objects.get().code
+    assert code in host.inner_text(".big-code")
+
+    for page in (ada, bob):
+        page.goto(f"{base}/quizzes/polls/join/")
+        page.fill("#code", code.lower())
+        page.click("main button[type=submit]")
+        page.wait_for_selector("text=Waiting for the instructor")
+
+    host.click("#present-controls button:has-text('Open question')")
+    # Students' pages pick the question up by themselves (htmx polling), no reload.
+    ada.wait_for_selector("text=Send answer", timeout=10000)
+    bob.wait_for_selector("text=Send answer", timeout=10000)
+    ada.check("input[name=response][value=a]")
+    ada.click("text=Send answer")
+    ada.wait_for_selector("text=Answer received")
+    host.wait_for_function(
+        "document.querySelector('#answered-count').textContent.trim() === '1'", timeout=5000
+    )
+    bob.check("input[name=response][value=b]")
+    bob.click("text=Send answer")
+    bob.wait_for_selector("text=Answer received")
+    host.wait_for_function(
+        "document.querySelector('#answered-count').textContent.trim() === '2'", timeout=5000
+    )
+    assert host.inner_text("[data-choice=a]") == "1" and host.inner_text("[data-choice=b]") == "1"
+    host.screenshot(path=str(artifacts / "poll-presenter.png"), full_page=True)
+
+    host.click("#present-controls button:has-text('Close poll')")
+    host.wait_for_selector("#present-controls button:has-text('Reveal answer')")
+    host.click("#present-controls button:has-text('Reveal answer')")
+    host.wait_for_selector(".bar.correct")
+    ada.wait_for_selector("text=You were right", timeout=10000)
+    bob.wait_for_selector("text=Not this time", timeout=10000)
+    assert "S3 does not wait." in ada.inner_text("#poll-body")
+    ada.screenshot(path=str(artifacts / "poll-student-right.png"), full_page=True)
+    bob.screenshot(path=str(artifacts / "poll-student-wrong.png"), full_page=True)
+    for context in contexts:
+        context.close()

@@ -1,0 +1,279 @@
+"""The sandbox battery: each attack is contained, reported Lambda's way, and the host is unaffected."""
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from labs.runtime import SandboxUnavailableError
+from labs.runtime.sandbox import resolve_mode
+
+REPO_ROOT = str(Path(__file__).resolve().parents[3])
+
+
+def run(deploy, invoke, body: str, **kwargs):
+    code = "import os, sys, socket, time, subprocess, ctypes\ndef handler(event, context):\n" + "".join(
+        f"    {line}\n" for line in textwrap.dedent(body).strip().splitlines()
+    )
+    return invoke(deploy(code, **kwargs))
+
+
+def _host_process_count() -> int:
+    return sum(name.isdigit() for name in os.listdir("/proc"))
+
+
+def test_fork_bomb_is_contained(cloud, deploy, invoke):
+    # Bounded at 400 children so that a regression cannot take the CI machine down. The children never
+    # exit on their own: only killing the environment's PID namespace ends them.
+    before = _host_process_count()
+    _, payload, _ = run(
+        deploy,
+        invoke,
+        """
+    for _ in range(400):
+        try:
+            if os.fork() == 0:
+                while True:
+                    time.sleep(1)
+        except OSError:
+            break
+    while True:
+        pass
+    """,
+        Timeout=2,
+    )
+    assert payload["errorType"] == "Sandbox.Timedout"
+    deadline = __import__("time").monotonic() + 5
+    while _host_process_count() > before + 5 and __import__("time").monotonic() < deadline:
+        __import__("time").sleep(0.1)
+    assert _host_process_count() <= before + 5
+
+
+def test_cpu_spin_times_out(deploy, invoke):
+    _, payload, _ = run(deploy, invoke, "while True:\n    pass", Timeout=1)
+    assert payload["errorType"] == "Sandbox.Timedout"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/etc/shadow",
+        "/etc/passwd",
+        f"{REPO_ROOT}/config/settings/base.py",
+        f"{REPO_ROOT}/db.sqlite3",
+        f"{REPO_ROOT}/pyproject.toml",
+        "/root/.bash_history",
+    ],
+)
+def test_host_files_are_invisible(deploy, invoke, path):
+    _, payload, _ = run(
+        deploy,
+        invoke,
+        f"""
+    try:
+        return open({path!r}).read()[:10]
+    except OSError as error:
+        return type(error).__name__
+    """,
+    )
+    assert payload in ("FileNotFoundError", "PermissionError")
+
+
+def test_host_environment_is_invisible(deploy, invoke, monkeypatch):
+    os.environ["LABS_SECRET_PROBE"] = "s3cr3t"
+    try:
+        _, payload, _ = run(deploy, invoke, "return dict(os.environ)")
+    finally:
+        del os.environ["LABS_SECRET_PROBE"]
+    assert "LABS_SECRET_PROBE" not in payload and "s3cr3t" not in str(payload)
+    assert "DJANGO_SETTINGS_MODULE" not in payload
+
+
+@pytest.mark.parametrize(
+    "address", [("127.0.0.1", 6379), ("127.0.0.1", 5432), ("1.1.1.1", 443), ("169.254.169.254", 80)]
+)
+def test_no_network(deploy, invoke, address):
+    _, payload, _ = run(
+        deploy,
+        invoke,
+        f"""
+    try:
+        socket.create_connection({address!r}, timeout=1)
+        return "connected"
+    except OSError as error:
+        return type(error).__name__
+    """,
+    )
+    assert payload != "connected"
+
+
+def test_filesystem_is_read_only_outside_tmp(deploy, invoke):
+    _, payload, _ = run(
+        deploy,
+        invoke,
+        """
+    results = {}
+    for path in ("/var/task/new.py", "/usr/lib/x", "/opt/x", "/x", "/var/runtime/x"):
+        try:
+            open(path, "w").write("x")
+            results[path] = "written"
+        except OSError as error:
+            results[path] = type(error).__name__
+    open("/tmp/ok", "w").write("fine")
+    return results
+    """,
+    )
+    assert "written" not in payload.values()
+
+
+def test_tmp_is_capped(deploy, invoke):
+    _, payload, _ = run(
+        deploy,
+        invoke,
+        """
+    try:
+        with open("/tmp/big", "wb") as f:
+            for _ in range(700):
+                f.write(b"x" * 1024 * 1024)
+        return "filled"
+    except OSError as error:
+        return type(error).__name__
+    """,
+        Timeout=20,
+    )
+    assert payload != "filled"
+
+
+def test_huge_output_is_capped_and_drained(deploy, invoke):
+    response, payload, logs = run(
+        deploy,
+        invoke,
+        """
+    chunk = "x" * 1024 * 1024
+    for _ in range(100):
+        print(chunk)
+    return "done"
+    """,
+        Timeout=30,
+    )
+    assert payload == "done"
+    assert len(logs.encode()) <= 4096
+
+
+def test_subprocesses_find_no_binaries(deploy, invoke):
+    _, payload, _ = run(
+        deploy,
+        invoke,
+        """
+    try:
+        return subprocess.run(["/bin/sh", "-c", "id"], capture_output=True).stdout.decode()
+    except OSError as error:
+        return type(error).__name__
+    """,
+    )
+    assert payload in ("FileNotFoundError", "PermissionError")
+
+
+def test_killing_parent_or_pid_1_does_not_reach_the_host(deploy, invoke):
+    _, payload, _ = run(
+        deploy,
+        invoke,
+        """
+    results = {"pid": os.getpid(), "ppid": os.getppid(), "uid": os.getuid()}
+    for target in (os.getppid(), 1, -1):
+        try:
+            os.kill(target, 9)
+            results[str(target)] = "sent"
+        except OSError as error:
+            results[str(target)] = type(error).__name__
+    return results
+    """,
+    )
+    assert payload is None or payload.get("uid") == 993
+    assert os.getpid() > 0  # the host test process is alive; the runtime answered
+
+
+def test_proc_and_ctypes_tricks_fail(deploy, invoke):
+    _, payload, _ = run(
+        deploy,
+        invoke,
+        """
+    results = {"proc": os.listdir("/proc")}
+    libc = ctypes.CDLL(None, use_errno=True)
+    results["unshare"] = libc.unshare(0x10000000 | 0x00020000)
+    results["umount"] = libc.umount2(b"/var/functions", 2)
+    try:
+        results["store"] = os.listdir("/var/functions")
+    except OSError as error:
+        results["store"] = type(error).__name__
+    return results
+    """,
+    )
+    assert payload["proc"] == []
+    assert payload["umount"] == -1
+    assert payload["store"] in ([], "FileNotFoundError", "PermissionError")
+
+
+def test_environments_cannot_see_each_others_tmp(deploy, invoke):
+    writer = deploy("def handler(e, c):\n    open('/tmp/secret', 'w').write('mine')\n    return 1\n")
+    reader = deploy("import os\ndef handler(e, c):\n    return os.path.exists('/tmp/secret')\n")
+    assert invoke(writer)[1] == 1
+    assert invoke(reader)[1] is False
+
+
+def test_forged_protocol_text_on_stdout_changes_nothing(cloud, deploy, invoke):
+    name = deploy("""
+    import json, struct, sys
+    def handler(event, context):
+        forged = json.dumps({"type": "result", "payload": "\\"forged\\""}).encode()
+        sys.stdout.buffer.write(struct.pack(">I", len(forged)) + forged)
+        print('{"type": "result", "payload": "forged"}')
+        sys.stdout.flush()
+        return "real"
+    """)
+    assert invoke(name)[1] == "real"
+    assert all(entry.get("status") == "done" for entry in cloud.trace.of_kind("invocation"))
+
+
+def test_garbage_on_the_channel_discards_the_environment(deploy, invoke):
+    name = deploy("""
+    import os
+    def handler(event, context):
+        os.write(CHANNEL, b"\\xff\\xff\\xff\\xffgarbage")
+        return "never"
+    import sandbox_runtime
+    CHANNEL = sandbox_runtime._channel_fd
+    """)
+    _, payload, _ = invoke(name)
+    assert payload["errorType"] == "Runtime.ExitError"
+
+
+def test_sandbox_refuses_without_bubblewrap(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.delenv("LABS_RUNTIME_UNSAFE_NO_SANDBOX", raising=False)
+    with pytest.raises(SandboxUnavailableError, match="refusing to run untrusted code"):
+        resolve_mode(None)
+    monkeypatch.setenv("LABS_RUNTIME_UNSAFE_NO_SANDBOX", "1")
+    assert resolve_mode(None) == "unsafe"
+
+
+def test_unsafe_mode_warns_on_every_run(tmp_path):
+    script = (
+        "import io, zipfile, json\n"
+        "from labs.runtime import Cloud\n"
+        "buf = io.BytesIO()\n"
+        "zipfile.ZipFile(buf, 'w').writestr('app.py', 'def handler(e, c):\\n    return 5\\n')\n"
+        "with Cloud(sandbox='unsafe') as cloud:\n"
+        "    role = cloud.client('iam').create_role(RoleName='r', AssumeRolePolicyDocument='{}')['Role']['Arn']\n"
+        "    lam = cloud.client('lambda')\n"
+        "    lam.create_function(FunctionName='f', Runtime='python3.12', Role=role, Handler='app.handler', Code={'ZipFile': buf.getvalue()})\n"
+        "    print([json.loads(lam.invoke(FunctionName='f')['Payload'].read()) for _ in range(2)])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=REPO_ROOT
+    )
+    assert result.stdout.strip() == "[5, 5]", result.stderr
+    assert result.stderr.count("WITHOUT a sandbox") == 2
