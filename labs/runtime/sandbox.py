@@ -35,7 +35,7 @@ from pathlib import Path
 from labs.runtime import framing
 from labs.runtime.errors import InvalidCodeError, SandboxUnavailableError
 
-__all__ = ["Environment", "ForkServer", "Outcome", "fork_server", "resolve_mode"]
+__all__ = ["Environment", "ForkServer", "Outcome", "ProcessLimiter", "fork_server", "resolve_mode"]
 
 UNSAFE_ENV_VAR = "LABS_RUNTIME_UNSAFE_NO_SANDBOX"
 UNSAFE_WARNING = (
@@ -137,6 +137,109 @@ class CodeStore:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+class ProcessLimiter:
+    """One pids cgroup per execution environment, so a fork bomb stops at the function's process limit.
+
+    ``RLIMIT_NPROC`` alone is not enough: the kernel does not apply it to processes whose host uid is 0,
+    which is what sandboxed processes are when the host runs as root (as in CI). The host creates
+    ``<hierarchy>/labs-runtime-<pid>/env-<n>`` with ``pids.max`` set, opens its ``cgroup.procs`` and hands
+    the open file to the environment's supervisor, which writes ``0`` to it (meaning "me") before it creates
+    the environment's namespaces; the environment and all its children then stay in that cgroup. The open
+    file is the only access the sandbox gets: no cgroup file system is mounted inside it.
+
+    Where no writable pids hierarchy exists (no cgroups, not root), ``available`` is False and only the
+    rlimit applies, which is effective whenever the host is not root.
+    """
+
+    _HIERARCHIES = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")  # cgroup v1 pids controller, then v2
+
+    def __init__(self) -> None:
+        self.parent: Path | None = None
+        self._count = 0
+        self._leftovers: list[Path] = []
+        self._lock = threading.Lock()
+        for hierarchy in map(Path, self._HIERARCHIES):
+            v1 = hierarchy.name == "pids" and (hierarchy / "cgroup.procs").exists()
+            v2 = not v1 and self._v2_has_pids(hierarchy)
+            if not (v1 or v2):
+                continue
+            parent = hierarchy / f"labs-runtime-{os.getpid()}"
+            try:
+                parent.mkdir(exist_ok=True)
+                if v2:
+                    (parent / "cgroup.subtree_control").write_text("+pids")
+            except OSError:
+                continue
+            self.parent = parent
+            break
+
+    @staticmethod
+    def _v2_has_pids(hierarchy: Path) -> bool:
+        try:
+            return "pids" in (hierarchy / "cgroup.subtree_control").read_text().split()
+        except OSError:
+            return False
+
+    @property
+    def available(self) -> bool:
+        return self.parent is not None
+
+    def open_for_environment(self, max_processes: int) -> tuple[int, Path] | None:
+        """A new cgroup allowing ``max_processes``; returns (fd of its cgroup.procs, path) or None."""
+        if self.parent is None:
+            return None
+        with self._lock:
+            self._count += 1
+            path = self.parent / f"env-{self._count}"
+            self._retry_leftovers()
+        try:
+            path.mkdir()
+            (path / "pids.max").write_text(str(max_processes))
+            return os.open(path / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC), path
+        except OSError:
+            self.release(path)
+            return None
+
+    def release(self, path: Path) -> None:
+        """Remove an environment's cgroup; one whose last process is still exiting is retried later."""
+        try:
+            path.rmdir()
+        except FileNotFoundError:
+            pass
+        except OSError:
+            with self._lock:
+                self._leftovers.append(path)
+
+    def _retry_leftovers(self) -> None:
+        still = []
+        for path in self._leftovers:
+            try:
+                path.rmdir()
+            except FileNotFoundError:
+                pass
+            except OSError:
+                still.append(path)
+        self._leftovers = still
+
+    def close(self) -> None:
+        if self.parent is None:
+            return
+        deadline = time.monotonic() + 2
+        with self._lock:
+            while True:
+                self._retry_leftovers()
+                children = [p for p in self.parent.iterdir() if p.is_dir()]
+                for child in children:
+                    with contextlib.suppress(OSError):
+                        child.rmdir()
+                if not any(p.is_dir() for p in self.parent.iterdir()) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.02)
+        with contextlib.suppress(OSError):
+            self.parent.rmdir()
+        self.parent = None
+
+
 @dataclass
 class Outcome:
     """What came back from one request to an environment: a frame, or why there is none."""
@@ -152,8 +255,16 @@ class Outcome:
 class Environment:
     """The host's handle on one execution environment (one warm Python process in its own namespaces)."""
 
-    def __init__(self, channel: socket.socket, output_fd: int, status: socket.socket, key: str) -> None:
+    def __init__(
+        self,
+        channel: socket.socket,
+        output_fd: int,
+        status: socket.socket,
+        key: str,
+        on_close=None,
+    ) -> None:
         self.channel, self.output_fd, self.status, self.key = channel, output_fd, status, key
+        self._on_close = on_close
         self.alive = True
         self.invocations = 0
         os.set_blocking(output_fd, False)
@@ -234,6 +345,8 @@ class Environment:
         for closer in (self.channel.close, self.status.close, lambda: os.close(self.output_fd)):
             with contextlib.suppress(OSError):
                 closer()
+        if self._on_close is not None:
+            self._on_close()
 
 
 class ForkServer:
@@ -242,6 +355,7 @@ class ForkServer:
     def __init__(self, mode: str) -> None:
         self.mode = mode
         self.store = CodeStore()
+        self.limiter = ProcessLimiter() if mode == "bwrap" else None
         self._lock = threading.Lock()
         host_end, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self._control = host_end
@@ -326,21 +440,31 @@ class ForkServer:
         output_read, output_write = os.pipe()
         with contextlib.suppress(OSError):
             fcntl.fcntl(output_read, _F_SETPIPE_SZ, 1 << 20)
+        fds = [env_channel.fileno(), output_write, env_status.fileno()]
+        # The supervisor and the environment count too: the function itself may start `processes` more.
+        cgroup = (
+            self.limiter.open_for_environment(int(spec["limits"]["processes"]) + 2) if self.limiter else None
+        )
+        if cgroup is not None:
+            fds.append(cgroup[0])
         try:
             with self._lock:
-                socket.send_fds(
-                    self._control, [b"S"], [env_channel.fileno(), output_write, env_status.fileno()]
-                )
+                socket.send_fds(self._control, [b"S"], fds)
                 framing.write_frame(self._control.fileno(), spec)
         except OSError as error:
             for closer in (host_channel.close, host_status.close, lambda: os.close(output_read)):
                 closer()
+            if cgroup is not None:
+                self.limiter.release(cgroup[1])
             raise SandboxUnavailableError(f"the fork server is gone: {error}") from None
         finally:
             env_channel.close()
             env_status.close()
             os.close(output_write)
-        return Environment(host_channel, output_read, host_status, key)
+            if cgroup is not None:
+                os.close(cgroup[0])
+        on_close = (lambda: self.limiter.release(cgroup[1])) if cgroup is not None else None
+        return Environment(host_channel, output_read, host_status, key, on_close=on_close)
 
     def alive(self) -> bool:
         return self._process.poll() is None
@@ -351,6 +475,8 @@ class ForkServer:
         if self._process.poll() is None:
             self._process.kill()
         self._process.wait()
+        if self.limiter is not None:
+            self.limiter.close()
         self.store.remove()
 
 

@@ -167,10 +167,21 @@ def _environment(spec: dict, channel_fd: int, output_fd: int, isolate: bool) -> 
         os._exit(code)
 
 
-def _supervise(spec: dict, channel_fd: int, output_fd: int, status_fd: int, isolate: bool) -> None:
+def _supervise(
+    spec: dict, channel_fd: int, output_fd: int, status_fd: int, cgroup_fd: int | None, isolate: bool
+) -> None:
     """The supervisor C: owns the environment's namespaces, reports its exit, kills it on request."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     os.close(CONTROL_FD)
+    if cgroup_fd is not None:
+        # Join this environment's pids cgroup ("0" is the writer) before anything else can fork; the host
+        # opened the file, we hold no other access to cgroups. Refuse to run without the limit.
+        try:
+            os.write(cgroup_fd, b"0")
+        except OSError as error:
+            framing.write_frame(channel_fd, {"type": "setup_failed", "error": f"pids cgroup: {error}"})
+            os._exit(70)
+        os.close(cgroup_fd)
     if isolate:
         _enter_namespaces()
     pid = os.fork()
@@ -200,16 +211,17 @@ def _serve(isolate: bool) -> None:
     framing.write_frame(CONTROL_FD, {"type": "ready", "pid": os.getpid()})
     while True:
         try:
-            _, fds, _, _ = socket.recv_fds(control, 1, 3)
+            _, fds, _, _ = socket.recv_fds(control, 1, 4)
         except OSError:
             os._exit(0)
-        if len(fds) != 3:
+        if len(fds) not in (3, 4):
             os._exit(0)  # the host closed the control socket (or broke the protocol): stop serving
         spec = framing.read_frame(CONTROL_FD)
         if spec is None:
             os._exit(0)
         if os.fork() == 0:
-            _supervise(spec, *fds, isolate=isolate)
+            channel_fd, output_fd, status_fd, *cgroup = fds
+            _supervise(spec, channel_fd, output_fd, status_fd, cgroup[0] if cgroup else None, isolate)
         for fd in fds:
             os.close(fd)
 

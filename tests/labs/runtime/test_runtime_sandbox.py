@@ -27,29 +27,47 @@ def _host_process_count() -> int:
 
 def test_fork_bomb_is_contained(cloud, deploy, invoke):
     # Bounded at 400 children so that a regression cannot take the CI machine down. The children never
-    # exit on their own: only killing the environment's PID namespace ends them.
+    # exit on their own: only killing the environment's PID namespace ends them. The function may start
+    # at most 64 processes (a pids cgroup per environment; RLIMIT_NPROC where the host is not root).
     before = _host_process_count()
-    _, payload, _ = run(
+    _, payload, logs = run(
         deploy,
         invoke,
         """
+    started = 0
     for _ in range(400):
         try:
             if os.fork() == 0:
                 while True:
                     time.sleep(1)
-        except OSError:
+        except OSError as error:
+            print("fork refused:", error.strerror)
             break
+        started += 1
+    print("children started:", started, flush=True)
     while True:
         pass
     """,
         Timeout=2,
     )
     assert payload["errorType"] == "Sandbox.Timedout"
+    started = int(logs.split("children started: ")[1].split()[0])
+    assert 1 <= started <= 64
+    assert "fork refused: Resource temporarily unavailable" in logs
     deadline = __import__("time").monotonic() + 5
     while _host_process_count() > before + 5 and __import__("time").monotonic() < deadline:
         __import__("time").sleep(0.1)
     assert _host_process_count() <= before + 5
+
+
+def test_each_environment_gets_its_own_process_limit(cloud, deploy, invoke):
+    """A fork bomb in one environment must not stop another environment from starting processes."""
+    from labs.runtime.sandbox import fork_server
+
+    if os.getuid() == 0:  # as root only the pids cgroup limits processes; it must be there
+        assert fork_server(cloud.sandbox_mode).limiter.available
+    _, first, _ = run(deploy, invoke, "return os.fork() and 'parent' or os._exit(0)")
+    assert first == "parent"
 
 
 def test_cpu_spin_times_out(deploy, invoke):
