@@ -31,7 +31,7 @@ from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
 from labs.runtime import wire
 from labs.runtime.framing import FrameError, require
-from labs.runtime.iam_policy import access_denied_message, evaluate
+from labs.runtime.iam_policy import Decision, access_denied_message, evaluate
 from labs.runtime.lambda_service import LambdaService
 from labs.runtime.sandbox import resolve_mode
 from labs.runtime.trace import Trace
@@ -251,11 +251,39 @@ class Cloud:
                 decision = evaluate(policies, parsed.action, resource, context)
             except ValueError:
                 decision = evaluate([], parsed.action, resource, context)
+            if decision.reason != "explicit_deny" and parsed.service == "lambda":
+                decision = self._with_function_policy(decision, parsed.action, resource, principal, context)
             if not decision.allowed:
                 status, code = wire.ACCESS_DENIED[parsed.service]
                 message = access_denied_message(principal["session_arn"], parsed.action, resource, decision)
                 return wire.error_response(parsed.service, status, code, message)
         return None
+
+    def _with_function_policy(
+        self, identity: Decision, action: str, resource: str, principal: dict, context: dict
+    ) -> Decision:
+        """Combine the identity decision with the function's resource-based policy (same account).
+
+        Within one account either policy may allow the call; an explicit deny in either one wins.
+        """
+        from moto.awslambda.models import lambda_backends
+
+        name = resource.split(":function:", 1)[-1].split(":", 1)[0]
+        try:
+            wire_format = lambda_backends[self.account_id][self.region].get_policy(name)
+            document = json.loads(json.loads(wire_format)["Policy"])
+        except Exception:  # noqa: BLE001 - no such function or no policy: the identity decision stands
+            return identity
+        for statement in document.get("Statement", []):
+            # moto keeps AddPermission's Principal as given; AWS shows it as {"AWS": ...} or {"Service": ...}
+            if isinstance(statement.get("Principal"), str) and statement["Principal"] != "*":
+                kind = "Service" if statement["Principal"].endswith(".amazonaws.com") else "AWS"
+                statement["Principal"] = {kind: statement["Principal"]}
+        caller = {"arn": principal["role_arn"], "account": self.account_id}
+        decision = evaluate([document], action, resource, context, caller=caller)
+        if decision.reason == "explicit_deny":
+            return Decision(False, "explicit_deny_resource")
+        return decision if decision.allowed else identity
 
     def _caller_identity(self, principal: dict) -> tuple[int, dict, bytes]:
         role_name = principal["role_arn"].rsplit("/", 1)[-1]

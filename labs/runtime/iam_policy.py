@@ -20,7 +20,8 @@ __all__ = ["Decision", "evaluate", "access_denied_message"]
 
 @dataclass(frozen=True)
 class Decision:
-    """The outcome: ``allowed``, and ``reason`` ("allow", "explicit_deny" or "implicit_deny")."""
+    """The outcome: ``allowed``, and ``reason`` ("allow", "explicit_deny", "explicit_deny_resource" or
+    "implicit_deny")."""
 
     allowed: bool
     reason: str
@@ -134,9 +135,8 @@ def evaluate(
 
 def access_denied_message(principal_arn: str, action: str, resource: str, decision: Decision) -> str:
     """AWS's AccessDenied wording, naming the principal, the action and the resource."""
-    why = (
-        "with an explicit deny in an identity-based policy"
-        if decision.reason == "explicit_deny"
-        else f"because no identity-based policy allows the {action} action"
-    )
+    why = {
+        "explicit_deny": "with an explicit deny in an identity-based policy",
+        "explicit_deny_resource": "with an explicit deny in a resource-based policy",
+    }.get(decision.reason, f"because no identity-based policy allows the {action} action")
     return f"User: {principal_arn} is not authorized to perform: {action} on resource: {resource} {why}"

@@ -135,6 +135,58 @@ def test_a_handler_can_invoke_another_function(cloud, deploy, invoke):
     assert invoke(caller)[1] == 42
 
 
+CALL_OTHER = (
+    "import boto3, json\ndef handler(event, context):\n"
+    "    try:\n"
+    "        r = boto3.client('lambda').invoke(FunctionName=event['callee'], Payload=json.dumps({'n': 21}))\n"
+    "    except Exception as error:\n"
+    "        return {'code': error.response['Error']['Code'], 'message': error.response['Error']['Message']}\n"
+    "    return json.loads(r['Payload'].read())\n"
+)
+
+
+def test_a_function_resource_policy_decides_who_may_invoke_it(cloud, deploy, invoke):
+    callee = deploy("def handler(event, context):\n    return event['n'] * 2\n")
+    caller = deploy(CALL_OTHER, actions=["s3:GetObject"])  # no lambda:InvokeFunction in its role
+    denied = invoke(caller, {"callee": callee})[1]
+    assert denied["code"] == "AccessDeniedException"
+    assert (
+        f"lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:{cloud.account_id}:function:{callee}"
+        in (denied["message"])
+    )
+
+    aws_lambda = cloud.client("lambda")
+    caller_role = aws_lambda.get_function(FunctionName=caller)["Configuration"]["Role"]
+    other = deploy("def handler(event, context):\n    return 0\n")
+    other_role = aws_lambda.get_function(FunctionName=other)["Configuration"]["Role"]
+    aws_lambda.add_permission(
+        FunctionName=callee,
+        StatementId="other-only",
+        Action="lambda:InvokeFunction",
+        Principal=other_role,
+    )
+    assert invoke(caller, {"callee": callee})[1]["code"] == "AccessDeniedException"  # names someone else
+
+    aws_lambda.add_permission(
+        FunctionName=callee, StatementId="caller", Action="lambda:InvokeFunction", Principal=caller_role
+    )
+    assert invoke(caller, {"callee": callee})[1] == 42
+
+
+def test_an_explicit_deny_in_the_role_beats_the_function_policy(cloud, deploy, invoke):
+    callee = deploy("def handler(event, context):\n    return event['n'] * 2\n")
+    deny = {"Effect": "Deny", "Action": "lambda:InvokeFunction", "Resource": "*"}
+    caller = deploy(CALL_OTHER, policy=[deny])
+    aws_lambda = cloud.client("lambda")
+    caller_role = aws_lambda.get_function(FunctionName=caller)["Configuration"]["Role"]
+    aws_lambda.add_permission(
+        FunctionName=callee, StatementId="caller", Action="lambda:InvokeFunction", Principal=caller_role
+    )
+    denied = invoke(caller, {"callee": callee})[1]
+    assert denied["code"] == "AccessDeniedException"
+    assert "with an explicit deny in an identity-based policy" in denied["message"]
+
+
 def test_import_loads_no_django():
     code = "import sys, labs.runtime; labs.runtime.Cloud; print(sorted(m for m in sys.modules if m.split('.')[0] == 'django'))"
     result = subprocess.run(
