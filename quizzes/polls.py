@@ -164,16 +164,38 @@ def poll_end(*, session: PollSession) -> PollSession:
     return _bump(session, state=PollSession.State.ENDED)
 
 
-def poll_join(*, session: PollSession, user) -> None:
-    """Join a poll of a course the user is enrolled in (instructors may join any). Joining twice is fine."""
+def poll_join(*, session: PollSession, user, now: datetime | None = None) -> bool:
+    """Join a poll of a course the user is enrolled in (instructors may join any). Joining twice is fine.
+
+    Returns True for a first join (so the caller knows there is no earlier answer to show). A whole class
+    joins within seconds, so the usual case is one statement: insert the participant if the user is
+    enrolled and not yet in the poll."""
     from accounts.roles import is_instructor
 
-    enrolled = Enrollment.objects.filter(user=user, course_id=session.course_id).exists()
-    if not enrolled and not is_instructor(user):
-        raise PollError("This poll belongs to a course you are not enrolled in.", status=403)
-    # One statement whatever happened before (a reconnect, a double submit): insert unless already there.
-    PollParticipant.objects.bulk_create([PollParticipant(session=session, user=user)], ignore_conflicts=True)
+    participants = PollParticipant._meta.db_table
+    enrollments = Enrollment._meta.db_table
+    # Only the two model table names are interpolated; every value is a parameter.
+    sql = (
+        f"INSERT INTO {participants} (session_id, user_id, joined_at, points) "  # noqa: S608
+        f"SELECT %s, %s, %s, 0 WHERE EXISTS (SELECT 1 FROM {enrollments} WHERE user_id = %s AND course_id = %s) "
+        "ON CONFLICT (session_id, user_id) DO NOTHING RETURNING id"
+    )
+    params = [session.id, user.id, now or timezone.now(), user.id, session.course_id]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fresh = cursor.fetchone() is not None
+    if not fresh:
+        # Already in the poll (a reconnect, a double submit), or not enrolled: tell which.
+        joined = PollParticipant.objects.filter(session=session, user=user).exists()
+        if not joined:
+            if not is_instructor(user):
+                raise PollError("This poll belongs to a course you are not enrolled in.", status=403)
+            PollParticipant.objects.bulk_create(
+                [PollParticipant(session=session, user=user)], ignore_conflicts=True
+            )
+            fresh = True
     cache.set(_participant_key(session.id, user.id), True, timeout=LIVE_TTL_S)
+    return fresh
 
 
 def _participant_key(session_id: int, user_id: int) -> str:

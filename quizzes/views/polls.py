@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseStopPolling, push_url, retarget
+from django_htmx.http import HttpResponseStopPolling, push_url, reswap, retarget
 
 from accounts.roles import instructor_required
 from courses.models import Course
@@ -49,36 +49,42 @@ def join(request: HttpRequest) -> HttpResponse:
     code = (request.POST.get("code") or request.GET.get("code") or "").strip().upper()
     error = ""
     if code:
-        session = PollSession.objects.filter(code=code).first()
-        if session is None:
+        # The cached live state answers a whole class joining at once without a query per student.
+        state = polls.live_state(code)
+        if state is None:
             error = f"No poll has the code {code}. Check the code on the screen."
         elif request.method == "POST":
+            session, question = state
             try:
-                polls.poll_join(session=session, user=request.user)
+                fresh = polls.poll_join(session=session, user=request.user)
             except polls.PollError as exc:
                 error = exc.message
             else:
                 if request.htmx:
-                    # One round trip instead of redirect + GET: the page comes back and the address bar moves
-                    # to the poll's own URL (what a whole class joining at once needs).
-                    page = render(
-                        request,
-                        "quizzes/poll_student.html",
-                        _student_context(request, session, polls.live_state(session.code)[1]),
-                    )
-                    return push_url(page, reverse("quizzes:poll_student", args=[session.code]))
+                    # One round trip instead of redirect + GET: the poll section replaces the join card and
+                    # the address bar moves to the poll's own URL (what a whole class joining at once needs).
+                    context = _student_context(request, session, question, answered=not fresh)
+                    section = render(request, "quizzes/_poll_joined.html", context)
+                    return push_url(section, reverse("quizzes:poll_student", args=[session.code]))
                 return redirect("quizzes:poll_student", code=session.code)
     return render(
         request, "quizzes/poll_join.html", {"code": code, "error": error}, status=400 if error else 200
     )
 
 
-def _student_context(request: HttpRequest, session: PollSession, question: Question | None = None) -> dict:
+def _student_context(
+    request: HttpRequest, session: PollSession, question: Question | None = None, answered: bool = True
+) -> dict:
+    """``answered=False`` when the student cannot have answered yet (they just joined for the first time)."""
     question = question if question is not None else _current(session)
     context = {"session": session, "question": question, "every": STUDENT_POLL_EVERY}
     if question is None:
         return context
-    mine = PollResponse.objects.filter(session=session, question=question, user=request.user).first()
+    mine = (
+        PollResponse.objects.filter(session=session, question=question, user=request.user).first()
+        if answered
+        else None
+    )
     context.update(view=questions.public_view(question), mine=mine)
     if session.state == PollSession.State.REVEALED:
         context["result"] = grade(from_dict(question.spec), mine.response) if mine else None
@@ -119,38 +125,38 @@ def student_state(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
+def _answer_refused(request: HttpRequest, session: PollSession, message: str, status: int) -> HttpResponse:
+    """The whole poll body with the reason, replacing the body rather than the small status line the answer
+    form targets: the question may have moved on, and the student must see where the poll is now."""
+    context = _student_context(request, session)
+    context["error"] = message
+    body = render(request, "quizzes/_poll_student_body.html", context, status=status)
+    return reswap(retarget(body, "#poll-body"), "outerHTML")
+
+
 @login_required
 @require_POST
 def answer(request: HttpRequest, code: str) -> HttpResponse:
-    """Record an answer. The success path reuses what it loaded (session, question) to render the form
-    again with "answer received": it is the hot path when a whole class answers at once."""
+    """Record an answer. This is the hot path when a whole class answers at once: it reuses the cached
+    session and question, and answers htmx with only the "answer received" line (and the button's new
+    label), which is all that changes on the page."""
     session, question = _live(code)
     question_id = request.POST.get("question", "")
     if question is None or question_id != str(question.id):
-        context = _student_context(request, session)
-        context["error"] = "That question is no longer open; your answer was not recorded."
-        return retarget(render(request, "quizzes/_poll_student_body.html", context, status=409), "#poll-body")
-    view = questions.public_view(question)
-    response = response_from_post(question.kind, request.POST, view)
+        message = "That question is no longer open; your answer was not recorded."
+        return _answer_refused(request, session, message, 409)
+    response = response_from_post(question.kind, request.POST, questions.public_view(question))
     try:
         if response is None:
             raise polls.PollError("Choose an answer first.", status=422)
-        mine = polls.poll_answer(
+        polls.poll_answer(
             session=session, user=request.user, question_id=question.id, response=response, question=question
         )
     except polls.PollError as exc:
-        context = _student_context(request, session)
-        context["error"] = exc.message
-        return render(request, "quizzes/_poll_student_body.html", context, status=exc.status)
-    context = {
-        "session": session,
-        "question": question,
-        "every": STUDENT_POLL_EVERY,
-        "view": view,
-        "mine": mine,
-        "received": True,
-    }
-    return render(request, "quizzes/_poll_student_body.html", context)
+        return _answer_refused(request, session, exc.message, exc.status)
+    if not request.htmx:
+        return redirect("quizzes:poll_student", code=session.code)
+    return render(request, "quizzes/_poll_answer_received.html")
 
 
 # --- Instructors ---------------------------------------------------------------------------------------

@@ -61,6 +61,8 @@ def test_live_poll_with_three_browsers(live_server, browser, instructor, content
     ada.check("input[name=response][value=a]")
     ada.click("text=Send answer")
     ada.wait_for_selector("text=Answer received")
+    ada.wait_for_selector("#poll-submit:has-text('Change my answer')")
+    assert ada.locator("#poll-body form").count() == 1  # the answer did not nest a second form
     host.wait_for_function(
         "document.querySelector('#answered-count').textContent.trim() === '1'", timeout=5000
     )

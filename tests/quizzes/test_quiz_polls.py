@@ -64,7 +64,10 @@ def test_full_poll_flow(host, course):
     assert (
         ada.get(reverse("quizzes:poll_state", args=[session.code]), {"v": session.version}).status_code == 204
     )
-    assert "Answer received" in vote(ada, session, "b").content.decode()
+    received = vote(ada, session, "b").content.decode()
+    # htmx gets only what changes: the status line, and the button relabelled out of band; no second form.
+    assert "Answer received" in received and "<form" not in received
+    assert 'id="poll-submit" hx-swap-oob="true">Change my answer' in received
     assert "Answer received" in vote(ada, session, "a").content.decode()  # changed answer: still one row
     vote(bob, session, "b")
     assert PollResponse.objects.count() == 2
@@ -76,6 +79,8 @@ def test_full_poll_flow(host, course):
     act(host_client, session, "close")
     late = vote(bob, session, "a")
     assert late.status_code == 409 and "closed" in late.content.decode()
+    # A refusal replaces the whole poll body, so the student sees where the poll is now.
+    assert late["HX-Retarget"] == "#poll-body" and late["HX-Reswap"] == "outerHTML"
     assert PollResponse.objects.get(user__username="bob").response == "b"
     act(host_client, session, "reveal")
     session.refresh_from_db()
@@ -110,6 +115,21 @@ def test_bad_votes_change_nothing(host, course):
     wrong_question = vote(ada, session, "10240", question_title="Max memory")
     assert wrong_question.status_code == 409
     assert not PollResponse.objects.exists()
+
+
+def test_answering_without_javascript_returns_to_the_poll_page(host, course):
+    host_client, session = host
+    ada = student_client("ada", course)
+    join(ada, session)
+    act(host_client, session, "open")
+    plain = ada.post(
+        reverse("quizzes:poll_answer", args=[session.code]),
+        {"question": question("Invocation of S3").id, "response": "a"},
+    )
+    assert plain.status_code == 302 and plain["Location"].endswith(f"/polls/{session.code}/")
+    page = ada.get(plain["Location"]).content.decode()
+    assert "Answer received" in page and "Change my answer" in page
+    assert PollResponse.objects.get(user__username="ada").response == "a"
 
 
 def test_joining_needs_the_course_and_a_real_code(host, course):
