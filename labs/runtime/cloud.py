@@ -30,10 +30,12 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
 from labs.runtime import wire
+from labs.runtime.async_invoke import AsyncInvoker
 from labs.runtime.framing import FrameError, require
 from labs.runtime.iam_policy import Decision, access_denied_message, evaluate
 from labs.runtime.lambda_service import LambdaService
 from labs.runtime.sandbox import resolve_mode
+from labs.runtime.scheduler import Scheduler
 from labs.runtime.trace import Trace
 
 __all__ = ["Cloud"]
@@ -47,8 +49,10 @@ class Cloud:
     """One simulated account. Use as a context manager, or call ``close()`` when done.
 
     ``sandbox`` is None (bubblewrap; unsafe only with LABS_RUNTIME_UNSAFE_NO_SANDBOX=1), "bwrap" or
-    "unsafe". ``clock`` is a callable returning epoch seconds (the simulated clock; real time by default)
-    and ``seed`` seeds every random choice (request ids, log stream names), so runs repeat.
+    "unsafe". Time is simulated: ``cloud.scheduler`` holds every delayed action (retries, later deliveries)
+    and its clock starts at ``start_time`` (epoch seconds; the current second by default) and moves only when
+    the simulation runs (``run_until_idle``, ``run_for``). ``seed`` seeds every random choice (request ids,
+    log stream names): with the same seed and start time, a run produces the same trace.
     Raises ``SandboxUnavailableError`` when no sandbox can be made and unsafe mode was not chosen.
     """
 
@@ -58,13 +62,14 @@ class Cloud:
         region: str = "us-east-1",
         account_id: str | None = None,
         sandbox: str | None = None,
-        clock: Callable[[], float] | None = None,
+        start_time: float | None = None,
         seed: int | None = None,
     ) -> None:
         self.sandbox_mode = resolve_mode(sandbox)
         self.region = region
         self.account_id = account_id or f"{next(_account_ids):012d}"
-        self.clock = clock or time.time
+        self.scheduler = Scheduler(start=float(int(time.time())) if start_time is None else start_time)
+        self.clock: Callable[[], float] = self.scheduler.now
         self.random = random.Random(seed)  # noqa: S311 - simulation ids, not secrets; seeded so runs repeat
         self.trace = Trace()
         self._lock = threading.RLock()
@@ -76,6 +81,7 @@ class Cloud:
             region_name=region,
         )
         self.lambda_ = LambdaService(self)
+        self.async_invoker = AsyncInvoker(self)
 
     # -- public helpers (what AWS has no API for) ---------------------------------------------------------
     def client(self, service_name: str, **kwargs: object):
@@ -90,10 +96,31 @@ class Cloud:
         resource.meta.client.meta.events.register_first("before-send", self._send_from_host)
         return resource
 
-    def run_pending(self) -> list:
-        """Run the asynchronous (``InvocationType="Event"``) invocations accepted so far."""
+    def run_until_idle(self, max_events: int = 1_000_000) -> int:
+        """Run the simulation until nothing is left to do (retries included); returns the events run."""
         with self._lock:
-            return self.lambda_.run_pending()
+            return self.scheduler.run_until_idle(max_events)
+
+    def run_for(self, seconds: float) -> int:
+        """Run what is due in the next ``seconds`` of simulated time, then move the clock to that time."""
+        with self._lock:
+            return self.scheduler.run_for(seconds)
+
+    def run_pending(self) -> list:
+        """Run until idle and return the invocations that ran meanwhile (asynchronous ones, retries too)."""
+        with self._lock:
+            first = len(self.async_invoker.completed)
+            self.scheduler.run_until_idle()
+            return self.async_invoker.completed[first:]
+
+    def role_allows(self, role_arn: str, action: str, resource: str) -> Decision:
+        """Whether the role's identity policies allow ``action`` on ``resource`` (for what a service does
+        with a function's role: sending to its destinations and dead-letter queue)."""
+        context = {"aws:PrincipalArn": role_arn, "aws:PrincipalAccount": self.account_id}
+        try:
+            return evaluate(self._role_policies(role_arn), action, resource, context)
+        except ValueError:
+            return evaluate([], action, resource, context)
 
     def new_request_id(self) -> str:
         return str(uuid.UUID(int=self.random.getrandbits(128), version=4))
@@ -119,6 +146,8 @@ class Cloud:
                 if isinstance(backend_dict, dict):
                     backend_dict.pop(self.account_id, None)
             self.trace.clear()
+            self.scheduler.clear()
+            self.async_invoker.completed.clear()
 
     def close(self) -> None:
         """Kill this account's environments and drop its state (the shared fork server stays warm)."""
@@ -184,6 +213,10 @@ class Cloud:
                 invalid = self._validate_function(body)
                 if invalid is not None:
                     return invalid
+                response = self._moto(method, url, headers, body)
+                if response[0] < 300:
+                    self._remember_dead_letter_config(parsed, body)
+                return response
         if parsed is not None and principal is not None and parsed.operation == "GetCallerIdentity":
             return self._caller_identity(principal)
         return self._moto(method, url, headers, body)
@@ -199,6 +232,17 @@ class Cloud:
         if isinstance(response_body, str):
             response_body = response_body.encode("utf-8")
         return status, {str(k): str(v) for k, v in dict(response_headers).items()}, response_body or b""
+
+    def _remember_dead_letter_config(self, parsed: wire.ParsedRequest, body: bytes) -> None:
+        try:
+            config = json.loads(body or b"{}")
+        except ValueError:
+            return
+        if "DeadLetterConfig" not in config:
+            return
+        name = str(config.get("FunctionName") or parsed.params.get("FunctionName", ""))
+        name = name.split(":function:", 1)[-1].split(":", 1)[0]
+        self.lambda_.set_dead_letter_target(name, (config["DeadLetterConfig"] or {}).get("TargetArn"))
 
     @staticmethod
     def _validate_function(body: bytes) -> tuple[int, dict, bytes] | None:

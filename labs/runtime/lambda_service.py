@@ -19,7 +19,7 @@ import json
 import math
 import sys
 import time
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import asdict
 
 from moto.awslambda.exceptions import UnknownFunctionException
@@ -47,7 +47,7 @@ class LambdaService:
         self.cloud = cloud
         self._idle: dict[str, list[Environment]] = {}
         self._in_flight: Counter[str] = Counter()
-        self.pending: deque[dict] = deque()
+        self._dead_letter_targets: dict[str, str] = {}
 
     # -- the function versions, read from moto's control plane ------------------------------------------
     def _backend(self):
@@ -161,8 +161,10 @@ class LambdaService:
         qualifier: str | None = None,
         client_context: dict | None = None,
         cause: int | None = None,
+        request_id: str | None = None,
     ) -> Invocation:
-        """Run one synchronous invocation (the internal API other services use).
+        """Run one synchronous invocation (the internal API other services use). ``request_id`` is given
+        for asynchronous events, which keep theirs across retries.
 
         Raises moto's ``UnknownFunctionException`` for an unknown function; every failure of the code
         itself is reported in the returned ``Invocation`` as Lambda reports it.
@@ -173,7 +175,7 @@ class LambdaService:
         )
         invoked_arn = base_arn if qualifier is None else f"{base_arn}:{qualifier}"
         key = self._environment_key(function)
-        request_id = self.cloud.new_request_id()
+        request_id = request_id or self.cloud.new_request_id()
         self._in_flight[function.function_name] += 1
         try:
             return self._run(function, key, request_id, payload, invoked_arn, client_context, cause)
@@ -491,6 +493,11 @@ class LambdaService:
             )
         if invocation_type == "DryRun":
             return 204, {"x-amzn-RequestId": self.cloud.new_request_id()}, b""
+        if invocation_type == "Event":
+            # Accepted onto the function's queue whatever its concurrency: throttling happens when the queue
+            # is read, and is retried there (async_invoke).
+            request_id = self.cloud.async_invoker.accept(name, qualifier, body or b"{}", cause)
+            return 202, {"x-amzn-RequestId": request_id}, b""
         reserved = function.reserved_concurrency
         if reserved is not None and self._in_flight[function.function_name] >= int(reserved):
             status, response_headers, _ = wire.error_response(
@@ -509,25 +516,6 @@ class LambdaService:
                 "message": "Rate Exceeded.",
             }
             return status, response_headers, json.dumps(throttle).encode()
-        if invocation_type == "Event":
-            request_id = self.cloud.new_request_id()
-            self.pending.append(
-                {
-                    "function": name,
-                    "qualifier": qualifier,
-                    "payload": body or b"{}",
-                    "cause": cause,
-                    "request_id": request_id,
-                }
-            )
-            self.cloud.trace.record(
-                "event_accepted",
-                self.cloud.clock(),
-                cause,
-                function_arn=function.function_arn,
-                request_id=request_id,
-            )
-            return 202, {"x-amzn-RequestId": request_id}, b""
         client_context = None
         if "x-amz-client-context" in lowered:
             try:
@@ -551,19 +539,23 @@ class LambdaService:
             response_headers["X-Amz-Log-Result"] = result.log_tail
         return 200, response_headers, result.payload
 
-    def run_pending(self) -> list[Invocation]:
-        """Run the queued ``Event`` invocations (in order, including any they queue); return their results."""
-        results = []
-        while self.pending:
-            item = self.pending.popleft()
-            results.append(
-                self.invoke(item["function"], item["payload"], item["qualifier"], None, item["cause"])
-            )
-        return results
+    def in_flight(self, function_name: str) -> int:
+        """How many invocations of ``function_name`` are running now (for reserved concurrency)."""
+        return self._in_flight[function_name]
+
+    def set_dead_letter_target(self, function_name: str, target_arn: str | None) -> None:
+        """Remember a function's ``DeadLetterConfig.TargetArn`` (moto does not keep it)."""
+        if target_arn:
+            self._dead_letter_targets[function_name] = target_arn
+        else:
+            self._dead_letter_targets.pop(function_name, None)
+
+    def dead_letter_target(self, function_name: str) -> str | None:
+        return self._dead_letter_targets.get(function_name)
 
     def close(self) -> None:
         for environments in self._idle.values():
             for environment in environments:
                 environment.kill()
         self._idle.clear()
-        self.pending.clear()
+        self._dead_letter_targets.clear()
