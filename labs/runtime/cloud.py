@@ -29,8 +29,9 @@ import moto.backends
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
-from labs.runtime import wire
+from labs.runtime import moto_clock, wire
 from labs.runtime.async_invoke import AsyncInvoker
+from labs.runtime.event_sources import SqsPoller
 from labs.runtime.framing import FrameError, require
 from labs.runtime.iam_policy import Decision, access_denied_message, evaluate
 from labs.runtime.lambda_service import LambdaService
@@ -82,6 +83,8 @@ class Cloud:
         )
         self.lambda_ = LambdaService(self)
         self.async_invoker = AsyncInvoker(self)
+        self.sqs_poller = SqsPoller(self)
+        self.scheduler.add_idle_hook(self.sqs_poller.poll)
 
     # -- public helpers (what AWS has no API for) ---------------------------------------------------------
     def client(self, service_name: str, **kwargs: object):
@@ -112,6 +115,10 @@ class Cloud:
             first = len(self.async_invoker.completed)
             self.scheduler.run_until_idle()
             return self.async_invoker.completed[first:]
+
+    def simulated_moto_time(self):
+        """A context in which moto's SQS reads this account's simulated clock."""
+        return moto_clock.simulated(self.clock)
 
     def role_allows(self, role_arn: str, action: str, resource: str) -> Decision:
         """Whether the role's identity policies allow ``action`` on ``resource`` (for what a service does
@@ -219,13 +226,32 @@ class Cloud:
                 return response
         if parsed is not None and principal is not None and parsed.operation == "GetCallerIdentity":
             return self._caller_identity(principal)
-        return self._moto(method, url, headers, body)
+        if parsed is not None and parsed.service == "sqs" and parsed.operation == "ReceiveMessage":
+            body = self._without_long_polling(body)
+        response = self._moto(method, url, headers, body)
+        if parsed is not None and parsed.service == "lambda" and "EventSourceMapping" in parsed.operation:
+            self.sqs_poller.detach_from_moto()  # moto would invoke through Docker; the poller owns mappings
+        return response
+
+    @staticmethod
+    def _without_long_polling(body: bytes) -> bytes:
+        """A long poll on the simulated clock returns at once: waiting would cost real seconds while the
+        simulated clock stands still (the poll would find nothing new either way)."""
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError:
+            return body
+        if not isinstance(request, dict):
+            return body
+        request["WaitTimeSeconds"] = 0
+        return json.dumps(request).encode()
 
     def _moto(self, method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[int, dict, bytes]:
         request = AWSPreparedRequest(
             method, url, {**headers, "x-moto-account-id": self.account_id}, body, False
         )
-        response = self._stubber.process_request(request)
+        with self.simulated_moto_time():
+            response = self._stubber.process_request(request)
         if response is None:
             return 404, {}, b"not served by this simulated account"
         status, response_headers, response_body = response

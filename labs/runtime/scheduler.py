@@ -39,6 +39,7 @@ class Scheduler:
         self._now = float(start)
         self._queue: list[Scheduled] = []
         self._seq = itertools.count()
+        self._idle_hooks: list[Callable[[], bool]] = []
 
     def now(self) -> float:
         return self._now
@@ -57,6 +58,11 @@ class Scheduler:
     @staticmethod
     def cancel(event: Scheduled) -> None:
         event.cancelled = True
+
+    def add_idle_hook(self, hook: Callable[[], bool]) -> None:
+        """Call ``hook()`` whenever nothing is due now; it returns True if it did work (it may schedule
+        events). Pollers use this: Lambda polling a queue does something only when a message is there."""
+        self._idle_hooks.append(hook)
 
     def clear(self) -> None:
         """Drop every pending event (the clock stays where it is)."""
@@ -93,7 +99,16 @@ class Scheduler:
         while True:
             self._drop_cancelled()
             if not self._queue or (until is not None and self._queue[0].when > until):
-                return ran
+                worked = [hook() for hook in self._idle_hooks]  # every hook, not just until one works
+                if not any(worked):
+                    return ran
+                ran += 1
+                if ran >= max_events:
+                    raise RuntimeError(
+                        f"the simulation ran {max_events} events without becoming idle; "
+                        "something keeps scheduling work (a loop between services?)"
+                    )
+                continue
             if ran >= max_events:
                 raise RuntimeError(
                     f"the simulation ran {max_events} events without becoming idle; "

@@ -1,0 +1,211 @@
+"""Poll-based invocation: Lambda's event source mappings for Amazon SQS, on the simulated clock.
+
+Lambda polls the queue, invokes the function synchronously with a batch, and deletes what was processed.
+What AWS documents (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html and
+.../services-sqs-errorhandling.html) and this module copies:
+
+- ``BatchSize`` (default 10) messages per invocation; with ``MaximumBatchingWindowInSeconds`` Lambda waits up to
+  that long for a full batch.
+- If the invocation fails (an exception, a timeout), no message is deleted: each becomes visible again when the
+  queue's visibility timeout ends and is received again. Once a message has been received more than the
+  redrive policy's ``maxReceiveCount``, SQS moves it to the dead-letter queue (moto's SQS does this part).
+- With ``FunctionResponseTypes: ["ReportBatchItemFailures"]`` the function may answer
+  ``{"batchItemFailures": [{"itemIdentifier": "<messageId>"}]}``: only those messages stay on the queue. An empty
+  list or a null means all succeeded; a malformed answer, or an identifier that is not in the batch, fails the
+  whole batch.
+
+moto would invoke functions itself when a message is sent (through Docker); the mappings are detached from its
+queues and polled here instead. Polls run when the simulation is otherwise idle and again when in-flight
+messages become visible, so ``run_until_idle`` drains a queue with all its retries in simulated time.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+__all__ = ["SqsPoller"]
+
+DEFAULT_BATCH_SIZE = 10
+
+
+class SqsPoller:
+    """Polls every enabled SQS event source mapping of one account (an idle hook of its scheduler)."""
+
+    def __init__(self, cloud) -> None:
+        self.cloud = cloud
+        self._wake_ups: dict[str, float] = {}  # mapping uuid -> simulated time a poll is already scheduled
+        self._window_started: dict[str, float] = {}
+
+    # -- moto's side ----------------------------------------------------------------------------------------
+    def _lambda_backend(self):
+        from moto.awslambda.models import lambda_backends
+
+        return lambda_backends[self.cloud.account_id][self.cloud.region]
+
+    def _sqs_backend(self):
+        from moto.sqs.models import sqs_backends
+
+        return sqs_backends[self.cloud.account_id][self.cloud.region]
+
+    def _mappings(self) -> list:
+        mappings = getattr(self._lambda_backend(), "_event_source_mappings", {})
+        return [m for m in mappings.values() if str(m.event_source_arn).startswith("arn:aws:sqs:")]
+
+    def detach_from_moto(self) -> None:
+        """Stop moto from invoking functions on send: this poller owns SQS mappings."""
+        if "moto.sqs.models" not in sys.modules:
+            return
+        for queue in self._sqs_backend().queues.values():
+            queue.lambda_event_source_mappings.clear()
+
+    # -- polling --------------------------------------------------------------------------------------------
+    def poll(self) -> bool:
+        """Process one batch for each mapping with visible messages; True if any function ran."""
+        if "moto.sqs.models" not in sys.modules:
+            return False
+        self.detach_from_moto()
+        worked = False
+        with self.cloud.simulated_moto_time():
+            for mapping in self._mappings():
+                if mapping.enabled in (False, "false", "False"):
+                    continue
+                worked |= self._poll_mapping(mapping)
+        return worked
+
+    def _queue_for(self, arn: str):
+        for queue in self._sqs_backend().queues.values():
+            if queue.queue_arn == arn:
+                return queue
+        return None
+
+    def _poll_mapping(self, mapping) -> bool:
+        queue = self._queue_for(mapping.event_source_arn)
+        if queue is None:
+            return False
+        now = self.cloud.clock()
+        batch_size = int(mapping.batch_size or DEFAULT_BATCH_SIZE)
+        visible = sum(1 for message in queue.messages if message.visible)
+        if not visible:
+            self._schedule_next_visibility(mapping, queue)
+            return False
+        window = float(mapping.max_batch_window or 0)
+        if window and visible < batch_size:
+            started = self._window_started.setdefault(mapping.uuid, now)
+            if now < started + window:
+                self._wake_at(mapping, started + window)
+                return False
+        self._window_started.pop(mapping.uuid, None)
+        messages = self._sqs_backend().receive_message(
+            queue.name,
+            batch_size,
+            wait_seconds_timeout=0,
+            visibility_timeout=queue.visibility_timeout,
+            message_attribute_names=["All"],
+        )
+        if not messages:
+            return False
+        self._invoke(mapping, queue, messages)
+        self._schedule_next_visibility(mapping, queue)
+        return True
+
+    def _invoke(self, mapping, queue, messages: list) -> None:
+        event = {"Records": [self._record(queue, message) for message in messages]}
+        cause = self.cloud.trace.record(
+            "sqs_batch",
+            self.cloud.clock(),
+            None,
+            event_source_arn=queue.queue_arn,
+            function_arn=mapping.function_arn,
+            message_ids=[message.id for message in messages],
+        )["seq"]
+        result = self.cloud.lambda_.invoke(mapping.function_arn, json.dumps(event).encode(), cause=cause)
+        failed = self._failed_ids(mapping, result, [message.id for message in messages])
+        for message in messages:
+            if message.id not in failed:
+                self._sqs_backend().delete_message(queue.name, message.receipt_handle)
+        self.cloud.trace.record(
+            "sqs_batch_result",
+            self.cloud.clock(),
+            cause,
+            deleted=[m.id for m in messages if m.id not in failed],
+            kept=sorted(failed),
+        )
+
+    @staticmethod
+    def _failed_ids(mapping, result, batch_ids: list[str]) -> set[str]:
+        """Which messages stay on the queue after this invocation."""
+        if result.function_error:
+            return set(batch_ids)
+        if "ReportBatchItemFailures" not in (mapping.function_response_types or []):
+            return set()
+        try:
+            answer = json.loads(result.payload) if result.payload else None
+        except ValueError:
+            return set(batch_ids)
+        if not isinstance(answer, dict) or answer.get("batchItemFailures") is None:
+            return set()
+        failures = answer["batchItemFailures"]
+        if not isinstance(failures, list):
+            return set(batch_ids)
+        ids = set()
+        for failure in failures:
+            identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+            if not identifier or identifier not in batch_ids:
+                return set(batch_ids)  # Lambda treats a malformed report as a failure of the whole batch
+            ids.add(identifier)
+        return ids
+
+    def _record(self, queue, message) -> dict:
+        attributes = {
+            "ApproximateReceiveCount": str(message.approximate_receive_count),
+            "SentTimestamp": str(message.sent_timestamp),
+            "SenderId": str(message.sender_id),
+            "ApproximateFirstReceiveTimestamp": str(message.approximate_first_receive_timestamp),
+        }
+        if message.group_id is not None:
+            attributes.update(MessageGroupId=message.group_id, SequenceNumber=str(message.sequence_number))
+            if message.deduplication_id:
+                attributes["MessageDeduplicationId"] = message.deduplication_id
+        message_attributes = {
+            name: {
+                "stringValue": value.get("StringValue"),
+                "stringListValues": [],
+                "binaryListValues": [],
+                "dataType": value.get("DataType"),
+            }
+            for name, value in (message.message_attributes or {}).items()
+        }
+        return {
+            "messageId": message.id,
+            "receiptHandle": message.receipt_handle,
+            "body": message.body,
+            "attributes": attributes,
+            "messageAttributes": message_attributes,
+            "md5OfBody": message.body_md5,
+            "eventSource": "aws:sqs",
+            "eventSourceARN": queue.queue_arn,
+            "awsRegion": self.cloud.region,
+        }
+
+    # -- waking up later ------------------------------------------------------------------------------------
+    def _schedule_next_visibility(self, mapping, queue) -> None:
+        """Poll again when the first in-flight message becomes visible (its visibility timeout ends)."""
+        now_ms = self.cloud.clock() * 1000
+        later = [m.visible_at for m in queue._messages if m.visible_at > now_ms]
+        later += [m.delayed_until for m in queue._messages if m.delayed_until > now_ms]
+        if later:
+            # moto counts a message visible only once the clock is past its visible_at: wake just after
+            self._wake_at(mapping, min(later) / 1000 + 0.001)
+
+    def _wake_at(self, mapping, when: float) -> None:
+        scheduled = self._wake_ups.get(mapping.uuid)
+        if scheduled is not None and scheduled <= when and scheduled >= self.cloud.clock():
+            return
+        self._wake_ups[mapping.uuid] = when
+
+        def wake() -> None:
+            self._wake_ups.pop(mapping.uuid, None)
+            self.poll()
+
+        self.cloud.scheduler.call_at(when, wake, label=f"poll {mapping.event_source_arn}")
