@@ -16,6 +16,7 @@ import os
 import random
 import re
 import secrets
+import shutil
 import signal
 import socket
 import statistics
@@ -311,6 +312,7 @@ def main() -> int:
         redis.Redis.from_url(args.redis).flushdb()
         with psycopg.connect(f"{args.postgres}/postgres", autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        shutil.rmtree(var, ignore_errors=True)
 
     if result["errors"]:
         print("  errors (first 5):", result["errors"][:5])
