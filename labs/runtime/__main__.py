@@ -1,4 +1,4 @@
-"""Command line: ``python -m labs.runtime invoke ...`` and ``python -m labs.runtime generate-event ...``.
+"""Command line: ``python -m labs.runtime invoke ...``, ``generate-event ...`` and ``events test-event-pattern ...``.
 
 ``invoke`` deploys a directory as a function in a fresh simulated account and invokes it once, printing the
 response payload and the function's logs (like ``sam local invoke``). ``generate-event`` prints a sample
@@ -83,6 +83,37 @@ def _invoke(args: argparse.Namespace) -> int:
         return 1 if result.function_error else 0
 
 
+def _json_argument(value: str, option: str) -> object:
+    """The AWS CLI's convention: ``file://path`` reads a file, anything else is the JSON text itself."""
+    text = Path(value[len("file://") :]).read_text() if value.startswith("file://") else value
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"{option}: not valid JSON ({error})") from None
+
+
+def _test_event_pattern(args: argparse.Namespace) -> int:
+    from labs.runtime.eventbridge import InvalidEventPatternError, matches
+
+    try:
+        pattern = _json_argument(args.event_pattern, "--event-pattern")
+        event = _json_argument(args.event, "--event")
+    except (OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
+        result = matches(pattern, event) if isinstance(pattern, dict) else matches(json.dumps(pattern), event)
+    except InvalidEventPatternError as error:
+        # Like the AWS CLI when the service answers InvalidEventPatternException: message on stderr, exit 255.
+        print(
+            f"An error occurred (InvalidEventPatternException) when calling the TestEventPattern operation: {error}",
+            file=sys.stderr,
+        )
+        return 255
+    print(json.dumps({"Result": result}))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m labs.runtime", description="The mock serverless runtime."
@@ -100,7 +131,16 @@ def main(argv: list[str] | None = None) -> int:
     generate = commands.add_parser("generate-event", help="print a sample event")
     generate.add_argument("service", choices=sorted({service for service, _ in EVENTS}))
     generate.add_argument("event")
+    events = commands.add_parser("events", help="EventBridge helpers, like `aws events`")
+    events_commands = events.add_subparsers(dest="events_command", required=True)
+    test_pattern = events_commands.add_parser(
+        "test-event-pattern", help="does an event match an event pattern (like aws events test-event-pattern)"
+    )
+    test_pattern.add_argument("--event-pattern", required=True, help="file://PATTERN.json or the JSON text")
+    test_pattern.add_argument("--event", required=True, help="file://EVENT.json or the JSON text")
     args = parser.parse_args(argv)
+    if args.command == "events":
+        return _test_event_pattern(args)
     if args.command == "generate-event":
         try:
             print(json.dumps(generate_event(args.service, args.event), indent=2))
