@@ -201,20 +201,22 @@ def _string_operand(operand: object, path: str, what: str) -> tuple[str, bool]:
     raise InvalidEventPatternError(f"{what} match pattern must be a string", path)
 
 
-def _compile_prefix(operand: object, path: str) -> Condition:
-    text, ignore_case = _string_operand(operand, path, "prefix")
+def _compile_affix(operand: object, path: str, which: str) -> Condition:
+    """``prefix`` or ``suffix``: the value starts (ends) with the text, optionally ignoring case."""
+    text, ignore_case = _string_operand(operand, path, which)
+    method = str.startswith if which == "prefix" else str.endswith
     if ignore_case:
         folded = text.casefold()
-        return lambda value: isinstance(value, str) and value.casefold().startswith(folded)
-    return lambda value: isinstance(value, str) and value.startswith(text)
+        return lambda value: isinstance(value, str) and method(value.casefold(), folded)
+    return lambda value: isinstance(value, str) and method(value, text)
+
+
+def _compile_prefix(operand: object, path: str) -> Condition:
+    return _compile_affix(operand, path, "prefix")
 
 
 def _compile_suffix(operand: object, path: str) -> Condition:
-    text, ignore_case = _string_operand(operand, path, "suffix")
-    if ignore_case:
-        folded = text.casefold()
-        return lambda value: isinstance(value, str) and value.casefold().endswith(folded)
-    return lambda value: isinstance(value, str) and value.endswith(text)
+    return _compile_affix(operand, path, "suffix")
 
 
 def _compile_equals_ignore_case(operand: object, path: str) -> Condition:
