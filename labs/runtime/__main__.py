@@ -114,6 +114,77 @@ def _test_event_pattern(args: argparse.Namespace) -> int:
     return 0
 
 
+def _text_argument(value: str) -> str:
+    return Path(value[len("file://") :]).read_text() if value.startswith("file://") else value
+
+
+def _stepfunctions(args: argparse.Namespace) -> int:
+    from labs.runtime import stepfunctions
+    from labs.runtime.stepfunctions.testing import test_state
+
+    try:
+        definition = _text_argument(args.definition)
+        input_value = _json_argument(args.input, "--input") if getattr(args, "input", None) else {}
+    except (OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.sfn_command == "validate":
+        problems = stepfunctions.validate(definition)
+        diagnostics = [
+            {
+                "severity": "ERROR",
+                "code": p.code,
+                "message": p.message,
+                "location": p.location,
+                "line": p.line,
+            }
+            for p in problems
+        ]
+        print(json.dumps({"result": "FAIL" if problems else "OK", "diagnostics": diagnostics}, indent=2))
+        return 1 if problems else 0
+    try:
+        if args.sfn_command == "test-state":
+            result = test_state(json.loads(definition), input_value, inspection_level=args.inspection_level)
+        else:
+            ran = stepfunctions.run(definition, input_value, name=args.name)
+            result = {key: ran[key] for key in ("status", "output", "error", "cause")}
+            result["output"] = (
+                None if ran["output"] is None else json.dumps(ran["output"], separators=(",", ":"))
+            )
+            result = {key: value for key, value in result.items() if value is not None}
+            if args.history:
+                result["events"] = stepfunctions.history_json(ran["history"])
+    except stepfunctions.DefinitionError as error:
+        print(
+            f"An error occurred (InvalidDefinition) when calling the {args.operation} operation: {error}",
+            file=sys.stderr,
+        )
+        return 255
+    except ValueError as error:
+        print(f"error: --definition: not valid JSON ({error})", file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _add_stepfunctions(commands) -> None:
+    sfn = commands.add_parser("stepfunctions", help="run and check state machines, like `aws stepfunctions`")
+    sfn_commands = sfn.add_subparsers(dest="sfn_command", required=True)
+    start = sfn_commands.add_parser("start-execution", help="run a state machine to the end (simulated time)")
+    start.add_argument("--definition", required=True, help="file://SM.json or the JSON text")
+    start.add_argument("--input", help="file://IN.json or the JSON text (default: {})")
+    start.add_argument("--name", default="cli", help="execution and state machine name")
+    start.add_argument("--history", action="store_true", help="include the execution history's events")
+    start.set_defaults(operation="CreateStateMachine")
+    state = sfn_commands.add_parser("test-state", help="run one state, like the TestState API")
+    state.add_argument("--definition", required=True, help="file://STATE.json or the JSON text")
+    state.add_argument("--input", help="file://IN.json or the JSON text (default: {})")
+    state.add_argument("--inspection-level", choices=["INFO", "DEBUG", "TRACE"], default="INFO")
+    state.set_defaults(operation="TestState")
+    check = sfn_commands.add_parser("validate", help="validate a definition (exit 1 when it has problems)")
+    check.add_argument("--definition", required=True, help="file://SM.json or the JSON text")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m labs.runtime", description="The mock serverless runtime."
@@ -138,7 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     test_pattern.add_argument("--event-pattern", required=True, help="file://PATTERN.json or the JSON text")
     test_pattern.add_argument("--event", required=True, help="file://EVENT.json or the JSON text")
+    _add_stepfunctions(commands)
     args = parser.parse_args(argv)
+    if args.command == "stepfunctions":
+        return _stepfunctions(args)
     if args.command == "events":
         return _test_event_pattern(args)
     if args.command == "generate-event":

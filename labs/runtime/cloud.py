@@ -37,6 +37,7 @@ from labs.runtime.iam_policy import Decision, access_denied_message, evaluate
 from labs.runtime.lambda_service import LambdaService
 from labs.runtime.sandbox import resolve_mode
 from labs.runtime.scheduler import Scheduler
+from labs.runtime.stepfunctions.service import StepFunctionsService
 from labs.runtime.trace import Trace
 
 __all__ = ["Cloud"]
@@ -84,6 +85,7 @@ class Cloud:
         self.lambda_ = LambdaService(self)
         self.async_invoker = AsyncInvoker(self)
         self.sqs_poller = SqsPoller(self)
+        self.stepfunctions = StepFunctionsService(self)
         self.scheduler.add_idle_hook(self.sqs_poller.poll)
 
     # -- public helpers (what AWS has no API for) ---------------------------------------------------------
@@ -91,6 +93,22 @@ class Cloud:
         """A real boto3 client for ``service_name`` bound to this account (in-process, no network)."""
         client = self._session.client(service_name, **kwargs)
         client.meta.events.register_first("before-send", self._send_from_host)
+        return client
+
+    def client_as_role(self, service_name: str, role_arn: str, session_name: str):
+        """A boto3 client whose calls are made as ``role_arn`` (authorized against its policies), the way a
+        service such as Step Functions acts with its role. A role that does not exist gives a host client."""
+        if not role_arn or not self._role_exists(role_arn):
+            return self.client(service_name)
+        role_name = role_arn.rsplit("/", 1)[-1]
+        principal = {
+            "role_arn": role_arn,
+            "session_arn": f"arn:aws:sts::{self.account_id}:assumed-role/{role_name}/{session_name}",
+            "function_arn": "",
+            "invocation_seq": None,
+        }
+        client = self._session.client(service_name)
+        client.meta.events.register_first("before-send", lambda request, **_: self._send(request, principal))
         return client
 
     def resource(self, service_name: str, **kwargs: object):
@@ -155,6 +173,7 @@ class Cloud:
             self.trace.clear()
             self.scheduler.clear()
             self.async_invoker.completed.clear()
+            self.stepfunctions = StepFunctionsService(self)
 
     def close(self) -> None:
         """Kill this account's environments and drop its state (the shared fork server stays warm)."""
@@ -168,6 +187,9 @@ class Cloud:
 
     # -- dispatching ------------------------------------------------------------------------------------------
     def _send_from_host(self, request: AWSPreparedRequest, **_: object) -> AWSResponse:
+        return self._send(request, None)
+
+    def _send(self, request: AWSPreparedRequest, principal: dict | None) -> AWSResponse:
         body = request.body
         if hasattr(body, "read"):
             body = body.read()
@@ -177,7 +199,7 @@ class Cloud:
             k: v.decode("latin-1") if isinstance(v, bytes) else str(v) for k, v in request.headers.items()
         }
         status, response_headers, response_body = self.dispatch(
-            request.method, request.url, headers, body or b""
+            request.method, request.url, headers, body or b"", principal
         )
         return AWSResponse(request.url, status, response_headers, MockRawResponse(response_body))
 
@@ -224,6 +246,8 @@ class Cloud:
                 if response[0] < 300:
                     self._remember_dead_letter_config(parsed, body)
                 return response
+        if parsed is not None and parsed.service == "stepfunctions":
+            return self.stepfunctions.handle(parsed.operation, body)
         if parsed is not None and principal is not None and parsed.operation == "GetCallerIdentity":
             return self._caller_identity(principal)
         if parsed is not None and parsed.service == "sqs" and parsed.operation == "ReceiveMessage":
@@ -294,6 +318,15 @@ class Cloud:
             "function_arn": function.function_arn,
             "invocation_seq": invocation_seq,
         }
+
+    def _role_exists(self, role_arn: str) -> bool:
+        from moto.iam.models import iam_backends
+
+        try:
+            iam_backends[self.account_id]["global"].get_role_by_arn(role_arn)
+        except Exception:  # noqa: BLE001 - moto raises its own not-found error
+            return False
+        return True
 
     def _role_policies(self, role_arn: str) -> list:
         from moto.iam.models import iam_backends

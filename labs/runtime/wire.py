@@ -20,8 +20,21 @@ import botocore.session
 
 __all__ = ["ParsedRequest", "error_response", "parse_request"]
 
-SERVED_SERVICES = {"s3", "dynamodb", "sqs", "sns", "ses", "sts", "logs", "lambda"}
-_SIGNING_TO_SERVICE = {"email": "ses"}
+SERVED_SERVICES = {
+    "s3",
+    "dynamodb",
+    "sqs",
+    "sns",
+    "ses",
+    "sts",
+    "logs",
+    "lambda",
+    "stepfunctions",
+    "rekognition",
+    "events",
+}
+_SIGNING_TO_SERVICE = {"email": "ses", "states": "stepfunctions"}
+_IAM_PREFIX = {"stepfunctions": "states"}
 _IAM_ACTION_OVERRIDES = {
     ("s3", "ListObjectsV2"): "s3:ListBucket",
     ("s3", "ListObjects"): "s3:ListBucket",
@@ -120,6 +133,17 @@ def _resources(service: str, params: dict, region: str, account: str) -> list[st
         if not name:
             return ["*"]
         return [name if name.startswith("arn:") else f"arn:aws:lambda:{prefix}:function:{name}"]
+    if service == "events":
+        entries = params.get("Entries") or [{}]
+        bus = (
+            (entries[0] if isinstance(entries[0], dict) else {}).get("EventBusName")
+            or params.get("EventBusName")
+            or "default"
+        )
+        return [bus if str(bus).startswith("arn:") else f"arn:aws:events:{prefix}:event-bus/{bus}"]
+    if service == "stepfunctions":
+        arn = params.get("stateMachineArn") or params.get("executionArn")
+        return [arn] if arn else ["*"]
     if service == "ses" and params.get("Source"):
         return [f"arn:aws:ses:{prefix}:identity/{params['Source']}"]
     return ["*"]
@@ -176,7 +200,9 @@ def parse_request(method: str, url: str, headers: dict[str, str], body: bytes, a
             params["Qualifier"] = query["Qualifier"][0]
     if operation not in _model(service).operation_names:
         raise ValueError(f"unknown {service} operation {operation!r}")
-    action = _IAM_ACTION_OVERRIDES.get((service, operation), f"{service}:{operation}")
+    action = _IAM_ACTION_OVERRIDES.get(
+        (service, operation), f"{_IAM_PREFIX.get(service, service)}:{operation}"
+    )
     return ParsedRequest(
         service, operation, action, _resources(service, params, region, account), region, params
     )
@@ -217,4 +243,7 @@ ACCESS_DENIED = {
     "sts": (403, "AccessDenied"),
     "logs": (400, "AccessDeniedException"),
     "lambda": (403, "AccessDeniedException"),
+    "stepfunctions": (400, "AccessDeniedException"),
+    "rekognition": (400, "AccessDeniedException"),
+    "events": (400, "AccessDeniedException"),
 }

@@ -1,0 +1,751 @@
+"""Executions: one explicit loop over states, on the simulated clock, recording AWS's history events.
+
+``Execution.start()`` runs the machine until it ends or waits (a Wait state, a retry back-off, a task
+token); waiting work sits on the scheduler and resumes when the simulation runs. Every execution ends in
+one place, ``_finish``, which turns the outcome into SUCCEEDED, FAILED, TIMED_OUT or ABORTED.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Generator
+from typing import Any
+
+from labs.runtime.stepfunctions.choice import ChoicePathError, parse_timestamp
+from labs.runtime.stepfunctions.expressions import ExpressionError
+from labs.runtime.stepfunctions.flow import Sleep, Spawn, StatesError, Suspend, error_matches
+from labs.runtime.stepfunctions.intrinsics import IntrinsicFailure
+from labs.runtime.stepfunctions.machine import DISCARD, Program, State
+from labs.runtime.stepfunctions.paths import JsonPath, NoMatchError, TemplateError, set_path
+
+__all__ = ["Execution", "Scope"]
+
+EXPRESS_LIMIT_S = 300
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _iso(epoch: float) -> str:
+    moment = dt.datetime.fromtimestamp(epoch, dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class Scope:
+    """Workflow variables. A Parallel branch or Map iteration reads its parent's variables and writes its own."""
+
+    __slots__ = ("parent", "values")
+
+    def __init__(self, parent: Scope | None = None) -> None:
+        self.parent = parent
+        self.values: dict[str, Any] = {}
+
+    def get(self, name: str) -> Any:
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.values:
+                return scope.values[name]
+            scope = scope.parent
+        raise NoMatchError(f"${name}")
+
+    def all(self) -> dict[str, Any]:
+        chain, scope = [], self
+        while scope is not None:
+            chain.append(scope.values)
+            scope = scope.parent
+        merged: dict[str, Any] = {}
+        for values in reversed(chain):
+            merged.update(values)
+        return merged
+
+
+class _Thread:
+    """One running branch: its generator, what it waits on, and the last history event it wrote."""
+
+    __slots__ = ("gen", "on_done", "cancel", "children", "last_event", "done")
+
+    def __init__(self, gen: Generator, on_done: Callable[[bool, Any], None], last_event: int) -> None:
+        self.gen = gen
+        self.on_done = on_done
+        self.cancel: Callable[[], None] | None = None
+        self.children: list[_Thread] = []
+        self.last_event = last_event
+        self.done = False
+
+
+class Execution:
+    """One execution of a compiled ``Program``. ``tasks`` runs Task states (see ``tasks.TaskRunner``)."""
+
+    def __init__(
+        self,
+        program: Program,
+        input_value: Any,
+        *,
+        arn: str,
+        name: str,
+        state_machine_arn: str,
+        state_machine_name: str,
+        role_arn: str,
+        scheduler: Any,
+        rng: Any,
+        tasks: Any,
+        workflow_type: str = "STANDARD",
+        on_finish: Callable[[Execution], None] | None = None,
+    ) -> None:
+        self.program = program
+        self.input = input_value
+        self.arn, self.name = arn, name
+        self.state_machine_arn, self.state_machine_name = state_machine_arn, state_machine_name
+        self.role_arn = role_arn
+        self.scheduler, self.rng, self.tasks = scheduler, rng, tasks
+        self.workflow_type = workflow_type
+        self.on_finish_callbacks: list[Callable[[Execution], None]] = [on_finish] if on_finish else []
+        self.status = "PENDING"
+        self.output: Any = None
+        self.error: str | None = None
+        self.cause: str | None = None
+        self.history: list[dict] = []
+        self.start_time = scheduler.now()
+        self.stop_time: float | None = None
+        self.transitions = 0
+        self.state_status: dict[str, str] = {}  # state name -> last status, for the graph
+        self._root: _Thread | None = None
+        self._timeout_event = None
+        self._context_execution = {
+            "Id": arn,
+            "Input": input_value,
+            "Name": name,
+            "RoleArn": role_arn,
+            "StartTime": _iso(self.start_time),
+            "RedriveCount": 0,
+        }
+        self._context_machine = {"Id": state_machine_arn, "Name": state_machine_name}
+
+    # -- lifecycle ------------------------------------------------------------------------------------------
+    def start(self) -> Execution:
+        self.status = "RUNNING"
+        event = self.record(
+            None,
+            "ExecutionStarted",
+            executionStartedEventDetails={
+                "input": _dumps(self.input),
+                "inputDetails": {"truncated": False},
+                "roleArn": self.role_arn,
+            },
+        )
+        limit = self.program.timeout_s
+        if self.workflow_type == "EXPRESS":
+            limit = min(limit or EXPRESS_LIMIT_S, EXPRESS_LIMIT_S)
+        if limit:
+            self._timeout_event = self.scheduler.call_later(limit, self._time_out, "sfn execution timeout")
+        self._root = self._spawn_thread(
+            lambda thread: self.run_program(self.program, self.input, Scope(), thread), self._finish, event
+        )
+        return self
+
+    def stop(self, error: str | None = None, cause: str | None = None) -> None:
+        """StopExecution: abort what runs and end as ABORTED."""
+        if self.status != "RUNNING":
+            return
+        self._abort_thread(self._root)
+        self.error, self.cause = error, cause
+        self._end("ABORTED", "ExecutionAborted", {"error": error, "cause": cause} if error else {})
+
+    def _time_out(self) -> None:
+        if self.status != "RUNNING":
+            return
+        self._abort_thread(self._root)
+        self.error, self.cause = "States.Timeout", "Execution timed out."
+        self._end("TIMED_OUT", "ExecutionTimedOut", {"error": self.error, "cause": self.cause})
+
+    def _finish(self, ok: bool, value: Any) -> None:
+        if self.status != "RUNNING":
+            return
+        if ok:
+            self.output = value
+            self._end(
+                "SUCCEEDED",
+                "ExecutionSucceeded",
+                {"output": _dumps(value), "outputDetails": {"truncated": False}},
+            )
+        else:
+            self.error, self.cause = value.error, value.cause
+            self._end("FAILED", "ExecutionFailed", {"error": value.error, "cause": value.cause})
+
+    def _end(self, status: str, event_type: str, details: dict) -> None:
+        self.status = status
+        self.stop_time = self.scheduler.now()
+        if self._timeout_event is not None:
+            self.scheduler.cancel(self._timeout_event)
+        key = event_type[0].lower() + event_type[1:] + "EventDetails"
+        self.record(None, event_type, **{key: details})
+        for callback in list(self.on_finish_callbacks):
+            callback(self)
+
+    # -- history --------------------------------------------------------------------------------------------
+    def record(self, thread: _Thread | None, event_type: str, **details: Any) -> int:
+        """Append one history event; returns its id."""
+        event_id = len(self.history) + 1
+        previous = (
+            thread.last_event if thread is not None else (self.history[-1]["id"] if self.history else 0)
+        )
+        event = {
+            "timestamp": self.scheduler.now(),
+            "type": event_type,
+            "id": event_id,
+            "previousEventId": previous,
+        }
+        event.update(details)
+        self.history.append(event)
+        if thread is not None:
+            thread.last_event = event_id
+        return event_id
+
+    # -- threads --------------------------------------------------------------------------------------------
+    def _spawn_thread(self, body: Callable[[_Thread], Generator], on_done, last_event: int) -> _Thread:
+        thread = _Thread(None, on_done, last_event)  # type: ignore[arg-type]
+        thread.gen = body(thread)
+        self._step(thread, None)
+        return thread
+
+    def _step(self, thread: _Thread, value: Any) -> None:
+        while True:
+            try:
+                command = (
+                    thread.gen.throw(value) if isinstance(value, StatesError) else thread.gen.send(value)
+                )
+            except StopIteration as stop:
+                thread.done = True
+                thread.on_done(True, stop.value)
+                return
+            except StatesError as failure:
+                thread.done = True
+                thread.on_done(False, failure)
+                return
+            if isinstance(command, Sleep):
+                event = self.scheduler.call_later(
+                    command.seconds, lambda: self._resume(thread, None), "sfn wait"
+                )
+                thread.cancel = lambda event=event: self.scheduler.cancel(event)
+                return
+            if isinstance(command, Suspend):
+                thread.cancel = command.setup(lambda result: self._resume(thread, result))
+                return
+            if isinstance(command, Spawn):
+                results = self._run_children(thread, command)
+                if results is None:
+                    return  # some child waits; the last one to finish resumes this thread
+                value = results
+                continue
+            raise TypeError(f"unknown command {command!r}")
+
+    def _resume(self, thread: _Thread, value: Any) -> None:
+        thread.cancel = None
+        if self.status == "RUNNING" and not thread.done:
+            self._step(thread, value)
+
+    def _run_children(self, parent: _Thread, command: Spawn) -> list | None:
+        total = len(command.children)
+        results: list = [None] * total
+        progress = {"next": 0, "running": 0, "finished": 0, "failed": 0, "launching": False, "over": False}
+        parent.children = []
+
+        def launch() -> None:
+            progress["launching"] = True
+            while (
+                not progress["over"]
+                and progress["next"] < total
+                and (command.max_concurrency <= 0 or progress["running"] < command.max_concurrency)
+            ):
+                index = progress["next"]
+                progress["next"] += 1
+                progress["running"] += 1
+                factory = command.children[index]
+                child = self._spawn_thread(
+                    lambda thread, factory=factory: factory(thread),
+                    lambda ok, value, index=index: child_done(index, ok, value),
+                    parent.last_event,
+                )
+                parent.children.append(child)
+            progress["launching"] = False
+
+        def child_done(index: int, ok: bool, value: Any) -> None:
+            progress["running"] -= 1
+            progress["finished"] += 1
+            results[index] = (ok, value)
+            if not ok:
+                progress["failed"] += 1
+                if progress["failed"] > command.tolerated:
+                    progress["over"] = True
+                    for other in parent.children:
+                        if not other.done:
+                            self._abort_thread(other)
+            if progress["launching"]:
+                return
+            if not progress["over"]:
+                launch()
+            if self._children_over(progress, total):
+                self._resume(parent, results)
+
+        launch()
+        return results if self._children_over(progress, total) else None
+
+    @staticmethod
+    def _children_over(progress: dict, total: int) -> bool:
+        return progress["running"] == 0 and (progress["over"] or progress["finished"] == total)
+
+    def _abort_thread(self, thread: _Thread | None) -> None:
+        if thread is None or thread.done:
+            return
+        thread.done = True
+        if thread.cancel is not None:
+            thread.cancel()
+            thread.cancel = None
+        for child in thread.children:
+            self._abort_thread(child)
+        thread.gen.close()
+
+    # -- the state loop -------------------------------------------------------------------------------------
+    def run_program(
+        self, program: Program, value: Any, scope: Scope, thread: _Thread, map_item=None
+    ) -> Generator:
+        """Run a program (the machine, a branch or an iteration) from StartAt; returns its output."""
+        name = program.start_at
+        while True:
+            state = program.states[name]
+            self.transitions += 1
+            entered = self.record(
+                thread,
+                f"{state.type}StateEntered",
+                stateEnteredEventDetails={
+                    "name": name,
+                    "input": _dumps(value),
+                    "inputDetails": {"truncated": False},
+                },
+            )
+            self.state_status[name] = "RUNNING"
+            context = self._context(state, entered, map_item)
+            try:
+                output, next_name, assigned = yield from self._run_state(state, value, scope, thread, context)
+            except StatesError as failure:
+                self.state_status[name] = "FAILED"
+                handled = None if state.type == "Fail" else self._catch(state, failure, value, scope, context)
+                if handled is None:
+                    raise
+                self.state_status[name] = "CAUGHT_ERROR"
+                output, next_name, assigned = handled
+            else:
+                self.state_status[name] = "SUCCEEDED"
+            exited = {"name": name, "output": _dumps(output), "outputDetails": {"truncated": False}}
+            if assigned:
+                exited["assignedVariables"] = {key: _dumps(val) for key, val in assigned.items()}
+                exited["assignedVariablesDetails"] = {"truncated": False}
+            self.record(thread, f"{state.type}StateExited", stateExitedEventDetails=exited)
+            if next_name is None:
+                return output
+            name, value = next_name, output
+
+    def _context(self, state: State, entered: int, map_item) -> dict:
+        context = {
+            "Execution": self._context_execution,
+            "State": {"EnteredTime": _iso(self.scheduler.now()), "Name": state.name, "RetryCount": 0},
+            "StateMachine": self._context_machine,
+        }
+        if map_item is not None:
+            context["Map"] = {"Item": map_item}
+        if state.type == "Task" and state.spec["Resource"].endswith(".waitForTaskToken"):
+            context["Task"] = {"Token": self.tasks.new_token(self)}
+        return context
+
+    def _runtime_error(self, state: State, message: str) -> StatesError:
+        entered = next(
+            (
+                e["id"]
+                for e in reversed(self.history)
+                if e["type"].endswith("StateEntered") and e["stateEnteredEventDetails"]["name"] == state.name
+            ),
+            0,
+        )
+        return StatesError(
+            "States.Runtime",
+            f"An error occurred while executing the state '{state.name}' (entered at the event id #{entered}). {message}",
+        )
+
+    def _lookup(self, data: Any, context: dict, scope: Scope) -> Callable[[JsonPath], Any]:
+        def lookup(path: JsonPath) -> Any:
+            if path.root == "input":
+                return path.value(data)
+            if path.root == "context":
+                return path.value(context)
+            return path.value(scope.get(path.variable))
+
+        return lookup
+
+    def _bindings(self, scope: Scope, states: dict) -> dict:
+        bindings = scope.all()
+        bindings["states"] = states
+        bindings["_now"] = self.scheduler.now()
+        bindings["_rng"] = self.rng
+        return bindings
+
+    def _evaluate(self, state: State, render: Callable, *args: Any, source: Any = None) -> Any:
+        """Render a template or expression (``source``: the data its paths read), turning its failures into
+        AWS's errors."""
+        try:
+            return render(*args)
+        except TemplateError as error:
+            raise self._runtime_error(
+                state,
+                f"The JSONPath '{error.path}' specified for the field '{error.field}' could not be found in "
+                f"the input '{_dumps(source)}'",
+            ) from None
+        except IntrinsicFailure as error:
+            raise StatesError("States.IntrinsicFailure", str(error.args[0])) from None
+        except ExpressionError as error:
+            raise StatesError("States.QueryEvaluationError", str(error.args[0])) from None
+
+    def _apply_path(
+        self, state: State, path: JsonPath | None | bool, data: Any, context: dict, scope: Scope, field: str
+    ) -> Any:
+        if path is None:
+            return data
+        if path is DISCARD:
+            return {}
+        try:
+            return self._lookup(data, context, scope)(path)
+        except NoMatchError:
+            raise self._runtime_error(
+                state, f"Invalid path '{path.text}' : No results for path: {path.normalized()}"
+            ) from None
+
+    def _dynamic(
+        self, state: State, field: str, data: Any, context: dict, scope: Scope, bindings: dict | None
+    ):
+        """The value of a field given as a constant, a ``...Path`` or a JSONata expression."""
+        value = state.dynamic.get(field)
+        if isinstance(value, JsonPath):
+            try:
+                return self._lookup(data, context, scope)(value)
+            except NoMatchError:
+                raise self._runtime_error(
+                    state, f"Invalid path '{value.text}' : No results for path: {value.normalized()}"
+                ) from None
+        if callable(value):
+            return self._evaluate(state, value, bindings)
+        return value
+
+    def _run_state(self, state: State, raw: Any, scope: Scope, thread: _Thread, context: dict) -> Generator:
+        """Run one state; returns (output, next state or None, variables assigned)."""
+        if state.jsonata:
+            return (yield from self._run_jsonata_state(state, raw, scope, thread, context))
+        effective = self._apply_path(state, state.input_path, raw, context, scope, "InputPath")
+        kind = state.type
+        if kind == "Choice":
+            next_name, assign = self._choose(state, effective, context, scope)
+            assigned = self._assign(state, assign, effective, context, scope)
+            output = self._apply_path(state, state.output_path, effective, context, scope, "OutputPath")
+            return output, next_name, assigned
+        if kind == "Fail":
+            error = self._dynamic(state, "Error", effective, context, scope, None)
+            cause = self._dynamic(state, "Cause", effective, context, scope, None)
+            raise StatesError(error if isinstance(error, str) else "States.Runtime", cause or "")
+        if kind in ("Succeed", "Wait"):
+            if kind == "Wait":
+                yield from self._wait(state, effective, context, scope, None)
+            assigned = self._assign(state, state.assign, effective, context, scope)
+            output = self._apply_path(state, state.output_path, effective, context, scope, "OutputPath")
+            return output, None if kind == "Succeed" else state.next, assigned
+        task_input = effective
+        if state.parameters is not None and kind != "Map":
+            lookup = self._lookup(effective, context, scope)
+            task_input = self._evaluate(state, state.parameters, lookup, self.rng, source=effective)
+        if kind == "Pass":
+            result = state.dynamic.get("Result", task_input)
+        else:
+            result = yield from self._with_retry(state, task_input, effective, scope, thread, context, None)
+        if state.result_selector is not None:
+            lookup = self._lookup(result, context, scope)
+            result = self._evaluate(state, state.result_selector, lookup, self.rng, source=result)
+        assigned = self._assign(state, state.assign, result, context, scope)
+        output = self._result_path(state, state.result_path, raw, result)
+        output = self._apply_path(state, state.output_path, output, context, scope, "OutputPath")
+        return output, None if state.end else state.next, assigned
+
+    def _result_path(self, state: State, path, raw: Any, result: Any) -> Any:
+        if path is None:
+            return result
+        if path is DISCARD:
+            return raw
+        try:
+            return set_path(raw, path, result)
+        except NoMatchError:
+            raise StatesError(
+                "States.ResultPathMatchFailure",
+                f"Unable to apply ResultPath '{path.text}' to input '{_dumps(raw)}'",
+            ) from None
+
+    def _assign(self, state: State, render, data: Any, context: dict, scope: Scope, bindings=None) -> dict:
+        if render is None:
+            return {}
+        if state.jsonata:
+            values = self._evaluate(state, render, bindings)
+        else:
+            values = self._evaluate(state, render, self._lookup(data, context, scope), self.rng, source=data)
+        scope.values.update(values)  # every value was computed before any is assigned, as AWS specifies
+        return values
+
+    def _choose(self, state: State, effective: Any, context: dict, scope: Scope):
+        lookup = self._lookup(effective, context, scope)
+        for predicate, next_name, assign, _ in state.choices:
+            try:
+                if predicate(lookup):
+                    return next_name, assign
+            except ChoicePathError as error:
+                raise self._runtime_error(
+                    state,
+                    f"Invalid path '{error.path}': The choice state's condition path references an invalid value.",
+                ) from None
+        if state.default is None:
+            raise StatesError("States.NoChoiceMatched", f"No Matches! at state '{state.name}'")
+        return state.default, state.assign
+
+    def _wait(self, state: State, data: Any, context: dict, scope: Scope, bindings: dict | None) -> Generator:
+        if "Seconds" in state.dynamic:
+            seconds = self._dynamic(state, "Seconds", data, context, scope, bindings)
+            if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+                raise self._runtime_error(
+                    state, f"The Seconds value '{seconds}' is not a non-negative number"
+                )
+        else:
+            text = self._dynamic(state, "Timestamp", data, context, scope, bindings)
+            moment = parse_timestamp(text)
+            if moment is None:
+                raise self._runtime_error(
+                    state, f"The Timestamp value '{text}' is not a valid RFC3339 timestamp"
+                )
+            seconds = max(0.0, moment.timestamp() - self.scheduler.now())
+        if seconds:
+            yield Sleep(float(seconds))
+
+    def _with_retry(
+        self,
+        state: State,
+        task_input: Any,
+        effective: Any,
+        scope: Scope,
+        thread: _Thread,
+        context: dict,
+        bindings,
+    ) -> Generator:
+        attempts = [0] * len(state.retriers)
+        while True:
+            try:
+                return (
+                    yield from self._execute(state, task_input, effective, scope, thread, context, bindings)
+                )
+            except StatesError as failure:
+                index = next(
+                    (
+                        i
+                        for i, retrier in enumerate(state.retriers)
+                        if error_matches(retrier.errors, failure.error)
+                    ),
+                    None,
+                )
+                if index is None:
+                    raise
+                retrier = state.retriers[index]
+                if attempts[index] >= retrier.max_attempts:
+                    raise
+                delay = retrier.interval_s * retrier.backoff_rate ** attempts[index]
+                if retrier.max_delay_s is not None:
+                    delay = min(delay, retrier.max_delay_s)
+                if retrier.jitter == "FULL":
+                    delay = self.rng.uniform(0, delay)
+                attempts[index] += 1
+                context["State"]["RetryCount"] = sum(attempts)
+                yield Sleep(delay)
+
+    def _execute(
+        self,
+        state: State,
+        task_input: Any,
+        effective: Any,
+        scope: Scope,
+        thread: _Thread,
+        context: dict,
+        bindings,
+    ) -> Generator:
+        if state.type == "Task":
+            timeout = self._dynamic(state, "TimeoutSeconds", effective, context, scope, bindings)
+            heartbeat = self._dynamic(state, "HeartbeatSeconds", effective, context, scope, bindings)
+            return (yield from self.tasks.run(self, state, task_input, thread, context, timeout, heartbeat))
+        if state.type == "Parallel":
+            return (yield from self._parallel(state, task_input, scope, thread))
+        return (yield from self._map(state, effective, scope, thread, context, bindings))
+
+    def _parallel(self, state: State, value: Any, scope: Scope, thread: _Thread) -> Generator:
+        self.record(thread, "ParallelStateStarted")
+        children = [
+            lambda child, branch=branch: self.run_program(branch, value, Scope(scope), child)
+            for branch in state.branches
+        ]
+        results = yield Spawn(children)
+        failure = next((result for ok, result in (r for r in results if r) if not ok), None)
+        if failure is not None:
+            self.record(
+                thread,
+                "ParallelStateFailed",
+                parallelStateFailedEventDetails={"error": failure.error, "cause": failure.cause},
+            )
+            raise failure
+        self.record(thread, "ParallelStateSucceeded")
+        return [result for _, result in results]
+
+    def _map(
+        self, state: State, effective: Any, scope: Scope, thread: _Thread, context: dict, bindings
+    ) -> Generator:
+        items = (
+            self._dynamic(state, "Items", effective, context, scope, bindings)
+            if "Items" in state.dynamic
+            else effective
+        )
+        if not isinstance(items, list):
+            raise self._runtime_error(state, f"Map items must be an array, but got '{_dumps(items)}'")
+        batcher = state.spec.get("ItemBatcher")
+        if batcher:
+            size = batcher.get("MaxItemsPerBatch") or len(items) or 1
+            base = batcher.get("BatchInput", {})
+            items = [{"BatchInput": base, "Items": items[i : i + size]} for i in range(0, len(items), size)]
+        max_concurrency = self._dynamic(state, "MaxConcurrency", effective, context, scope, bindings) or 0
+        tolerated = self._tolerated(state, len(items), effective, context, scope, bindings)
+        self.record(thread, "MapStateStarted", mapStateStartedEventDetails={"length": len(items)})
+        iteration_inputs = []
+        for index, item in enumerate(items):
+            map_item = {"Index": index, "Value": item}
+            item_context = dict(context, Map={"Item": map_item})
+            if state.parameters is None:
+                iteration_inputs.append(item)
+            elif state.jsonata:
+                states = {"input": effective, "context": item_context}
+                iteration_inputs.append(
+                    self._evaluate(state, state.parameters, self._bindings(scope, states))
+                )
+            else:
+                lookup = self._lookup(effective, item_context, scope)
+                iteration_inputs.append(
+                    self._evaluate(state, state.parameters, lookup, self.rng, source=effective)
+                )
+
+        def iteration(child: _Thread, index: int) -> Generator:
+            details = {"name": state.name, "index": index}
+            self.record(child, "MapIterationStarted", mapIterationStartedEventDetails=details)
+            try:
+                output = yield from self.run_program(
+                    state.iterator, iteration_inputs[index], Scope(scope), child
+                )
+            except StatesError:
+                self.record(child, "MapIterationFailed", mapIterationFailedEventDetails=details)
+                raise
+            self.record(child, "MapIterationSucceeded", mapIterationSucceededEventDetails=details)
+            return output
+
+        children = [lambda child, index=index: iteration(child, index) for index in range(len(items))]
+        results = yield Spawn(children, max_concurrency=int(max_concurrency), tolerated=tolerated)
+        failures = [result for result in results if result and not result[0]]
+        if len(failures) > tolerated:
+            for index, result in enumerate(results):
+                if result is None:
+                    self.record(
+                        thread,
+                        "MapIterationAborted",
+                        mapIterationAbortedEventDetails={"name": state.name, "index": index},
+                    )
+            self.record(thread, "MapStateFailed")
+            if (
+                tolerated
+                or "ToleratedFailurePercentage" in state.dynamic
+                or "ToleratedFailureCount" in state.dynamic
+            ):
+                raise StatesError(
+                    "States.ExceedToleratedFailureThreshold",
+                    "The specified tolerated failure threshold was exceeded",
+                )
+            raise failures[0][1]
+        self.record(thread, "MapStateSucceeded")
+        return [value.output() if not ok else value for ok, value in results]
+
+    def _tolerated(self, state: State, total: int, data, context, scope, bindings) -> int:
+        count = self._dynamic(state, "ToleratedFailureCount", data, context, scope, bindings)
+        percentage = self._dynamic(state, "ToleratedFailurePercentage", data, context, scope, bindings)
+        limits = []
+        if count is not None:
+            limits.append(int(count))
+        if percentage is not None:
+            limits.append(int(total * float(percentage) / 100))
+        return min(limits) if limits else 0
+
+    def _catch(self, state: State, failure: StatesError, raw: Any, scope: Scope, context: dict):
+        for catcher in state.catchers:
+            if not error_matches(catcher.errors, failure.error):
+                continue
+            error_output = failure.output()
+            if state.jsonata:
+                bindings = self._bindings(
+                    scope, {"input": raw, "errorOutput": error_output, "context": context}
+                )
+                output = self._evaluate(state, catcher.output, bindings) if catcher.output else error_output
+                assigned = self._assign(state, catcher.assign, None, context, scope, bindings)
+            else:
+                assigned = self._assign(state, catcher.assign, error_output, context, scope)
+                output = self._result_path(state, catcher.result_path, raw, error_output)
+            return output, catcher.next, assigned
+        return None
+
+    # -- JSONata states -------------------------------------------------------------------------------------
+    def _run_jsonata_state(
+        self, state: State, raw: Any, scope: Scope, thread: _Thread, context: dict
+    ) -> Generator:
+        states = {"input": raw, "context": context}
+        bindings = self._bindings(scope, states)
+        kind = state.type
+        next_name = None if state.end else state.next
+        if kind == "Choice":
+            next_name, assign, output_render = None, state.assign, state.output
+            for condition, target, rule_assign, rule_output in state.choices:
+                verdict = self._evaluate(state, condition, bindings)
+                if not isinstance(verdict, bool):
+                    raise StatesError(
+                        "States.QueryEvaluationError",
+                        f"The Condition of a rule of state '{state.name}' evaluated to {_dumps(verdict)}, not a boolean",
+                    )
+                if verdict:
+                    next_name, assign, output_render = target, rule_assign, rule_output or state.output
+                    break
+            if next_name is None:
+                if state.default is None:
+                    raise StatesError("States.NoChoiceMatched", f"No Matches! at state '{state.name}'")
+                next_name = state.default
+            output = self._evaluate(state, output_render, bindings) if output_render else raw
+            return output, next_name, self._assign(state, assign, None, context, scope, bindings)
+        if kind == "Fail":
+            error = self._dynamic(state, "Error", raw, context, scope, bindings)
+            cause = self._dynamic(state, "Cause", raw, context, scope, bindings)
+            raise StatesError(
+                str(error) if error is not None else "States.Runtime", "" if cause is None else str(cause)
+            )
+        if kind == "Wait":
+            yield from self._wait(state, raw, context, scope, bindings)
+        if kind in ("Task", "Parallel", "Map"):
+            task_input = self._evaluate(state, state.arguments, bindings) if state.arguments else raw
+            result = yield from self._with_retry(state, task_input, raw, scope, thread, context, bindings)
+            states["result"] = result
+            bindings = self._bindings(scope, states)
+            default_output = result
+        else:
+            default_output = raw
+        output = self._evaluate(state, state.output, bindings) if state.output else default_output
+        assigned = self._assign(state, state.assign, None, context, scope, bindings)
+        return output, None if kind == "Succeed" else next_name, assigned

@@ -1,0 +1,174 @@
+"""A state machine definition compiled once into plain data: states, their paths, templates and rules.
+
+``compile_machine`` expects a definition that ``validation.validate`` accepted; it turns each state's fields
+into compiled paths and render functions so that running an execution never re-parses anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from labs.runtime.stepfunctions.choice import compile_rule
+from labs.runtime.stepfunctions.expressions import compile_expression_template, is_expression
+from labs.runtime.stepfunctions.paths import JsonPath, compile_path, compile_template
+
+__all__ = ["Catcher", "Program", "Retrier", "State", "compile_machine"]
+
+DISCARD = False  # a path field set to null: InputPath/OutputPath give {}, ResultPath keeps the input
+
+
+@dataclass(slots=True)
+class Retrier:
+    errors: list[str]
+    interval_s: float = 1.0
+    max_attempts: int = 3
+    backoff_rate: float = 2.0
+    max_delay_s: float | None = None
+    jitter: str = "NONE"
+
+
+@dataclass(slots=True)
+class Catcher:
+    errors: list[str]
+    next: str
+    result_path: JsonPath | None | bool = None
+    output: Callable | None = None  # JSONata
+    assign: Callable | None = None
+
+
+@dataclass(slots=True)
+class State:
+    name: str
+    type: str
+    spec: dict
+    jsonata: bool
+    next: str | None = None
+    end: bool = False
+    input_path: JsonPath | None | bool = None
+    parameters: Callable | None = None
+    result_selector: Callable | None = None
+    result_path: JsonPath | None | bool = None
+    output_path: JsonPath | None | bool = None
+    assign: Callable | None = None
+    arguments: Callable | None = None
+    output: Callable | None = None
+    retriers: list[Retrier] = field(default_factory=list)
+    catchers: list[Catcher] = field(default_factory=list)
+    choices: list[tuple[Callable, str, Callable | None, Callable | None]] = field(default_factory=list)
+    default: str | None = None
+    branches: list[Program] = field(default_factory=list)
+    iterator: Program | None = None
+    dynamic: dict[str, Any] = field(default_factory=dict)  # fields that are values, paths or expressions
+
+
+@dataclass(slots=True)
+class Program:
+    start_at: str
+    states: dict[str, State]
+    jsonata: bool
+    timeout_s: float | None = None
+
+
+def compile_machine(definition: dict, query_language: str | None = None) -> Program:
+    """Compile a (validated) definition or a Parallel branch / Map processor."""
+    language = definition.get("QueryLanguage", query_language or "JSONPath")
+    states = {
+        name: _compile_state(name, spec, spec.get("QueryLanguage", language) == "JSONata")
+        for name, spec in definition["States"].items()
+    }
+    return Program(
+        start_at=definition["StartAt"],
+        states=states,
+        jsonata=language == "JSONata",
+        timeout_s=definition.get("TimeoutSeconds"),
+    )
+
+
+def _path_field(spec: dict, name: str) -> JsonPath | None | bool:
+    if name not in spec:
+        return None
+    return DISCARD if spec[name] is None else compile_path(spec[name])
+
+
+def _template(value: Any, jsonata: bool) -> Callable | None:
+    if value is None:
+        return None
+    return compile_expression_template(value) if jsonata else compile_template(value)
+
+
+# Fields whose value may be a number, a ``...Path`` (JSONPath) or a ``{% %}`` expression (JSONata).
+_DYNAMIC_FIELDS = (
+    "TimeoutSeconds",
+    "HeartbeatSeconds",
+    "Seconds",
+    "Timestamp",
+    "MaxConcurrency",
+    "ToleratedFailurePercentage",
+    "ToleratedFailureCount",
+    "Error",
+    "Cause",
+    "Items",
+)
+
+
+def _compile_state(name: str, spec: dict, jsonata: bool) -> State:
+    state = State(name=name, type=spec["Type"], spec=spec, jsonata=jsonata)
+    state.next = spec.get("Next")
+    state.end = bool(spec.get("End")) or state.type in ("Succeed", "Fail")
+    state.input_path = _path_field(spec, "InputPath")
+    state.output_path = _path_field(spec, "OutputPath")
+    state.result_path = _path_field(spec, "ResultPath")
+    state.parameters = _template(spec.get("Parameters", spec.get("ItemSelector")), jsonata)
+    if state.type == "Map" and jsonata:
+        state.parameters = _template(spec.get("ItemSelector"), True)
+    state.result_selector = _template(spec.get("ResultSelector"), jsonata)
+    state.assign = _template(spec.get("Assign"), jsonata)
+    state.arguments = _template(spec.get("Arguments"), jsonata)
+    state.output = _template(spec["Output"], True) if "Output" in spec else None
+    for field_name in _DYNAMIC_FIELDS:
+        if field_name in spec:
+            value = spec[field_name]
+            state.dynamic[field_name] = compile_expression_template(value) if is_expression(value) else value
+        elif f"{field_name}Path" in spec:
+            state.dynamic[field_name] = compile_path(spec[f"{field_name}Path"])
+    for retry in spec.get("Retry", []):
+        state.retriers.append(
+            Retrier(
+                errors=retry["ErrorEquals"],
+                interval_s=retry.get("IntervalSeconds", 1),
+                max_attempts=retry.get("MaxAttempts", 3),
+                backoff_rate=retry.get("BackoffRate", 2.0),
+                max_delay_s=retry.get("MaxDelaySeconds"),
+                jitter=retry.get("JitterStrategy", "NONE"),
+            )
+        )
+    for catch in spec.get("Catch", []):
+        state.catchers.append(
+            Catcher(
+                errors=catch["ErrorEquals"],
+                next=catch["Next"],
+                result_path=_path_field(catch, "ResultPath"),
+                output=_template(catch["Output"], True) if "Output" in catch else None,
+                assign=_template(catch.get("Assign"), jsonata),
+            )
+        )
+    if state.type == "Choice":
+        for rule in spec["Choices"]:
+            predicate = compile_expression_template(rule["Condition"]) if jsonata else compile_rule(rule)
+            output = _template(rule["Output"], True) if "Output" in rule else None
+            state.choices.append((predicate, rule["Next"], _template(rule.get("Assign"), jsonata), output))
+        state.default = spec.get("Default")
+    elif state.type == "Parallel":
+        state.branches = [
+            compile_machine(branch, "JSONata" if jsonata else "JSONPath") for branch in spec["Branches"]
+        ]
+    elif state.type == "Map":
+        processor = spec.get("ItemProcessor", spec.get("Iterator"))
+        state.iterator = compile_machine(processor, "JSONata" if jsonata else "JSONPath")
+        if "ItemsPath" in spec:
+            state.dynamic["Items"] = compile_path(spec["ItemsPath"])
+    if state.type == "Pass" and "Result" in spec:
+        state.dynamic["Result"] = spec["Result"]
+    return state

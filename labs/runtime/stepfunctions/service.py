@@ -1,0 +1,354 @@
+"""The Step Functions API of a ``Cloud``: state machines and executions, spoken to with boto3.
+
+``cloud.client("stepfunctions")`` (and a handler's own boto3) reaches ``StepFunctionsService.handle``
+through the Cloud's dispatcher. StartExecution queues the execution on the simulated clock, as AWS starts it
+asynchronously: ``cloud.run_until_idle()`` runs it. StartSyncExecution (Express only) runs it to the end.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from labs.runtime import wire
+from labs.runtime.stepfunctions.flow import StatesError
+from labs.runtime.stepfunctions.interpreter import Execution
+from labs.runtime.stepfunctions.machine import compile_machine
+from labs.runtime.stepfunctions.tasks import TaskRunner
+from labs.runtime.stepfunctions.testing import test_state
+from labs.runtime.stepfunctions.validation import DefinitionError, load_definition, validate
+
+__all__ = ["StepFunctionsService"]
+
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+_MAX_INPUT = 256 * 1024
+
+
+class _ApiError(Exception):
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+class StepFunctionsService:
+    """The state of one account's Step Functions: machines by ARN, executions by ARN."""
+
+    def __init__(self, cloud: Any) -> None:
+        self.cloud = cloud
+        self.machines: dict[str, dict] = {}
+        self.executions: dict[str, Execution] = {}
+        self.tasks = TaskRunner(cloud, start_execution=self._start_nested)
+
+    # -- the wire ----------------------------------------------------------------------------------------------
+    def handle(self, operation: str, body: bytes) -> tuple[int, dict, bytes]:
+        try:
+            params = json.loads(body or b"{}")
+            if not isinstance(params, dict):
+                raise _ApiError("SerializationException", "the request body must be a JSON object")
+            method = getattr(self, f"api_{re.sub(r'(?<!^)(?=[A-Z])', '_', operation).lower()}", None)
+            if method is None:
+                raise _ApiError("UnknownOperationException", f"{operation} is not supported by labs.runtime")
+            result = method(**params)
+        except _ApiError as error:
+            return wire.error_response("stepfunctions", error.status, error.code, error.message)
+        except TypeError as error:
+            return wire.error_response("stepfunctions", 400, "ValidationException", str(error))
+        except ValueError:
+            return wire.error_response("stepfunctions", 400, "SerializationException", "malformed JSON body")
+        body = json.dumps(result, default=str).encode()
+        return (
+            200,
+            {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": self.cloud.new_request_id()},
+            body,
+        )
+
+    # -- state machines --------------------------------------------------------------------------------------
+    def api_create_state_machine(
+        self, name: str, definition: str, roleArn: str, type: str = "STANDARD", **_: Any
+    ) -> dict:  # noqa: A002, N803 - AWS's parameter names
+        if not _NAME.match(name):
+            raise _ApiError("InvalidName", f"Invalid Name: '{name}'")
+        if type not in ("STANDARD", "EXPRESS"):
+            raise _ApiError("ValidationException", f"Value '{type}' at 'type' failed to satisfy constraint")
+        try:
+            parsed = load_definition(definition)
+        except DefinitionError as error:
+            raise _ApiError("InvalidDefinition", str(error)) from None
+        arn = f"arn:aws:states:{self.cloud.region}:{self.cloud.account_id}:stateMachine:{name}"
+        existing = self.machines.get(arn)
+        if existing is not None and existing["definition"] != definition:
+            raise _ApiError("StateMachineAlreadyExists", f"State Machine Already Exists: '{arn}'")
+        self.machines[arn] = {
+            "stateMachineArn": arn,
+            "name": name,
+            "definition": definition,
+            "roleArn": roleArn,
+            "type": type,
+            "status": "ACTIVE",
+            "creationDate": self.cloud.clock(),
+            "program": compile_machine(parsed),
+        }
+        return {"stateMachineArn": arn, "creationDate": self.machines[arn]["creationDate"]}
+
+    def _machine(self, arn: str) -> dict:
+        if arn not in self.machines:
+            raise _ApiError("StateMachineDoesNotExist", f"State Machine Does Not Exist: '{arn}'")
+        return self.machines[arn]
+
+    def api_describe_state_machine(self, stateMachineArn: str, **_: Any) -> dict:  # noqa: N803
+        machine = self._machine(stateMachineArn)
+        return {key: value for key, value in machine.items() if key != "program"}
+
+    def api_update_state_machine(
+        self, stateMachineArn: str, definition: str | None = None, roleArn: str | None = None, **_: Any
+    ) -> dict:  # noqa: N803
+        machine = self._machine(stateMachineArn)
+        if definition is not None:
+            try:
+                machine["program"] = compile_machine(load_definition(definition))
+            except DefinitionError as error:
+                raise _ApiError("InvalidDefinition", str(error)) from None
+            machine["definition"] = definition
+        if roleArn is not None:
+            machine["roleArn"] = roleArn
+        return {"updateDate": self.cloud.clock()}
+
+    def api_list_state_machines(self, **_: Any) -> dict:
+        return {
+            "stateMachines": [
+                {key: m[key] for key in ("stateMachineArn", "name", "type", "creationDate")}
+                for m in self.machines.values()
+            ]
+        }
+
+    def api_delete_state_machine(self, stateMachineArn: str, **_: Any) -> dict:  # noqa: N803
+        self.machines.pop(stateMachineArn, None)
+        return {}
+
+    def api_validate_state_machine_definition(self, definition: str, **_: Any) -> dict:
+        problems = validate(definition)
+        diagnostics = [
+            {"severity": "ERROR", "code": p.code, "message": p.message, "location": p.location}
+            for p in problems
+        ]
+        return {"result": "FAIL" if problems else "OK", "diagnostics": diagnostics, "truncated": False}
+
+    # -- executions ----------------------------------------------------------------------------------------------
+    def _new_execution(self, machine: dict, name: str | None, input_text: str | None) -> Execution:
+        name = name or self.cloud.new_request_id()
+        if not _NAME.match(name):
+            raise _ApiError("InvalidName", f"Invalid Name: '{name}'")
+        text = "{}" if input_text is None else input_text
+        if len(text.encode()) > _MAX_INPUT:
+            raise _ApiError("InvalidExecutionInput", "The input exceeds the maximum size of 256 KiB")
+        try:
+            value = json.loads(text)
+        except ValueError as error:
+            raise _ApiError("InvalidExecutionInput", f"Invalid execution input: {error}") from None
+        kind = "express" if machine["type"] == "EXPRESS" else "execution"
+        arn = f"arn:aws:states:{self.cloud.region}:{self.cloud.account_id}:{kind}:{machine['name']}:{name}"
+        if arn in self.executions:
+            raise _ApiError("ExecutionAlreadyExists", f"Execution Already Exists: '{arn}'")
+        execution = Execution(
+            machine["program"],
+            value,
+            arn=arn,
+            name=name,
+            state_machine_arn=machine["stateMachineArn"],
+            state_machine_name=machine["name"],
+            role_arn=machine["roleArn"],
+            scheduler=self.cloud.scheduler,
+            rng=self.cloud.random,
+            tasks=self.tasks,
+            workflow_type=machine["type"],
+            on_finish=self._trace_finish,
+        )
+        self.executions[arn] = execution
+        if machine["type"] == "EXPRESS":
+            self.cloud.trace.record(
+                "sfn_note",
+                self.cloud.clock(),
+                None,
+                execution_arn=arn,
+                note="Express workflows run at least once: a state may run more than once on AWS",
+            )
+        return execution
+
+    def _trace_finish(self, execution: Execution) -> None:
+        self.cloud.trace.record(
+            "sfn_execution",
+            self.cloud.clock(),
+            None,
+            execution_arn=execution.arn,
+            status=execution.status,
+            error=execution.error,
+            transitions=execution.transitions,
+        )
+
+    def api_start_execution(
+        self, stateMachineArn: str, name: str | None = None, input: str | None = None, **_: Any
+    ) -> dict:  # noqa: A002, N803
+        execution = self._new_execution(self._machine(stateMachineArn), name, input)
+        self.cloud.scheduler.call_later(0, execution.start, f"sfn start {execution.name}")
+        return {"executionArn": execution.arn, "startDate": execution.start_time}
+
+    def _start_nested(self, parent: Execution, params: dict) -> Execution:
+        """states:startExecution from a Task: starts at once so that .sync can wait for it."""
+        child_input = params.get("Input", {})
+        text = child_input if isinstance(child_input, str) else json.dumps(child_input)
+        try:
+            execution = self._new_execution(
+                self._machine(str(params.get("StateMachineArn"))), params.get("Name"), text
+            )
+        except _ApiError as error:
+            raise StatesError(f"StepFunctions.{error.code}Exception", error.message) from None
+        return execution.start()
+
+    def api_start_sync_execution(
+        self, stateMachineArn: str, name: str | None = None, input: str | None = None, **_: Any
+    ) -> dict:  # noqa: A002, N803
+        machine = self._machine(stateMachineArn)
+        if machine["type"] != "EXPRESS":
+            raise _ApiError(
+                "StateMachineTypeNotSupported", "This operation is only supported by EXPRESS state machines"
+            )
+        execution = self._new_execution(machine, name, input).start()
+        while execution.status == "RUNNING" and self.cloud.scheduler.pending():
+            self.cloud.scheduler.run_for(
+                max(0.0, (self.cloud.scheduler.next_time() or 0) - self.cloud.clock())
+            )
+        description = self._describe(execution)
+        description.pop("redriveCount", None)
+        return description
+
+    def _execution(self, arn: str) -> Execution:
+        if arn not in self.executions:
+            raise _ApiError("ExecutionDoesNotExist", f"Execution Does Not Exist: '{arn}'")
+        return self.executions[arn]
+
+    def _describe(self, execution: Execution) -> dict:
+        status = "RUNNING" if execution.status == "PENDING" else execution.status
+        description = {
+            "executionArn": execution.arn,
+            "stateMachineArn": execution.state_machine_arn,
+            "name": execution.name,
+            "status": status,
+            "startDate": execution.start_time,
+            "input": json.dumps(execution.input),
+            "inputDetails": {"included": True},
+            "redriveCount": 0,
+        }
+        if execution.stop_time is not None:
+            description["stopDate"] = execution.stop_time
+        if execution.status == "SUCCEEDED":
+            description["output"] = json.dumps(execution.output)
+            description["outputDetails"] = {"included": True}
+        if execution.error is not None:
+            description["error"] = execution.error
+            description["cause"] = execution.cause or ""
+        return description
+
+    def api_describe_execution(self, executionArn: str, **_: Any) -> dict:  # noqa: N803
+        return self._describe(self._execution(executionArn))
+
+    def api_list_executions(self, stateMachineArn: str, statusFilter: str | None = None, **_: Any) -> dict:  # noqa: N803
+        self._machine(stateMachineArn)
+        listed = [
+            {
+                key: value
+                for key, value in self._describe(e).items()
+                if key in ("executionArn", "stateMachineArn", "name", "status", "startDate", "stopDate")
+            }
+            for e in self.executions.values()
+            if e.state_machine_arn == stateMachineArn
+        ]
+        if statusFilter:
+            listed = [e for e in listed if e["status"] == statusFilter]
+        return {"executions": listed}
+
+    def api_get_execution_history(
+        self,
+        executionArn: str,
+        reverseOrder: bool = False,
+        maxResults: int = 0,
+        nextToken: str | None = None,
+        includeExecutionData: bool = True,
+        **_: Any,
+    ) -> dict:  # noqa: N803
+        events = list(self._execution(executionArn).history)
+        if reverseOrder:
+            events.reverse()
+        start = int(nextToken) if nextToken and nextToken.isdigit() else 0
+        size = maxResults or 1000
+        page = events[start : start + size]
+        if not includeExecutionData:
+            page = [_without_data(event) for event in page]
+        result: dict = {"events": page}
+        if start + size < len(events):
+            result["nextToken"] = str(start + size)
+        return result
+
+    def api_stop_execution(
+        self, executionArn: str, error: str | None = None, cause: str | None = None, **_: Any
+    ) -> dict:  # noqa: N803
+        self._execution(executionArn).stop(error, cause)
+        return {"stopDate": self.cloud.clock()}
+
+    # -- callbacks -----------------------------------------------------------------------------------------------
+    def api_send_task_success(self, taskToken: str, output: str, **_: Any) -> dict:  # noqa: N803
+        try:
+            value = json.loads(output)
+        except ValueError as error:
+            raise _ApiError("InvalidOutput", f"Invalid output: {error}") from None
+        self._complete(taskToken, value)
+        return {}
+
+    def api_send_task_failure(self, taskToken: str, error: str = "", cause: str = "", **_: Any) -> dict:  # noqa: N803
+        self._complete(taskToken, StatesError(error, cause))
+        return {}
+
+    def api_send_task_heartbeat(self, taskToken: str, **_: Any) -> dict:  # noqa: N803
+        if not self.tasks.heartbeat(taskToken):
+            raise _ApiError("TaskDoesNotExist", "Task Does Not Exist")
+        return {}
+
+    def _complete(self, token: str, result: Any) -> None:
+        if not self.tasks.complete_token(token, result):
+            raise _ApiError(
+                "TaskDoesNotExist" if len(token) == 64 else "InvalidToken",
+                "Task Does Not Exist" if len(token) == 64 else f"Invalid Token: '{token}'",
+            )
+
+    def api_test_state(
+        self, definition: str, roleArn: str = "", input: str = "{}", inspectionLevel: str = "INFO", **_: Any
+    ) -> dict:  # noqa: A002, N803
+        try:
+            state = json.loads(definition)
+            value = json.loads(input)
+        except ValueError as error:
+            raise _ApiError("InvalidDefinition", f"Invalid JSON: {error}") from None
+        try:
+            return test_state(
+                state,
+                value,
+                cloud=self.cloud,
+                role_arn=roleArn,
+                inspection_level=inspectionLevel,
+                tasks=self.tasks,
+            )
+        except DefinitionError as error:
+            raise _ApiError("InvalidDefinition", str(error)) from None
+
+
+def _without_data(event: dict) -> dict:
+    out = {}
+    for key, value in event.items():
+        if isinstance(value, dict):
+            value = {
+                k: v
+                for k, v in value.items()
+                if k not in ("input", "output", "parameters", "inputDetails", "outputDetails")
+            }
+        out[key] = value
+    return out

@@ -1,0 +1,387 @@
+"""Task states: Lambda by function ARN, the optimized integrations, AWS SDK integrations and callbacks.
+
+Calls go to the execution's ``Cloud`` through real boto3 clients. When the state machine's role exists in
+the account, calls are made *as that role* and authorized like any other principal's; a refusal fails the
+task as AWS does. Error names follow Step Functions: ``Lambda.ResourceNotFoundException``,
+``SQS.AmazonSQSException``, ``DynamoDB.ConditionalCheckFailedException``; a Lambda function's own error
+keeps its ``errorType``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Generator
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from labs.runtime.stepfunctions.flow import StatesError, Suspend
+
+__all__ = ["OPTIMIZED", "TaskRunner", "parse_resource"]
+
+_LAMBDA_ARN = re.compile(r"^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+(:[\w$-]+)?$")
+_SERVICE_ARN = re.compile(
+    r"^arn:aws:states:::(?P<service>[\w-]+):(?P<action>[\w:-]+?)(?P<pattern>\.sync(:2)?|\.waitForTaskToken)?$"
+)
+OPTIMIZED = {
+    "lambda": {"invoke"},
+    "sqs": {"sendMessage"},
+    "sns": {"publish"},
+    "dynamodb": {"getItem", "putItem", "updateItem", "deleteItem"},
+    "events": {"putEvents"},
+    "states": {"startExecution"},
+}
+_ERROR_PREFIX = {
+    "lambda": "Lambda",
+    "sqs": "SQS",
+    "sns": "SNS",
+    "dynamodb": "DynamoDB",
+    "events": "EventBridge",
+    "states": "StepFunctions",
+}
+_CLIENT_NAME = {"states": "stepfunctions", "sfn": "stepfunctions"}
+
+
+def parse_resource(resource: str) -> tuple[str, str, str, str] | None:
+    """``(kind, service, action, pattern)`` for a Task's Resource, or None when it is not one we run.
+
+    kind is "lambda" (a function ARN), "optimized" or "sdk"; pattern is "", ".sync", ".sync:2" or
+    ".waitForTaskToken".
+    """
+    if _LAMBDA_ARN.match(resource):
+        return "lambda", "lambda", "invoke", ""
+    match = _SERVICE_ARN.match(resource)
+    if match is None:
+        return None
+    service, action, pattern = match.group("service"), match.group("action"), match.group("pattern") or ""
+    if service == "aws-sdk":
+        sdk_service, _, sdk_action = action.partition(":")
+        return ("sdk", sdk_service, sdk_action, pattern) if sdk_action else None
+    if action in OPTIMIZED.get(service, ()):
+        if pattern.startswith(".sync") and service != "states":
+            return None
+        return "optimized", service, action, pattern
+    return None
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _strip_metadata(response: dict) -> dict:
+    return {key: value for key, value in response.items() if key != "ResponseMetadata"}
+
+
+def _sdk_metadata(response: dict) -> dict:
+    request_id = response.get("ResponseMetadata", {}).get("RequestId", "")
+    return {
+        "SdkHttpMetadata": {"HttpHeaders": {"x-amzn-RequestId": request_id}, "HttpStatusCode": 200},
+        "SdkResponseMetadata": {"RequestId": request_id},
+    }
+
+
+class TaskRunner:
+    """Runs Task states for the executions of one account. ``cloud`` may be None (then a task fails)."""
+
+    def __init__(self, cloud: Any, start_execution: Callable | None = None) -> None:
+        self.cloud = cloud
+        self.start_execution = start_execution  # for states:startExecution (the service provides it)
+        self.tokens: dict[str, dict] = {}
+
+    # -- callbacks ---------------------------------------------------------------------------------------------
+    def new_token(self, execution: Any) -> str:
+        return "".join(f"{execution.rng.getrandbits(32):08x}" for _ in range(8))
+
+    def complete_token(self, token: str, result: Any) -> bool:
+        """SendTaskSuccess / SendTaskFailure: ``result`` is the output or a ``StatesError``. The waiting
+        branch resumes on the scheduler, as a callback does on AWS; a callback that arrives before the
+        task has parked (a handler answering at once) is kept until it does."""
+        waiting = self.tokens.pop(token, None)
+        if waiting is None:
+            return False
+        waiting["result"] = result
+        if waiting["resume"] is not None:
+            waiting["resume"](result)
+        return True
+
+    def heartbeat(self, token: str) -> bool:
+        waiting = self.tokens.get(token)
+        if waiting is None:
+            return False
+        waiting["beat"]()
+        return True
+
+    # -- running a task ---------------------------------------------------------------------------------------
+    def run(
+        self, execution, state, task_input: Any, thread, context: dict, timeout_s, heartbeat_s
+    ) -> Generator:
+        resource = state.spec["Resource"]
+        kind, service, action, pattern = parse_resource(resource)
+        if kind == "lambda":
+            return (
+                yield from self._lambda_function(execution, state, resource, task_input, thread, timeout_s)
+            )
+        resource_name = f"{action}{pattern}"
+        scheduled = {
+            "resourceType": service,
+            "resource": resource_name,
+            "region": self.cloud.region if self.cloud else "us-east-1",
+            "parameters": json.dumps(task_input, separators=(",", ":")),
+        }
+        if timeout_s:
+            scheduled["timeoutInSeconds"] = int(timeout_s)
+        if heartbeat_s:
+            scheduled["heartbeatInSeconds"] = int(heartbeat_s)
+        execution.record(thread, "TaskScheduled", taskScheduledEventDetails=scheduled)
+        names = {"resourceType": service, "resource": resource_name}
+        execution.record(thread, "TaskStarted", taskStartedEventDetails=names)
+        if pattern == ".waitForTaskToken":
+            token = context["Task"]["Token"]
+            waiting = {"result": None, "resume": None, "beat": lambda: None, "execution": execution.arn}
+            self.tokens[token] = waiting  # valid from now: the call below may already answer it
+        try:
+            result = self._call(execution, kind, service, action, pattern, task_input)
+            child = result.pop("_execution", None) if isinstance(result, dict) else None
+            if pattern:
+                execution.record(
+                    thread,
+                    "TaskSubmitted",
+                    taskSubmittedEventDetails={**names, "output": json.dumps(result, separators=(",", ":"))},
+                )
+                if pattern == ".waitForTaskToken":
+                    result = yield Suspend(
+                        self._token_wait(execution, waiting, token, timeout_s, heartbeat_s)
+                    )
+                else:
+                    result = yield Suspend(self._sync_wait(child, pattern))
+        except StatesError as failure:
+            if failure.error == "States.Timeout" or failure.error == "States.HeartbeatTimeout":
+                details = {**names, "error": failure.error, "cause": failure.cause}
+                execution.record(thread, "TaskTimedOut", taskTimedOutEventDetails=details)
+            else:
+                details = {**names, "error": failure.error, "cause": failure.cause}
+                execution.record(thread, "TaskFailed", taskFailedEventDetails=details)
+            raise
+        execution.record(
+            thread,
+            "TaskSucceeded",
+            taskSucceededEventDetails={
+                **names,
+                "output": json.dumps(result, separators=(",", ":")),
+                "outputDetails": {"truncated": False},
+            },
+        )
+        return result
+
+    def _lambda_function(
+        self, execution, state, resource: str, task_input: Any, thread, timeout_s
+    ) -> Generator:
+        scheduled = {
+            "resource": resource,
+            "input": json.dumps(task_input, separators=(",", ":")),
+            "inputDetails": {"truncated": False},
+        }
+        if timeout_s:
+            scheduled["timeoutInSeconds"] = int(timeout_s)
+        execution.record(thread, "LambdaFunctionScheduled", lambdaFunctionScheduledEventDetails=scheduled)
+        execution.record(thread, "LambdaFunctionStarted")
+        try:
+            envelope = self._invoke(execution, {"FunctionName": resource, "Payload": task_input}, timeout_s)
+        except StatesError as failure:
+            kind = "TimedOut" if failure.error == "States.Timeout" else "Failed"
+            key = f"lambdaFunction{kind}EventDetails"
+            execution.record(
+                thread, f"LambdaFunction{kind}", **{key: {"error": failure.error, "cause": failure.cause}}
+            )
+            raise
+        output = envelope["Payload"]
+        execution.record(
+            thread,
+            "LambdaFunctionSucceeded",
+            lambdaFunctionSucceededEventDetails={
+                "output": json.dumps(output, separators=(",", ":")),
+                "outputDetails": {"truncated": False},
+            },
+        )
+        return output
+        yield  # pragma: no cover - a generator like every task
+
+    def _token_wait(self, execution, waiting: dict, token: str, timeout_s, heartbeat_s):
+        scheduler = execution.scheduler
+
+        def setup(resume: Callable[[Any], None]) -> Callable[[], None]:
+            timers: dict[str, Any] = {}
+
+            def cancel() -> None:
+                self.tokens.pop(token, None)
+                for timer in timers.values():
+                    scheduler.cancel(timer)
+
+            def finish(result: Any) -> None:
+                cancel()
+                timers["answer"] = scheduler.call_later(0, lambda: resume(result), "sfn callback")
+
+            def beat() -> None:
+                if "heartbeat" in timers:
+                    scheduler.cancel(timers["heartbeat"])
+                if heartbeat_s:
+                    timers["heartbeat"] = scheduler.call_later(
+                        heartbeat_s,
+                        lambda: finish(StatesError("States.HeartbeatTimeout", "")),
+                        "sfn heartbeat",
+                    )
+
+            if token not in self.tokens:  # answered before the task parked
+                finish(waiting["result"])
+                return cancel
+            if timeout_s:
+                timers["timeout"] = scheduler.call_later(
+                    timeout_s, lambda: finish(StatesError("States.Timeout", "")), "sfn task timeout"
+                )
+            beat()
+            waiting["resume"], waiting["beat"] = finish, beat
+            return cancel
+
+        return setup
+
+    def _sync_wait(self, child, pattern: str):
+        def setup(resume: Callable[[Any], None]) -> Callable[[], None]:
+            def finished(done) -> None:
+                description = self.describe(done, parsed_output=pattern == ".sync:2")
+                if done.status == "SUCCEEDED":
+                    result: Any = description
+                else:
+                    error = "States.Timeout" if done.status == "TIMED_OUT" else "States.TaskFailed"
+                    result = StatesError(error, json.dumps(description, separators=(",", ":")))
+                child.scheduler.call_later(0, lambda: resume(result), "sfn nested execution done")
+
+            if child.status != "RUNNING":
+                finished(child)
+                return lambda: None
+            child.on_finish_callbacks.append(finished)
+            return lambda: (
+                child.on_finish_callbacks.remove(finished) if finished in child.on_finish_callbacks else None
+            )
+
+        return setup
+
+    @staticmethod
+    def describe(execution, parsed_output: bool = False) -> dict:
+        description = {
+            "ExecutionArn": execution.arn,
+            "StateMachineArn": execution.state_machine_arn,
+            "Name": execution.name,
+            "Status": execution.status,
+            "StartDate": execution.start_time,
+            "StopDate": execution.stop_time,
+            "Input": json.dumps(execution.input, separators=(",", ":")),
+        }
+        if execution.status == "SUCCEEDED":
+            description["Output"] = (
+                execution.output if parsed_output else json.dumps(execution.output, separators=(",", ":"))
+            )
+        if execution.error:
+            description["Error"], description["Cause"] = execution.error, execution.cause or ""
+        return description
+
+    # -- the calls -------------------------------------------------------------------------------------------
+    def _client(self, execution, service: str):
+        if self.cloud is None:
+            raise StatesError("States.TaskFailed", f"No simulated account to call {service} in")
+        name = _CLIENT_NAME.get(service, service)
+        return self.cloud.client_as_role(name, execution.role_arn, execution.name)
+
+    def _call(self, execution, kind: str, service: str, action: str, pattern: str, params: Any) -> Any:
+        if not isinstance(params, dict):
+            raise StatesError("States.Runtime", f"The parameters of {service}:{action} must be a JSON object")
+        if kind == "sdk":
+            return self._sdk(execution, service, action, params)
+        if service == "lambda":
+            return self._invoke(execution, params, None)
+        if service == "states":
+            if self.start_execution is None:
+                raise StatesError("States.TaskFailed", "Nested executions need a Step Functions service")
+            child = self.start_execution(execution, params)
+            started = {"ExecutionArn": child.arn, "StartDate": child.start_time}
+            return {**started, "_execution": child} if pattern.startswith(".sync") else started
+        request = dict(params)
+        if service == "sqs" and not isinstance(request.get("MessageBody", ""), str):
+            request["MessageBody"] = json.dumps(request["MessageBody"], separators=(",", ":"))
+        if service == "sns" and not isinstance(request.get("Message", ""), str):
+            request["Message"] = json.dumps(request["Message"], separators=(",", ":"))
+        if service == "events":
+            for entry in request.get("Entries", []):
+                if isinstance(entry, dict) and not isinstance(entry.get("Detail", ""), str):
+                    entry["Detail"] = json.dumps(entry["Detail"], separators=(",", ":"))
+        response = self._boto(execution, service, action, request)
+        return {**_strip_metadata(response), **_sdk_metadata(response)}
+
+    def _sdk(self, execution, service: str, action: str, params: dict) -> Any:
+        response = self._boto(execution, service, action, params)
+        return _strip_metadata(response)
+
+    def _boto(self, execution, service: str, action: str, params: dict) -> dict:
+        client = self._client(execution, service)
+        method = getattr(client, _snake(action), None)
+        if method is None:
+            raise StatesError("States.Runtime", f"{service} has no action {action}")
+        prefix = _ERROR_PREFIX.get(service, service[:1].upper() + service[1:])
+        try:
+            return _jsonable(method(**params))
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "Exception")
+            raise StatesError(
+                f"{prefix}.{code}", error.response.get("Error", {}).get("Message", str(error))
+            ) from None
+        except (TypeError, ValueError) as error:  # botocore's parameter validation
+            raise StatesError(f"{prefix}.ValidationException", str(error)) from None
+
+    def _invoke(self, execution, params: dict, timeout_s) -> dict:
+        """lambda:invoke: the response envelope; a function error raises its errorType."""
+        request = dict(params)
+        payload = request.pop("Payload", {})
+        request["Payload"] = (
+            payload if isinstance(payload, str | bytes) else json.dumps(payload, separators=(",", ":"))
+        )
+        client = self._client(execution, "lambda")
+        try:
+            response = client.invoke(**request)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "Exception")
+            raise StatesError(f"Lambda.{code}", error.response.get("Error", {}).get("Message", "")) from None
+        except (TypeError, ValueError) as error:
+            raise StatesError("Lambda.ValidationException", str(error)) from None
+        body = response["Payload"].read()
+        text = body.decode("utf-8", "replace")
+        if response.get("FunctionError"):
+            try:
+                error_type = str(json.loads(text).get("errorType", "Lambda.Unknown"))
+            except (ValueError, AttributeError):
+                error_type = "Lambda.Unknown"
+            raise StatesError(error_type, text)
+        try:
+            output = json.loads(text) if text else None
+        except ValueError:
+            output = text
+        return {
+            "ExecutedVersion": response.get("ExecutedVersion", "$LATEST"),
+            "Payload": output,
+            **_sdk_metadata(response),
+            "StatusCode": response.get("StatusCode", 200),
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    """boto3 responses hold datetimes, Decimals and streams; Step Functions passes JSON."""
+    return json.loads(json.dumps(value, default=_default))
+
+
+def _default(value: Any) -> Any:
+    if hasattr(value, "timestamp"):
+        return value.timestamp()
+    if hasattr(value, "read"):
+        return value.read().decode("utf-8", "replace")
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return float(value) if value == value else None
