@@ -29,7 +29,7 @@ import moto.backends
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
-from labs.runtime import moto_clock, wire
+from labs.runtime import moto_clock, rekognition, wire
 from labs.runtime.async_invoke import AsyncInvoker
 from labs.runtime.event_sources import SqsPoller
 from labs.runtime.framing import FrameError, require
@@ -248,6 +248,12 @@ class Cloud:
                 return response
         if parsed is not None and parsed.service == "stepfunctions":
             return self.stepfunctions.handle(parsed.operation, body)
+        if parsed is not None and parsed.service == "rekognition":
+            if parsed.operation != "DetectLabels":
+                return wire.error_response(
+                    "rekognition", 400, "UnsupportedOperation", f"{parsed.operation} is not simulated"
+                )
+            return rekognition.handle(body, self._read_object)
         if parsed is not None and principal is not None and parsed.operation == "GetCallerIdentity":
             return self._caller_identity(principal)
         if parsed is not None and parsed.service == "sqs" and parsed.operation == "ReceiveMessage":
@@ -318,6 +324,12 @@ class Cloud:
             "function_arn": function.function_arn,
             "invocation_seq": invocation_seq,
         }
+
+    def _read_object(self, bucket: str, key: str) -> bytes | None:
+        try:
+            return self.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        except Exception:  # noqa: BLE001 - any failure reads as "no such object", as Rekognition reports it
+            return None
 
     def _role_exists(self, role_arn: str) -> bool:
         from moto.iam.models import iam_backends

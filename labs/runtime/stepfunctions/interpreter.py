@@ -15,9 +15,9 @@ from typing import Any
 from labs.runtime.stepfunctions.choice import ChoicePathError, parse_timestamp
 from labs.runtime.stepfunctions.expressions import ExpressionError
 from labs.runtime.stepfunctions.flow import Sleep, Spawn, StatesError, Suspend, error_matches
-from labs.runtime.stepfunctions.intrinsics import IntrinsicFailure
+from labs.runtime.stepfunctions.intrinsics import Intrinsic, IntrinsicFailure
 from labs.runtime.stepfunctions.machine import DISCARD, Program, State
-from labs.runtime.stepfunctions.paths import JsonPath, NoMatchError, TemplateError, set_path
+from labs.runtime.stepfunctions.paths import JsonPath, NoMatchError, TemplateError, compile_path, set_path
 
 __all__ = ["Execution", "Scope"]
 
@@ -282,6 +282,7 @@ class Execution:
                     for other in parent.children:
                         if not other.done:
                             self._abort_thread(other)
+                    progress["running"] = 0  # the aborted children will never report
             if progress["launching"]:
                 return
             if not progress["over"]:
@@ -425,6 +426,14 @@ class Execution:
     ):
         """The value of a field given as a constant, a ``...Path`` or a JSONata expression."""
         value = state.dynamic.get(field)
+        if isinstance(value, Intrinsic):
+            lookup = self._lookup(data, context, scope)
+            try:
+                return value.evaluate(lambda text: lookup(compile_path(text)), self.rng)
+            except NoMatchError as error:
+                raise self._runtime_error(state, f"Invalid path '{error.path}' in {field}Path") from None
+            except IntrinsicFailure as error:
+                raise StatesError("States.IntrinsicFailure", str(error.args[0])) from None
         if isinstance(value, JsonPath):
             try:
                 return self._lookup(data, context, scope)(value)

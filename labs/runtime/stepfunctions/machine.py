@@ -12,6 +12,7 @@ from typing import Any
 
 from labs.runtime.stepfunctions.choice import compile_rule
 from labs.runtime.stepfunctions.expressions import compile_expression_template, is_expression
+from labs.runtime.stepfunctions.intrinsics import compile_intrinsic, is_intrinsic
 from labs.runtime.stepfunctions.paths import JsonPath, compile_path, compile_template
 
 __all__ = ["Catcher", "Program", "Retrier", "State", "compile_machine"]
@@ -132,7 +133,8 @@ def _compile_state(name: str, spec: dict, jsonata: bool) -> State:
             value = spec[field_name]
             state.dynamic[field_name] = compile_expression_template(value) if is_expression(value) else value
         elif f"{field_name}Path" in spec:
-            state.dynamic[field_name] = compile_path(spec[f"{field_name}Path"])
+            text = spec[f"{field_name}Path"]
+            state.dynamic[field_name] = compile_intrinsic(text) if is_intrinsic(text) else compile_path(text)
     for retry in spec.get("Retry", []):
         state.retriers.append(
             Retrier(
