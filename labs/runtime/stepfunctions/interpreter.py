@@ -8,6 +8,7 @@ one place, ``_finish``, which turns the outcome into SUCCEEDED, FAILED, TIMED_OU
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable, Generator
 from typing import Any
@@ -24,10 +25,11 @@ __all__ = ["Execution", "Scope"]
 EXPRESS_LIMIT_S = 300
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode  # one encoder: json.dumps
+# with arguments builds a new one per call, and history serializes every state's input and output
 
 
+@functools.lru_cache(maxsize=256)
 def _iso(epoch: float) -> str:
     moment = dt.datetime.fromtimestamp(epoch, dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

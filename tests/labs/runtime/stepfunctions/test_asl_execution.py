@@ -709,3 +709,92 @@ def test_spec_example_hello_world_with_choice_and_parallel():
         },
     }
     assert go(definition)["output"] == "first"
+
+
+def test_graph_has_nesting_edges_and_statuses_of_an_execution():
+    from labs.runtime.stepfunctions.graph import state_machine_graph
+
+    definition = machine(
+        {
+            "P": {
+                "Type": "Parallel",
+                "Branches": [
+                    machine({"Ok": {"Type": "Pass", "End": True}}),
+                    machine({"Bad": {"Type": "Fail", "Error": "E"}}),
+                ],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handled"}],
+                "Next": "Never",
+            },
+            "Never": {"Type": "Succeed"},
+            "Handled": {"Type": "Succeed"},
+        }
+    )
+    result = go(definition)
+    graph = state_machine_graph(definition, result["execution"])
+    nodes = {node["id"]: node for node in graph["nodes"]}
+    assert (nodes["Ok"]["parent"], nodes["Ok"]["branch"], nodes["Bad"]["branch"]) == ("P", 0, 1)
+    assert {e["kind"] for e in graph["edges"] if e["from"] == "P"} == {"next", "catch"}
+    assert [nodes[n]["status"] for n in ("P", "Ok", "Bad", "Never", "Handled")] == [
+        "CAUGHT_ERROR",
+        "SUCCEEDED",
+        "FAILED",
+        "NOT_RUN",
+        "SUCCEEDED",
+    ]
+
+
+def test_cli_start_execution_validate_and_test_state(tmp_path, capsys):
+    import json
+
+    from labs.runtime.__main__ import main
+
+    definition = tmp_path / "sm.json"
+    definition.write_text(json.dumps(machine({"P": {"Type": "Pass", "Result": {"ok": True}, "End": True}})))
+    assert (
+        main(
+            [
+                "stepfunctions",
+                "start-execution",
+                "--definition",
+                f"file://{definition}",
+                "--input",
+                '{"a": 1}',
+                "--history",
+            ]
+        )
+        == 0
+    )
+    printed = json.loads(capsys.readouterr().out)
+    assert (printed["status"], json.loads(printed["output"])) == ("SUCCEEDED", {"ok": True})
+    assert printed["events"][0]["type"] == "ExecutionStarted"
+    assert printed["events"][0]["timestamp"].endswith("+00:00")
+    definition.write_text(
+        '{\n  "StartAt": "A",\n  "States": {\n    "A": {"Type": "Pass", "Next": "B"}\n  }\n}'
+    )
+    assert main(["stepfunctions", "validate", "--definition", f"file://{definition}"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["diagnostics"][0]["location"] == "/States/A/Next"
+    assert report["diagnostics"][0]["line"] == 4
+    assert main(["stepfunctions", "start-execution", "--definition", f"file://{definition}"]) == 255
+    assert (
+        "An error occurred (InvalidDefinition) when calling the CreateStateMachine operation"
+        in capsys.readouterr().err
+    )
+    state = json.dumps({"Type": "Pass", "Parameters": {"x.$": "$.y"}, "End": True})
+    assert (
+        main(
+            [
+                "stepfunctions",
+                "test-state",
+                "--definition",
+                state,
+                "--input",
+                '{"y": 2}',
+                "--inspection-level",
+                "DEBUG",
+            ]
+        )
+        == 0
+    )
+    tested = json.loads(capsys.readouterr().out)
+    assert json.loads(tested["inspectionData"]["afterParameters"]) == {"x": 2}
