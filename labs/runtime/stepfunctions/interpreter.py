@@ -9,24 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 from collections.abc import Callable, Generator
 from typing import Any
 
+from labs.runtime.stepfunctions.branches import Branching
 from labs.runtime.stepfunctions.choice import ChoicePathError, parse_timestamp
 from labs.runtime.stepfunctions.expressions import ExpressionError
 from labs.runtime.stepfunctions.flow import Sleep, Spawn, StatesError, Suspend, error_matches
 from labs.runtime.stepfunctions.intrinsics import Intrinsic, IntrinsicFailure
 from labs.runtime.stepfunctions.machine import DISCARD, Program, State
 from labs.runtime.stepfunctions.paths import JsonPath, NoMatchError, TemplateError, compile_path, set_path
+from labs.runtime.stepfunctions.scope import Scope, Thread, dumps
 
 __all__ = ["Execution", "Scope"]
 
 EXPRESS_LIMIT_S = 300
-
-
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode  # one encoder: json.dumps
-# with arguments builds a new one per call, and history serializes every state's input and output
 
 
 @functools.lru_cache(maxsize=256)
@@ -35,49 +32,7 @@ def _iso(epoch: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-class Scope:
-    """Workflow variables. A Parallel branch or Map iteration reads its parent's variables and writes its own."""
-
-    __slots__ = ("parent", "values")
-
-    def __init__(self, parent: Scope | None = None) -> None:
-        self.parent = parent
-        self.values: dict[str, Any] = {}
-
-    def get(self, name: str) -> Any:
-        scope: Scope | None = self
-        while scope is not None:
-            if name in scope.values:
-                return scope.values[name]
-            scope = scope.parent
-        raise NoMatchError(f"${name}")
-
-    def all(self) -> dict[str, Any]:
-        chain, scope = [], self
-        while scope is not None:
-            chain.append(scope.values)
-            scope = scope.parent
-        merged: dict[str, Any] = {}
-        for values in reversed(chain):
-            merged.update(values)
-        return merged
-
-
-class _Thread:
-    """One running branch: its generator, what it waits on, and the last history event it wrote."""
-
-    __slots__ = ("gen", "on_done", "cancel", "children", "last_event", "done")
-
-    def __init__(self, gen: Generator, on_done: Callable[[bool, Any], None], last_event: int) -> None:
-        self.gen = gen
-        self.on_done = on_done
-        self.cancel: Callable[[], None] | None = None
-        self.children: list[_Thread] = []
-        self.last_event = last_event
-        self.done = False
-
-
-class Execution:
+class Execution(Branching):
     """One execution of a compiled ``Program``. ``tasks`` runs Task states (see ``tasks.TaskRunner``)."""
 
     def __init__(
@@ -113,7 +68,7 @@ class Execution:
         self.stop_time: float | None = None
         self.transitions = 0
         self.state_status: dict[str, str] = {}  # state name -> last status, for the graph
-        self._root: _Thread | None = None
+        self._root: Thread | None = None
         self._timeout_event = None
         self._context_execution = {
             "Id": arn,
@@ -132,7 +87,7 @@ class Execution:
             None,
             "ExecutionStarted",
             executionStartedEventDetails={
-                "input": _dumps(self.input),
+                "input": dumps(self.input),
                 "inputDetails": {"truncated": False},
                 "roleArn": self.role_arn,
             },
@@ -170,7 +125,7 @@ class Execution:
             self._end(
                 "SUCCEEDED",
                 "ExecutionSucceeded",
-                {"output": _dumps(value), "outputDetails": {"truncated": False}},
+                {"output": dumps(value), "outputDetails": {"truncated": False}},
             )
         else:
             self.error, self.cause = value.error, value.cause
@@ -187,7 +142,7 @@ class Execution:
             callback(self)
 
     # -- history --------------------------------------------------------------------------------------------
-    def record(self, thread: _Thread | None, event_type: str, **details: Any) -> int:
+    def record(self, thread: Thread | None, event_type: str, **details: Any) -> int:
         """Append one history event; returns its id."""
         event_id = len(self.history) + 1
         previous = (
@@ -206,13 +161,13 @@ class Execution:
         return event_id
 
     # -- threads --------------------------------------------------------------------------------------------
-    def _spawn_thread(self, body: Callable[[_Thread], Generator], on_done, last_event: int) -> _Thread:
-        thread = _Thread(None, on_done, last_event)  # type: ignore[arg-type]
+    def _spawn_thread(self, body: Callable[[Thread], Generator], on_done, last_event: int) -> Thread:
+        thread = Thread(None, on_done, last_event)  # type: ignore[arg-type]
         thread.gen = body(thread)
         self._step(thread, None)
         return thread
 
-    def _step(self, thread: _Thread, value: Any) -> None:
+    def _step(self, thread: Thread, value: Any) -> None:
         while True:
             try:
                 command = (
@@ -243,63 +198,12 @@ class Execution:
                 continue
             raise TypeError(f"unknown command {command!r}")
 
-    def _resume(self, thread: _Thread, value: Any) -> None:
+    def _resume(self, thread: Thread, value: Any) -> None:
         thread.cancel = None
         if self.status == "RUNNING" and not thread.done:
             self._step(thread, value)
 
-    def _run_children(self, parent: _Thread, command: Spawn) -> list | None:
-        total = len(command.children)
-        results: list = [None] * total
-        progress = {"next": 0, "running": 0, "finished": 0, "failed": 0, "launching": False, "over": False}
-        parent.children = []
-
-        def launch() -> None:
-            progress["launching"] = True
-            while (
-                not progress["over"]
-                and progress["next"] < total
-                and (command.max_concurrency <= 0 or progress["running"] < command.max_concurrency)
-            ):
-                index = progress["next"]
-                progress["next"] += 1
-                progress["running"] += 1
-                factory = command.children[index]
-                child = self._spawn_thread(
-                    lambda thread, factory=factory: factory(thread),
-                    lambda ok, value, index=index: child_done(index, ok, value),
-                    parent.last_event,
-                )
-                parent.children.append(child)
-            progress["launching"] = False
-
-        def child_done(index: int, ok: bool, value: Any) -> None:
-            progress["running"] -= 1
-            progress["finished"] += 1
-            results[index] = (ok, value)
-            if not ok:
-                progress["failed"] += 1
-                if progress["failed"] > command.tolerated:
-                    progress["over"] = True
-                    for other in parent.children:
-                        if not other.done:
-                            self._abort_thread(other)
-                    progress["running"] = 0  # the aborted children will never report
-            if progress["launching"]:
-                return
-            if not progress["over"]:
-                launch()
-            if self._children_over(progress, total):
-                self._resume(parent, results)
-
-        launch()
-        return results if self._children_over(progress, total) else None
-
-    @staticmethod
-    def _children_over(progress: dict, total: int) -> bool:
-        return progress["running"] == 0 and (progress["over"] or progress["finished"] == total)
-
-    def _abort_thread(self, thread: _Thread | None) -> None:
+    def _abort_thread(self, thread: Thread | None) -> None:
         if thread is None or thread.done:
             return
         thread.done = True
@@ -312,7 +216,7 @@ class Execution:
 
     # -- the state loop -------------------------------------------------------------------------------------
     def run_program(
-        self, program: Program, value: Any, scope: Scope, thread: _Thread, map_item=None
+        self, program: Program, value: Any, scope: Scope, thread: Thread, map_item=None
     ) -> Generator:
         """Run a program (the machine, a branch or an iteration) from StartAt; returns its output."""
         name = program.start_at
@@ -324,7 +228,7 @@ class Execution:
                 f"{state.type}StateEntered",
                 stateEnteredEventDetails={
                     "name": name,
-                    "input": _dumps(value),
+                    "input": dumps(value),
                     "inputDetails": {"truncated": False},
                 },
             )
@@ -341,9 +245,9 @@ class Execution:
                 output, next_name, assigned = handled
             else:
                 self.state_status[name] = "SUCCEEDED"
-            exited = {"name": name, "output": _dumps(output), "outputDetails": {"truncated": False}}
+            exited = {"name": name, "output": dumps(output), "outputDetails": {"truncated": False}}
             if assigned:
-                exited["assignedVariables"] = {key: _dumps(val) for key, val in assigned.items()}
+                exited["assignedVariables"] = {key: dumps(val) for key, val in assigned.items()}
                 exited["assignedVariablesDetails"] = {"truncated": False}
             self.record(thread, f"{state.type}StateExited", stateExitedEventDetails=exited)
             if next_name is None:
@@ -402,12 +306,24 @@ class Execution:
             raise self._runtime_error(
                 state,
                 f"The JSONPath '{error.path}' specified for the field '{error.field}' could not be found in "
-                f"the input '{_dumps(source)}'",
+                f"the input '{dumps(source)}'",
             ) from None
         except IntrinsicFailure as error:
             raise StatesError("States.IntrinsicFailure", str(error.args[0])) from None
         except ExpressionError as error:
-            raise StatesError("States.QueryEvaluationError", str(error.args[0])) from None
+            failure = StatesError("States.QueryEvaluationError", str(error.args[0]))
+            # AWS records the failed evaluation itself before the state fails (EvaluationFailed, added with
+            # JSONata in 2024); its location (the field) is optional, and the state is always named.
+            self.record(
+                None,
+                "EvaluationFailed",
+                evaluationFailedEventDetails={
+                    "error": failure.error,
+                    "cause": failure.cause,
+                    "state": state.name,
+                },
+            )
+            raise failure from None
 
     def _apply_path(
         self, state: State, path: JsonPath | None | bool, data: Any, context: dict, scope: Scope, field: str
@@ -447,7 +363,7 @@ class Execution:
             return self._evaluate(state, value, bindings)
         return value
 
-    def _run_state(self, state: State, raw: Any, scope: Scope, thread: _Thread, context: dict) -> Generator:
+    def _run_state(self, state: State, raw: Any, scope: Scope, thread: Thread, context: dict) -> Generator:
         """Run one state; returns (output, next state or None, variables assigned)."""
         if state.jsonata:
             return (yield from self._run_jsonata_state(state, raw, scope, thread, context))
@@ -494,7 +410,7 @@ class Execution:
         except NoMatchError:
             raise StatesError(
                 "States.ResultPathMatchFailure",
-                f"Unable to apply ResultPath '{path.text}' to input '{_dumps(raw)}'",
+                f"Unable to apply ResultPath '{path.text}' to input '{dumps(raw)}'",
             ) from None
 
     def _assign(self, state: State, render, data: Any, context: dict, scope: Scope, bindings=None) -> dict:
@@ -546,7 +462,7 @@ class Execution:
         task_input: Any,
         effective: Any,
         scope: Scope,
-        thread: _Thread,
+        thread: Thread,
         context: dict,
         bindings,
     ) -> Generator:
@@ -585,7 +501,7 @@ class Execution:
         task_input: Any,
         effective: Any,
         scope: Scope,
-        thread: _Thread,
+        thread: Thread,
         context: dict,
         bindings,
     ) -> Generator:
@@ -596,107 +512,6 @@ class Execution:
         if state.type == "Parallel":
             return (yield from self._parallel(state, task_input, scope, thread))
         return (yield from self._map(state, effective, scope, thread, context, bindings))
-
-    def _parallel(self, state: State, value: Any, scope: Scope, thread: _Thread) -> Generator:
-        self.record(thread, "ParallelStateStarted")
-        children = [
-            lambda child, branch=branch: self.run_program(branch, value, Scope(scope), child)
-            for branch in state.branches
-        ]
-        results = yield Spawn(children)
-        failure = next((result for ok, result in (r for r in results if r) if not ok), None)
-        if failure is not None:
-            self.record(
-                thread,
-                "ParallelStateFailed",
-                parallelStateFailedEventDetails={"error": failure.error, "cause": failure.cause},
-            )
-            raise failure
-        self.record(thread, "ParallelStateSucceeded")
-        return [result for _, result in results]
-
-    def _map(
-        self, state: State, effective: Any, scope: Scope, thread: _Thread, context: dict, bindings
-    ) -> Generator:
-        items = (
-            self._dynamic(state, "Items", effective, context, scope, bindings)
-            if "Items" in state.dynamic
-            else effective
-        )
-        if not isinstance(items, list):
-            raise self._runtime_error(state, f"Map items must be an array, but got '{_dumps(items)}'")
-        batcher = state.spec.get("ItemBatcher")
-        if batcher:
-            size = batcher.get("MaxItemsPerBatch") or len(items) or 1
-            base = batcher.get("BatchInput", {})
-            items = [{"BatchInput": base, "Items": items[i : i + size]} for i in range(0, len(items), size)]
-        max_concurrency = self._dynamic(state, "MaxConcurrency", effective, context, scope, bindings) or 0
-        tolerated = self._tolerated(state, len(items), effective, context, scope, bindings)
-        self.record(thread, "MapStateStarted", mapStateStartedEventDetails={"length": len(items)})
-        iteration_inputs = []
-        for index, item in enumerate(items):
-            map_item = {"Index": index, "Value": item}
-            item_context = dict(context, Map={"Item": map_item})
-            if state.parameters is None:
-                iteration_inputs.append(item)
-            elif state.jsonata:
-                states = {"input": effective, "context": item_context}
-                iteration_inputs.append(
-                    self._evaluate(state, state.parameters, self._bindings(scope, states))
-                )
-            else:
-                lookup = self._lookup(effective, item_context, scope)
-                iteration_inputs.append(
-                    self._evaluate(state, state.parameters, lookup, self.rng, source=effective)
-                )
-
-        def iteration(child: _Thread, index: int) -> Generator:
-            details = {"name": state.name, "index": index}
-            self.record(child, "MapIterationStarted", mapIterationStartedEventDetails=details)
-            try:
-                output = yield from self.run_program(
-                    state.iterator, iteration_inputs[index], Scope(scope), child
-                )
-            except StatesError:
-                self.record(child, "MapIterationFailed", mapIterationFailedEventDetails=details)
-                raise
-            self.record(child, "MapIterationSucceeded", mapIterationSucceededEventDetails=details)
-            return output
-
-        children = [lambda child, index=index: iteration(child, index) for index in range(len(items))]
-        results = yield Spawn(children, max_concurrency=int(max_concurrency), tolerated=tolerated)
-        failures = [result for result in results if result and not result[0]]
-        if len(failures) > tolerated:
-            for index, result in enumerate(results):
-                if result is None:
-                    self.record(
-                        thread,
-                        "MapIterationAborted",
-                        mapIterationAbortedEventDetails={"name": state.name, "index": index},
-                    )
-            self.record(thread, "MapStateFailed")
-            if (
-                tolerated
-                or "ToleratedFailurePercentage" in state.dynamic
-                or "ToleratedFailureCount" in state.dynamic
-            ):
-                raise StatesError(
-                    "States.ExceedToleratedFailureThreshold",
-                    "The specified tolerated failure threshold was exceeded",
-                )
-            raise failures[0][1]
-        self.record(thread, "MapStateSucceeded")
-        return [value.output() if not ok else value for ok, value in results]
-
-    def _tolerated(self, state: State, total: int, data, context, scope, bindings) -> int:
-        count = self._dynamic(state, "ToleratedFailureCount", data, context, scope, bindings)
-        percentage = self._dynamic(state, "ToleratedFailurePercentage", data, context, scope, bindings)
-        limits = []
-        if count is not None:
-            limits.append(int(count))
-        if percentage is not None:
-            limits.append(int(total * float(percentage) / 100))
-        return min(limits) if limits else 0
 
     def _catch(self, state: State, failure: StatesError, raw: Any, scope: Scope, context: dict):
         for catcher in state.catchers:
@@ -717,7 +532,7 @@ class Execution:
 
     # -- JSONata states -------------------------------------------------------------------------------------
     def _run_jsonata_state(
-        self, state: State, raw: Any, scope: Scope, thread: _Thread, context: dict
+        self, state: State, raw: Any, scope: Scope, thread: Thread, context: dict
     ) -> Generator:
         states = {"input": raw, "context": context}
         bindings = self._bindings(scope, states)
@@ -730,7 +545,7 @@ class Execution:
                 if not isinstance(verdict, bool):
                     raise StatesError(
                         "States.QueryEvaluationError",
-                        f"The Condition of a rule of state '{state.name}' evaluated to {_dumps(verdict)}, not a boolean",
+                        f"The Condition of a rule of state '{state.name}' evaluated to {dumps(verdict)}, not a boolean",
                     )
                 if verdict:
                     next_name, assign, output_render = target, rule_assign, rule_output or state.output

@@ -9,6 +9,7 @@ keeps its ``errorType``.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Callable, Generator
@@ -141,7 +142,7 @@ class TaskRunner:
             waiting = {"result": None, "resume": None, "beat": lambda: None, "execution": execution.arn}
             self.tokens[token] = waiting  # valid from now: the call below may already answer it
         try:
-            result = self._call(execution, kind, service, action, pattern, task_input)
+            result = self._call(execution, kind, service, action, pattern, task_input, timeout_s)
             child = result.pop("_execution", None) if isinstance(result, dict) else None
             if pattern:
                 execution.record(
@@ -292,13 +293,15 @@ class TaskRunner:
         name = _CLIENT_NAME.get(service, service)
         return self.cloud.client_as_role(name, execution.role_arn, execution.name)
 
-    def _call(self, execution, kind: str, service: str, action: str, pattern: str, params: Any) -> Any:
+    def _call(
+        self, execution, kind: str, service: str, action: str, pattern: str, params: Any, timeout_s=None
+    ) -> Any:
         if not isinstance(params, dict):
             raise StatesError("States.Runtime", f"The parameters of {service}:{action} must be a JSON object")
         if kind == "sdk":
             return self._sdk(execution, service, action, params)
         if service == "lambda":
-            return self._invoke(execution, params, None)
+            return self._invoke(execution, params, None if pattern else timeout_s)
         if service == "states":
             if self.start_execution is None:
                 raise StatesError("States.TaskFailed", "Nested executions need a Step Functions service")
@@ -344,6 +347,8 @@ class TaskRunner:
         request["Payload"] = (
             payload if isinstance(payload, str | bytes) else json.dumps(payload, separators=(",", ":"))
         )
+        if timeout_s:
+            request["LogType"] = "Tail"  # the REPORT line gives the invocation's duration
         client = self._client(execution, "lambda")
         try:
             response = client.invoke(**request)
@@ -354,6 +359,11 @@ class TaskRunner:
             raise StatesError("Lambda.ValidationException", str(error)) from None
         body = response["Payload"].read()
         text = body.decode("utf-8", "replace")
+        if timeout_s and _duration_s(response.pop("LogResult", "")) > float(timeout_s):
+            # Step Functions stops waiting after TimeoutSeconds; the function itself runs on to its end
+            # (its side effects happen), as on AWS. Invocations take no simulated time, so the
+            # invocation's measured duration stands in for the wait.
+            raise StatesError("States.Timeout", "")
         if response.get("FunctionError"):
             try:
                 error_type = str(json.loads(text).get("errorType", "Lambda.Unknown"))
@@ -370,6 +380,15 @@ class TaskRunner:
             **_sdk_metadata(response),
             "StatusCode": response.get("StatusCode", 200),
         }
+
+
+_REPORT_DURATION = re.compile(r"REPORT RequestId: \S+\s+Duration: ([0-9.]+) ms")
+
+
+def _duration_s(log_result: str) -> float:
+    """The duration in the REPORT line of an invocation's base64 log tail (0 when there is none)."""
+    match = _REPORT_DURATION.search(base64.b64decode(log_result or b"").decode("utf-8", "replace"))
+    return float(match.group(1)) / 1000 if match else 0.0
 
 
 def _jsonable(value: Any) -> Any:

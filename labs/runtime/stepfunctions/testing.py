@@ -10,9 +10,12 @@ import json
 from typing import Any
 
 from labs.runtime.scheduler import Scheduler
+from labs.runtime.stepfunctions.expressions import ExpressionError, compile_expression_template
+from labs.runtime.stepfunctions.flow import error_matches
 from labs.runtime.stepfunctions.interpreter import Execution
 from labs.runtime.stepfunctions.machine import compile_machine
 from labs.runtime.stepfunctions.paths import NoMatchError, compile_path, compile_template, set_path
+from labs.runtime.stepfunctions.scope import Scope, dumps
 from labs.runtime.stepfunctions.tasks import TaskRunner
 from labs.runtime.stepfunctions.validation import DefinitionError, load_definition
 
@@ -42,7 +45,9 @@ def test_state(
     if not isinstance(state, dict):
         raise DefinitionError([])
     targets = _targets(state)
-    states: dict[str, Any] = {_TESTED: state}
+    # TestState runs the state once: a failure a retrier would retry is reported as RETRIABLE, not retried.
+    retriers = state.get("Retry") or []
+    states: dict[str, Any] = {_TESTED: {k: v for k, v in state.items() if k != "Retry"}}
     for target in targets:
         states[target if target != _TESTED else f"{target}_"] = {"Type": "Succeed"}
     definition = {"StartAt": _TESTED, "States": states}
@@ -78,41 +83,89 @@ def test_state(
             e["type"] in ("TaskFailed", "LambdaFunctionFailed") for e in execution.history
         ):
             response["status"] = "CAUGHT_ERROR"
-    if inspection_level in ("DEBUG", "TRACE") and state.get("QueryLanguage") != "JSONata":
-        response["inspectionData"] = _inspection(state, input_value, execution)
+    error = execution.error or _caught_error(execution)
+    if error and _retried(retriers, error):
+        response = {
+            "status": "RETRIABLE",
+            "error": error,
+            "cause": execution.cause or _caught_cause(execution),
+        }
+    if inspection_level in ("DEBUG", "TRACE"):
+        inspect = _jsonata_inspection if state.get("QueryLanguage") == "JSONata" else _inspection
+        response["inspectionData"] = inspect(state, input_value, execution)
     return response
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
+def _retried(retriers: list, error: str) -> bool:
+    """Whether a retrier of the state would retry ``error`` (the first one that matches, with attempts)."""
+    for retrier in retriers:
+        if isinstance(retrier, dict) and error_matches(retrier.get("ErrorEquals", []), error):
+            return retrier.get("MaxAttempts", 3) > 0
+    return False
+
+
+def _failure_details(execution: Execution) -> dict:
+    failed = [e for e in execution.history if e["type"] in ("TaskFailed", "LambdaFunctionFailed")]
+    if not failed:
+        return {}
+    return next(value for key, value in failed[-1].items() if key.endswith("EventDetails"))
+
+
+def _caught_error(execution: Execution) -> str | None:
+    return _failure_details(execution).get("error")
+
+
+def _caught_cause(execution: Execution) -> str:
+    return _failure_details(execution).get("cause", "")
 
 
 def _inspection(state: dict, input_value: Any, execution: Execution) -> dict:
     """The data after each processing step (JSONPath states), as TestState reports at DEBUG."""
-    data: dict[str, str] = {"input": _dumps(input_value)}
+    data: dict[str, str] = {"input": dumps(input_value)}
     try:
         effective = input_value
         if "InputPath" in state:
             effective = (
                 {} if state["InputPath"] is None else compile_path(state["InputPath"]).value(input_value)
             )
-        data["afterInputPath"] = _dumps(effective)
+        data["afterInputPath"] = dumps(effective)
         lookup = _lookup(effective, execution)
         if "Parameters" in state:
             effective = compile_template(state["Parameters"])(lookup, execution.rng)
-        data["afterParameters"] = _dumps(effective)
+        data["afterParameters"] = dumps(effective)
         result = _result(state, effective, execution)
         if result is _MISSING:
             return data
-        data["result"] = _dumps(result)
+        data["result"] = dumps(result)
         if "ResultSelector" in state:
             result = compile_template(state["ResultSelector"])(_lookup(result, execution), execution.rng)
-        data["afterResultSelector"] = _dumps(result)
+        data["afterResultSelector"] = dumps(result)
         path = state.get("ResultPath", "$")
         output = input_value if path is None else set_path(input_value, compile_path(path), result)
-        data["afterResultPath"] = _dumps(output)
+        data["afterResultPath"] = dumps(output)
     except (NoMatchError, LookupError, ValueError):
         pass  # the step failed: the response's error says why; inspection stops where the data stopped
+    return data
+
+
+def _jsonata_inspection(state: dict, input_value: Any, execution: Execution) -> dict:
+    """A JSONata state's data at DEBUG: input, afterArguments, result and the variables it assigned."""
+    data: dict[str, Any] = {"input": dumps(input_value)}
+    states = {"input": input_value, "context": {"Execution": execution._context_execution}}
+    effective = input_value
+    if "Arguments" in state:
+        try:
+            effective = compile_expression_template(state["Arguments"])(execution._bindings(Scope(), states))
+        except ExpressionError:
+            return data  # the response's error says why
+        data["afterArguments"] = dumps(effective)
+    result = _result(state, effective, execution) if state.get("Type") != "Pass" else _MISSING
+    if result is not _MISSING:
+        data["result"] = dumps(result)
+    exited = next((e for e in execution.history if e["type"].endswith("StateExited")), None)
+    if exited is not None and "assignedVariables" in exited["stateExitedEventDetails"]:
+        assigned = exited["stateExitedEventDetails"]["assignedVariables"]
+        data["variables"] = dumps({name: json.loads(value) for name, value in assigned.items()})
     return data
 
 

@@ -8,11 +8,10 @@ field (``at /States/Foo/Next``), and the line in the source text when the defini
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
-from json.decoder import scanstring
 from typing import Any
 
+from labs.runtime.json_locations import escape_pointer, line_numbers, nearest_line
 from labs.runtime.stepfunctions import intrinsics
 from labs.runtime.stepfunctions.choice import COMPARISONS, TYPE_TESTS, parse_timestamp
 from labs.runtime.stepfunctions.expressions import (
@@ -117,6 +116,15 @@ _JSONPATH_ONLY = {
 }
 _JSONATA_ONLY = {"Arguments", "Output", "Items"}
 _NEEDS_TRANSITION = {"Pass", "Task", "Wait", "Parallel", "Map"}
+# A value and its ...Path form (or its older name) are alternatives: AWS rejects a state that sets both.
+_PAIRED_FIELDS = (
+    ("TimeoutSeconds", "TimeoutSecondsPath"),
+    ("HeartbeatSeconds", "HeartbeatSecondsPath"),
+    ("MaxConcurrency", "MaxConcurrencyPath"),
+    ("ToleratedFailurePercentage", "ToleratedFailurePercentagePath"),
+    ("ToleratedFailureCount", "ToleratedFailureCountPath"),
+    ("ItemSelector", "Parameters"),
+)
 
 
 @dataclass(frozen=True)
@@ -160,27 +168,15 @@ def validate(source: str | dict) -> list[Problem]:
             return [
                 Problem("INVALID_JSON_DESCRIPTION", f"The definition is not valid JSON: {error}", "", line)
             ]
-        lines = _line_numbers(source)
+        lines = line_numbers(source)
     else:
         definition = source
     checker = _Checker()
     checker.machine(definition, "", "JSONPath")
     return [
-        Problem(p.code, p.message, p.location, lines.get(p.location) or _nearest(lines, p.location))
+        Problem(p.code, p.message, p.location, lines.get(p.location) or nearest_line(lines, p.location))
         for p in checker.problems
     ]
-
-
-def _nearest(lines: dict[str, int], pointer: str) -> int | None:
-    while pointer:
-        pointer = pointer.rsplit("/", 1)[0]
-        if pointer in lines:
-            return lines[pointer]
-    return lines.get("")
-
-
-def _escape(name: str) -> str:
-    return name.replace("~", "~0").replace("/", "~1")
 
 
 class _Checker:
@@ -199,7 +195,7 @@ class _Checker:
             allowed = {"Comment", "StartAt", "States", "ProcessorConfig", "QueryLanguage"}
         for key in definition:
             if key not in allowed:
-                self.add(f"Field '{key}' is not supported", f"{at}/{_escape(key)}")
+                self.add(f"Field '{key}' is not supported", f"{at}/{escape_pointer(key)}")
         language = self.language(definition, at, language)
         states = definition.get("States")
         if not isinstance(states, dict) or not states:
@@ -213,7 +209,7 @@ class _Checker:
         if "TimeoutSeconds" in definition:
             self.positive_int(definition["TimeoutSeconds"], f"{at}/TimeoutSeconds")
         for name, spec in states.items():
-            self.state(name, spec, f"{at}/States/{_escape(name)}", states, language)
+            self.state(name, spec, f"{at}/States/{escape_pointer(name)}", states, language)
         self.reachability(states, start, at)
 
     def language(self, spec: dict, at: str, inherited: str) -> str:
@@ -245,7 +241,9 @@ class _Checker:
         for name in states:
             if name not in seen and start in states:
                 self.add(
-                    f'State "{name}" is not reachable.', f"{at}/States/{_escape(name)}", "UNREACHABLE_STATE"
+                    f'State "{name}" is not reachable.',
+                    f"{at}/States/{escape_pointer(name)}",
+                    "UNREACHABLE_STATE",
                 )
         terminal = any(
             isinstance(spec, dict) and (spec.get("End") is True or spec.get("Type") in ("Succeed", "Fail"))
@@ -267,7 +265,7 @@ class _Checker:
         language = self.language(spec, at, inherited)
         jsonata = language == "JSONata"
         for key in spec:
-            where = f"{at}/{_escape(key)}"
+            where = f"{at}/{escape_pointer(key)}"
             if key not in _FIELDS[kind] | _COMMON:
                 self.add(f"Field '{key}' is not supported by a {kind} state", where)
             elif jsonata and key in _JSONPATH_ONLY:
@@ -287,8 +285,34 @@ class _Checker:
         for field in ("Parameters", "ResultSelector", "ItemSelector", "Assign", "Arguments", "Output"):
             if field in spec:
                 self.template(spec[field], f"{at}/{field}", jsonata)
+        for value, field in _PAIRED_FIELDS:
+            if value in spec and field in spec:
+                self.add(f"Only one of {value}, {field} may be set", at)
+        self.assignments(spec.get("Assign"), f"{at}/Assign")
+        for index, rule in enumerate(spec.get("Choices") or []):
+            if isinstance(rule, dict):
+                self.assignments(rule.get("Assign"), f"{at}/Choices/{index}/Assign")
         getattr(self, f"check_{kind.lower()}")(spec, at, states, language)
         self.retry_and_catch(spec, at, states, jsonata)
+
+    def assignments(self, assign: Any, at: str) -> None:
+        """Variable names: an identifier of at most 80 characters, and never the reserved ``states``."""
+        if assign is None:
+            return
+        if not isinstance(assign, dict):
+            self.add("The field 'Assign' must be a JSON object", at)
+            return
+        for key in assign:
+            name = key[:-2] if key.endswith(".$") else key
+            where = f"{at}/{escape_pointer(key)}"
+            if name == "states":
+                self.add("The variable name 'states' is reserved by Step Functions", where)
+            elif not name.isidentifier() or len(name) > 80:
+                self.add(
+                    f"Invalid variable name '{name}': it must start with a letter or '_', "
+                    "contain only letters, digits and '_', and be at most 80 characters",
+                    where,
+                )
 
     def transition(self, target: Any, at: str, states: dict) -> None:
         if target is None:
@@ -313,7 +337,7 @@ class _Checker:
             return
         if isinstance(value, dict):
             for key, item in value.items():
-                where = f"{at}/{_escape(key)}"
+                where = f"{at}/{escape_pointer(key)}"
                 if key.endswith(".$"):
                     if not isinstance(item, str):
                         self.add(
@@ -347,7 +371,7 @@ class _Checker:
                 self.add(str(error), at)
         elif isinstance(value, dict):
             for key, item in value.items():
-                self.expressions(item, f"{at}/{_escape(key)}")
+                self.expressions(item, f"{at}/{escape_pointer(key)}")
         elif isinstance(value, list):
             for index, item in enumerate(value):
                 self.expressions(item, f"{at}/{index}")
@@ -467,7 +491,7 @@ class _Checker:
         ]
         unknown = [key for key in rule if key not in operators and key != "Variable"]
         for key in unknown:
-            self.add(f"Field '{key}' is not supported in a choice rule", f"{at}/{_escape(key)}")
+            self.add(f"Field '{key}' is not supported in a choice rule", f"{at}/{escape_pointer(key)}")
         if "Variable" not in rule:
             self.add("The field 'Variable' should be non-null", at)
         else:
@@ -568,7 +592,7 @@ class _Checker:
         }
         for key in entry:
             if key not in allowed:
-                self.add(f"Field '{key}' is not supported in a Retrier", f"{at}/{_escape(key)}")
+                self.add(f"Field '{key}' is not supported in a Retrier", f"{at}/{escape_pointer(key)}")
         if "IntervalSeconds" in entry:
             self.positive_int(entry["IntervalSeconds"], f"{at}/IntervalSeconds")
         if "MaxAttempts" in entry:
@@ -580,60 +604,3 @@ class _Checker:
             self.add("BackoffRate must be a number >= 1.0", f"{at}/BackoffRate")
         if entry.get("JitterStrategy", "NONE") not in ("FULL", "NONE"):
             self.add("JitterStrategy must be FULL or NONE", f"{at}/JitterStrategy")
-
-
-# -- where each value sits in the source text --------------------------------------------------------------------
-_LITERAL = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?|true|false|null")
-
-
-def _line_numbers(text: str) -> dict[str, int]:
-    """Map each JSON pointer of a (valid) JSON text to the line its value starts on (1-based)."""
-    lines: dict[str, int] = {}
-    newlines = [index for index, char in enumerate(text) if char == "\n"]
-
-    def line_of(position: int) -> int:
-        low, high = 0, len(newlines)
-        while low < high:
-            middle = (low + high) // 2
-            if newlines[middle] < position:
-                low = middle + 1
-            else:
-                high = middle
-        return low + 1
-
-    def skip(position: int) -> int:
-        while position < len(text) and text[position] in " \t\r\n":
-            position += 1
-        return position
-
-    def value(position: int, pointer: str) -> int:
-        position = skip(position)
-        lines[pointer] = line_of(position)
-        char = text[position]
-        if char == "{":
-            position = skip(position + 1)
-            if text[position] == "}":
-                return position + 1
-            while True:
-                key, position = scanstring(text, skip(position) + 1)
-                position = skip(position) + 1  # the colon
-                position = skip(value(position, f"{pointer}/{_escape(key)}"))
-                if text[position] == "}":
-                    return position + 1
-                position += 1
-        if char == "[":
-            position, index = skip(position + 1), 0
-            if text[position] == "]":
-                return position + 1
-            while True:
-                position = skip(value(position, f"{pointer}/{index}"))
-                index += 1
-                if text[position] == "]":
-                    return position + 1
-                position += 1
-        if char == '"':
-            return scanstring(text, position + 1)[1]
-        return position + _LITERAL.match(text, position).end() - position
-
-    value(0, "")
-    return lines

@@ -180,6 +180,58 @@ def test_each_problem_is_reported_where_it_is(states, expected):
     assert expected in problems(states)
 
 
+def task(**fields):
+    return {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True, **fields}
+
+
+def inline_map(**fields):
+    processor = {"StartAt": "X", "States": {"X": pass_end()}}
+    return {"Type": "Map", "ItemProcessor": processor, "End": True, **fields}
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        task(TimeoutSeconds=5, TimeoutSecondsPath="$.t"),
+        task(HeartbeatSeconds=5, HeartbeatSecondsPath="$.h"),
+        inline_map(MaxConcurrency=2, MaxConcurrencyPath="$.m"),
+        inline_map(ToleratedFailureCount=1, ToleratedFailureCountPath="$.c"),
+        inline_map(ToleratedFailurePercentage=10, ToleratedFailurePercentagePath="$.p"),
+        inline_map(ItemSelector={"a.$": "$"}, Parameters={"a.$": "$"}),
+    ],
+)
+def test_a_value_and_its_path_form_together_are_refused(state):
+    found = validate({"StartAt": "A", "States": {"A": state}})
+    assert [(p.code, p.location) for p in found] == [("SCHEMA_VALIDATION_FAILED", "/States/A")]
+    assert found[0].message.startswith("Only one of ")
+
+
+@pytest.mark.parametrize(
+    ("assign", "where", "says"),
+    [
+        ({"states": 1}, "/States/A/Assign/states", "reserved"),
+        ({"2fast": 1}, "/States/A/Assign/2fast", "Invalid variable name '2fast'"),
+        ({"has-dash.$": "$.x"}, "/States/A/Assign/has-dash.$", "Invalid variable name 'has-dash'"),
+        ({"x" * 81: 1}, "/States/A/Assign/" + "x" * 81, "at most 80 characters"),
+    ],
+)
+def test_variable_names_are_checked(assign, where, says):
+    (problem,) = validate({"StartAt": "A", "States": {"A": {**pass_end(), "Assign": assign}}})
+    assert problem.location == where
+    assert says in problem.message
+
+
+def test_choice_rule_assignments_are_checked_too():
+    choice = {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.x", "IsPresent": True, "Next": "B", "Assign": {"bad name": 1}}],
+        "Default": "B",
+    }
+    (problem,) = validate({"StartAt": "A", "States": {"A": choice, "B": pass_end()}})
+    assert problem.location == "/States/A/Choices/0/Assign/bad name"
+    assert validate({"StartAt": "A", "States": {"A": {**pass_end(), "Assign": {"_ok1": 1}}}}) == []
+
+
 def test_top_level_problems():
     assert ("MISSING_TRANSITION_TARGET", "/StartAt") in problems({"A": pass_end()}, start="Z")
     assert [p.code for p in validate({"StartAt": "A", "States": {}})] == ["SCHEMA_VALIDATION_FAILED"]
