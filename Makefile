@@ -22,6 +22,7 @@ setup: $(STAMP)
 run: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py import_course
+	$(PY) manage.py import_labs
 	$(PY) manage.py seed_demo
 	$(PY) -m config.launch --host $(HOST) --port $(PORT)
 

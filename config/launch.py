@@ -44,6 +44,10 @@ def main() -> int:
             args.worker_concurrency,
             "--hostname",
             "worker@%h",
+            # the periodic sweep of stuck lab submissions runs in this worker (one beat per deployment)
+            "--beat",
+            "--schedule",
+            os.path.join("var", "celerybeat-schedule"),
         ],
         preexec_fn=_die_with_parent,
     )

@@ -8,5 +8,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("courses/", include("courses.urls")),
     path("quizzes/", include("quizzes.urls")),
+    path("labs/", include("labs.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,1 +1,102 @@
-"""Labs: catalog, submissions and results (see the labs issue)."""
+"""Labs: the imported catalog, students' drafts, and submissions with their graded results."""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+
+class Lab(models.Model):
+    """One lab of the catalog (labs/catalog/<slug>/), as last imported. The folder is the source of truth;
+    the row holds what pages and the gradebook need without reading files."""
+
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    lesson = models.ForeignKey(
+        "courses.Lesson", null=True, blank=True, on_delete=models.SET_NULL, related_name="labs"
+    )
+    order = models.IntegerField(default=0)
+    points = models.PositiveIntegerField()
+    editable_files = models.JSONField(default=list)
+    starter_files = models.JSONField(default=dict)
+    instructions_html = models.TextField()
+    checks = models.JSONField(default=list, help_text="[{id, name, points, visibility}] in grading order")
+    playground = models.JSONField(default=dict, blank=True)
+    grading_seconds = models.PositiveIntegerField(default=20)
+    deadline = models.DateTimeField(null=True, blank=True)
+    content_hash = models.CharField(max_length=64)
+    is_published = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order", "slug"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("labs:detail", args=[self.slug])
+
+    def deadline_passed(self, now=None) -> bool:
+        return self.deadline is not None and (now or timezone.now()) >= self.deadline
+
+
+class Draft(models.Model):
+    """What a student last typed in the editor, saved as they go."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lab_drafts")
+    lab = models.ForeignKey(Lab, on_delete=models.CASCADE, related_name="drafts")
+    files = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "lab"], name="draft_unique_user_lab")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.lab} (draft)"
+
+
+class Submission(models.Model):
+    """Files sent for grading. ``kind`` run: visible checks only, not an attempt; submit: every check."""
+
+    class Kind(models.TextChoices):
+        RUN = "run", "Run checks"
+        SUBMIT = "submit", "Submission"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        GRADED = "graded", "Graded"
+        INFRA_ERROR = "infra_error", "Could not be graded"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
+    lab = models.ForeignKey(Lab, on_delete=models.CASCADE, related_name="submissions")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SUBMIT)
+    files = models.JSONField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    score = models.PositiveIntegerField(null=True, blank=True)
+    max_score = models.PositiveIntegerField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True, help_text="Why grading failed (infrastructure errors only).")
+    grading_attempts = models.PositiveIntegerField(default=0)
+    lab_hash = models.CharField(max_length=64, blank=True, help_text="The lab version it was graded against.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    graded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["lab", "user", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.lab} · {self.get_status_display()}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("labs:submission", args=[self.lab.slug, self.pk])
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    def is_late(self) -> bool:
+        return self.lab.deadline is not None and self.created_at > self.lab.deadline

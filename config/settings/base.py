@@ -123,6 +123,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ALWAYS_EAGER = False
+# The sweep re-enqueues lab submissions stuck in queued or running (labs/services.py: submission_sweep).
+CELERY_BEAT_SCHEDULE = {
+    "labs-sweep-stuck-submissions": {"task": "labs.tasks.sweep_stuck_submissions", "schedule": 60.0},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Labs -----------------------------------------------------------------------------------------
+LABS_MAX_IN_FLIGHT = int(os.environ.get("LABS_MAX_IN_FLIGHT", "3"))  # per student, across labs
 
 # --- Auth -----------------------------------------------------------------------------------------
 # The model backend, with the logged-in user kept in the shared cache (see accounts/backends.py).

@@ -8,13 +8,12 @@ event (like ``sam local generate-event``).
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
-import zipfile
 from pathlib import Path
 
 from labs.runtime.events import EVENTS, generate_event
+from labs.runtime.packaging import zip_directory
 
 __all__ = ["main"]
 
@@ -24,15 +23,6 @@ _TRUST = {
         {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
     ],
 }
-
-
-def _zip_directory(directory: Path) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(directory.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                archive.write(path, path.relative_to(directory).as_posix())
-    return buffer.getvalue()
 
 
 def _invoke(args: argparse.Namespace) -> int:
@@ -72,7 +62,7 @@ def _invoke(args: argparse.Namespace) -> int:
             Runtime="python3.12",
             Role=role_arn,
             Handler=args.handler,
-            Code={"ZipFile": _zip_directory(code_dir)},
+            Code={"ZipFile": zip_directory(code_dir)},
             MemorySize=args.memory,
             Timeout=args.timeout,
             Environment={"Variables": environment},

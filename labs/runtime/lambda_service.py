@@ -27,7 +27,7 @@ from moto.awslambda.models import lambda_backends
 from moto.logs.models import logs_backends
 
 from labs.runtime import wire
-from labs.runtime.invocation import Invocation, error_payload
+from labs.runtime.invocation import LOG_TAIL_BYTES, Invocation, error_payload
 from labs.runtime.pricing import invocation_cost_usd
 from labs.runtime.sandbox import UNSAFE_WARNING, Environment, Outcome, fork_server
 
@@ -439,7 +439,9 @@ class LambdaService:
             cost_usd=invocation_cost_usd(billed_ms, memory_mb),
         )
         record = {k: v for k, v in asdict(invocation).items() if k not in ("payload", "logs")}
-        environment.trace_entry.update(record, status="done")
+        # the trace keeps the log text (its last 4 KB, as LogType=Tail would give) so a trace alone can
+        # show a student what each invocation printed
+        environment.trace_entry.update(record, status="done", logs=text[-LOG_TAIL_BYTES:])
         return invocation
 
     def _trim_idle(self) -> None:

@@ -1,13 +1,11 @@
 """Fixtures for the runtime's tests: a fresh simulated account per test and a helper to deploy code."""
 
-import io
 import json
 import textwrap
-import zipfile
 
 import pytest
 
-from labs.runtime import Cloud
+from labs.runtime import Cloud, packaging
 
 TRUST_POLICY = json.dumps(
     {
@@ -20,11 +18,7 @@ TRUST_POLICY = json.dumps(
 
 
 def make_zip(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, textwrap.dedent(text))
-    return buffer.getvalue()
+    return packaging.zip_files({name: textwrap.dedent(text) for name, text in files.items()})
 
 
 @pytest.fixture

@@ -386,7 +386,9 @@ def test_test_state_reports_retriable_and_caught_errors_without_retrying(cloud, 
 
 
 def test_task_timeout_seconds_bounds_a_lambda_invocation(cloud, deploy):
-    deploy("import time\ndef handler(event, context):\n    time.sleep(1.2)\n    return 1\n", FunctionName="slow")
+    deploy(
+        "import time\ndef handler(event, context):\n    time.sleep(1.2)\n    return 1\n", FunctionName="slow"
+    )
     arn = "arn:aws:lambda:us-east-1:123456789012:function:slow"
     definition = {
         "StartAt": "ByArn",

@@ -1,0 +1,193 @@
+"""Writes for labs: importing the catalog, drafts, submissions and their grading.
+
+The submission flow never loses work: ``submission_create`` saves the row first and enqueues grading only
+once the transaction has committed; ``submission_grade`` is idempotent (a graded submission is left as it
+is); ``submission_sweep`` re-enqueues rows stuck in queued or running (a lost message, a killed worker).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from courses.models import Lesson
+from courses.rendering import render_markdown
+from labs.catalog import CATALOG_DIR, LabError, LabSpec, load_lab
+from labs.grading import InfrastructureError, grade, validate_files
+from labs.models import Draft, Lab, Submission
+
+__all__ = [
+    "SubmissionRejected",
+    "draft_save",
+    "lab_import",
+    "submission_create",
+    "submission_fail",
+    "submission_grade",
+    "submission_sweep",
+]
+
+MAX_IN_FLIGHT = getattr(settings, "LABS_MAX_IN_FLIGHT", 3)
+
+
+class SubmissionRejected(Exception):
+    """A submission was refused before it was saved; ``message`` is shown to the student."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message, self.status = message, status
+
+
+# -- the catalog --------------------------------------------------------------------------------------------
+def lab_import(*, spec: LabSpec) -> tuple[Lab, bool]:
+    """Create or update the row of one lab; returns (lab, changed). Raises ``LabError`` (unknown lesson)."""
+    lesson = Lesson.objects.filter(course__slug=spec.course, slug=spec.lesson).first()
+    if lesson is None:
+        raise LabError(
+            spec.slug, "lab.toml", f"lesson {spec.lesson!r} of course {spec.course!r} does not exist"
+        )
+    existing = Lab.objects.filter(slug=spec.slug).first()
+    if (
+        existing is not None
+        and existing.content_hash == spec.content_hash
+        and existing.lesson_id == lesson.pk
+    ):
+        return existing, False
+    fields = {
+        "title": spec.title,
+        "summary": spec.summary,
+        "lesson": lesson,
+        "order": spec.order,
+        "points": spec.points,
+        "editable_files": spec.editable,
+        "starter_files": spec.starter,
+        "instructions_html": render_markdown(spec.instructions).html,
+        "checks": [
+            {"id": c.id, "name": c.name, "points": c.points, "visibility": spec.visibility[c.id]}
+            for c in spec.checks
+        ],
+        "playground": spec.playground,
+        "grading_seconds": spec.grading_seconds,
+        "content_hash": spec.content_hash,
+    }
+    lab, _ = Lab.objects.update_or_create(slug=spec.slug, defaults=fields)
+    return lab, True
+
+
+@functools.lru_cache(maxsize=64)
+def _spec(slug: str, content_hash: str, catalog: str) -> LabSpec:
+    """The lab's spec, loaded once per version (the hash changes when any of its files does)."""
+    return load_lab(Path(catalog) / slug)
+
+
+def lab_spec(lab: Lab) -> LabSpec:
+    return _spec(lab.slug, lab.content_hash, str(getattr(settings, "LABS_CATALOG_DIR", CATALOG_DIR)))
+
+
+# -- drafts and submissions ---------------------------------------------------------------------------------
+def _checked_files(lab: Lab, files: dict) -> dict[str, str]:
+    try:
+        validate_files(lab_spec(lab), files)
+    except ValueError as error:
+        raise SubmissionRejected(str(error)) from None
+    return {name: files[name] for name in lab.editable_files}
+
+
+def draft_save(*, user, lab: Lab, files: dict) -> Draft:
+    files = _checked_files(lab, files)
+    draft, _ = Draft.objects.update_or_create(user=user, lab=lab, defaults={"files": files})
+    return draft
+
+
+def submission_create(*, user, lab: Lab, files: dict, kind: str = Submission.Kind.SUBMIT) -> Submission:
+    """Save a submission (queued) and enqueue its grading after commit. Raises ``SubmissionRejected``."""
+    if kind not in Submission.Kind.values:
+        raise SubmissionRejected(f"unknown kind {kind!r}")
+    files = _checked_files(lab, files)
+    with transaction.atomic():
+        # Lock the student's row so two quick clicks cannot both pass the in-flight limit.
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        in_flight = Submission.objects.filter(
+            user=user, status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING]
+        ).count()
+        if in_flight >= MAX_IN_FLIGHT:
+            raise SubmissionRejected(
+                f"You already have {in_flight} submissions waiting to be graded; wait for one to finish.",
+                status=429,
+            )
+        submission = Submission.objects.create(user=user, lab=lab, kind=kind, files=files)
+        Draft.objects.update_or_create(user=user, lab=lab, defaults={"files": files})
+        transaction.on_commit(functools.partial(_enqueue, submission.pk))
+    return submission
+
+
+def _enqueue(submission_id: int) -> None:
+    from labs.tasks import grade_submission
+
+    grade_submission.delay(submission_id)
+
+
+def submission_grade(*, submission_id: int, now=None) -> Submission | None:
+    """Grade one submission. Idempotent: a graded (or failed) submission is returned unchanged.
+
+    Raises ``InfrastructureError`` when grading could not be done (the task retries)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        submission = Submission.objects.select_for_update().filter(pk=submission_id).first()
+        if submission is None or not submission.is_pending:
+            return submission
+        submission.status = Submission.Status.RUNNING
+        submission.started_at = now
+        submission.grading_attempts += 1
+        submission.save(update_fields=["status", "started_at", "grading_attempts"])
+    lab = submission.lab
+    try:
+        report = grade(lab_spec(lab), submission.files, visible_only=submission.kind == Submission.Kind.RUN)
+    except ValueError as error:  # files that no longer fit the lab (it changed since): the student's to fix
+        report = {"score": 0, "max_score": lab.points, "checks": [], "rejected": str(error)}
+    submission.status = Submission.Status.GRADED
+    submission.score, submission.max_score = report["score"], report["max_score"]
+    submission.result = report
+    submission.lab_hash = lab.content_hash
+    submission.graded_at = timezone.now()
+    submission.error = ""
+    submission.save(
+        update_fields=["status", "score", "max_score", "result", "lab_hash", "graded_at", "error"]
+    )
+    return submission
+
+
+def submission_fail(*, submission_id: int, reason: str) -> None:
+    """Mark a submission that repeatedly could not be graded; it shows as such and is not an attempt."""
+    Submission.objects.filter(
+        pk=submission_id, status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING]
+    ).update(status=Submission.Status.INFRA_ERROR, error=reason[:2000], graded_at=timezone.now())
+
+
+def submission_sweep(*, now=None, queued_after_s: int = 120, running_grace_s: int = 60) -> list[int]:
+    """Re-enqueue submissions stuck in queued (longer than ``queued_after_s``) or running (longer than
+    their lab's grading time plus ``running_grace_s``). Returns their ids."""
+    now = now or timezone.now()
+    stuck = list(
+        Submission.objects.filter(
+            status=Submission.Status.QUEUED, created_at__lt=now - dt.timedelta(seconds=queued_after_s)
+        ).values_list("pk", flat=True)
+    )
+    for submission in Submission.objects.filter(status=Submission.Status.RUNNING).select_related("lab"):
+        limit = dt.timedelta(seconds=submission.lab.grading_seconds + running_grace_s)
+        if submission.started_at is None or submission.started_at < now - limit:
+            stuck.append(submission.pk)
+    for submission_id in stuck:
+        Submission.objects.filter(pk=submission_id, status=Submission.Status.RUNNING).update(
+            status=Submission.Status.QUEUED
+        )
+        _enqueue(submission_id)
+    return stuck
+
+
+__all__ += ["InfrastructureError", "lab_spec"]

@@ -1,0 +1,41 @@
+// The lab editor: CodeMirror on each file's textarea, tabs between files, drafts saved as you type.
+(function () {
+  "use strict";
+  var form = document.getElementById("editor-form");
+  if (!form || !window.CodeMirror) { return; }
+  var modes = { py: "python", json: { name: "javascript", json: true }, yaml: "yaml", yml: "yaml" };
+  var editors = [];
+  var saveTimer = null;
+
+  form.querySelectorAll("textarea.code").forEach(function (area) {
+    var extension = area.dataset.filename.split(".").pop();
+    var editor = window.CodeMirror.fromTextArea(area, {
+      mode: modes[extension] || null,
+      lineNumbers: true,
+      indentUnit: extension === "py" ? 4 : 2,
+      matchBrackets: true,
+      autoCloseBrackets: true,
+      extraKeys: { Tab: function (cm) { cm.replaceSelection(cm.getOption("indentWithTabs") ? "\t" : " ".repeat(cm.getOption("indentUnit"))); } },
+    });
+    editor.on("change", function () {
+      editor.save(); // keep the textarea current: Run checks and Submit post the textareas
+      clearTimeout(saveTimer);
+      // A draft is saved 1.5 s after the last keystroke (the form's hx-trigger is this event).
+      saveTimer = setTimeout(function () { window.htmx.trigger(form, "draft-save"); }, 1500);
+    });
+    editors.push(editor);
+  });
+
+  form.querySelectorAll("[role=tab]").forEach(function (tab, index) {
+    tab.addEventListener("click", function () {
+      form.querySelectorAll("[role=tab]").forEach(function (other, otherIndex) {
+        var active = otherIndex === index;
+        other.classList.toggle("active", active);
+        other.setAttribute("aria-selected", active ? "true" : "false");
+        document.getElementById(other.getAttribute("aria-controls")).hidden = !active;
+      });
+      editors[index].refresh(); // CodeMirror measures itself only when visible
+      editors[index].focus();
+    });
+  });
+})();
