@@ -3,12 +3,18 @@ the test is skipped with the reason locally, and fails in CI (CI=true), so nothi
 
 import os
 import shutil
+import signal
 import socket
+import subprocess
+import sys
 import textwrap
+import uuid
 from pathlib import Path
 
 import pytest
+from celery import Celery
 from django.contrib.auth.models import User
+from django.db import connection
 
 from accounts.roles import INSTRUCTORS, STUDENTS
 from accounts.services import user_create
@@ -104,3 +110,87 @@ def _fresh_cache():
     cache.clear()
     content_generation_forget()
     yield
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or "postgres"
+    return f"postgres://{user}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def celery_worker_factory(redis_url):
+    """start() runs a real Celery worker process (Redis broker, this test's database, its own queue);
+    send(submission_id) enqueues a grading on that queue. Needs django_db(transaction=True)."""
+    queue = f"labs-test-{uuid.uuid4().hex[:8]}"
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="config.settings.test",
+        DATABASE_URL=database_url(),
+        REDIS_URL=redis_url,
+        CELERY_VISIBILITY_TIMEOUT="3",
+        CELERY_UNACKED_RESTORE_INTERVAL="1",
+    )
+    started: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            queue,
+            "--concurrency",
+            "1",
+        ]
+        command += [
+            "--hostname",
+            f"{queue}-{len(started)}@%h",
+            "--loglevel",
+            "WARNING",
+            "--without-heartbeat",
+        ]
+        process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+        started.append(process)
+        return process
+
+    sender = Celery(broker=redis_url)
+
+    def send(submission_id: int) -> None:
+        sender.send_task("labs.tasks.grade_submission", args=[submission_id], queue=queue)
+
+    yield start, send
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    sender.close()
+
+
+@pytest.fixture
+def catalog(db):
+    """The real course and every lab of labs/catalog, imported."""
+    from django.conf import settings
+
+    from courses.importing import import_course_dir
+    from labs.catalog import load_catalog
+    from labs.models import Lab
+    from labs.services import lab_import
+
+    import_course_dir(Path(settings.COURSE_CONTENT_DIR) / "serverless")
+    for spec in load_catalog():
+        lab_import(spec=spec)
+    return Lab.objects.all()
+
+
+@pytest.fixture
+def squared(catalog):
+    return catalog.get(slug="squared-number")

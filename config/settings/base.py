@@ -117,6 +117,15 @@ if not REDIS_URL:
         "store_processed": False,
         "polling_interval": 0.1,
     }
+else:
+    # An unacknowledged task (its worker died) is delivered again once it is older than the visibility
+    # timeout (longer than any grading); workers look for such tasks every restore interval (kombu's
+    # default looks only every ~100 s: interval 10 s times a throttle of 10).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "300")),
+        "unacked_restore_interval": int(os.environ.get("CELERY_UNACKED_RESTORE_INTERVAL", "10")),
+        "unacked_restore_throttle": 1,
+    }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

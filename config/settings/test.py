@@ -12,3 +12,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 DEMO_USERS = False
+
+# The SQLite test database is a file, so that a Celery worker process started by an integration test
+# (tests/labs/test_lab_worker.py) reads and writes the same rows as the test.
+from .base import DATABASES, VAR_DIR  # noqa: E402
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
