@@ -17,11 +17,7 @@ The manifest::
     order = 1
     editable = ["app.py"]              # files the student edits, in tab order
     [limits]
-    grading_seconds = 20               # the grading's time budget (soft limit; the hard one is 10 s more)
-    [playground]                       # optional: the Test button beside the editor
-    function = "squared"               # the function the grader's setup deploys from the student's files
-    handler = "app.handler"
-    events = [["apigateway", "http-api"]]   # sample events, as `python -m labs.runtime generate-event`
+    grading_seconds = 20               # a grading running longer than this (plus a grace) is re-enqueued
     [checks]                           # every check of the grader, in exactly one list
     visible = ["returns_square"]       # shown (and run by "Run checks") before submitting
     after_deadline = ["rejects_text"]  # results shown once the deadline has passed
@@ -37,7 +33,7 @@ import importlib.util
 import re
 import sys
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -76,7 +72,6 @@ class LabSpec:
     checks: list[Check]
     visibility: dict[str, str]  # check id -> one of VISIBILITIES
     grading_seconds: int = 20
-    playground: dict = field(default_factory=dict)
     grader: ModuleType | None = None
     content_hash: str = ""
 
@@ -116,9 +111,6 @@ def load_lab(path: Path) -> LabSpec:
     seconds = limits.get("grading_seconds", 20)
     if isinstance(seconds, bool) or not isinstance(seconds, int) or not 1 <= seconds <= 120:
         raise LabError(slug, "lab.toml", "[limits] grading_seconds must be an integer from 1 to 120")
-    playground = manifest.get("playground", {})
-    if playground and not {"function", "handler"} <= set(playground):
-        raise LabError(slug, "lab.toml", "[playground] needs 'function' and 'handler'")
     return LabSpec(
         slug=slug,
         path=path,
@@ -134,7 +126,6 @@ def load_lab(path: Path) -> LabSpec:
         checks=checks,
         visibility=visibility,
         grading_seconds=seconds,
-        playground=playground,
         grader=grader,
         content_hash=_content_hash(path),
     )

@@ -22,7 +22,6 @@ class Lab(models.Model):
     starter_files = models.JSONField(default=dict)
     instructions_html = models.TextField()
     checks = models.JSONField(default=list, help_text="[{id, name, points, visibility}] in grading order")
-    playground = models.JSONField(default=dict, blank=True)
     grading_seconds = models.PositiveIntegerField(default=20)
     deadline = models.DateTimeField(null=True, blank=True)
     content_hash = models.CharField(max_length=64)

@@ -71,7 +71,6 @@ def lab_import(*, spec: LabSpec) -> tuple[Lab, bool]:
             {"id": c.id, "name": c.name, "points": c.points, "visibility": spec.visibility[c.id]}
             for c in spec.checks
         ],
-        "playground": spec.playground,
         "grading_seconds": spec.grading_seconds,
         "content_hash": spec.content_hash,
     }
