@@ -131,11 +131,15 @@ class AsyncInvoker:
             self._trace("throttle", event, function, reserved_concurrency=0)
             self._fail(event, function, config, "RetriesExhausted", None)
             return
-        if reserved is not None and lambda_.in_flight(function.function_name) >= int(reserved):
+        injected = self.cloud.faults.invocation_fault(
+            function.function_name, event.cause, kinds=("throttle",)
+        )
+        if injected or (reserved is not None and lambda_.in_flight(function.function_name) >= int(reserved)):
             event.throttle_delay_s = min(
                 max(event.throttle_delay_s * 2, THROTTLE_FIRST_DELAY_S), THROTTLE_MAX_DELAY_S
             )
-            self._trace("throttle", event, function, reserved_concurrency=int(reserved))
+            limit = None if reserved is None else int(reserved)
+            self._trace("throttle", event, function, reserved_concurrency=limit, injected=bool(injected))
             self._retry_later(event, event.throttle_delay_s, "throttled")
             return
         event.attempts += 1

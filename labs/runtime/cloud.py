@@ -17,6 +17,7 @@ import base64
 import itertools
 import json
 import random
+import re
 import sys
 import threading
 import time
@@ -29,14 +30,18 @@ import moto.backends
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
-from labs.runtime import moto_clock, rekognition, wire
+from labs.runtime import eventbridge_bus, moto_clock, moto_hooks, rekognition, s3_events, service_access, wire
 from labs.runtime.async_invoke import AsyncInvoker
 from labs.runtime.event_sources import SqsPoller
+from labs.runtime.eventbridge_bus import EventBus
+from labs.runtime.faults import Faults
 from labs.runtime.framing import FrameError, require
 from labs.runtime.iam_policy import Decision, access_denied_message, evaluate
 from labs.runtime.lambda_service import LambdaService
 from labs.runtime.sandbox import resolve_mode
 from labs.runtime.scheduler import Scheduler
+from labs.runtime.sns import InvalidFilterPolicyError, compile_filter_policy
+from labs.runtime.sns_delivery import SnsDelivery
 from labs.runtime.stepfunctions.service import StepFunctionsService
 from labs.runtime.trace import Trace
 
@@ -45,6 +50,8 @@ __all__ = ["Cloud"]
 _account_ids = itertools.count(100000000001)
 _MAX_URL, _MAX_HEADERS, _MAX_BODY = 16384, 200, 8 * 1024 * 1024
 _FUNCTION_LIMITS = {"MemorySize": (128, 10240), "Timeout": (1, 900)}
+# both operations share one URL; the wire parser names the older one
+_NOTIFICATION_PUTS = ("PutBucketNotificationConfiguration", "PutBucketNotification")
 
 
 class Cloud:
@@ -86,7 +93,14 @@ class Cloud:
         self.async_invoker = AsyncInvoker(self)
         self.sqs_poller = SqsPoller(self)
         self.stepfunctions = StepFunctionsService(self)
+        self.s3_events = s3_events.S3Notifier(self)
+        self.sns_delivery = SnsDelivery(self)
+        self.eventbridge_bus = EventBus(self)
+        self.faults = Faults(self)
+        self._effects: list[list] = []  # one list per API call being served (calls nest: handler -> host)
+        self._notification_before = None  # a bucket's configuration while S3 validates a new one
         self.scheduler.add_idle_hook(self.sqs_poller.poll)
+        moto_hooks.register(self)  # S3 notifications, SNS deliveries and EventBridge targets come to us
 
     # -- public helpers (what AWS has no API for) ---------------------------------------------------------
     def client(self, service_name: str, **kwargs: object):
@@ -147,6 +161,45 @@ class Cloud:
         except ValueError:
             return evaluate([], action, resource, context)
 
+    def after_call(self, action: Callable[[int | None], object], label: str = "") -> None:
+        """Run ``action(cause)`` asynchronously (at the current simulated time, once the simulation runs),
+        ``cause`` being the trace record of the API call that triggered it: S3 notifications, SNS deliveries
+        and EventBridge routing are asynchronous on AWS, and their trace records point back at the call."""
+        if self._effects:
+            self._effects[-1].append((action, label))
+        else:
+            self.scheduler.call_later(0, lambda: action(None), label)
+
+    def outbox(self, channel: str | None = None) -> list[dict]:
+        """Messages that left the account: SES e-mail and SNS e-mail/HTTP/SMS deliveries, in order. Each is
+        ``{"channel", "to", "subject", "body", "time", ...}``; ``channel`` filters by prefix (``"ses"``, ``"sns"``)."""
+        messages = list(self.sns_delivery.outbox)
+        if "moto.ses.models" in sys.modules:
+            from moto.ses.models import ses_backends
+
+            for sent in ses_backends[self.account_id][self.region].sent_messages:
+                destinations = getattr(sent, "destinations", {})
+                if isinstance(destinations, dict):
+                    to = [
+                        a
+                        for kind in ("ToAddresses", "CcAddresses", "BccAddresses")
+                        for a in destinations.get(kind, [])
+                    ]
+                else:
+                    to = list(destinations or [])
+                messages.append(
+                    {
+                        "channel": "ses:email",
+                        "to": to,
+                        "from": getattr(sent, "source", ""),
+                        "subject": getattr(sent, "subject", getattr(sent, "template", "")),
+                        "body": getattr(
+                            sent, "body", getattr(sent, "raw_data", getattr(sent, "template_data", ""))
+                        ),
+                    }
+                )
+        return [m for m in messages if channel is None or m["channel"].startswith(channel)]
+
     def new_request_id(self) -> str:
         return str(uuid.UUID(int=self.random.getrandbits(128), version=4))
 
@@ -174,6 +227,10 @@ class Cloud:
             self.scheduler.clear()
             self.async_invoker.completed.clear()
             self.stepfunctions = StepFunctionsService(self)
+            self.s3_events = s3_events.S3Notifier(self)
+            self.sns_delivery = SnsDelivery(self)
+            self.eventbridge_bus = EventBus(self)
+            self.faults = Faults(self)
 
     def close(self) -> None:
         """Kill this account's environments and drop its state (the shared fork server stays warm)."""
@@ -217,10 +274,17 @@ class Cloud:
                 parsed = None  # the trusted host may use any service moto has (IAM, EventBridge, ...)
             cause = principal.get("invocation_seq") if principal else None
             response = self._authorize(parsed, principal) if principal and parsed else None
-            if response is None:
-                response = self._serve(parsed, method, url, headers, body, principal, cause)
+            if response is None and principal and parsed:
+                response = self.faults.service_error_for(parsed.service, parsed.operation, cause)
+            self._effects.append([])
+            try:
+                if response is None:
+                    response = self._serve(parsed, method, url, headers, body, principal, cause)
+            finally:
+                effects = self._effects.pop()
+            call = None
             if parsed is not None:
-                self.trace.record(
+                call = self.trace.record(
                     "api_call",
                     self.clock(),
                     cause,
@@ -232,6 +296,9 @@ class Cloud:
                     outcome="ok" if response[0] < 400 else "error",
                     duration_ms=round((time.perf_counter() - started) * 1000, 3),
                 )
+            effect_cause = call["seq"] if call is not None else cause
+            for action, label in effects:
+                self.scheduler.call_later(0, lambda a=action: a(effect_cause), label)
             return response
 
     def _serve(self, parsed, method, url, headers, body, principal, cause) -> tuple[int, dict, bytes]:
@@ -258,7 +325,18 @@ class Cloud:
             return self._caller_identity(principal)
         if parsed is not None and parsed.service == "sqs" and parsed.operation == "ReceiveMessage":
             body = self._without_long_polling(body)
+        if parsed is not None and parsed.operation in _NOTIFICATION_PUTS:
+            # S3 takes filter rule names in any case ("Prefix" too); moto accepts only lower case
+            body = re.sub(
+                rb"<Name>(Prefix|Suffix)</Name>", lambda m: b"<Name>" + m[1].lower() + b"</Name>", body
+            )
+        if parsed is not None:
+            refused = self._refuse_invalid_configuration(parsed, body)
+            if refused is not None:
+                return refused
         response = self._moto(method, url, headers, body)
+        if parsed is not None and response[0] < 300:
+            response = self._after_configuration(parsed, method, url, headers, response)
         if parsed is not None and parsed.service == "lambda" and "EventSourceMapping" in parsed.operation:
             self.sqs_poller.detach_from_moto()  # moto would invoke through Docker; the poller owns mappings
         return response
@@ -275,6 +353,61 @@ class Cloud:
             return body
         request["WaitTimeSeconds"] = 0
         return json.dumps(request).encode()
+
+    def _refuse_invalid_configuration(
+        self, parsed: wire.ParsedRequest, body: bytes
+    ) -> tuple[int, dict, bytes] | None:
+        """Checks AWS makes that moto does not make the same way: event patterns and schedules, SNS filter
+        policies. The answer is AWS's error, before anything is stored."""
+        if parsed.service == "s3" and parsed.operation in _NOTIFICATION_PUTS:
+            bucket = self._bucket(parsed)
+            self._notification_before = getattr(bucket, "notification_configuration", None)
+        if parsed.service == "events" and parsed.operation == "PutRule":
+            problem = eventbridge_bus.validate_rule_request(body)
+            if problem:
+                code, message = problem.split(":", 1)
+                return wire.error_response("events", 400, code, message)
+        if parsed.service == "sns" and parsed.operation in ("Subscribe", "SetSubscriptionAttributes"):
+            from urllib.parse import parse_qs
+
+            form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+            policy, scope = (
+                form.get("AttributeValue") if form.get("AttributeName") == "FilterPolicy" else None,
+                None,
+            )
+            for index in range(1, 20):
+                if form.get(f"Attributes.entry.{index}.key") == "FilterPolicy":
+                    policy = form.get(f"Attributes.entry.{index}.value")
+                if form.get(f"Attributes.entry.{index}.key") == "FilterPolicyScope":
+                    scope = form.get(f"Attributes.entry.{index}.value")
+            if policy:
+                try:
+                    compile_filter_policy(policy, scope or "MessageAttributes")
+                except InvalidFilterPolicyError as error:
+                    return wire.error_response("sns", 400, "InvalidParameter", str(error))
+        return None
+
+    def _after_configuration(self, parsed: wire.ParsedRequest, method, url, headers, response):
+        """Follow-ups to a stored configuration: S3 validates notification destinations (and refuses the
+        configuration when one fails); scheduled rules go on the simulated clock."""
+        if parsed.service == "events":
+            self.eventbridge_bus.sync_schedules()
+        if parsed.service == "s3" and parsed.operation in _NOTIFICATION_PUTS:
+            bucket = self._bucket(parsed)
+            problem = s3_events.validate_configuration(self, bucket) if bucket is not None else None
+            if problem:
+                bucket.notification_configuration = self._notification_before  # nothing half-written
+                return wire.error_response("s3", 400, "InvalidArgument", problem)
+        return response
+
+    def _bucket(self, parsed: wire.ParsedRequest):
+        from moto.s3.models import s3_backends
+
+        name = parsed.resources[0].split(":::", 1)[-1].split("/", 1)[0]
+        try:
+            return s3_backends[self.account_id]["aws"].get_bucket(name)
+        except Exception:  # noqa: BLE001 - no such bucket: moto answers that itself
+            return None
 
     def _moto(self, method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[int, dict, bytes]:
         request = AWSPreparedRequest(
@@ -381,19 +514,10 @@ class Cloud:
 
         Within one account either policy may allow the call; an explicit deny in either one wins.
         """
-        from moto.awslambda.models import lambda_backends
-
         name = resource.split(":function:", 1)[-1].split(":", 1)[0]
-        try:
-            wire_format = lambda_backends[self.account_id][self.region].get_policy(name)
-            document = json.loads(json.loads(wire_format)["Policy"])
-        except Exception:  # noqa: BLE001 - no such function or no policy: the identity decision stands
+        document = service_access.function_policy_document(self, name)
+        if document is None:
             return identity
-        for statement in document.get("Statement", []):
-            # moto keeps AddPermission's Principal as given; AWS shows it as {"AWS": ...} or {"Service": ...}
-            if isinstance(statement.get("Principal"), str) and statement["Principal"] != "*":
-                kind = "Service" if statement["Principal"].endswith(".amazonaws.com") else "AWS"
-                statement["Principal"] = {kind: statement["Principal"]}
         caller = {"arn": principal["role_arn"], "account": self.account_id}
         decision = evaluate([document], action, resource, context, caller=caller)
         if decision.reason == "explicit_deny":

@@ -21,6 +21,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import asdict
+from types import SimpleNamespace
 
 from moto.awslambda.exceptions import UnknownFunctionException
 from moto.awslambda.models import lambda_backends
@@ -176,11 +177,58 @@ class LambdaService:
         invoked_arn = base_arn if qualifier is None else f"{base_arn}:{qualifier}"
         key = self._environment_key(function)
         request_id = request_id or self.cloud.new_request_id()
+        fault = self.cloud.faults.invocation_fault(function.function_name, cause)
+        if fault is not None:
+            return self._injected(function, request_id, fault, cause)
         self._in_flight[function.function_name] += 1
         try:
             return self._run(function, key, request_id, payload, invoked_arn, client_context, cause)
         finally:
             self._in_flight[function.function_name] -= 1
+
+    def _injected(self, function, request_id: str, fault: dict, cause: int | None) -> Invocation:
+        """The invocation an injected fault makes: the handler never runs; logs and the trace say so."""
+        timeout_s = float(function.timeout)
+        if fault["kind"] == "timeout":
+            message = f"RequestId: {request_id} Error: Task timed out after {timeout_s:.2f} seconds"
+            error_type, duration_ms, status = "Sandbox.Timedout", timeout_s * 1000, "timeout"
+            body = error_payload(error_type, message)
+        elif fault["kind"] == "throttle":
+            error_type, duration_ms, status = "TooManyRequestsException", 0.0, None
+            body = error_payload(error_type, "Rate Exceeded.")
+        else:
+            error_type, duration_ms, status = fault["error_type"], 0.0, None
+            body = error_payload(error_type, fault["message"], request_id)
+        environment = SimpleNamespace(
+            log_stream="injected-faults",
+            trace_entry=self.cloud.trace.record(
+                "invocation",
+                self.cloud.clock(),
+                cause,
+                request_id=request_id,
+                function_arn=function.function_arn,
+                status="running",
+                injected=True,
+            ),
+        )
+        start_line = f"START RequestId: {request_id} Version: {function.version}\n"
+        output = f"[labs.runtime] injected fault: {fault['kind']} (the handler did not run)\n"
+        return self._finish(
+            function,
+            environment,
+            request_id,
+            body,
+            "Unhandled",
+            error_type,
+            "",
+            start_line,
+            output,
+            duration_ms,
+            None,
+            0,
+            cause,
+            status=status,
+        )
 
     def _run(self, function, key, request_id, payload, invoked_arn, client_context, cause) -> Invocation:
         if self.cloud.sandbox_mode == "unsafe":
@@ -501,7 +549,8 @@ class LambdaService:
             request_id = self.cloud.async_invoker.accept(name, qualifier, body or b"{}", cause)
             return 202, {"x-amzn-RequestId": request_id}, b""
         reserved = function.reserved_concurrency
-        if reserved is not None and self._in_flight[function.function_name] >= int(reserved):
+        injected = self.cloud.faults.invocation_fault(function.function_name, cause, kinds=("throttle",))
+        if injected or (reserved is not None and self._in_flight[function.function_name] >= int(reserved)):
             status, response_headers, _ = wire.error_response(
                 "lambda", 429, "TooManyRequestsException", "Rate Exceeded."
             )
@@ -510,7 +559,8 @@ class LambdaService:
                 self.cloud.clock(),
                 cause,
                 function_arn=function.function_arn,
-                reserved_concurrency=int(reserved),
+                reserved_concurrency=None if reserved is None else int(reserved),
+                injected=bool(injected),
             )
             throttle = {
                 "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",

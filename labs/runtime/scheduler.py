@@ -5,6 +5,10 @@ scheduled rule) is an event on this scheduler's queue. Running the queue moves t
 event's time, so an hour of retries takes milliseconds, and events at the same instant run in the order they
 were scheduled, so a run with the same inputs (and the same seed for the account's random choices) repeats
 exactly. Like the standard library's ``sched``, the scheduler never sleeps and never reads the real clock.
+
+Recurring work that never ends on its own (an EventBridge rule on a schedule) is scheduled as *background*:
+``run_until_idle`` stops when only background events are left, so it still terminates; ``run_for`` runs every
+event due in its window, background ones included.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ class Scheduled:
     action: Callable[[], object] = field(compare=False)
     label: str = field(default="", compare=False)
     cancelled: bool = field(default=False, compare=False)
+    background: bool = field(default=False, compare=False)
+    left_queue: bool = field(default=False, compare=False)
 
 
 class Scheduler:
@@ -40,23 +46,30 @@ class Scheduler:
         self._queue: list[Scheduled] = []
         self._seq = itertools.count()
         self._idle_hooks: list[Callable[[], bool]] = []
+        self._foreground = 0  # pending events that are neither background nor cancelled
 
     def now(self) -> float:
         return self._now
 
-    def call_at(self, when: float, action: Callable[[], object], label: str = "") -> Scheduled:
+    def call_at(
+        self, when: float, action: Callable[[], object], label: str = "", *, background: bool = False
+    ) -> Scheduled:
         """Schedule ``action`` at simulated time ``when``; a time in the past means "now"."""
-        event = Scheduled(max(float(when), self._now), next(self._seq), action, label)
+        event = Scheduled(max(float(when), self._now), next(self._seq), action, label, background=background)
         heapq.heappush(self._queue, event)
+        self._foreground += not background
         return event
 
-    def call_later(self, delay_s: float, action: Callable[[], object], label: str = "") -> Scheduled:
+    def call_later(
+        self, delay_s: float, action: Callable[[], object], label: str = "", *, background: bool = False
+    ) -> Scheduled:
         if delay_s < 0:
             raise ValueError(f"delay must not be negative, got {delay_s}")
-        return self.call_at(self._now + delay_s, action, label)
+        return self.call_at(self._now + delay_s, action, label, background=background)
 
-    @staticmethod
-    def cancel(event: Scheduled) -> None:
+    def cancel(self, event: Scheduled) -> None:
+        if not event.cancelled and not event.left_queue:
+            self._foreground -= not event.background
         event.cancelled = True
 
     def add_idle_hook(self, hook: Callable[[], bool]) -> None:
@@ -67,6 +80,7 @@ class Scheduler:
     def clear(self) -> None:
         """Drop every pending event (the clock stays where it is)."""
         self._queue.clear()
+        self._foreground = 0
 
     def pending(self) -> int:
         """How many events are waiting (cancelled ones excluded)."""
@@ -98,7 +112,11 @@ class Scheduler:
         ran = 0
         while True:
             self._drop_cancelled()
-            if not self._queue or (until is not None and self._queue[0].when > until):
+            if (
+                not self._queue
+                or (until is not None and self._queue[0].when > until)
+                or (until is None and self._foreground == 0)  # only recurring background work is left
+            ):
                 worked = [hook() for hook in self._idle_hooks]  # every hook, not just until one works
                 if not any(worked):
                     return ran
@@ -115,10 +133,12 @@ class Scheduler:
                     "something keeps scheduling work (a loop between services?)"
                 )
             event = heapq.heappop(self._queue)
+            event.left_queue = True
+            self._foreground -= not event.background
             self._now = max(self._now, event.when)
             event.action()
             ran += 1
 
     def _drop_cancelled(self) -> None:
         while self._queue and self._queue[0].cancelled:
-            heapq.heappop(self._queue)
+            heapq.heappop(self._queue).left_queue = True

@@ -238,6 +238,17 @@ def test_the_photo_processing_workflow_from_the_session_demo(cloud, deploy):
     sns.subscribe(
         TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"}
     )
+    # as on AWS, the queue's policy must let the topic send to it
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": "sns.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Resource": queue_arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": topic}},
+    }
+    sqs.set_queue_attributes(
+        QueueUrl=queue_url, Attributes={"Policy": json.dumps({"Statement": [statement]})}
+    )
     role = sfn_role(cloud, actions=("lambda:InvokeFunction", "dynamodb:PutItem", "sns:Publish"))
     machine_arn = create(cloud, PHOTO_WORKFLOW, role)
 

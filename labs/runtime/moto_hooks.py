@@ -1,0 +1,78 @@
+"""Where moto's services would deliver events themselves, the owning ``Cloud`` delivers them instead.
+
+moto keeps the configuration and data of S3, SNS and EventBridge, and it also tries to deliver their events:
+S3 notifications, SNS deliveries to subscriptions and EventBridge rule targets. It does so at once, on the real
+clock, with event shapes that differ from AWS's, invoking Lambda through Docker and posting HTTP subscriptions to
+the network. The runtime owns that behaviour (DESIGN.md: moto is the data plane, the runtime owns routing), so
+these three entry points are replaced once per process by functions that look up which ``Cloud`` owns the
+account and hand the work to it. An account no ``Cloud`` owns (a plain ``mock_aws`` user in the same process)
+gets moto's own behaviour unchanged.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+
+__all__ = ["register", "unregister", "owner_of"]
+
+_owners: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # account id -> Cloud
+_install_lock = threading.Lock()
+_installed = False
+
+
+def register(cloud) -> None:
+    """Route the deliveries of ``cloud.account_id`` to ``cloud`` (installs the hooks on first use)."""
+    _install()
+    _owners[cloud.account_id] = cloud
+
+
+def unregister(cloud) -> None:
+    if _owners.get(cloud.account_id) is cloud:
+        del _owners[cloud.account_id]
+
+
+def owner_of(account_id: str):
+    """The ``Cloud`` that owns ``account_id``, or None."""
+    return _owners.get(account_id)
+
+
+def _install() -> None:
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        import moto.events.models as events_models
+        import moto.s3.notifications as s3_notifications
+        import moto.sns.models as sns_models
+
+        moto_send_event = s3_notifications.send_event
+
+        def send_event(account_id, event_name, bucket, key) -> None:
+            cloud = owner_of(account_id)
+            if cloud is None:
+                return moto_send_event(account_id, event_name, bucket, key)
+            cloud.s3_events.object_event(str(getattr(event_name, "value", event_name)), bucket, key)
+
+        s3_notifications.send_event = send_event
+
+        moto_subscription_publish = sns_models.Subscription.publish
+
+        def subscription_publish(subscription, message, message_id, **options) -> None:
+            cloud = owner_of(subscription.account_id)
+            if cloud is None:
+                return moto_subscription_publish(subscription, message, message_id, **options)
+            cloud.sns_delivery.deliver(subscription, message, message_id, **options)
+
+        sns_models.Subscription.publish = subscription_publish
+
+        moto_put_events = events_models.EventsBackend.put_events
+
+        def put_events(backend, events):
+            cloud = owner_of(backend.account_id)
+            if cloud is None or backend.region_name != cloud.region:
+                return moto_put_events(backend, events)
+            return cloud.eventbridge_bus.put_events(backend, events)
+
+        events_models.EventsBackend.put_events = put_events
+        _installed = True
