@@ -30,7 +30,16 @@ import moto.backends
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
-from labs.runtime import eventbridge_bus, moto_clock, moto_hooks, rekognition, s3_events, service_access, wire
+from labs.runtime import (
+    eventbridge_bus,
+    moto_clock,
+    moto_hooks,
+    moto_sqs,
+    rekognition,
+    s3_events,
+    service_access,
+    wire,
+)
 from labs.runtime.async_invoke import AsyncInvoker
 from labs.runtime.event_sources import SqsPoller
 from labs.runtime.eventbridge_bus import EventBus
@@ -101,6 +110,7 @@ class Cloud:
         self._notification_before = None  # a bucket's configuration while S3 validates a new one
         self.scheduler.add_idle_hook(self.sqs_poller.poll)
         moto_hooks.register(self)  # S3 notifications, SNS deliveries and EventBridge targets come to us
+        moto_sqs.install()
 
     # -- public helpers (what AWS has no API for) ---------------------------------------------------------
     def client(self, service_name: str, **kwargs: object):
