@@ -253,8 +253,8 @@ def payment_failure_compensates(lab):
     )
     attempts = _attempts(lab, "o-400")
     lab.require(
-        2 <= attempts <= 4,
-        f"charge-payment ran {attempts} time(s) for a service that stays down: retry it 1 to 3 times, then give up.",
+        3 <= attempts <= 4,
+        f"charge-payment ran {attempts} time(s) for a service that stays down: retry it 2 or 3 times, then give up.",
     )
     lab.require(
         _reservation(lab, "o-400") == "released",
