@@ -249,6 +249,18 @@ def test_memory_tuning_costs_come_from_the_runtime_price_table():
     assert [GRADER.cheapest_within_budget(f) for f in GRADER.MEASUREMENTS] == [1024, 512, 128]
 
 
+def test_memory_tuning_instructions_show_the_grader_s_measurements():
+    rows = {}
+    for line in LABS["memory-tuning"].instructions.splitlines():
+        cells = [cell.strip().strip("`").replace(",", "") for cell in line.strip("|").split("|")]
+        if cells[0] in GRADER.MEASUREMENTS:
+            rows[cells[0]] = cells[1:]
+    for function, figures in GRADER.MEASUREMENTS.items():
+        durations = [str(figures["durations_ms"][size] or "OOM") for size in GRADER.SIZES]
+        budget, invocations = f"{figures['budget_ms']} ms", str(figures["invocations_per_month"])
+        assert rows[function] == [*durations, budget, invocations]
+
+
 def test_memory_tuning_starter_runs_out_of_memory_for_real():
     messages = failed(grade(LABS["memory-tuning"], LABS["memory-tuning"].starter))
     assert "parse-csv at 128 MB failed with Runtime.OutOfMemory" in messages["fits_in_memory"]
