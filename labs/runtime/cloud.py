@@ -92,6 +92,7 @@ class Cloud:
         self.trace = Trace()
         self._lock = threading.RLock()
         self._stubber = BotocoreStubber()
+        self._role_clients: dict[tuple[str, str, str], object] = {}
         self._stubber.enabled = True
         self._session = boto3.session.Session(
             aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
@@ -124,6 +125,11 @@ class Cloud:
         service such as Step Functions acts with its role. A role that does not exist gives a host client."""
         if not role_arn or not self._role_exists(role_arn):
             return self.client(service_name)
+        # Creating a boto3 client costs tens of milliseconds, and Step Functions asks for one per task: keep
+        # one per (service, role, session). Safe because the role's policies are read at every request.
+        cache_key = (service_name, role_arn, session_name)
+        if cache_key in self._role_clients:
+            return self._role_clients[cache_key]
         role_name = role_arn.rsplit("/", 1)[-1]
         principal = {
             "role_arn": role_arn,
@@ -133,6 +139,7 @@ class Cloud:
         }
         client = self._session.client(service_name)
         client.meta.events.register_first("before-send", lambda request, **_: self._send(request, principal))
+        self._role_clients[cache_key] = client
         return client
 
     def resource(self, service_name: str, **kwargs: object):
@@ -234,6 +241,7 @@ class Cloud:
                 if isinstance(backend_dict, dict):
                     backend_dict.pop(self.account_id, None)
             self.trace.clear()
+            self._role_clients.clear()
             self.scheduler.clear()
             self.async_invoker.completed.clear()
             self.stepfunctions = StepFunctionsService(self)
