@@ -30,6 +30,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
 from labs.runtime import moto_clock, rekognition, wire
+from labs.runtime.apigateway import ApiGateway
 from labs.runtime.async_invoke import AsyncInvoker
 from labs.runtime.event_sources import SqsPoller
 from labs.runtime.framing import FrameError, require
@@ -86,6 +87,7 @@ class Cloud:
         self.async_invoker = AsyncInvoker(self)
         self.sqs_poller = SqsPoller(self)
         self.stepfunctions = StepFunctionsService(self)
+        self.apigateway = ApiGateway(self)
         self.scheduler.add_idle_hook(self.sqs_poller.poll)
 
     # -- public helpers (what AWS has no API for) ---------------------------------------------------------
@@ -116,6 +118,11 @@ class Cloud:
         resource = self._session.resource(service_name, **kwargs)
         resource.meta.client.meta.events.register_first("before-send", self._send_from_host)
         return resource
+
+    def http_request(self, method: str, url: str, headers=None, body=None, **options):
+        """Call a REST or HTTP API as an HTTP client would (``ApiGateway.http_request``): an ``HttpResponse``."""
+        with self._lock:
+            return self.apigateway.http_request(method, url, headers, body, **options)
 
     def run_until_idle(self, max_events: int = 1_000_000) -> int:
         """Run the simulation until nothing is left to do (retries included); returns the events run."""
@@ -154,6 +161,7 @@ class Cloud:
         """Forget everything: functions, environments, every resource of this account, and the trace."""
         with self._lock:
             self.lambda_.close()
+            self.apigateway.close()
             if "moto.s3.models" in sys.modules:
                 from moto.s3.models import s3_backends
 
