@@ -24,6 +24,10 @@ Behaviour copied from AWS (developer guide pages named in each comment), in the 
 
 Every request is traced (``apigateway_request``) with its route, status and, when API Gateway answered
 itself, the reason an execution log would give; invocations it caused point to it with ``cause``.
+moto 5.2.5 drops a few settings, which this module restores from the host's own boto3 calls (handlers on
+the Cloud's session): CreateRestApi's ``binaryMediaTypes``, UpdateRestApi's ``/binaryMediaTypes/<type>``
+patch paths, and CreateApi's quick create (``Target``: AWS adds the integration, route and ``$default``
+stage). moto has no UpdateMethod: give a method its authorizer or API key in ``put_method``.
 Not simulated: non-Lambda integrations, JWT/Cognito/IAM authorization, resource policies, CORS, custom
 domains. Deployments are not snapshots: moto keeps no copy of the API per deployment, so a change is live
 in every stage at once, without redeploying.
@@ -95,6 +99,44 @@ class ApiGateway:
     def __init__(self, cloud) -> None:
         self.cloud = cloud
         self.access = AccessControl(cloud.clock, self.call_function)
+        # Handlers on the Cloud's boto3 session reach every client it makes (clients copy its events).
+        events = cloud._session.events
+        for operation in ("apigateway.CreateRestApi", "apigateway.UpdateRestApi", "apigatewayv2.CreateApi"):
+            events.register(f"before-parameter-build.{operation}", self._before_control_call)
+        events.register("after-call.apigateway.CreateRestApi", self._after_create_rest_api)
+        events.register("after-call.apigatewayv2.CreateApi", self._after_create_api)
+
+    # -- what moto 5.2.5 does not keep, restored from the host's own calls ------------------------------
+    @staticmethod
+    def _before_control_call(params: dict, context: dict, **_: object) -> None:
+        context["labs_params"] = params
+        for operation in params.get("patchOperations") or []:
+            # AWS names the media type in the path (/binaryMediaTypes/image~1png); moto reads only value
+            if str(operation.get("path", "")).startswith("/binaryMediaTypes/") and not operation.get("value"):
+                operation["value"] = operation["path"].split("/", 2)[2].replace("~1", "/").replace("~0", "~")
+
+    def _after_create_rest_api(self, parsed: dict, context: dict, **_: object) -> None:
+        types = (context.get("labs_params") or {}).get("binaryMediaTypes")
+        api = rest_backend(self.cloud.account_id, self.cloud.region).apis.get(parsed.get("id"))
+        if types and api is not None:  # moto's CreateRestApi drops binaryMediaTypes
+            api.binaryMediaTypes = list(types)
+
+    def _after_create_api(self, parsed: dict, context: dict, **_: object) -> None:
+        """Quick create (CreateApi with Target): AWS adds the integration, a route and a $default stage."""
+        params = context.get("labs_params") or {}
+        if not params.get("Target") or "ApiId" not in parsed:
+            return
+        client = self.cloud.client("apigatewayv2")
+        api_id = parsed["ApiId"]
+        integration = client.create_integration(
+            ApiId=api_id,
+            IntegrationType="AWS_PROXY",
+            IntegrationUri=params["Target"],
+            PayloadFormatVersion="2.0",
+        )["IntegrationId"]
+        route_key = params.get("RouteKey") or "$default"
+        client.create_route(ApiId=api_id, RouteKey=route_key, Target=f"integrations/{integration}")
+        client.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
 
     # -- the client's side ------------------------------------------------------------------------------
     def http_request(
