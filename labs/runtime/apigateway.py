@@ -38,6 +38,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from fnmatch import fnmatch
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from moto.awslambda.exceptions import UnknownFunctionException
@@ -282,7 +283,7 @@ class ApiGateway:
         if integration is None:
             raise internal_error("REST", f"{method.http_method} {call.resource_path} has no integration")
         accept = (call.header("accept") or "").split(",")[0].split(";")[0].strip().lower()
-        binary = any(accept and re.fullmatch(p.replace("*", ".*"), accept) for p in call.binary_media_types)
+        binary = bool(accept) and any(fnmatch(accept, p.lower()) for p in call.binary_media_types)
         return self._invoke(
             call,
             integration.integration_type,
@@ -299,25 +300,22 @@ class ApiGateway:
         stage = api.stages.get(call.stage)
         if stage is None:
             raise Refused(404, {"message": "Not Found"}, f"no stage {call.stage!r}")
-        best = None
+        best, best_rank = None, None
         for route in api.routes.values():
+            # rank: any route beats $default, then the more specific path, then a method over ANY
             if route.route_key == "$default":
-                candidate = ((), route, {}, -1)
+                rank, parameters = (False, (), 0), {}
             else:
                 route_method, _, route_path = route.route_key.partition(" ")
                 matched = _match(route_path, call.path)
                 if not matched or route_method not in (call.method, "ANY"):
                     continue
-                candidate = (matched[0], route, matched[1], int(route_method == call.method))
-            if best is None or (candidate[3] >= 0, candidate[0], candidate[3]) > (
-                best[3] >= 0,
-                best[0],
-                best[3],
-            ):
-                best = candidate
+                rank, parameters = (True, matched[0], int(route_method == call.method)), matched[1]
+            if best_rank is None or rank > best_rank:
+                best, best_rank = (route, parameters), rank
         if best is None:
             raise Refused(404, {"message": "Not Found"}, f"no route matches {call.method} {call.path}")
-        _, route, call.path_parameters, _ = best
+        route, call.path_parameters = best
         call.route_key, call.resource_id = route.route_key, route.route_id
         call.resource_path = route.route_key.partition(" ")[2] or route.route_key
         call.stage_variables = dict(stage.stage_variables or {})

@@ -10,7 +10,8 @@ format 2.0 (HTTP APIs) in .../http-api-develop-integrations-lambda.html. Behavio
   names, moves ``Cookie`` headers to ``cookies`` and leaves absent maps out.
 - A named HTTP API stage is part of ``rawPath`` (``/prod/items``); the ``$default`` stage is not.
 - A 1.0 answer must be an object of ``statusCode``, ``headers``, ``multiValueHeaders``, ``body`` (a string)
-  and ``isBase64Encoded``: anything else is a malformed Lambda proxy response. A 2.0 answer without
+  and ``isBase64Encoded``: anything else (a dict as ``body``, a 2.0 ``cookies`` field) is a malformed
+  Lambda proxy response. A 2.0 answer without
   ``statusCode`` is any JSON value, returned as a 200 ``application/json`` body; ``cookies`` become
   ``Set-Cookie`` headers.
 """
@@ -104,7 +105,7 @@ class Call:
             return self.path
         return f"/{self.stage}{self.path}"
 
-    def body_for_event(self, version: str) -> tuple[str | None, bool]:
+    def body_for_event(self) -> tuple[str | None, bool]:
         """(body, isBase64Encoded): REST APIs encode bodies whose Content-Type is one of the API's binary
         media types; HTTP APIs encode bodies that are not text (by Content-Type) or not UTF-8."""
         if self.body is None:
@@ -140,7 +141,7 @@ def v1_event(call: Call) -> dict:
     for name, value in call.query:
         query[name] = value
         multi_query.setdefault(name, []).append(value)
-    body, encoded = call.body_for_event("1.0")
+    body, encoded = call.body_for_event()
     identity = {
         key: None
         for key in (
@@ -214,7 +215,7 @@ def v2_event(call: Call) -> dict:
     query: dict[str, str] = {}
     for name, value in call.query:
         query[name] = f"{query[name]},{value}" if name in query else value
-    body, encoded = call.body_for_event("2.0")
+    body, encoded = call.body_for_event()
     context = {
         "accountId": call.account_id,
         "apiId": call.api_id,
@@ -312,11 +313,12 @@ def v1_response(payload: bytes, binary_accepted: bool) -> HttpResponse:
         if not isinstance(values, list):
             raise MalformedResponse(f"multiValueHeaders.{name} must be a list")
         header_list += [(name, _scalar(f"multiValueHeaders.{name}[]", v)) for v in values]
-    # a name in both maps keeps only the multiValueHeaders values, as AWS documents
-    taken = {name.lower() for name in multi}
-    header_list += [
-        (name, _scalar(f"headers.{name}", v)) for name, v in headers.items() if name.lower() not in taken
-    ]
+    # AWS merges the two maps; a name and value given in both appear once (from multiValueHeaders)
+    taken = {(name.lower(), value) for name, value in header_list}
+    for name, value in headers.items():
+        value = _scalar(f"headers.{name}", value)
+        if (name.lower(), value) not in taken:
+            header_list.append((name, value))
     if not any(name.lower() == "content-type" for name, _ in header_list):
         header_list.append(("Content-Type", "application/json"))
     return HttpResponse(status, header_list, _body(answer, decode=binary_accepted))

@@ -287,14 +287,15 @@ def test_rest_maps_status_headers_and_multi_value_headers(cloud, deploy):
     api = rest_api(cloud, deploy(SCRIPTED))
     answer = {
         "statusCode": 201,
-        "headers": {"X-One": "1", "Set-Cookie": "ignored=1", "X-Count": 5},
-        "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]},
+        "headers": {"X-One": "1", "Set-Cookie": "a=1", "X-Count": 5, "X-Both": "single"},
+        "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"], "X-Both": ["multi"]},
         "body": "created",
         "isBase64Encoded": False,
     }
     response = post(cloud, api, answer, "/prod/x")
     assert (response.status, response.body) == (201, b"created")
-    assert response.header_values("set-cookie") == ["a=1", "b=2"]
+    assert response.header_values("set-cookie") == ["a=1", "b=2"]  # a=1 was in both maps: once
+    assert response.header_values("x-both") == ["multi", "single"]
     assert response.headers["x-one"] == "1" and response.headers["x-count"] == "5"
     assert response.headers["content-type"] == "application/json"
 
@@ -303,7 +304,7 @@ def test_rest_maps_status_headers_and_multi_value_headers(cloud, deploy):
     ("answer", "why"),
     [
         ({"statusCode": 200, "body": {"not": "a string"}}, "body must be a string"),
-        ({"statusCode": 200, "body": "ok", "message": "extra"}, "unexpected fields ['message']"),
+        ({"statusCode": 200, "body": "ok", "cookies": ["a=1"]}, "unexpected fields ['cookies']"),
         ({"body": "no status"}, "statusCode must be an integer"),
         ("just text", "must be a JSON object"),
         ({"statusCode": 200, "headers": {"X": {"nested": 1}}}, "headers.X must be a string"),
@@ -381,6 +382,69 @@ def test_without_a_resource_policy_for_api_gateway_the_invocation_fails_with_500
     assert cloud.http_request("GET", "/prod/items", api_id=api).status == 500
     permit(cloud, name, f"arn:aws:execute-api:us-east-1:{cloud.account_id}:{api}/*/GET/items", "get")
     assert cloud.http_request("GET", "/prod/items", api_id=api).status == 200
+
+
+def test_an_integration_role_may_invoke_instead_of_a_resource_policy(cloud, deploy):
+    name = deploy(ECHO)
+    iam = cloud.client("iam")
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "apigateway.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+    roles = {}
+    for role, actions in (("invoker", ["lambda:InvokeFunction"]), ("reader", ["lambda:GetFunction"])):
+        roles[role] = iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+        document = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
+        }
+        iam.put_role_policy(RoleName=role, PolicyName="p", PolicyDocument=json.dumps(document))
+    gateway = cloud.client("apigatewayv2")
+    api = gateway.create_api(Name="roles", ProtocolType="HTTP")["ApiId"]
+    for path, role in (("/ok", roles["invoker"]), ("/denied", roles["reader"])):
+        integration = gateway.create_integration(
+            ApiId=api,
+            IntegrationType="AWS_PROXY",
+            IntegrationUri=f"arn:aws:lambda:us-east-1:{cloud.account_id}:function:{name}",
+            PayloadFormatVersion="2.0",
+            CredentialsArn=role,
+        )["IntegrationId"]
+        gateway.create_route(ApiId=api, RouteKey=f"GET {path}", Target=f"integrations/{integration}")
+    gateway.create_stage(ApiId=api, StageName="$default")
+    assert cloud.http_request("GET", "/ok", api_id=api).status == 200
+    assert cloud.http_request("GET", "/denied", api_id=api).status == 500
+    assert requests_traced(cloud)[-1]["reason"].startswith("Invalid permissions on Lambda function")
+
+
+def test_integrations_that_cannot_run_are_internal_errors_saying_why(cloud, deploy):
+    name = deploy(ECHO)
+    api = rest_api(cloud, name, routes=[("GET", "/mock"), ("GET", "/gone")])
+    gateway = cloud.client("apigateway")
+    resources = {r["path"]: r["id"] for r in gateway.get_resources(restApiId=api)["items"]}
+    gateway.put_integration(restApiId=api, resourceId=resources["/mock"], httpMethod="GET", type="MOCK")
+    gateway.put_integration(
+        restApiId=api,
+        resourceId=resources["/gone"],
+        httpMethod="GET",
+        type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=lambda_uri(cloud, "no-such-function"),
+    )
+    for path in ("/mock", "/gone"):
+        assert cloud.http_request("GET", f"/prod{path}", api_id=api).json() == {
+            "message": "Internal server error"
+        }
+    reasons = [entry["reason"] for entry in requests_traced(cloud)]
+    assert reasons[0] == "integration type MOCK is not simulated (only Lambda proxy, AWS_PROXY)"
+    assert reasons[1].endswith(":function:no-such-function does not exist")
 
 
 def test_a_throttled_function_is_an_internal_error(cloud, deploy):
