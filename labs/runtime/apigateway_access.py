@@ -62,6 +62,15 @@ def rest_backend(account_id: str, region: str):
     return apigateway_backends[account_id][region]
 
 
+def _policy_decision(call: Call, policy: dict, arn: str):
+    """The authorizer's policy evaluated for ``execute-api:Invoke`` on ``arn``; a malformed one is a 500."""
+    try:
+        return evaluate([policy], "execute-api:Invoke", arn)
+    except (AttributeError, TypeError, ValueError):
+        body = {"message": None} if call.api_type == "REST" else {"message": "Internal Server Error"}
+        raise Refused(500, body, "the authorizer's policyDocument is malformed") from None
+
+
 class _TokenBucket:
     def __init__(self, rate: float, burst: int, now: float) -> None:
         self.rate, self.burst, self.tokens, self.updated = rate, burst, float(burst), now
@@ -145,7 +154,6 @@ class AccessControl:
                     f"usage plan {plan.id} quota exhausted",
                     "LimitExceededException",
                 )
-            self._quota_used[counter] += 1
         stage_entry = next(
             s for s in plan.api_stages if s.get("apiId") == call.api_id and s.get("stage") == call.stage
         )
@@ -157,6 +165,8 @@ class AccessControl:
             limits.get("burstLimit"),
             False,
         )
+        if quota.get("limit") is not None:  # a throttled request does not count against the quota
+            self._quota_used[counter] += 1
 
     def rest_authorize(self, call: Call, api, authorizer_id: str, method_arn: str, entry: dict):
         """Run a TOKEN or REQUEST authorizer; returns the usageIdentifierKey it gave (or None)."""
@@ -186,7 +196,7 @@ class AccessControl:
         context = answer.get("context") or {}
         if not isinstance(policy, dict) or principal is None or not isinstance(context, dict):
             raise Refused(500, {"message": None}, "authorizer answer lacks principalId or policyDocument")
-        decision = evaluate([policy], "execute-api:Invoke", method_arn)
+        decision = _policy_decision(call, policy, method_arn)
         if not decision.allowed:
             message = "User is not authorized to access this resource"
             if decision.reason == "explicit_deny":
@@ -226,7 +236,7 @@ class AccessControl:
             policy = answer.get("policyDocument")
             if not isinstance(policy, dict) or not isinstance(context, dict):
                 raise internal_error("HTTP", "authorizer answer lacks a policyDocument")
-            allowed = evaluate([policy], "execute-api:Invoke", route_arn).allowed
+            allowed = _policy_decision(call, policy, route_arn).allowed
         if not allowed:
             raise Refused(403, {"message": "Forbidden"}, f"authorizer denies {route_arn}")
         call.authorizer = {"lambda": context}
