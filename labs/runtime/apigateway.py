@@ -13,7 +13,7 @@ Behaviour copied from AWS (developer guide pages named in each comment), in the 
    an unknown one is 404. No REST resource and method: 403 "Missing Authentication Token"; no HTTP route
    (and no ``$default`` route): 404 "Not Found". Literal segments beat ``{param}``, which beats ``{proxy+}``;
    a method beats ``ANY``.
-2. Throttling, Lambda authorizers and API keys: ``apigateway_access.py``.
+2. Throttling, Lambda authorizers, API keys and HTTP API CORS: ``apigateway_access.py``.
 3. The Lambda invocation, allowed by the function's resource policy for ``apigateway.amazonaws.com``
    (``lambda add-permission`` with ``aws:SourceArn`` ``arn:aws:execute-api:region:account:api/stage/
    METHOD/path``, the path as the resource or route has it) or by the integration's credentials role.
@@ -28,8 +28,8 @@ moto 5.2.5 drops a few settings, which this module restores from the host's own 
 the Cloud's session): CreateRestApi's ``binaryMediaTypes``, UpdateRestApi's ``/binaryMediaTypes/<type>``
 patch paths, and CreateApi's quick create (``Target``: AWS adds the integration, route and ``$default``
 stage). moto has no UpdateMethod: give a method its authorizer or API key in ``put_method``.
-Not simulated: non-Lambda integrations, JWT/Cognito/IAM authorization, resource policies, CORS, custom
-domains. Deployments are not snapshots: moto keeps no copy of the API per deployment, so a change is live
+Not simulated: non-Lambda integrations (so REST CORS, which needs MOCK integrations), JWT/Cognito/IAM
+authorization, resource policies, gateway response customisation, custom domains, WebSocket APIs. Deployments are not snapshots: moto keeps no copy of the API per deployment, so a change is live
 in every stage at once, without redeploying.
 """
 
@@ -44,7 +44,14 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from moto.awslambda.exceptions import UnknownFunctionException
 from moto.awslambda.models import lambda_backends
 
-from labs.runtime.apigateway_access import AccessControl, Refused, internal_error, rest_backend
+from labs.runtime.apigateway_access import (
+    AccessControl,
+    Refused,
+    cors_headers,
+    cors_preflight,
+    internal_error,
+    rest_backend,
+)
 from labs.runtime.apigateway_proxy import (
     Call,
     HttpResponse,
@@ -212,7 +219,8 @@ class ApiGateway:
         )
         try:
             serve = self._serve_rest if rest is not None else self._serve_http
-            response, reason = serve(call, rest if rest is not None else http, entry), ""
+            response = serve(call, rest if rest is not None else http, entry)
+            reason = entry.get("reason", "")
         except Refused as refused:
             headers = [("Content-Type", "application/json")]
             if api_type == "REST" and refused.error_type:
@@ -300,6 +308,10 @@ class ApiGateway:
         stage = api.stages.get(call.stage)
         if stage is None:
             raise Refused(404, {"message": "Not Found"}, f"no stage {call.stage!r}")
+        preflight = cors_preflight(call, api.cors_configuration)
+        if preflight is not None:
+            entry["reason"] = "CORS preflight answered by API Gateway"
+            return preflight
         best, best_rank = None, None
         for route in api.routes.values():
             # rank: any route beats $default, then the more specific path, then a method over ANY
@@ -341,7 +353,7 @@ class ApiGateway:
             f"{arn}/$default" if route.route_key == "$default" else f"{arn}/{call.method}{call.resource_path}"
         )
         version = integration.payload_format_version or "2.0"
-        return self._invoke(
+        response = self._invoke(
             call,
             integration.integration_type,
             integration.integration_uri,
@@ -350,6 +362,10 @@ class ApiGateway:
             source,
             entry,
         )
+        if api.cors_configuration:  # the configured CORS headers replace the integration's own
+            kept = [(n, v) for n, v in response.header_list if not n.lower().startswith("access-control-")]
+            response.header_list[:] = kept + cors_headers(call, api.cors_configuration)
+        return response
 
     # -- shared steps -------------------------------------------------------------------------------------
     def _function(self, call: Call, uri: str):

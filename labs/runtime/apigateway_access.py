@@ -21,6 +21,9 @@ guide pages named below):
   a usage plan of this stage, else 403 "Forbidden". The plan's quota gives 429 "Limit Exceeded" (periods
   are UTC days, weeks or calendar months; ``offset`` is ignored), its throttle (per key, or per method in
   ``apiStages[].throttle``) 429 "Too Many Requests".
+- CORS on HTTP APIs (http-api-cors.html): with a ``CorsConfiguration``, API Gateway answers preflight
+  ``OPTIONS`` requests itself (204, before routes and authorizers), and replaces the CORS headers of an
+  integration's response with the configured ones, for requests whose ``Origin`` is allowed.
 """
 
 from __future__ import annotations
@@ -31,10 +34,19 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from labs.runtime.apigateway_proxy import Call, v1_event, v2_event
+from labs.runtime.apigateway_proxy import Call, HttpResponse, v1_event, v2_event
 from labs.runtime.iam_policy import evaluate
 
-__all__ = ["ACCOUNT_BURST", "ACCOUNT_RATE", "AccessControl", "Refused", "internal_error", "rest_backend"]
+__all__ = [
+    "ACCOUNT_BURST",
+    "ACCOUNT_RATE",
+    "AccessControl",
+    "Refused",
+    "cors_headers",
+    "cors_preflight",
+    "internal_error",
+    "rest_backend",
+]
 
 ACCOUNT_RATE, ACCOUNT_BURST = 10000.0, 5000  # requests per second and bucket size, per account and Region
 _QUOTA_PERIOD_S = {"DAY": 86400, "WEEK": 7 * 86400}
@@ -69,6 +81,37 @@ def _policy_decision(call: Call, policy: dict, arn: str):
     except (AttributeError, TypeError, ValueError):
         body = {"message": None} if call.api_type == "REST" else {"message": "Internal Server Error"}
         raise Refused(500, body, "the authorizer's policyDocument is malformed") from None
+
+
+def cors_headers(call: Call, cors: dict | None, preflight: bool = False) -> list[tuple[str, str]]:
+    """The CORS headers an HTTP API's configuration gives a request (none when its Origin is not allowed)."""
+    origin = call.header("origin")
+    allowed = (cors or {}).get("allowOrigins") or []
+    if not cors or not origin or ("*" not in allowed and origin not in allowed):
+        return []
+    headers = [("Access-Control-Allow-Origin", "*" if "*" in allowed else origin)]
+    if cors.get("allowCredentials"):
+        headers.append(("Access-Control-Allow-Credentials", "true"))
+    lists = ("allowMethods", "allowHeaders") if preflight else ("exposeHeaders",)
+    for key in lists:
+        if cors.get(key):
+            name = {"allowMethods": "Methods", "allowHeaders": "Headers", "exposeHeaders": "Expose-Headers"}[
+                key
+            ]
+            prefix = "Access-Control-" if key == "exposeHeaders" else "Access-Control-Allow-"
+            headers.append((prefix + name, ",".join(cors[key])))
+    if preflight and cors.get("maxAge") is not None:
+        headers.append(("Access-Control-Max-Age", str(cors["maxAge"])))
+    return headers
+
+
+def cors_preflight(call: Call, cors: dict | None) -> HttpResponse | None:
+    """API Gateway's own answer to a preflight request, or None when this is not one (or CORS is off)."""
+    if not cors or call.method != "OPTIONS" or not call.header("origin"):
+        return None
+    if not call.header("access-control-request-method"):
+        return None
+    return HttpResponse(204, cors_headers(call, cors, preflight=True), b"")
 
 
 class _TokenBucket:

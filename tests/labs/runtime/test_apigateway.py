@@ -272,6 +272,34 @@ def test_http_without_a_route_or_stage_answers_404(cloud, deploy):
     assert cloud.http_request("GET", "/prod/items", api_id=only_named).status == 200
 
 
+def test_http_api_cors_answers_preflights_and_replaces_the_functions_cors_headers(cloud, deploy):
+    name = deploy(
+        "def handler(event, context):\n"
+        "    return {'statusCode': 200, 'headers': {'Access-Control-Allow-Origin': '*'}, 'body': 'ok'}\n"
+    )
+    api = http_api(cloud, name, route_keys=["GET /items"])
+    cors = {
+        "AllowOrigins": ["https://shop.example"],
+        "AllowMethods": ["GET", "POST"],
+        "AllowHeaders": ["content-type"],
+        "ExposeHeaders": ["x-request-id"],
+        "MaxAge": 600,
+    }
+    cloud.client("apigatewayv2").update_api(ApiId=api, CorsConfiguration=cors)
+    preflight = {"Origin": "https://shop.example", "Access-Control-Request-Method": "POST"}
+    answered = cloud.http_request("OPTIONS", "/items", preflight, api_id=api)
+    assert (answered.status, answered.body) == (204, b"")
+    assert answered.headers["access-control-allow-origin"] == "https://shop.example"
+    assert answered.headers["access-control-allow-methods"] == "GET,POST"
+    assert answered.headers["access-control-max-age"] == "600"
+    assert cloud.trace.of_kind("invocation") == []  # no OPTIONS route needed, no function called
+    allowed = cloud.http_request("GET", "/items", {"Origin": "https://shop.example"}, api_id=api)
+    assert allowed.header_values("access-control-allow-origin") == ["https://shop.example"]
+    assert allowed.headers["access-control-expose-headers"] == "x-request-id"
+    other = cloud.http_request("GET", "/items", {"Origin": "https://evil.example"}, api_id=api)
+    assert other.status == 200 and "access-control-allow-origin" not in other.headers
+
+
 def test_urls_must_name_an_api_of_this_account_and_region(cloud, deploy):
     api = http_api(cloud, deploy(ECHO))
     with pytest.raises(ValueError, match="not an execute-api URL of Region us-east-1"):
