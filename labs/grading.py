@@ -28,6 +28,7 @@ from botocore.exceptions import ClientError
 from labs.catalog import LabSpec
 from labs.checks import CheckFailed
 from labs.runtime import Cloud, LabsRuntimeError
+from labs.runtime.apigateway_proxy import HttpResponse
 from labs.runtime.packaging import zip_files
 
 __all__ = ["InfrastructureError", "InvocationResult", "Session", "grade", "validate_files"]
@@ -42,6 +43,8 @@ LAMBDA_TRUST = json.dumps(
 )
 STATES_TRUST = LAMBDA_TRUST.replace("lambda.amazonaws.com", "states.amazonaws.com")
 MAX_FILE_BYTES = 256 * 1024
+_NO_JSON = object()
+_to_json = json.dumps  # Session.http's ``json`` argument shadows the module, as in requests
 
 
 class InfrastructureError(Exception):
@@ -195,6 +198,25 @@ class Session:
             cold_start=invocation.cold_start,
             cost_usd=invocation.cost_usd,
         )
+
+    def http(
+        self,
+        method: str,
+        url: str,
+        *,
+        api_id: str | None = None,
+        stage: str | None = None,
+        headers: dict[str, str | list[str]] | None = None,
+        body: bytes | str | None = None,
+        json: Any = _NO_JSON,
+    ) -> HttpResponse:
+        """Call a REST or HTTP API of the account as a client would (``Cloud.http_request``): ``url`` is the
+        invoke URL or a path with ``api_id``; ``json`` sends a JSON body with its Content-Type."""
+        headers = dict(headers or {})
+        if json is not _NO_JSON:
+            body = _to_json(json)
+            headers.setdefault("Content-Type", "application/json")
+        return self.cloud.http_request(method, url, headers, body, api_id=api_id, stage=stage)
 
     def run_state_machine(self, definition: dict | str, value: Any, *, role_arn: str, name: str = "") -> dict:
         """Create (or reuse) a state machine, run one execution to its end in simulated time, and return

@@ -40,6 +40,7 @@ from labs.runtime import (
     service_access,
     wire,
 )
+from labs.runtime.apigateway import ApiGateway
 from labs.runtime.async_invoke import AsyncInvoker
 from labs.runtime.event_sources import SqsPoller
 from labs.runtime.eventbridge_bus import EventBus
@@ -107,6 +108,7 @@ class Cloud:
         self.sns_delivery = SnsDelivery(self)
         self.eventbridge_bus = EventBus(self)
         self.faults = Faults(self)
+        self.apigateway = ApiGateway(self)
         self._effects: list[list] = []  # one list per API call being served (calls nest: handler -> host)
         self._notification_before = None  # a bucket's configuration while S3 validates a new one
         self.scheduler.add_idle_hook(self.sqs_poller.poll)
@@ -147,6 +149,11 @@ class Cloud:
         resource = self._session.resource(service_name, **kwargs)
         resource.meta.client.meta.events.register_first("before-send", self._send_from_host)
         return resource
+
+    def http_request(self, method: str, url: str, headers=None, body=None, **options):
+        """Call a REST or HTTP API as an HTTP client would (``ApiGateway.http_request``): an ``HttpResponse``."""
+        with self._lock:
+            return self.apigateway.http_request(method, url, headers, body, **options)
 
     def run_until_idle(self, max_events: int = 1_000_000) -> int:
         """Run the simulation until nothing is left to do (retries included); returns the events run."""
@@ -224,6 +231,7 @@ class Cloud:
         """Forget everything: functions, environments, every resource of this account, and the trace."""
         with self._lock:
             self.lambda_.close()
+            self.apigateway.close()
             if "moto.s3.models" in sys.modules:
                 from moto.s3.models import s3_backends
 
