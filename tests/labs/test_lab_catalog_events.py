@@ -281,3 +281,22 @@ def test_throttling_a_malformed_design_is_named():
         'design.json must hold an object with exactly "queue" and "event_source_mapping"'
         in report["checks"][0]["message"]
     )
+
+
+# -- the pages --------------------------------------------------------------------------------------------------
+def test_the_labs_are_listed_and_a_three_file_lab_shows_every_file_but_no_hidden_check(
+    student_client, catalog
+):
+    from django.urls import reverse
+
+    listing = student_client.get(reverse("labs:list")).content.decode()
+    for slug in EVENT_LABS:
+        assert LABS[slug].title.split(":")[0] in listing
+    response = student_client.get(reverse("labs:detail", args=["throttling"]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    for name in ("place_order.py", "fulfil_order.py", "design.json"):
+        assert f'name="file:{name}"' in html
+    assert "Ships every order once on a normal day" in html  # a visible check
+    assert "No order is lost in the longest maintenance window" not in html  # the hidden one
+    assert "maxReceiveCount" in html  # the instructions
