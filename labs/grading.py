@@ -112,6 +112,7 @@ class Session:
         self.cloud = cloud
         self.executions: list[dict] = []
         self._roles = 0
+        self._clients: dict[str, object] = {}
 
     # -- verdicts ---------------------------------------------------------------------------------------------
     @staticmethod
@@ -131,7 +132,10 @@ class Session:
 
     # -- the account ------------------------------------------------------------------------------------------
     def client(self, service: str):
-        return self.cloud.client(service)
+        """A boto3 client bound to the account, made once per service (making one costs ~30-50 ms)."""
+        if service not in self._clients:
+            self._clients[service] = self.cloud.client(service)
+        return self._clients[service]
 
     def role(
         self, actions: Iterable[str] = (), *, policy: dict | None = None, service: str = "lambda"
@@ -139,7 +143,7 @@ class Session:
         """A new IAM role that ``service`` may assume, allowed ``actions`` on every resource (or ``policy``)."""
         self._roles += 1
         name = f"lab-role-{self._roles}"
-        iam = self.cloud.client("iam")
+        iam = self.client("iam")
         trust = LAMBDA_TRUST if service == "lambda" else STATES_TRUST
         arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
         actions = list(actions)
@@ -166,7 +170,7 @@ class Session:
     ) -> str:
         """Create a Python function from ``files`` (the student's Python files by default); returns its ARN."""
         code = files if files is not None else {n: t for n, t in self.files.items() if n.endswith(".py")}
-        response = self.cloud.client("lambda").create_function(
+        response = self.client("lambda").create_function(
             FunctionName=name,
             Runtime="python3.12",
             Role=role_arn or self.role(actions),
@@ -197,7 +201,7 @@ class Session:
         the check with every problem the validator found."""
         from labs.runtime.stepfunctions.graph import state_machine_graph
 
-        sfn = self.cloud.client("stepfunctions")
+        sfn = self.client("stepfunctions")
         text = definition if isinstance(definition, str) else json.dumps(definition)
         machine_name = name or f"lab-machine-{len(self.executions) + 1}"
         try:
