@@ -12,6 +12,15 @@ from labs.checks import CheckFailed, check
 FUNCTION = "charge-payment"
 FAILURE_QUEUE = "payment-failures"
 RETRIES, MAX_AGE_S = 1, 900
+# an invocation record as Lambda sends it to a destination
+RECORD_KEYS = (
+    "version",
+    "timestamp",
+    "requestContext",
+    "requestPayload",
+    "responseContext",
+    "responsePayload",
+)
 CONFIG_FIELDS = {
     "MaximumRetryAttempts": (0, 2),
     "MaximumEventAgeInSeconds": (60, 21600),
@@ -194,6 +203,10 @@ def failure_record_at_destination(lab):
     lab.require(
         record is not None,
         f"No invocation record for the failed payment reached {FAILURE_QUEUE}. {why_no_record(lab, request_id)}",
+    )
+    missing = [key for key in RECORD_KEYS if key not in record]
+    lab.require(
+        not missing, f"The message in {FAILURE_QUEUE} is not an invocation record (no {', '.join(missing)})."
     )
     context = record.get("requestContext") or {}
     lab.require(
