@@ -180,6 +180,20 @@ def run_bad_payment(lab, payment_id: str) -> tuple[str, dict]:
 
 
 # -- checks --------------------------------------------------------------------------------------------------
+@check("charges_a_valid_payment", "Charges a valid payment once and writes its receipt", points=1)
+def charges_a_valid_payment(lab):
+    request_id = send(lab, {"payment_id": "pay-ok", "amount_cents": 1250})
+    lab.cloud.run_pending()
+    tries = attempts(lab, request_id)
+    lab.require(
+        tries and not tries[0].get("function_error"),
+        f"The valid payment pay-ok failed ({tries[0].get('error_type') if tries else 'never ran'}); read the logs.",
+    )
+    lab.require(charges(lab, "pay-ok") == 1, f"The valid payment was charged {charges(lab, 'pay-ok')} times.")
+    receipt = lab.client("dynamodb").get_item(TableName="receipts", Key={"payment_id": {"S": "pay-ok"}})
+    lab.require("Item" in receipt, "The valid payment has no receipt in the receipts table.")
+
+
 @check("retry_settings", "Retries once, and never charges an event older than 15 minutes", points=2)
 def retry_settings(lab):
     config = lab.client("lambda").get_function_event_invoke_config(FunctionName=FUNCTION)
