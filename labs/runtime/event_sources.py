@@ -13,6 +13,9 @@ What AWS documents (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html a
   ``{"batchItemFailures": [{"itemIdentifier": "<messageId>"}]}``: only those messages stay on the queue. An empty
   list or a null means all succeeded; a malformed answer, or an identifier that is not in the batch, fails the
   whole batch.
+- Reserved concurrency is not consulted before receiving: a batch received for a function that has no
+  concurrency left (reserved concurrency 0, say) is throttled and stays on the queue, and that receive counts
+  towards ``maxReceiveCount`` like any other (hence AWS's advice of a ``maxReceiveCount`` of at least 5).
 
 moto would invoke functions itself when a message is sent (through Docker); the mappings are detached from its
 queues and polled here instead. Polls run when the simulation is otherwise idle and again when in-flight
@@ -119,6 +122,18 @@ class SqsPoller:
             function_arn=mapping.function_arn,
             message_ids=[message.id for message in messages],
         )["seq"]
+        if self._throttled(mapping, cause):
+            # The messages were received (their receive count grew) but the function did not run: they come
+            # back when the visibility timeout ends, and the redrive policy counts this receive like any other.
+            self.cloud.trace.record(
+                "sqs_batch_result",
+                self.cloud.clock(),
+                cause,
+                deleted=[],
+                kept=sorted(message.id for message in messages),
+                throttled=True,
+            )
+            return
         result = self.cloud.lambda_.invoke(mapping.function_arn, json.dumps(event).encode(), cause=cause)
         failed = self._failed_ids(mapping, result, [message.id for message in messages])
         for message in messages:
@@ -131,6 +146,23 @@ class SqsPoller:
             deleted=[m.id for m in messages if m.id not in failed],
             kept=sorted(failed),
         )
+
+    def _throttled(self, mapping, cause: int) -> bool:
+        """Whether the function's reserved concurrency refuses this batch. Event source mappings do not look
+        at reserved concurrency before receiving (AWS's knowledge-center article "lambda-sqs-scaling"), so
+        the batch is received first and the invocation is throttled."""
+        function = self.cloud.lambda_.get_function(mapping.function_arn)
+        reserved = function.reserved_concurrency
+        if reserved is None or self.cloud.lambda_.in_flight(function.function_name) < int(reserved):
+            return False
+        self.cloud.trace.record(
+            "throttle",
+            self.cloud.clock(),
+            cause,
+            function_arn=function.function_arn,
+            reserved_concurrency=int(reserved),
+        )
+        return True
 
     @staticmethod
     def _failed_ids(mapping, result, batch_ids: list[str]) -> set[str]:

@@ -162,3 +162,40 @@ def test_a_disabled_mapping_leaves_the_queue_alone(cloud, deploy):
     send(cloud, url, "waiting")
     cloud.run_until_idle()
     assert cloud.trace.of_kind("invocation") == [] and left_on(cloud, url) == 1
+
+
+def test_a_throttled_function_leaves_the_batch_on_the_queue_and_each_receive_counts(cloud, deploy):
+    dlq_url, dlq_arn = make_queue(cloud, "paused-dlq")
+    url, arn = make_queue(cloud, "paused-work", visibility_s=60, dlq_arn=dlq_arn, max_receives=3)
+    name = deploy(CONSUMER)
+    aws_lambda = cloud.client("lambda")
+    aws_lambda.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    aws_lambda.create_event_source_mapping(EventSourceArn=arn, FunctionName=name)
+    send(cloud, url, "early", "late")
+    cloud.run_for(150)  # received at 0, 60 and 120 s: throttled every time, never run
+    assert cloud.trace.of_kind("invocation") == []
+    assert [entry["reserved_concurrency"] for entry in cloud.trace.of_kind("throttle")] == [0, 0, 0]
+    assert all(
+        result["throttled"] and not result["deleted"] for result in cloud.trace.of_kind("sqs_batch_result")
+    )
+    assert left_on(cloud, url) == 2
+    aws_lambda.delete_function_concurrency(FunctionName=name)  # too late: the next receive is the fourth
+    cloud.run_until_idle()
+    assert cloud.trace.of_kind("invocation") == []
+    moved = cloud.client("sqs").receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10)["Messages"]
+    assert sorted(m["Body"] for m in moved) == ["early", "late"]
+
+
+def test_throttled_messages_are_processed_once_concurrency_returns_in_time(cloud, deploy):
+    url, arn = make_queue(cloud, "resumed", visibility_s=60)
+    name = deploy(CONSUMER)
+    aws_lambda = cloud.client("lambda")
+    aws_lambda.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    aws_lambda.create_event_source_mapping(EventSourceArn=arn, FunctionName=name)
+    send(cloud, url, "waits")
+    cloud.run_for(30)
+    aws_lambda.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=2)
+    cloud.run_until_idle()
+    [invocation] = cloud.trace.of_kind("invocation")
+    assert invocation["time"] == pytest.approx(START + 60, abs=0.01)  # when the visibility timeout ended
+    assert bodies_per_invocation(cloud, name) == [["waits"]] and left_on(cloud, url) == 0
