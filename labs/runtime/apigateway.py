@@ -404,13 +404,13 @@ class ApiGateway:
         function, name, qualifier = self._function(call, uri)
         self._may_invoke(call, function, credentials, source_arn)
         reserved = function.reserved_concurrency
-        if reserved is not None and self.cloud.lambda_.in_flight(function.function_name) >= int(reserved):
+        if self.cloud.lambda_.throttle_reason(function):
             self.cloud.trace.record(
                 "throttle",
                 self.cloud.clock(),
                 entry["seq"],
                 function_arn=function.function_arn,
-                reserved_concurrency=int(reserved),
+                reserved_concurrency=None if reserved is None else int(reserved),
             )
             raise internal_error(
                 call.api_type, f"Lambda throttled {function.function_name} (reserved concurrency {reserved})"

@@ -134,12 +134,20 @@ class AsyncInvoker:
         injected = self.cloud.faults.invocation_fault(
             function.function_name, event.cause, kinds=("throttle",)
         )
-        if injected or (reserved is not None and lambda_.in_flight(function.function_name) >= int(reserved)):
+        reason = "injected" if injected else lambda_.throttle_reason(function)
+        if reason:
             event.throttle_delay_s = min(
                 max(event.throttle_delay_s * 2, THROTTLE_FIRST_DELAY_S), THROTTLE_MAX_DELAY_S
             )
             limit = None if reserved is None else int(reserved)
-            self._trace("throttle", event, function, reserved_concurrency=limit, injected=bool(injected))
+            self._trace(
+                "throttle",
+                event,
+                function,
+                reserved_concurrency=limit,
+                injected=bool(injected),
+                reason=reason,
+            )
             self._retry_later(event, event.throttle_delay_s, "throttled")
             return
         event.attempts += 1

@@ -71,7 +71,9 @@ class Cloud:
     "unsafe". Time is simulated: ``cloud.scheduler`` holds every delayed action (retries, later deliveries)
     and its clock starts at ``start_time`` (epoch seconds; the current second by default) and moves only when
     the simulation runs (``run_until_idle``, ``run_for``). ``seed`` seeds every random choice (request ids,
-    log stream names): with the same seed and start time, a run produces the same trace.
+    log stream names): with the same seed and start time, a run produces the same trace. ``concurrency_limit``
+    is the account's concurrent executions quota; functions without reserved concurrency share what the
+    reservations leave of it.
     Raises ``SandboxUnavailableError`` when no sandbox can be made and unsafe mode was not chosen.
     """
 
@@ -83,8 +85,14 @@ class Cloud:
         sandbox: str | None = None,
         start_time: float | None = None,
         seed: int | None = None,
+        concurrency_limit: int = 1000,
     ) -> None:
         self.sandbox_mode = resolve_mode(sandbox)
+        if concurrency_limit < 1:
+            raise ValueError(f"concurrency_limit must be at least 1, got {concurrency_limit}")
+        self.concurrency_limit = (
+            concurrency_limit  # the account's concurrent executions (AWS's default: 1,000)
+        )
         self.region = region
         self.account_id = account_id or f"{next(_account_ids):012d}"
         self.scheduler = Scheduler(start=float(int(time.time())) if start_time is None else start_time)

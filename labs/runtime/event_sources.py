@@ -153,14 +153,15 @@ class SqsPoller:
         the batch is received first and the invocation is throttled."""
         function = self.cloud.lambda_.get_function(mapping.function_arn)
         reserved = function.reserved_concurrency
-        if reserved is None or self.cloud.lambda_.in_flight(function.function_name) < int(reserved):
+        if not self.cloud.lambda_.throttle_reason(function):
             return False
         self.cloud.trace.record(
             "throttle",
             self.cloud.clock(),
             cause,
             function_arn=function.function_arn,
-            reserved_concurrency=int(reserved),
+            reserved_concurrency=None if reserved is None else int(reserved),
+            reason=self.cloud.lambda_.throttle_reason(function),
         )
         return True
 

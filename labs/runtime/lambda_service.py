@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import heapq
 import json
 import math
 import sys
@@ -48,6 +49,9 @@ class LambdaService:
         self.cloud = cloud
         self._idle: dict[str, list[Environment]] = {}
         self._in_flight: Counter[str] = Counter()
+        # simulated end times of invocations the simulation started (async events, pollers, deliveries): each
+        # holds one unit of concurrency until then, so a burst of events at one instant meets the limits
+        self._busy_until: dict[str, list[float]] = {}
         self._dead_letter_targets: dict[str, str] = {}
 
     # -- the function versions, read from moto's control plane ------------------------------------------
@@ -182,9 +186,13 @@ class LambdaService:
             return self._injected(function, request_id, fault, cause)
         self._in_flight[function.function_name] += 1
         try:
-            return self._run(function, key, request_id, payload, invoked_arn, client_context, cause)
+            result = self._run(function, key, request_id, payload, invoked_arn, client_context, cause)
         finally:
             self._in_flight[function.function_name] -= 1
+        if self.cloud.scheduler.running:
+            ends = self._busy_until.setdefault(function.function_name, [])
+            heapq.heappush(ends, self.cloud.clock() + result.billed_duration_ms / 1000)
+        return result
 
     def _injected(self, function, request_id: str, fault: dict, cause: int | None) -> Invocation:
         """The invocation an injected fault makes: the handler never runs; logs and the trace say so."""
@@ -550,7 +558,8 @@ class LambdaService:
             return 202, {"x-amzn-RequestId": request_id}, b""
         reserved = function.reserved_concurrency
         injected = self.cloud.faults.invocation_fault(function.function_name, cause, kinds=("throttle",))
-        if injected or (reserved is not None and self._in_flight[function.function_name] >= int(reserved)):
+        reason = self.throttle_reason(function)
+        if injected or reason:
             status, response_headers, _ = wire.error_response(
                 "lambda", 429, "TooManyRequestsException", "Rate Exceeded."
             )
@@ -563,7 +572,7 @@ class LambdaService:
                 injected=bool(injected),
             )
             throttle = {
-                "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
+                "Reason": reason or "ReservedFunctionConcurrentInvocationLimitExceeded",
                 "Type": "User",
                 "message": "Rate Exceeded.",
             }
@@ -592,8 +601,33 @@ class LambdaService:
         return 200, response_headers, result.payload
 
     def in_flight(self, function_name: str) -> int:
-        """How many invocations of ``function_name`` are running now (for reserved concurrency)."""
-        return self._in_flight[function_name]
+        """How many invocations of ``function_name`` are running at this simulated instant: the ones under
+        way now, and those the simulation started whose (billed) duration has not elapsed yet."""
+        ends = self._busy_until.get(function_name)
+        now = self.cloud.clock()
+        while ends and ends[0] <= now:
+            heapq.heappop(ends)
+        return self._in_flight[function_name] + len(ends or ())
+
+    def throttle_reason(self, function) -> str | None:
+        """Why a new invocation of ``function`` would be throttled now, as Lambda names it, or None.
+
+        A function with reserved concurrency may run that many at once; every other function shares the
+        account's unreserved concurrency (the account limit less all reservations), as AWS documents in
+        https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html."""
+        reserved = function.reserved_concurrency
+        if reserved is not None:
+            if self.in_flight(function.function_name) >= int(reserved):
+                return "ReservedFunctionConcurrentInvocationLimitExceeded"
+            return None
+        functions = [entry["latest"] for entry in self._backend()._lambdas._functions.values()]
+        reservations = sum(int(f.reserved_concurrency or 0) for f in functions)
+        unreserved_busy = sum(
+            self.in_flight(f.function_name) for f in functions if f.reserved_concurrency is None
+        )
+        if unreserved_busy >= self.cloud.concurrency_limit - reservations:
+            return "ConcurrentInvocationLimitExceeded"
+        return None
 
     def set_dead_letter_target(self, function_name: str, target_arn: str | None) -> None:
         """Remember a function's ``DeadLetterConfig.TargetArn`` (moto does not keep it)."""

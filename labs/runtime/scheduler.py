@@ -47,6 +47,7 @@ class Scheduler:
         self._seq = itertools.count()
         self._idle_hooks: list[Callable[[], bool]] = []
         self._foreground = 0  # pending events that are neither background nor cancelled
+        self.running = False  # True while an event's action runs (work the simulation started, not the host)
 
     def now(self) -> float:
         return self._now
@@ -136,7 +137,11 @@ class Scheduler:
             event.left_queue = True
             self._foreground -= not event.background
             self._now = max(self._now, event.when)
-            event.action()
+            outer, self.running = self.running, True
+            try:
+                event.action()
+            finally:
+                self.running = outer
             ran += 1
 
     def _drop_cancelled(self) -> None:

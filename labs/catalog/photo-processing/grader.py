@@ -59,6 +59,16 @@ def setup(lab):
     sns.subscribe(
         TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"}
     )
+    allow_topic = {
+        "Effect": "Allow",
+        "Principal": {"Service": "sns.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Resource": queue_arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": topic}},
+    }
+    sqs.set_queue_attributes(
+        QueueUrl=lab.queue_url, Attributes={"Policy": json.dumps({"Statement": [allow_topic]})}
+    )
     lab.notifications = []
     lab.deploy_function(
         "photo-thumbnail",
