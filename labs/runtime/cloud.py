@@ -38,6 +38,7 @@ from labs.runtime.lambda_service import LambdaService
 from labs.runtime.sandbox import resolve_mode
 from labs.runtime.scheduler import Scheduler
 from labs.runtime.stepfunctions.service import StepFunctionsService
+from labs.runtime.stream_sources import StreamPoller
 from labs.runtime.trace import Trace
 
 __all__ = ["Cloud"]
@@ -86,7 +87,9 @@ class Cloud:
         self.async_invoker = AsyncInvoker(self)
         self.sqs_poller = SqsPoller(self)
         self.stepfunctions = StepFunctionsService(self)
+        self.stream_poller = StreamPoller(self)
         self.scheduler.add_idle_hook(self.sqs_poller.poll)
+        self.scheduler.add_idle_hook(self.stream_poller.poll)
 
     # -- public helpers (what AWS has no API for) ---------------------------------------------------------
     def client(self, service_name: str, **kwargs: object):
@@ -236,6 +239,10 @@ class Cloud:
 
     def _serve(self, parsed, method, url, headers, body, principal, cause) -> tuple[int, dict, bytes]:
         if parsed is not None and parsed.service == "lambda":
+            if parsed.operation in ("CreateEventSourceMapping", "UpdateEventSourceMapping"):
+                invalid = self.stream_poller.check_request(parsed.operation, parsed.params)
+                if invalid is not None:
+                    return invalid
             if parsed.operation == "Invoke":
                 return self.lambda_.invoke_api(parsed, headers, body, cause)
             if parsed.operation in ("CreateFunction", "UpdateFunctionConfiguration"):
@@ -261,6 +268,7 @@ class Cloud:
         response = self._moto(method, url, headers, body)
         if parsed is not None and parsed.service == "lambda" and "EventSourceMapping" in parsed.operation:
             self.sqs_poller.detach_from_moto()  # moto would invoke through Docker; the poller owns mappings
+            self.stream_poller.mapping_changed(parsed.operation, response)
         return response
 
     @staticmethod

@@ -32,6 +32,7 @@ SERVED_SERVICES = {
     "stepfunctions",
     "rekognition",
     "events",
+    "kinesis",
 }
 _SIGNING_TO_SERVICE = {"email": "ses", "states": "stepfunctions"}
 _IAM_PREFIX = {"stepfunctions": "states"}
@@ -143,6 +144,11 @@ def _resources(service: str, params: dict, region: str, account: str) -> list[st
         return [bus if str(bus).startswith("arn:") else f"arn:aws:events:{prefix}:event-bus/{bus}"]
     if service == "stepfunctions":
         arn = params.get("stateMachineArn") or params.get("executionArn")
+        return [arn] if arn else ["*"]
+    if service == "kinesis":
+        arn = params.get("StreamARN") or (
+            f"arn:aws:kinesis:{prefix}:stream/{params['StreamName']}" if params.get("StreamName") else None
+        )
         return [arn] if arn else ["*"]
     if service == "ses" and params.get("Source"):
         return [f"arn:aws:ses:{prefix}:identity/{params['Source']}"]
