@@ -236,10 +236,40 @@ class _KinesisShard:
         return bisect.bisect_left(arrivals, timestamp)
 
 
+_moto_fixed = False
+
+
+def _fix_moto_update_of_new_item() -> None:
+    """moto's UpdateItem on a missing item first puts a key-only item (an INSERT stream record) and then
+    records the update as a second INSERT; DynamoDB writes one INSERT with the whole new item. An INSERT that
+    directly follows an INSERT of the same key can only be that (a second write of an existing item is a
+    MODIFY), so the first one is dropped."""
+    global _moto_fixed
+    if _moto_fixed:
+        return
+    from moto.dynamodb.models.table import StreamShard
+
+    original_add = StreamShard.add
+
+    def add(shard, old, new) -> None:
+        if old is None and new is not None and shard.items:
+            last = shard.items[-1].record
+            keys = {shard.table.hash_key_attr: new.hash_key.to_json()}
+            if shard.table.range_key_attr is not None:
+                keys[shard.table.range_key_attr] = new.range_key.to_json()
+            if last["eventName"] == "INSERT" and last["dynamodb"]["Keys"] == keys:
+                shard.items.pop()
+        original_add(shard, old, new)
+
+    StreamShard.add = add
+    _moto_fixed = True
+
+
 class StreamPoller:
     """Polls every enabled DynamoDB Streams and Kinesis mapping of one account (an idle hook)."""
 
     def __init__(self, cloud) -> None:
+        _fix_moto_update_of_new_item()
         self.cloud = cloud
         self._states: dict[str, dict[str, _ShardState]] = {}  # mapping uuid -> shard id -> state
         self._wake_ups: dict[tuple[str, str], float] = {}
@@ -477,7 +507,7 @@ class StreamPoller:
             batch.records, batch.attempts, batch.retries = first, 0, 0
             batch.due = now  # splitting does not count against the retries, nor wait
             return
-        outcome = "function_error" if result.function_error or failed_from == 0 else "partial_failure"
+        outcome = "function_error" if result.function_error else "partial_failure"
         batch.records = batch.records[failed_from:]
         batch.retries += 1
         if 0 <= config.max_retries < batch.retries:
