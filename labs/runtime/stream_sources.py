@@ -34,41 +34,20 @@ tables and streams, and this poller owns them.
 
 from __future__ import annotations
 
-import bisect
-import calendar
-import hashlib
 import json
 import sys
-import time
 from dataclasses import dataclass, field
 
 from labs.runtime import wire
-from labs.runtime.filter_criteria import (
-    FilterCriteriaError,
-    compile_filter_criteria,
-    kinesis_view,
-    matches_any,
-)
+from labs.runtime.filter_criteria import FilterCriteriaError, compile_filter_criteria, matches_any
+from labs.runtime.stream_records import StreamRecord, detach_mappings, failure_record, shards_of, watch
 
-__all__ = ["StreamPoller", "StreamRecord", "failure_record"]
+__all__ = ["StreamPoller"]
 
 DEFAULT_BATCH_SIZE = 100
 PAYLOAD_LIMIT = 6 * 1024 * 1024
-DYNAMODB_RETENTION_S = 24 * 3600
 RETRY_FIRST_DELAY_S, RETRY_MAX_DELAY_S = 1.0, 60.0
 _DESTINATION_ACTIONS = {"sqs": "sqs:SendMessage", "sns": "sns:Publish"}
-
-
-@dataclass
-class StreamRecord:
-    """One record of a shard: ``event`` is what the function receives, ``view`` what filters see."""
-
-    position: int
-    sequence_number: str
-    arrival: float  # epoch seconds on the simulated clock
-    event: dict
-    view: dict
-    size: int
 
 
 @dataclass
@@ -79,7 +58,7 @@ class _Batch:
     retries: int = 0  # counted against MaximumRetryAttempts
     throttles: int = 0
     due: float = 0.0
-    cause: int | None = None  # trace seq of the previous attempt: retries are linked to it
+    cause: int | None = None  # the first attempt links to the write, each retry to the attempt before it
     last_result: object = None
     filtered_out: int = 0
 
@@ -91,185 +70,11 @@ class _ShardState:
     window_started: float | None = None
 
 
-def _iso(epoch_s: float, millis: bool = True) -> str:
-    text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch_s))
-    return text + (f".{int(epoch_s * 1000) % 1000:03d}Z" if millis else "Z")
-
-
-def failure_record(
-    kind: str,
-    mapping,
-    shard_id: str,
-    records: list[StreamRecord],
-    condition: str,
-    batch,
-    request_id: str,
-    now: float,
-) -> dict:
-    """AWS's invocation record for a discarded stream batch (``kind``: "kinesis" or "dynamodb")."""
-    result = batch.last_result if batch is not None else None
-    record: dict = {
-        "requestContext": {
-            "requestId": result.request_id if result is not None else request_id,
-            "functionArn": mapping.function_arn,
-            "condition": condition,
-            "approximateInvokeCount": batch.attempts if batch is not None else 0,
-        }
-    }
-    if result is not None:
-        context = {"statusCode": 200, "executedVersion": result.executed_version}
-        if result.function_error:
-            context["functionError"] = result.function_error
-        record["responseContext"] = context
-    # AWS's examples: Kinesis arrival times carry milliseconds, DynamoDB's (whole seconds) do not
-    millis = kind == "kinesis"
-    record.update(
-        version="1.0",
-        timestamp=_iso(now),
-        **{
-            "KinesisBatchInfo" if kind == "kinesis" else "DDBStreamBatchInfo": {
-                "shardId": shard_id,
-                "startSequenceNumber": records[0].sequence_number,
-                "endSequenceNumber": records[-1].sequence_number,
-                "approximateArrivalOfFirstRecord": _iso(records[0].arrival, millis),
-                "approximateArrivalOfLastRecord": _iso(records[-1].arrival, millis),
-                "batchSize": len(records),
-                "streamArn": mapping.event_source_arn,
-            }
-        },
-    )
-    return record
-
-
-# -- the shards, read from moto -------------------------------------------------------------------------------
-class _DynamoDBShard:
-    kind = "dynamodb"
-
-    def __init__(self, table, stream_arn: str, region: str) -> None:
-        self._items = table.stream_shard.items
-        self._first = table.stream_shard.starting_sequence_number
-        self.shard_id = table.stream_shard.id
-        self.stream_arn, self.region = stream_arn, region
-        self.retention_s = DYNAMODB_RETENTION_S
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def record(self, position: int) -> StreamRecord:
-        source = self._items[position].record
-        dynamodb = source["dynamodb"]
-        created = dynamodb["ApproximateCreationDateTime"]  # a naive UTC datetime, on the simulated clock
-        arrival = calendar.timegm(created.timetuple()) + created.microsecond / 1e6
-        sequence = str(dynamodb["SequenceNumber"])
-        images = {name: dynamodb[name] for name in ("Keys", "NewImage", "OldImage") if name in dynamodb}
-        event = {
-            # a stable id per record (AWS's are 32 hex digits): retries deliver the same eventID
-            "eventID": hashlib.md5(f"{self.stream_arn}:{sequence}".encode()).hexdigest(),  # noqa: S324
-            "eventName": source["eventName"],
-            "eventVersion": "1.1",
-            "eventSource": "aws:dynamodb",
-            "awsRegion": self.region,
-            "dynamodb": {
-                "ApproximateCreationDateTime": int(arrival),
-                **images,
-                "SequenceNumber": sequence,
-                "SizeBytes": sum(_attributes_size(attributes) for attributes in images.values()),
-                "StreamViewType": dynamodb["StreamViewType"],
-            },
-            "eventSourceARN": self.stream_arn,
-        }
-        return StreamRecord(position, sequence, arrival, event, event, len(json.dumps(event)))
-
-    def position_at(self, timestamp: float) -> int:
-        return 0
-
-
-def _attributes_size(attributes: dict) -> int:
-    """DynamoDB's item size rules (name bytes plus value bytes), as AWS's SizeBytes counts them."""
-    from moto.dynamodb.models.dynamo_type import DynamoType
-
-    return sum(len(name.encode()) + DynamoType(value).size() for name, value in attributes.items())
-
-
-class _KinesisShard:
-    kind = "kinesis"
-
-    def __init__(self, stream, shard, region: str) -> None:
-        self._records = shard.records  # moto numbers a shard's records 1, 2, 3...
-        self.shard_id = shard.shard_id
-        self.stream_arn, self.region = stream.arn, region
-        self.retention_s = float(stream.retention_period_hours) * 3600
-
-    def __len__(self) -> int:
-        return len(self._records)
-
-    def _moto_record(self, position: int):
-        record = self._records.get(position + 1)
-        return record if record is not None else list(self._records.values())[position]
-
-    def record(self, position: int) -> StreamRecord:
-        source = self._moto_record(position)
-        sequence = str(source.sequence_number)
-        data = source.data.decode() if isinstance(source.data, bytes) else str(source.data)
-        kinesis = {
-            "kinesisSchemaVersion": "1.0",
-            "partitionKey": source.partition_key,
-            "sequenceNumber": sequence,
-            "data": data,  # moto keeps the base64 text the producer sent
-            "approximateArrivalTimestamp": round(float(source.created_at), 3),
-        }
-        event = {
-            "kinesis": kinesis,
-            "eventSource": "aws:kinesis",
-            "eventVersion": "1.0",
-            "eventID": f"{self.shard_id}:{sequence}",
-            "eventName": "aws:kinesis:record",
-            "invokeIdentityArn": "",  # the function's role, filled in when the batch is sent
-            "awsRegion": self.region,
-            "eventSourceARN": self.stream_arn,
-        }
-        size = len(json.dumps(event)) + 128
-        return StreamRecord(position, sequence, float(source.created_at), event, kinesis_view(kinesis), size)
-
-    def position_at(self, timestamp: float) -> int:
-        arrivals = [float(record.created_at) for record in self._records.values()]
-        return bisect.bisect_left(arrivals, timestamp)
-
-
-_moto_fixed = False
-
-
-def _fix_moto_update_of_new_item() -> None:
-    """moto's UpdateItem on a missing item first puts a key-only item (an INSERT stream record) and then
-    records the update as a second INSERT; DynamoDB writes one INSERT with the whole new item. An INSERT that
-    directly follows an INSERT of the same key can only be that (a second write of an existing item is a
-    MODIFY), so the first one is dropped."""
-    global _moto_fixed
-    if _moto_fixed:
-        return
-    from moto.dynamodb.models.table import StreamShard
-
-    original_add = StreamShard.add
-
-    def add(shard, old, new) -> None:
-        if old is None and new is not None and shard.items:
-            last = shard.items[-1].record
-            keys = {shard.table.hash_key_attr: new.hash_key.to_json()}
-            if shard.table.range_key_attr is not None:
-                keys[shard.table.range_key_attr] = new.range_key.to_json()
-            if last["eventName"] == "INSERT" and last["dynamodb"]["Keys"] == keys:
-                shard.items.pop()
-        original_add(shard, old, new)
-
-    StreamShard.add = add
-    _moto_fixed = True
-
-
 class StreamPoller:
     """Polls every enabled DynamoDB Streams and Kinesis mapping of one account (an idle hook)."""
 
     def __init__(self, cloud) -> None:
-        _fix_moto_update_of_new_item()
+        watch(cloud.account_id, cloud.trace)
         self.cloud = cloud
         self._states: dict[str, dict[str, _ShardState]] = {}  # mapping uuid -> shard id -> state
         self._wake_ups: dict[tuple[str, str], float] = {}
@@ -286,36 +91,7 @@ class StreamPoller:
 
     def detach_from_moto(self) -> None:
         """Stop moto from invoking functions on writes: this poller owns stream mappings."""
-        from moto.dynamodb.models import dynamodb_backends
-        from moto.kinesis.models import kinesis_backends
-
-        account, region = self.cloud.account_id, self.cloud.region
-        if account in dynamodb_backends and region in dynamodb_backends[account]:
-            for table in dynamodb_backends[account][region].tables.values():
-                table.lambda_event_source_mappings.clear()
-        if account in kinesis_backends and region in kinesis_backends[account]:
-            for stream in kinesis_backends[account][region].streams.values():
-                stream.lambda_event_source_mappings.clear()
-
-    def _shards(self, arn: str) -> list | None:
-        """The shards of the stream ``arn`` names, or None when there is no such (current) stream."""
-        service, account, resource = arn.split(":")[2], arn.split(":")[4], arn.split(":", 5)[-1]
-        if service == "dynamodb":
-            from moto.dynamodb.models import dynamodb_backends
-
-            table_name = resource.split("/")[1] if resource.count("/") >= 3 else ""
-            table = dynamodb_backends[account][self.cloud.region].tables.get(table_name)
-            if table is None or table.stream_shard is None:
-                return None
-            if f"{table.table_arn}/stream/{table.latest_stream_label}" != arn:
-                return None  # an older stream of the table: disabled once a new one was enabled
-            return [_DynamoDBShard(table, arn, self.cloud.region)]
-        from moto.kinesis.models import kinesis_backends
-
-        for stream in kinesis_backends[account][self.cloud.region].streams.values():
-            if stream.arn == arn:
-                return [_KinesisShard(stream, shard, self.cloud.region) for shard in stream.shards.values()]
-        return None
+        detach_mappings(self.cloud.account_id, self.cloud.region)
 
     # -- requests and changes ---------------------------------------------------------------------------------
     def check_request(self, operation: str, params: dict) -> tuple[int, dict, bytes] | None:
@@ -350,7 +126,7 @@ class StreamPoller:
         except (ValueError, KeyError, TypeError):
             return
         mapping = self._lambda_backend().get_event_source_mapping(uuid)
-        shards = self._shards(mapping.event_source_arn) if mapping is not None else None
+        shards = shards_of(mapping.event_source_arn, self.cloud.region) if mapping is not None else None
         if shards is not None:
             self._states[uuid] = {shard.shard_id: self._start(mapping, shard) for shard in shards}
 
@@ -378,7 +154,7 @@ class StreamPoller:
         for mapping in mappings:
             if mapping.enabled in (False, "false", "False"):
                 continue  # the checkpoint is kept: re-enabling resumes where it stopped
-            shards = self._shards(mapping.event_source_arn)
+            shards = shards_of(mapping.event_source_arn, self.cloud.region)
             if shards is None:
                 continue
             states = self._states.setdefault(mapping.uuid, {})
@@ -443,9 +219,16 @@ class StreamPoller:
         if aged:
             self._discard(mapping, shard, aged, "RecordAgeExceeded", None, None)
         if batch:
-            state.batch = _Batch(batch, due=now, filtered_out=skipped)
+            state.batch = _Batch(batch, due=now, cause=self._writer(batch[0]), filtered_out=skipped)
             self._attempt(mapping, shard, state)
         return True
+
+    def _writer(self, record: StreamRecord) -> int | None:
+        """The trace seq of the api_call that wrote ``record`` (PutRecord, PutItem...), if it is known."""
+        seq = record.written_by
+        if seq is None or not 0 <= seq < len(self.cloud.trace) or self.cloud.trace[seq]["kind"] != "api_call":
+            return None
+        return seq
 
     # -- one attempt ----------------------------------------------------------------------------------------
     def _attempt(self, mapping, shard, state: _ShardState) -> None:
@@ -482,6 +265,7 @@ class StreamPoller:
             batch.cause,
             **base,
             sequence_numbers=[r.sequence_number for r in batch.records],
+            written_by=sorted({seq for seq in map(self._writer, batch.records) if seq is not None}),
             batch_size=len(batch.records),
             attempt=batch.attempts,
             retries=batch.retries,

@@ -314,6 +314,10 @@ def test_retries_exhausted_sends_aws_failure_record_and_the_shard_moves_on(cloud
     last = put(cloud, "orders", "good-3")
     cloud.run_until_idle()
     assert kinesis_batches(cloud, name) == [["good-1", "bad-2", "good-3"]] * 3
+    attempts = cloud.trace.of_kind("stream_batch")
+    assert cloud.trace[attempts[0]["cause"]]["operation"] == "PutRecord"  # the write of the first record
+    assert [a["cause"] for a in attempts[1:]] == [a["seq"] for a in attempts[:-1]]  # each retry: its attempt
+    assert [a["retries"] for a in attempts] == [0, 1, 2]
     [record] = received(cloud, url)
     function_arn = cloud.client("lambda").get_function(FunctionName=name)["Configuration"]["FunctionArn"]
     assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
@@ -701,6 +705,17 @@ def test_real_time_streaming_kinesis_to_lambda_to_dynamodb_with_a_filtered_alert
     assert received(cloud, alerts_url) == [{"device": "pump-1", "total": 120}]  # once, when it crossed 100
     denied = [e for e in cloud.trace.of_kind("api_call") if e["status"] >= 400]
     assert denied == []
-    # the trace links each alert back to the stream batch that caused it
+    # the trace links the alert back to the reading that caused it: alert batch <- UpdateItem <- invocation
+    # <- Kinesis batch <- PutRecord
     [alert_batch] = [e for e in cloud.trace.of_kind("stream_batch") if e["event_source_arn"] == table_arn]
     assert alert_batch["filtered_out"] >= 1
+    chain, entry = [], alert_batch
+    while entry["cause"] is not None:
+        entry = cloud.trace[entry["cause"]]
+        chain.append((entry["kind"], entry.get("operation")))
+    assert chain == [
+        ("api_call", "UpdateItem"),
+        ("invocation", None),
+        ("stream_batch", None),
+        ("api_call", "PutRecord"),
+    ]
