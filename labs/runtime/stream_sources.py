@@ -250,6 +250,7 @@ class StreamPoller:
         try:
             function = self.cloud.lambda_.get_function(mapping.function_arn)
         except Exception as error:  # noqa: BLE001 - moto's not-found error: the batch waits, as on AWS
+            batch.throttles += 1  # never reached the function: waits like a throttle, not counted
             self._retry_later(mapping, shard, batch, "function_unavailable", base, error=str(error))
             return
         reserved = function.reserved_concurrency

@@ -520,6 +520,43 @@ def test_the_batching_window_waits_for_a_full_batch(cloud, deploy):
     assert cloud.trace.of_kind("invocation")[1]["time"] == START + 20
 
 
+def test_at_timestamp_starts_at_the_first_record_that_arrived_then(cloud, deploy):
+    arn = make_stream(cloud, "history")
+    put(cloud, "history", "old")
+    cloud.run_for(100)
+    put(cloud, "history", "new")
+    name = deploy(RECORDER)
+    mapping(cloud, arn, name, StartingPosition="AT_TIMESTAMP", StartingPositionTimestamp=START + 50)
+    cloud.run_until_idle()
+    assert kinesis_batches(cloud, name) == [["new"]]
+
+
+def test_moto_is_detached_so_writes_never_try_docker(cloud, deploy):
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.kinesis.models import kinesis_backends
+
+    table_arn, stream_arn = make_table(cloud, "t"), make_stream(cloud, "s")
+    name = deploy(RECORDER)
+    mapping(cloud, table_arn, name)
+    mapping(cloud, stream_arn, name)
+    table = dynamodb_backends[cloud.account_id][cloud.region].tables["t"]
+    [stream] = kinesis_backends[cloud.account_id][cloud.region].streams.values()
+    assert table.lambda_event_source_mappings == {} and stream.lambda_event_source_mappings == {}
+    assert len(cloud.client("lambda").list_event_source_mappings()["EventSourceMappings"]) == 2
+
+
+def test_a_deleted_mapping_stops_reading(cloud, deploy):
+    arn = make_stream(cloud, "gone")
+    name = deploy(RECORDER)
+    uuid = mapping(cloud, arn, name)["UUID"]
+    put(cloud, "gone", "first")
+    cloud.run_until_idle()
+    cloud.client("lambda").delete_event_source_mapping(UUID=uuid)
+    put(cloud, "gone", "second")
+    cloud.run_until_idle()
+    assert kinesis_batches(cloud, name) == [["first"]]
+
+
 def test_a_disabled_mapping_keeps_its_place(cloud, deploy):
     arn = make_stream(cloud, "paused")
     name = deploy(RECORDER)
