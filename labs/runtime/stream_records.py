@@ -203,6 +203,8 @@ def _install() -> None:
       records the update as a second INSERT; DynamoDB writes one INSERT with the whole new item. An INSERT that
       directly follows an INSERT of the same key can only be that (a second write of an existing item is a
       MODIFY), so the first one is dropped.
+    - a PutItem or UpdateItem that changes nothing writes no stream record (DynamoDB's developer guide,
+      "Change data capture for DynamoDB Streams"); moto wrote a MODIFY.
     - each new record of an account registered with ``watch`` is stamped with the trace seq its write's
       ``api_call`` entry is about to get (the host records it right after moto answers, so it is the trace's
       length now), for causal links; the poller checks the entry is that api_call before linking to it.
@@ -216,6 +218,8 @@ def _install() -> None:
     original_add, original_put = StreamShard.add, Stream.put_record
 
     def add(shard, old, new) -> None:
+        if old is not None and new is not None and old.to_json() == new.to_json():
+            return  # a write that changes nothing writes no stream record on DynamoDB
         if old is None and new is not None and shard.items:
             last = shard.items[-1].record
             keys = {shard.table.hash_key_attr: new.hash_key.to_json()}

@@ -174,6 +174,19 @@ def test_an_update_that_creates_the_item_is_one_insert_with_the_whole_item(cloud
     assert record["dynamodb"]["NewImage"] == {"id": {"S": "c"}, "hits": {"N": "1"}}
 
 
+def test_a_write_that_changes_nothing_writes_no_record(cloud, deploy):
+    arn = make_table(cloud, "same")
+    name = deploy(RECORDER)
+    mapping(cloud, arn, name)
+    ddb = cloud.client("dynamodb")
+    for _ in range(2):
+        ddb.put_item(TableName="same", Item={"id": {"S": "x"}, "n": {"N": "1"}})
+    ddb.put_item(TableName="same", Item={"id": {"S": "x"}, "n": {"N": "2"}})
+    cloud.run_until_idle()
+    [event] = events_of(cloud, name)
+    assert [r["eventName"] for r in event["Records"]] == ["INSERT", "MODIFY"]
+
+
 def test_latest_starts_after_existing_records_and_trim_horizon_reads_them(cloud, deploy):
     arn = make_table(cloud, "items")
     ddb = cloud.client("dynamodb")
@@ -605,7 +618,9 @@ def test_dynamodb_filters_see_the_event_name_and_images(cloud, deploy):
     ddb = cloud.client("dynamodb")
     ddb.put_item(TableName="accounts", Item={"id": {"S": "a"}, "tier": {"S": "gold"}})
     ddb.put_item(TableName="accounts", Item={"id": {"S": "b"}, "tier": {"S": "silver"}})
-    ddb.put_item(TableName="accounts", Item={"id": {"S": "a"}, "tier": {"S": "gold"}})  # MODIFY
+    ddb.put_item(
+        TableName="accounts", Item={"id": {"S": "a"}, "tier": {"S": "gold"}, "n": {"N": "2"}}
+    )  # MODIFY
     ddb.delete_item(TableName="accounts", Key={"id": {"S": "a"}})
     cloud.run_until_idle()
     [event] = events_of(cloud, name)
