@@ -252,4 +252,5 @@ ACCESS_DENIED = {
     "stepfunctions": (400, "AccessDeniedException"),
     "rekognition": (400, "AccessDeniedException"),
     "events": (400, "AccessDeniedException"),
+    "kinesis": (400, "AccessDeniedException"),
 }

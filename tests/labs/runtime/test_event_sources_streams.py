@@ -582,6 +582,33 @@ def test_a_disabled_mapping_keeps_its_place(cloud, deploy):
     assert kinesis_batches(cloud, name) == [["while-disabled"]]
 
 
+PRODUCER = """
+import boto3
+def handler(event, context):
+    kinesis = boto3.client("kinesis")
+    try:
+        return kinesis.put_record(StreamName="events", Data=event["data"].encode(), PartitionKey="p")["ShardId"]
+    except kinesis.exceptions.ClientError as error:
+        return error.response["Error"]["Code"]
+"""
+
+
+def test_a_handler_puts_records_with_its_role(cloud, deploy, invoke):
+    arn = make_stream(cloud, "events")
+    allowed = deploy(PRODUCER, policy=[{"Effect": "Allow", "Action": "kinesis:PutRecord", "Resource": arn}])
+    denied = deploy(PRODUCER, actions=["kinesis:DescribeStream"])
+    consumer = deploy(RECORDER)
+    mapping(cloud, arn, consumer)
+    assert invoke(allowed, {"data": "from a function"})[1] == "shardId-000000000000"
+    assert invoke(denied, {"data": "never written"})[1] == "AccessDeniedException"
+    cloud.run_until_idle()
+    assert kinesis_batches(cloud, consumer) == [["from a function"]]
+    [put_call] = [
+        e for e in cloud.trace.of_kind("api_call") if e["operation"] == "PutRecord" and e["status"] == 200
+    ]
+    assert cloud.trace.of_kind("stream_batch")[0]["cause"] == put_call["seq"]
+
+
 # -- filtering ------------------------------------------------------------------------------------------------------
 def test_kinesis_filters_look_at_decoded_json_data(cloud, deploy):
     arn = make_stream(cloud, "readings")
