@@ -114,3 +114,14 @@ def test_an_invalid_sqs_filter_is_refused(cloud, deploy, pattern, problem):
     assert error["Code"] == "InvalidParameterValueException"
     assert error["Message"].startswith("Invalid filter pattern definition. FilterCriteria.Filters[0].Pattern")
     assert problem in error["Message"]
+
+
+def test_updating_with_empty_criteria_removes_the_filters(cloud, deploy):
+    url, name = with_filters(cloud, deploy, "later", {"body": {"kind": ["a"]}})
+    send(cloud, url, '{"kind": "b"}')
+    cloud.run_until_idle()
+    [uuid] = [m["UUID"] for m in cloud.client("lambda").list_event_source_mappings()["EventSourceMappings"]]
+    cloud.client("lambda").update_event_source_mapping(UUID=uuid, FilterCriteria={})
+    send(cloud, url, '{"kind": "c"}')
+    cloud.run_until_idle()
+    assert bodies(cloud, name) == ['{"kind": "c"}']  # "b" was deleted while the filter stood
