@@ -53,6 +53,7 @@ from labs.runtime.scheduler import Scheduler
 from labs.runtime.sns import InvalidFilterPolicyError, compile_filter_policy
 from labs.runtime.sns_delivery import SnsDelivery
 from labs.runtime.stepfunctions.service import StepFunctionsService
+from labs.runtime.stream_sources import StreamPoller
 from labs.runtime.trace import Trace
 
 __all__ = ["Cloud"]
@@ -119,7 +120,9 @@ class Cloud:
         self.apigateway = ApiGateway(self)
         self._effects: list[list] = []  # one list per API call being served (calls nest: handler -> host)
         self._notification_before = None  # a bucket's configuration while S3 validates a new one
+        self.stream_poller = StreamPoller(self)
         self.scheduler.add_idle_hook(self.sqs_poller.poll)
+        self.scheduler.add_idle_hook(self.stream_poller.poll)
         moto_hooks.register(self)  # S3 notifications, SNS deliveries and EventBridge targets come to us
         moto_sqs.install()
 
@@ -337,6 +340,10 @@ class Cloud:
 
     def _serve(self, parsed, method, url, headers, body, principal, cause) -> tuple[int, dict, bytes]:
         if parsed is not None and parsed.service == "lambda":
+            if parsed.operation in ("CreateEventSourceMapping", "UpdateEventSourceMapping"):
+                invalid = self.stream_poller.check_request(parsed.operation, parsed.params)
+                if invalid is not None:
+                    return invalid
             if parsed.operation == "Invoke":
                 return self.lambda_.invoke_api(parsed, headers, body, cause)
             if parsed.operation in ("CreateFunction", "UpdateFunctionConfiguration"):
@@ -373,6 +380,7 @@ class Cloud:
             response = self._after_configuration(parsed, method, url, headers, response)
         if parsed is not None and parsed.service == "lambda" and "EventSourceMapping" in parsed.operation:
             self.sqs_poller.detach_from_moto()  # moto would invoke through Docker; the poller owns mappings
+            self.stream_poller.mapping_changed(parsed.operation, response)
         return response
 
     @staticmethod

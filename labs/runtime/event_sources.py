@@ -17,6 +17,9 @@ What AWS documents (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html a
   concurrency left (reserved concurrency 0, say) is throttled and stays on the queue, and that receive counts
   towards ``maxReceiveCount`` like any other (hence AWS's advice of a ``maxReceiveCount`` of at least 5).
 
+- With ``FilterCriteria`` (``filter_criteria.py``) a message that matches no filter is deleted from the queue
+  without invoking the function (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs-filtering.html).
+
 moto would invoke functions itself when a message is sent (through Docker); the mappings are detached from its
 queues and polled here instead. Polls run when the simulation is otherwise idle and again when in-flight
 messages become visible, so ``run_until_idle`` drains a queue with all its retries in simulated time.
@@ -26,6 +29,8 @@ from __future__ import annotations
 
 import json
 import sys
+
+from labs.runtime.filter_criteria import FilterCriteriaError, compile_filter_criteria, matches_any, sqs_view
 
 __all__ = ["SqsPoller"]
 
@@ -113,7 +118,29 @@ class SqsPoller:
         return True
 
     def _invoke(self, mapping, queue, messages: list) -> None:
-        event = {"Records": [self._record(queue, message) for message in messages]}
+        records = [self._record(queue, message) for message in messages]
+        try:
+            patterns = compile_filter_criteria(mapping.filter_criteria, "sqs")
+        except FilterCriteriaError:
+            patterns = ()  # refused at CreateEventSourceMapping; moto's own API cannot have stored one
+        kept = [matches_any(patterns, sqs_view(record)) for record in records]
+        dropped = [message for message, keep in zip(messages, kept, strict=True) if not keep]
+        messages = [message for message, keep in zip(messages, kept, strict=True) if keep]
+        records = [record for record, keep in zip(records, kept, strict=True) if keep]
+        if dropped:
+            for message in dropped:  # Lambda deletes what its filters reject, as AWS documents
+                self._sqs_backend().delete_message(queue.name, message.receipt_handle)
+            self.cloud.trace.record(
+                "sqs_filtered_out",
+                self.cloud.clock(),
+                None,
+                event_source_arn=queue.queue_arn,
+                function_arn=mapping.function_arn,
+                message_ids=[message.id for message in dropped],
+            )
+        if not messages:
+            return
+        event = {"Records": records}
         cause = self.cloud.trace.record(
             "sqs_batch",
             self.cloud.clock(),
@@ -121,6 +148,7 @@ class SqsPoller:
             event_source_arn=queue.queue_arn,
             function_arn=mapping.function_arn,
             message_ids=[message.id for message in messages],
+            filtered_out=len(dropped),
         )["seq"]
         if self._throttled(mapping, cause):
             # The messages were received (their receive count grew) but the function did not run: they come

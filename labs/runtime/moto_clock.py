@@ -1,15 +1,18 @@
-"""moto's SQS on the simulated clock.
+"""moto's SQS, DynamoDB Streams and Kinesis on the simulated clock.
 
-moto's SQS reads the real clock for visibility timeouts, delays, retention and timestamps. Inside
-``simulated(clock)`` (a context variable, so each thread and each ``Cloud`` has its own), those reads return
-the simulated time instead: a visibility timeout of 30 s ends when the simulation reaches it, not 30 real
-seconds later. Outside such a block moto behaves as it always does.
+moto's SQS reads the real clock for visibility timeouts, delays, retention and timestamps; its DynamoDB stream
+records (``ApproximateCreationDateTime``, the stream label) and Kinesis records (``ApproximateArrivalTimestamp``)
+are stamped with the real time too. Inside ``simulated(clock)`` (a context variable, so each thread and each
+``Cloud`` has its own), those reads return the simulated time instead: a visibility timeout of 30 s ends when
+the simulation reaches it, not 30 real seconds later, and a record's age is measured on the simulated clock
+(``MaximumRecordAgeInSeconds``, retention). Outside such a block moto behaves as it always does.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import datetime
 from collections.abc import Callable, Iterator
 
 __all__ = ["simulated"]
@@ -37,12 +40,25 @@ def _install() -> None:
         return clock() * 1000.0 if clock is not None and dt is None else real_millis(dt)
 
     sqs_models.unix_time, sqs_models.unix_time_millis = unix_time, unix_time_millis
+
+    import moto.dynamodb.models.table as dynamodb_table
+    import moto.kinesis.models as kinesis_models
+
+    real_utcnow = dynamodb_table.utcnow
+
+    def utcnow() -> datetime.datetime:  # moto's utcnow is a naive UTC datetime
+        clock = _clock.get()
+        if clock is None:
+            return real_utcnow()
+        return datetime.datetime.fromtimestamp(clock(), datetime.UTC).replace(tzinfo=None)
+
+    dynamodb_table.utcnow = kinesis_models.utcnow = utcnow
     _installed = True
 
 
 @contextlib.contextmanager
 def simulated(clock: Callable[[], float]) -> Iterator[None]:
-    """Within this block, moto's SQS reads ``clock()`` (epoch seconds) as the current time."""
+    """Within this block, moto's SQS, DynamoDB tables and Kinesis read ``clock()`` (epoch seconds) as now."""
     _install()
     token = _clock.set(clock)
     try:

@@ -74,8 +74,9 @@ class Scheduler:
         event.cancelled = True
 
     def add_idle_hook(self, hook: Callable[[], bool]) -> None:
-        """Call ``hook()`` whenever nothing is due now; it returns True if it did work (it may schedule
-        events). Pollers use this: Lambda polling a queue does something only when a message is there."""
+        """Call ``hook()`` whenever nothing is due now (before the clock moves on to the next event); it
+        returns True if it did work (it may schedule events). Pollers use this: Lambda polling a queue does
+        something only when a message is there."""
         self._idle_hooks.append(hook)
 
     def clear(self) -> None:
@@ -113,26 +114,21 @@ class Scheduler:
         ran = 0
         while True:
             self._drop_cancelled()
-            if (
-                not self._queue
-                or (until is not None and self._queue[0].when > until)
-                or (until is None and self._foreground == 0)  # only recurring background work is left
-            ):
-                worked = [hook() for hook in self._idle_hooks]  # every hook, not just until one works
-                if not any(worked):
+            if not self._queue or self._queue[0].when > self._now:
+                # Idle means "nothing is due now", not "nothing is queued": a poller must see what arrived
+                # now (a record written by the invocation that just ran) before the clock jumps to a retry
+                # scheduled minutes later. Every hook runs, not just until one works.
+                worked = [hook() for hook in self._idle_hooks]
+                if any(worked):
+                    ran = self._count(ran, max_events)
+                    continue
+                if (
+                    not self._queue
+                    or (until is not None and self._queue[0].when > until)
+                    or (until is None and self._foreground == 0)  # only recurring background work is left
+                ):
                     return ran
-                ran += 1
-                if ran >= max_events:
-                    raise RuntimeError(
-                        f"the simulation ran {max_events} events without becoming idle; "
-                        "something keeps scheduling work (a loop between services?)"
-                    )
-                continue
-            if ran >= max_events:
-                raise RuntimeError(
-                    f"the simulation ran {max_events} events without becoming idle; "
-                    "something keeps scheduling work (a loop between services?)"
-                )
+            ran = self._count(ran, max_events)
             event = heapq.heappop(self._queue)
             event.left_queue = True
             self._foreground -= not event.background
@@ -142,7 +138,15 @@ class Scheduler:
                 event.action()
             finally:
                 self.running = outer
-            ran += 1
+
+    @staticmethod
+    def _count(ran: int, max_events: int) -> int:
+        if ran >= max_events:
+            raise RuntimeError(
+                f"the simulation ran {max_events} events without becoming idle; "
+                "something keeps scheduling work (a loop between services?)"
+            )
+        return ran + 1
 
     def _drop_cancelled(self) -> None:
         while self._queue and self._queue[0].cancelled:

@@ -32,6 +32,7 @@ SERVED_SERVICES = {
     "stepfunctions",
     "rekognition",
     "events",
+    "kinesis",
 }
 _SIGNING_TO_SERVICE = {"email": "ses", "states": "stepfunctions"}
 _IAM_PREFIX = {"stepfunctions": "states"}
@@ -144,6 +145,11 @@ def _resources(service: str, params: dict, region: str, account: str) -> list[st
     if service == "stepfunctions":
         arn = params.get("stateMachineArn") or params.get("executionArn")
         return [arn] if arn else ["*"]
+    if service == "kinesis":
+        arn = params.get("StreamARN") or (
+            f"arn:aws:kinesis:{prefix}:stream/{params['StreamName']}" if params.get("StreamName") else None
+        )
+        return [arn] if arn else ["*"]
     if service == "ses" and params.get("Source"):
         return [f"arn:aws:ses:{prefix}:identity/{params['Source']}"]
     return ["*"]
@@ -246,4 +252,5 @@ ACCESS_DENIED = {
     "stepfunctions": (400, "AccessDeniedException"),
     "rekognition": (400, "AccessDeniedException"),
     "events": (400, "AccessDeniedException"),
+    "kinesis": (400, "AccessDeniedException"),
 }
