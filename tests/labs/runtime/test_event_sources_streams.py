@@ -211,6 +211,16 @@ def test_a_failing_ddb_batch_goes_to_an_sns_destination_after_its_retries(cloud,
     cloud.client("sns").subscribe(
         TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"}
     )
+    allow_topic = {  # as on AWS, the queue's policy must let the topic send to it
+        "Effect": "Allow",
+        "Principal": {"Service": "sns.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Resource": queue_arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": topic}},
+    }
+    cloud.client("sqs").set_queue_attributes(
+        QueueUrl=url, Attributes={"Policy": json.dumps({"Statement": [allow_topic]})}
+    )
     name = deploy(FAILS_ON_BAD, actions=["sns:Publish"])
     mapping(
         cloud,
