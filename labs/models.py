@@ -82,6 +82,9 @@ class Submission(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     graded_at = models.DateTimeField(null=True, blank=True)
+    # Set when an instructor asks for the same row to be graded again (labs/services.py:
+    # submission_regrade); the sweep measures "stuck in the queue" from it rather than from created_at.
+    regrade_requested_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -3,6 +3,11 @@
 The submission flow never loses work: ``submission_create`` saves the row first and enqueues grading only
 once the transaction has committed; ``submission_grade`` is idempotent (a graded submission is left as it
 is); ``submission_sweep`` re-enqueues rows stuck in queued or running (a lost message, a killed worker).
+
+Re-grading (``submission_regrade``, ``lab_regrade_all``) puts the same row back in the queue: its files,
+kind and creation time stay, so it is not a new attempt and a late submission stays late. Until the new
+grade arrives the row keeps its previous score and result, and a re-grade that cannot be done leaves the
+previous grade in place.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from courses.models import Lesson
@@ -23,12 +29,15 @@ from labs.grading import InfrastructureError, grade, validate_files
 from labs.models import Draft, Lab, Submission
 
 __all__ = [
+    "RegradeRefused",
     "SubmissionRejected",
     "draft_save",
     "lab_import",
+    "lab_regrade_all",
     "submission_create",
     "submission_fail",
     "submission_grade",
+    "submission_regrade",
     "submission_sweep",
 ]
 
@@ -41,6 +50,14 @@ class SubmissionRejected(Exception):
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.message, self.status = message, status
+
+
+class RegradeRefused(Exception):
+    """A re-grade was not enqueued; ``message`` says why (shown to the instructor)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 # -- the catalog --------------------------------------------------------------------------------------------
@@ -111,8 +128,11 @@ def submission_create(*, user, lab: Lab, files: dict, kind: str = Submission.Kin
     with transaction.atomic():
         # Lock the student's row so two quick clicks cannot both pass the in-flight limit.
         get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        # Re-grades an instructor asked for are not the student's doing, so they do not use up the limit.
         in_flight = Submission.objects.filter(
-            user=user, status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING]
+            user=user,
+            status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING],
+            regrade_requested_at__isnull=True,
         ).count()
         if in_flight >= MAX_IN_FLIGHT:
             raise SubmissionRejected(
@@ -129,6 +149,11 @@ def _enqueue(submission_id: int) -> None:
     from labs.tasks import grade_submission
 
     grade_submission.delay(submission_id)
+
+
+def _enqueue_many(submission_ids: list[int]) -> None:
+    for submission_id in submission_ids:
+        _enqueue(submission_id)
 
 
 def submission_grade(*, submission_id: int, now=None) -> Submission | None:
@@ -149,6 +174,14 @@ def submission_grade(*, submission_id: int, now=None) -> Submission | None:
         report = grade(lab_spec(lab), submission.files, visible_only=submission.kind == Submission.Kind.RUN)
     except ValueError as error:  # files that no longer fit the lab (it changed since): the student's to fix
         report = {"score": 0, "max_score": lab.points, "checks": [], "rejected": str(error)}
+    if submission.regrade_requested_at is not None:
+        # The row still holds the grade being replaced: keep it in the report so the change can be shown.
+        report["regrade"] = {
+            "requested_at": submission.regrade_requested_at.isoformat(),
+            "previous_score": submission.score,
+            "previous_max_score": submission.max_score,
+            "previous_graded_at": submission.graded_at.isoformat() if submission.graded_at else None,
+        }
     submission.status = Submission.Status.GRADED
     submission.score, submission.max_score = report["score"], report["max_score"]
     submission.result = report
@@ -162,7 +195,16 @@ def submission_grade(*, submission_id: int, now=None) -> Submission | None:
 
 
 def submission_fail(*, submission_id: int, reason: str) -> None:
-    """Mark a submission that repeatedly could not be graded; it shows as such and is not an attempt."""
+    """Mark a submission that repeatedly could not be graded; it shows as such and is not an attempt.
+
+    A failed re-grade of a submission that had a grade goes back to that grade (score and result were
+    never overwritten); ``error`` keeps the reason for the instructor."""
+    Submission.objects.filter(
+        pk=submission_id,
+        status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING],
+        regrade_requested_at__isnull=False,
+        score__isnull=False,
+    ).update(status=Submission.Status.GRADED, error=f"Re-grading failed: {reason}"[:2000])
     Submission.objects.filter(
         pk=submission_id, status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING]
     ).update(status=Submission.Status.INFRA_ERROR, error=reason[:2000], graded_at=timezone.now())
@@ -173,9 +215,11 @@ def submission_sweep(*, now=None, queued_after_s: int = 120, running_grace_s: in
     their lab's grading time plus ``running_grace_s``). Returns their ids."""
     now = now or timezone.now()
     stuck = list(
-        Submission.objects.filter(
-            status=Submission.Status.QUEUED, created_at__lt=now - dt.timedelta(seconds=queued_after_s)
-        ).values_list("pk", flat=True)
+        Submission.objects.filter(status=Submission.Status.QUEUED)
+        # A re-graded row has been waiting since the re-grade was asked for, not since it was submitted.
+        .alias(queued_since=Coalesce("regrade_requested_at", "created_at"))
+        .filter(queued_since__lt=now - dt.timedelta(seconds=queued_after_s))
+        .values_list("pk", flat=True)
     )
     for submission in Submission.objects.filter(status=Submission.Status.RUNNING).select_related("lab"):
         limit = dt.timedelta(seconds=submission.lab.grading_seconds + running_grace_s)
@@ -187,6 +231,61 @@ def submission_sweep(*, now=None, queued_after_s: int = 120, running_grace_s: in
         )
         _enqueue(submission_id)
     return stuck
+
+
+# -- re-grading (instructors) -------------------------------------------------------------------------------
+REGRADE_CHUNK = 500  # rows per UPDATE, well under SQLite's limit on query parameters
+
+
+def submission_regrade(*, submission: Submission, now=None) -> Submission:
+    """Queue ``submission`` to be graded again against the lab as it is now, after commit.
+
+    The same row is graded again (files, kind and creation time unchanged): not a new attempt, and not
+    counted against the student's in-flight limit. Raises ``RegradeRefused`` when it is already waiting
+    to be graded."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Submission.objects.select_for_update().filter(pk=submission.pk).first()
+        if locked is None:
+            raise RegradeRefused(f"submission {submission.pk} no longer exists")
+        if locked.is_pending:
+            raise RegradeRefused(
+                f"Submission {locked.pk} by {locked.user} is already {locked.get_status_display().lower()}; "
+                "it will be graded against the current version of the lab."
+            )
+        locked.status = Submission.Status.QUEUED
+        locked.regrade_requested_at = now
+        locked.save(update_fields=["status", "regrade_requested_at"])
+        transaction.on_commit(functools.partial(_enqueue, locked.pk))
+    return locked
+
+
+def lab_regrade_all(*, lab: Lab, now=None) -> tuple[list[int], int]:
+    """Queue each student's latest submission (kind submit) of ``lab`` to be graded again, after commit.
+
+    Returns (the ids queued, how many students were skipped because their latest submission is already
+    waiting to be graded: it will be graded against the current lab anyway). Like ``submission_regrade``,
+    no attempt is added. All rows of one call share ``regrade_requested_at``, which names the batch."""
+    from labs.selectors import latest_submission_ids
+
+    now = now or timezone.now()
+    latest = latest_submission_ids(lab)
+    queued: list[int] = []
+    with transaction.atomic():
+        for start in range(0, len(latest), REGRADE_CHUNK):
+            chunk = latest[start : start + REGRADE_CHUNK]
+            ids = list(
+                Submission.objects.select_for_update()
+                .filter(pk__in=chunk)
+                .exclude(status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING])
+                .values_list("pk", flat=True)
+            )
+            Submission.objects.filter(pk__in=ids).update(
+                status=Submission.Status.QUEUED, regrade_requested_at=now
+            )
+            queued += ids
+        transaction.on_commit(functools.partial(_enqueue_many, sorted(queued)))
+    return sorted(queued), len(latest) - len(queued)
 
 
 __all__ += ["InfrastructureError", "lab_spec"]
