@@ -133,6 +133,8 @@ def submission_list(request: HttpRequest, slug: str) -> HttpResponse:
     for row in page.object_list:
         row.lab = lab  # is_late() and links need the lab: no query per row
     pending = any(row.is_pending for row in page.object_list)
+    filter_query = request.GET.copy()  # the filters, for the pager's links
+    filter_query.pop("page", None)
     context = {
         "lab": lab,
         "form": form,
@@ -140,7 +142,7 @@ def submission_list(request: HttpRequest, slug: str) -> HttpResponse:
         "pending": pending,
         "every": LIST_POLL_EVERY,
         "summary": selectors.latest_submissions_summary(lab),
-        "query": request.GET.urlencode(),
+        "filter_query": filter_query.urlencode(),
         "here": request.get_full_path(),
     }
     status = 200 if form.is_valid() else 400

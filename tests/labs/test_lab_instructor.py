@@ -276,6 +276,13 @@ def test_gradebook_best_latest_and_late(squared, book, student):
     assert rows["ann"].quizzes == [85.5] and rows["bob"].quizzes == [None]
 
 
+def test_gradebook_rows_cost_two_queries_whatever_the_number_of_students(book, django_assert_num_queries):
+    gradebook = gradebook_for(book["course"])
+    users = list(gradebook.students())
+    with django_assert_num_queries(2):  # the lab submissions and the quiz attempts of these students
+        gradebook.rows(users)
+
+
 def test_gradebook_page_links_each_student_to_their_submissions(teacher_client, squared, book):
     response = teacher_client.get(reverse("labs:gradebook", args=[book["course"].slug]))
     html = response.content.decode()
@@ -350,6 +357,18 @@ def test_the_submission_list_filters_by_student_status_and_kind(teacher_client, 
     assert nobody.status_code == 400 and "No user is called “nobody”" in nobody.content.decode()
     bad = teacher_client.get(url, {"status": "done"})
     assert bad.status_code == 400 and "done is not one of the available choices" in bad.content.decode()
+
+
+def test_the_submission_list_pages_keep_the_filters(teacher_client, squared, student, monkeypatch):
+    from labs import instructor_views
+
+    monkeypatch.setattr(instructor_views, "SUBMISSIONS_PAGE", 2)
+    for _ in range(5):
+        graded(student, squared)
+    url = reverse("labs:instructor_submissions", args=[squared.slug])
+    second = teacher_client.get(url, {"student": "stu", "page": 2}).content.decode()
+    assert second.count('<tr class="status-') == 2 and "Page 2 of 3" in second
+    assert 'href="?student=stu&amp;page=3"' in second and 'href="?student=stu&amp;page=1"' in second
 
 
 def test_the_submission_table_polls_only_while_something_is_pending(teacher_client, squared, class_work):
@@ -470,6 +489,7 @@ def test_regrade_views_say_what_was_enqueued(
     html = response.content.decode()
     assert "Queued 3 submissions for re-grading" in html and "1 student skipped" in html
     assert "Showing the submissions queued for re-grading" in html
+    assert 'value="regraded' not in html  # the filters do not leak into the site's search box
     assert html.count('<tr class="status-queued') == 3 and 'hx-trigger="every 2s"' in html
     assert len(enqueued) == 3
     again = teacher_client.post(reverse("labs:instructor_regrade_all", args=[squared.slug]), follow=True)
