@@ -76,6 +76,9 @@ class Submission(models.Model):
     score = models.PositiveIntegerField(null=True, blank=True)
     max_score = models.PositiveIntegerField(null=True, blank=True)
     result = models.JSONField(default=dict, blank=True)
+    # [{id, passed, message}] of the checks that ran, copied out of ``result`` when graded: class-wide views
+    # (labs/selectors.py: lab_class_view) read these few hundred bytes, not the trace and logs of every result.
+    verdicts = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True, help_text="Why grading failed (infrastructure errors only).")
     grading_attempts = models.PositiveIntegerField(default=0)
     lab_hash = models.CharField(max_length=64, blank=True, help_text="The lab version it was graded against.")

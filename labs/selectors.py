@@ -151,10 +151,10 @@ def lab_class_view(lab: Lab, *, include_runs: bool = False) -> dict:
         last_submitted=Max("created_at"),
     )
     counts["in_flight"] = counts["queued"] + counts["running"]
-    # Only the check verdicts are read out of each result: the trace and logs stay in the database.
+    # The compact verdicts, never the results: a result holds the trace and logs (tens of KB each).
     latest = list(
         _latest_per_student(submissions.filter(status=Submission.Status.GRADED)).values(
-            "score", "max_score", verdicts=F("result__checks"), rejected=F("result__rejected")
+            "score", "max_score", "verdicts"
         )
     )
     counts["students_graded"] = len(latest)
@@ -169,8 +169,9 @@ def lab_class_view(lab: Lab, *, include_runs: bool = False) -> dict:
     scores = [(row["score"] or 0, row["max_score"] or 0) for row in latest]
     return {
         "counts": counts,
-        "checks": check_failures(lab.checks, [row["verdicts"] or [] for row in latest]),
-        "rejected": sum(1 for row in latest if row["rejected"]),
+        "checks": check_failures(lab.checks, [row["verdicts"] for row in latest]),
+        # graded without any check: the files no longer fitted the lab (it changed since they were sent)
+        "rejected": sum(1 for row in latest if not row["verdicts"]),
         "bins": score_bins(scores, lab.points),
         "median_percent": round(statistics.median(_percents(scores)), 1) if scores else None,
         "full_marks": sum(1 for score, top in scores if top and score == top),
@@ -190,7 +191,7 @@ def check_failures(declared: list[dict], verdict_lists: list[list[dict]], top: i
             check_id = verdict.get("id")
             if check_id not in names and check_id not in order:
                 order.append(check_id)
-                names[check_id] = {"id": check_id, "name": verdict.get("name", check_id), "removed": True}
+                names[check_id] = {"id": check_id, "name": check_id, "removed": True}
             ran[check_id] += 1
             if not verdict.get("passed"):
                 failed[check_id] += 1

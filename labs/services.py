@@ -30,6 +30,7 @@ from labs.models import Draft, Lab, Submission
 
 __all__ = [
     "RegradeRefused",
+    "check_verdicts",
     "SubmissionRejected",
     "draft_save",
     "lab_import",
@@ -185,13 +186,30 @@ def submission_grade(*, submission_id: int, now=None) -> Submission | None:
     submission.status = Submission.Status.GRADED
     submission.score, submission.max_score = report["score"], report["max_score"]
     submission.result = report
+    submission.verdicts = check_verdicts(report["checks"])
     submission.lab_hash = lab.content_hash
     submission.graded_at = timezone.now()
     submission.error = ""
     submission.save(
-        update_fields=["status", "score", "max_score", "result", "lab_hash", "graded_at", "error"]
+        update_fields=["status", "score", "max_score", "result", "verdicts", "lab_hash", "graded_at", "error"]
     )
     return submission
+
+
+VERDICT_MESSAGE_CHARS = 300
+
+
+def check_verdicts(checks: list[dict]) -> list[dict]:
+    """The part of a report's checks that class-wide views need: ``{id, passed, message}`` per check (the
+    message cut to 300 characters). Empty when no check ran (files that no longer fit the lab)."""
+    return [
+        {
+            "id": check["id"],
+            "passed": bool(check["passed"]),
+            "message": (check.get("message") or "")[:VERDICT_MESSAGE_CHARS],
+        }
+        for check in checks
+    ]
 
 
 def submission_fail(*, submission_id: int, reason: str) -> None:

@@ -74,6 +74,7 @@ def graded(user, lab, *, failing=(), created_at=None, kind="submit", message=MES
         "score": score,
         "max_score": sum(check["points"] for check in checks),
         "result": {"checks": checks, "trace": [], "invocations": []},
+        "verdicts": services.check_verdicts(checks),
         "lab_hash": lab.content_hash,
         "graded_at": timezone.now(),
         "created_at": created_at or timezone.now(),
@@ -209,6 +210,33 @@ def test_the_live_view_of_a_lab_nobody_has_submitted(teacher_client, squared):
         reverse("labs:instructor_live", args=[squared.slug]), HTTP_HX_REQUEST="true"
     ).content.decode()
     assert "Nothing graded yet" in body
+
+
+def test_results_the_lab_no_longer_fits_and_checks_it_no_longer_has(squared, student):
+    graded(student, squared, verdicts=[], score=0)  # the files no longer fitted the lab
+    old = make_student("ann")
+    graded(old, squared, verdicts=[{"id": "old_check", "passed": False, "message": "gone"}])
+    view = selectors.lab_class_view(squared)
+    assert view["rejected"] == 1
+    removed = _by_id(view)["old_check"]
+    assert removed["removed"] and (removed["failed"], removed["ran"]) == (1, 1)
+    assert view["checks"][-1]["id"] == "old_check"  # after the lab's own checks
+
+
+def test_verdicts_of_submissions_graded_before_the_field_existed_are_copied(squared, student):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("labs.migrations.0002_instructor_regrade_and_verdicts")
+    submission = graded(student, squared, failing={"returns_square"}, message="x" * 400, verdicts=[])
+    pending = Submission.objects.create(user=student, lab=squared, files={"app.py": ""})
+    migration.copy_verdicts(apps, None)
+    submission.refresh_from_db()
+    pending.refresh_from_db()
+    assert submission.verdicts == services.check_verdicts(submission.result["checks"])
+    assert submission.verdicts[0] == {"id": "returns_square", "passed": False, "message": "x" * 300}
+    assert pending.verdicts == []
 
 
 @pytest.mark.parametrize(
@@ -429,6 +457,8 @@ def test_a_regrade_is_graded_for_real_and_remembers_the_previous_score(squared, 
     assert (regraded.status, regraded.score, regraded.kind) == ("graded", 10, "submit")
     assert regraded.result["regrade"]["previous_score"] == 7
     assert regraded.result["regrade"]["previous_max_score"] == 10
+    assert regraded.verdicts == services.check_verdicts(regraded.result["checks"])
+    assert all(verdict["passed"] for verdict in regraded.verdicts) and len(regraded.verdicts) == 5
 
 
 def test_a_failed_regrade_keeps_the_previous_grade(squared, student, enqueued):
