@@ -8,7 +8,7 @@ from collections import Counter
 
 from django.conf import settings
 from django.db.models import Count, F, Max, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from accounts.roles import is_instructor
@@ -45,10 +45,20 @@ def submissions_of(user, lab: Lab, limit: int = 20) -> list[Submission]:
 
 def queue_estimate(submission: Submission) -> dict:
     """Where a pending submission stands: ``position`` (1 = next) and ``seconds`` (estimated wait)."""
-    ahead = Submission.objects.filter(
-        status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING], created_at__lt=submission.created_at
-    ).count()
-    recent = Submission.objects.filter(status=Submission.Status.GRADED).order_by("-graded_at")[:50]
+    # A re-graded submission joined the queue when the re-grade was asked for, not when it was submitted.
+    queued_since = submission.regrade_requested_at or submission.created_at
+    ahead = (
+        Submission.objects.filter(status__in=PENDING)
+        .alias(queued_since=Coalesce("regrade_requested_at", "created_at"))
+        .filter(queued_since__lt=queued_since)
+        .count()
+    )
+    # Two timestamps per row: never the results (tens of KB each), this runs on every status poll.
+    recent = (
+        Submission.objects.filter(status=Submission.Status.GRADED)
+        .order_by("-graded_at")
+        .only("started_at", "graded_at")[:50]
+    )
     durations = [
         (row.graded_at - row.started_at).total_seconds() for row in recent if row.started_at and row.graded_at
     ]

@@ -478,6 +478,15 @@ def test_a_failed_regrade_keeps_the_previous_grade(squared, student, enqueued):
     assert never_graded.status == "infra_error"
 
 
+def test_a_regrade_waits_behind_what_was_queued_before_it(squared, student, enqueued):
+    old = graded(student, squared, created_at=timezone.now() - dt.timedelta(days=1))
+    newer = services.submission_create(user=make_student("ann"), lab=squared, files={"app.py": ""})
+    services.submission_regrade(submission=old)
+    old.refresh_from_db()
+    assert selectors.queue_estimate(old)["position"] == 2
+    assert selectors.queue_estimate(newer)["position"] == 1
+
+
 def test_the_sweep_measures_a_regrade_from_when_it_was_asked_for(squared, student, enqueued):
     long_ago = timezone.now() - dt.timedelta(days=2)
     fresh = graded(student, squared, created_at=long_ago)
