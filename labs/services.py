@@ -40,9 +40,12 @@ __all__ = [
     "submission_grade",
     "submission_regrade",
     "submission_sweep",
+    "submissions_enqueue",
 ]
 
 MAX_IN_FLIGHT = getattr(settings, "LABS_MAX_IN_FLIGHT", 3)
+# Re-grades per UPDATE (well under SQLite's limit on query parameters) and per fan-out message.
+REGRADE_CHUNK = 500
 
 
 class SubmissionRejected(Exception):
@@ -153,8 +156,24 @@ def _enqueue(submission_id: int) -> None:
 
 
 def _enqueue_many(submission_ids: list[int]) -> None:
+    """Hand a large batch to the workers in chunks: one message per chunk, so the request that asked for
+    it returns at once (30,000 re-grades are 60 messages, not 30,000 sent from the web process)."""
+    for start in range(0, len(submission_ids), REGRADE_CHUNK):
+        _enqueue_fan_out(submission_ids[start : start + REGRADE_CHUNK])
+
+
+def _enqueue_fan_out(submission_ids: list[int]) -> None:
+    from labs.tasks import enqueue_gradings
+
+    enqueue_gradings.delay(submission_ids)
+
+
+def submissions_enqueue(*, submission_ids: list[int]) -> int:
+    """Enqueue the grading of each submission (the fan-out task calls this); returns how many. Rows that
+    are no longer waiting are skipped by the grading task itself (it is idempotent)."""
     for submission_id in submission_ids:
         _enqueue(submission_id)
+    return len(submission_ids)
 
 
 def submission_grade(*, submission_id: int, now=None) -> Submission | None:
@@ -252,7 +271,6 @@ def submission_sweep(*, now=None, queued_after_s: int = 120, running_grace_s: in
 
 
 # -- re-grading (instructors) -------------------------------------------------------------------------------
-REGRADE_CHUNK = 500  # rows per UPDATE, well under SQLite's limit on query parameters
 
 
 def submission_regrade(*, submission: Submission, now=None) -> Submission:

@@ -26,9 +26,22 @@ MESSAGE = "Expected {'square': 25}"
 
 @pytest.fixture
 def enqueued(monkeypatch):
-    """Gradings sent to Celery (as the existing tests do: the broker is replaced by a list)."""
-    sent: list[int] = []
+    """Gradings sent to Celery (as the existing tests do: the broker is replaced by a list). A batch's
+    fan-out task runs in-process (Celery's eager apply), and ``enqueued.batches`` records each batch."""
+    from labs import tasks
+
+    class Sent(list):
+        batches: list[list[int]]
+
+    sent = Sent()
+    sent.batches = []
+
+    def fan_out(ids):
+        sent.batches.append(list(ids))
+        tasks.enqueue_gradings.apply(args=[ids], throw=True)
+
     monkeypatch.setattr(services, "_enqueue", sent.append)
+    monkeypatch.setattr(services, "_enqueue_fan_out", fan_out)
     return sent
 
 
@@ -387,6 +400,16 @@ def test_the_submission_list_filters_by_student_status_and_kind(teacher_client, 
     assert bad.status_code == 400 and "done is not one of the available choices" in bad.content.decode()
 
 
+def test_the_submission_list_says_which_latest_submissions_are_graded_against_an_older_lab(
+    teacher_client, squared, class_work
+):
+    Submission.objects.filter(user=class_work["bob"]).update(lab_hash="an-older-version")
+    html = teacher_client.get(reverse("labs:instructor_submissions", args=[squared.slug])).content.decode()
+    assert "Latest submissions: 4 students." in html
+    assert "1 was graded against an older version of the lab." in html and "1 waiting to be graded." in html
+    assert html.count(">older lab</span>") == 1
+
+
 def test_the_submission_list_pages_keep_the_filters(teacher_client, squared, student, monkeypatch):
     from labs import instructor_views
 
@@ -511,11 +534,24 @@ def test_regrade_all_takes_each_students_latest_submission(
         assert enqueued == []  # nothing is sent before the rows are committed
     # dan's latest is already waiting, so it is skipped; the run of stu and ann's older one are left alone
     assert queued == sorted([ann_latest.pk, bob_latest.pk, stu_latest.pk]) and skipped == 1
-    assert sorted(enqueued) == queued
+    assert sorted(enqueued) == queued and enqueued.batches == [queued]  # one message for the batch
     assert Submission.objects.count() == before
     stamps = set(Submission.objects.filter(pk__in=queued).values_list("regrade_requested_at", flat=True))
     assert len(stamps) == 1 and None not in stamps  # one batch
     assert Submission.objects.filter(status="queued").count() == 4
+
+
+def test_a_large_regrade_goes_to_the_workers_in_chunks(
+    squared, enqueued, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(services, "REGRADE_CHUNK", 2)
+    latest = [graded(make_student(f"s{index}"), squared).pk for index in range(5)]
+    with django_capture_on_commit_callbacks(execute=True):
+        queued, skipped = services.lab_regrade_all(lab=squared)
+    assert queued == sorted(latest) and skipped == 0
+    assert enqueued.batches == [queued[0:2], queued[2:4], queued[4:]]
+    assert enqueued == queued
+    assert set(Submission.objects.values_list("status", flat=True)) == {"queued"}
 
 
 def test_regrade_views_say_what_was_enqueued(
