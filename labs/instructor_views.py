@@ -114,7 +114,7 @@ def submission_list(request: HttpRequest, slug: str) -> HttpResponse:
     While a row on the page is waiting to be graded, the table refreshes itself."""
     lab = _lab(slug)
     form = SubmissionFilter(request.GET)
-    rows = Submission.objects.filter(lab=lab).select_related("user").defer("files", "result")
+    rows = Submission.objects.filter(lab=lab).select_related("user").defer("files", "result", "verdicts")
     if form.is_valid():
         filters = form.cleaned_data
         if filters["student"]:
@@ -168,7 +168,7 @@ def submission_review(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         context["view"] = selectors.result_view(submission, request.user, timezone.now())
     context["regrade"] = (submission.result or {}).get("regrade")
     context["others"] = list(
-        Submission.objects.filter(lab=lab, user=submission.user).defer("files", "result")[:50]
+        Submission.objects.filter(lab=lab, user=submission.user).defer("files", "result", "verdicts")[:50]
     )
     context["outdated"] = bool(submission.lab_hash) and submission.lab_hash != lab.content_hash
     return render(request, "labs/instructor/submission_review.html", context)

@@ -30,8 +30,8 @@ from labs.models import Draft, Lab, Submission
 
 __all__ = [
     "RegradeRefused",
-    "check_verdicts",
     "SubmissionRejected",
+    "check_verdicts",
     "draft_save",
     "lab_import",
     "lab_regrade_all",
