@@ -76,12 +76,18 @@ class Submission(models.Model):
     score = models.PositiveIntegerField(null=True, blank=True)
     max_score = models.PositiveIntegerField(null=True, blank=True)
     result = models.JSONField(default=dict, blank=True)
+    # [{id, passed, message}] of the checks that ran, copied out of ``result`` when graded: class-wide views
+    # (labs/selectors.py: lab_class_view) read these few hundred bytes, not the trace and logs of every result.
+    verdicts = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True, help_text="Why grading failed (infrastructure errors only).")
     grading_attempts = models.PositiveIntegerField(default=0)
     lab_hash = models.CharField(max_length=64, blank=True, help_text="The lab version it was graded against.")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     graded_at = models.DateTimeField(null=True, blank=True)
+    # Set when an instructor asks for the same row to be graded again (labs/services.py:
+    # submission_regrade); the sweep measures "stuck in the queue" from it rather than from created_at.
+    regrade_requested_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

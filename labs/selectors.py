@@ -1,16 +1,31 @@
-"""Reads for lab pages: what a viewer may see of a result, queue positions, a student's history."""
+"""Reads for lab pages: what a viewer may see of a result, queue positions, a student's history, and the
+instructor's live view of a class working on one lab."""
 
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 
 from django.conf import settings
+from django.db.models import Count, F, Max, Q, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from accounts.roles import is_instructor
+from courses.models import Enrollment, Lesson
 from labs.models import Lab, Submission
 
-__all__ = ["queue_estimate", "result_view", "submissions_of"]
+__all__ = [
+    "lab_class_view",
+    "latest_submission_ids",
+    "latest_submissions_summary",
+    "queue_estimate",
+    "result_view",
+    "score_bins",
+    "submissions_of",
+]
+
+PENDING = [Submission.Status.QUEUED, Submission.Status.RUNNING]
 
 
 def submissions_of(user, lab: Lab, limit: int = 20) -> list[Submission]:
@@ -30,10 +45,20 @@ def submissions_of(user, lab: Lab, limit: int = 20) -> list[Submission]:
 
 def queue_estimate(submission: Submission) -> dict:
     """Where a pending submission stands: ``position`` (1 = next) and ``seconds`` (estimated wait)."""
-    ahead = Submission.objects.filter(
-        status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING], created_at__lt=submission.created_at
-    ).count()
-    recent = Submission.objects.filter(status=Submission.Status.GRADED).order_by("-graded_at")[:50]
+    # A re-graded submission joined the queue when the re-grade was asked for, not when it was submitted.
+    queued_since = submission.regrade_requested_at or submission.created_at
+    ahead = (
+        Submission.objects.filter(status__in=PENDING)
+        .alias(queued_since=Coalesce("regrade_requested_at", "created_at"))
+        .filter(queued_since__lt=queued_since)
+        .count()
+    )
+    # Two timestamps per row: never the results (tens of KB each), this runs on every status poll.
+    recent = (
+        Submission.objects.filter(status=Submission.Status.GRADED)
+        .order_by("-graded_at")
+        .only("started_at", "graded_at")[:50]
+    )
     durations = [
         (row.graded_at - row.started_at).total_seconds() for row in recent if row.started_at and row.graded_at
     ]
@@ -87,3 +112,140 @@ def result_view(submission: Submission, viewer, now=None) -> dict:
         "cost_usd": result.get("cost_usd", 0),
         "rejected": result.get("rejected", ""),
     }
+
+
+# -- the instructor's live view of a class ------------------------------------------------------------------
+def _latest_per_student(queryset):
+    """Each student's newest row of ``queryset`` (one query: a window function, no per-student lookups)."""
+    return queryset.annotate(
+        newest=Window(
+            RowNumber(), partition_by=[F("user_id")], order_by=[F("created_at").desc(), F("id").desc()]
+        )
+    ).filter(newest=1)
+
+
+def latest_submission_ids(lab: Lab, kind: str = Submission.Kind.SUBMIT) -> list[int]:
+    """The id of each student's newest submission of ``lab`` of ``kind``, whatever its status."""
+    rows = _latest_per_student(Submission.objects.filter(lab=lab, kind=kind))
+    return sorted(rows.values_list("pk", flat=True))
+
+
+def latest_submissions_summary(lab: Lab) -> dict:
+    """About each student's latest submission (kind submit): how many ``students``, how many are
+    ``pending``, and how many were graded against an ``outdated`` version of the lab (worth re-grading)."""
+    rows = _latest_per_student(Submission.objects.filter(lab=lab, kind=Submission.Kind.SUBMIT))
+    summary = {"students": 0, "pending": 0, "outdated": 0}
+    for status, lab_hash in rows.values_list("status", "lab_hash"):
+        summary["students"] += 1
+        summary["pending"] += status in PENDING
+        summary["outdated"] += bool(lab_hash) and lab_hash != lab.content_hash
+    return summary
+
+
+def lab_class_view(lab: Lab, *, include_runs: bool = False) -> dict:
+    """What the class has done on ``lab``, for the instructor's live view, in three aggregate queries.
+
+    ``counts``: students who submitted, submissions, graded / queued / running / could not be graded.
+    ``checks``: per check of the lab, among students whose latest graded submission ran it, how many
+    fail it and the most frequent failure messages. ``bins``: the distribution of those latest scores.
+    ``include_runs`` counts "Run checks" too (visible checks only), not just submissions."""
+    kinds = list(Submission.Kind.values) if include_runs else [Submission.Kind.SUBMIT]
+    submissions = Submission.objects.filter(lab=lab, kind__in=kinds)
+    counts = submissions.aggregate(
+        students=Count("user", distinct=True),
+        submissions=Count("id"),
+        graded=Count("id", filter=Q(status=Submission.Status.GRADED)),
+        queued=Count("id", filter=Q(status=Submission.Status.QUEUED)),
+        running=Count("id", filter=Q(status=Submission.Status.RUNNING)),
+        infra_errors=Count("id", filter=Q(status=Submission.Status.INFRA_ERROR)),
+        last_submitted=Max("created_at"),
+    )
+    counts["in_flight"] = counts["queued"] + counts["running"]
+    # The compact verdicts, never the results: a result holds the trace and logs (tens of KB each).
+    latest = list(
+        _latest_per_student(submissions.filter(status=Submission.Status.GRADED)).values(
+            "score", "max_score", "verdicts"
+        )
+    )
+    counts["students_graded"] = len(latest)
+    # The class size: students enrolled in the lab's course (one COUNT with the course as a subquery).
+    counts["enrolled"] = (
+        Enrollment.objects.filter(
+            course_id=Lesson.objects.filter(pk=lab.lesson_id).values("course_id")[:1]
+        ).count()
+        if lab.lesson_id
+        else None
+    )
+    scores = [(row["score"] or 0, row["max_score"] or 0) for row in latest]
+    return {
+        "counts": counts,
+        "checks": check_failures(lab.checks, [row["verdicts"] for row in latest]),
+        # graded without any check: the files no longer fitted the lab (it changed since they were sent)
+        "rejected": sum(1 for row in latest if not row["verdicts"]),
+        "bins": score_bins(scores, lab.points),
+        "median_percent": round(statistics.median(_percents(scores)), 1) if scores else None,
+        "full_marks": sum(1 for score, top in scores if top and score == top),
+    }
+
+
+def check_failures(declared: list[dict], verdict_lists: list[list[dict]], top: int = 3) -> list[dict]:
+    """Per check (the lab's order, then any check only old results have): ``ran``, ``failed``,
+    ``percent`` failing among those that ran it, and the ``top`` most frequent failure messages."""
+    names = {check["id"]: check for check in declared}
+    ran: Counter = Counter()
+    failed: Counter = Counter()
+    messages: dict[str, Counter] = {}
+    order = [check["id"] for check in declared]
+    for verdicts in verdict_lists:
+        for verdict in verdicts:
+            check_id = verdict.get("id")
+            if check_id not in names and check_id not in order:
+                order.append(check_id)
+                names[check_id] = {"id": check_id, "name": check_id, "removed": True}
+            ran[check_id] += 1
+            if not verdict.get("passed"):
+                failed[check_id] += 1
+                messages.setdefault(check_id, Counter())[verdict.get("message") or "(no message)"] += 1
+    rows = []
+    for check_id in order:
+        check = names[check_id]
+        rows.append(
+            {
+                "id": check_id,
+                "name": check.get("name", check_id),
+                "visibility": check.get("visibility", ""),
+                "points": check.get("points"),
+                "removed": check.get("removed", False),
+                "ran": ran[check_id],
+                "failed": failed[check_id],
+                "percent": round(100 * failed[check_id] / ran[check_id]) if ran[check_id] else 0,
+                # Most frequent first; ties by text, so the list does not reshuffle on every refresh.
+                "messages": sorted(messages.get(check_id, {}).items(), key=lambda item: (-item[1], item[0]))[
+                    :top
+                ],
+            }
+        )
+    return rows
+
+
+def _percents(scores: list[tuple[int, int]]) -> list[float]:
+    return [100 * score / top if top else 0.0 for score, top in scores]
+
+
+def score_bins(scores: list[tuple[int, int]], points: int) -> list[dict]:
+    """How many (score, max_score) pairs fall in each bin: one bin per score when every result is out of
+    ``points`` and that is at most 20, else ten bins of 10% (the last one includes 100%). Each bin has
+    ``label``, ``count`` and ``percent`` (of the tallest bin, for drawing bars)."""
+    if 0 < points <= 20 and all(top == points for _, top in scores):
+        labels = [str(value) for value in range(points + 1)]
+        counts = Counter(min(max(score, 0), points) for score, _ in scores)
+        values = [counts[value] for value in range(points + 1)]
+    else:
+        labels = [f"{low}–{low + 9}%" if low < 90 else "90–100%" for low in range(0, 100, 10)]
+        counts = Counter(min(int(percent // 10), 9) for percent in _percents(scores))
+        values = [counts[index] for index in range(10)]
+    tallest = max(values, default=0) or 1
+    return [
+        {"label": label, "count": count, "percent": round(100 * count / tallest)}
+        for label, count in zip(labels, values, strict=True)
+    ]

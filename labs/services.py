@@ -3,6 +3,11 @@
 The submission flow never loses work: ``submission_create`` saves the row first and enqueues grading only
 once the transaction has committed; ``submission_grade`` is idempotent (a graded submission is left as it
 is); ``submission_sweep`` re-enqueues rows stuck in queued or running (a lost message, a killed worker).
+
+Re-grading (``submission_regrade``, ``lab_regrade_all``) puts the same row back in the queue: its files,
+kind and creation time stay, so it is not a new attempt and a late submission stays late. Until the new
+grade arrives the row keeps its previous score and result, and a re-grade that cannot be done leaves the
+previous grade in place.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from courses.models import Lesson
@@ -23,16 +29,23 @@ from labs.grading import InfrastructureError, grade, validate_files
 from labs.models import Draft, Lab, Submission
 
 __all__ = [
+    "RegradeRefused",
     "SubmissionRejected",
+    "check_verdicts",
     "draft_save",
     "lab_import",
+    "lab_regrade_all",
     "submission_create",
     "submission_fail",
     "submission_grade",
+    "submission_regrade",
     "submission_sweep",
+    "submissions_enqueue",
 ]
 
 MAX_IN_FLIGHT = getattr(settings, "LABS_MAX_IN_FLIGHT", 3)
+# Re-grades per UPDATE (well under SQLite's limit on query parameters) and per fan-out message.
+REGRADE_CHUNK = 500
 
 
 class SubmissionRejected(Exception):
@@ -41,6 +54,14 @@ class SubmissionRejected(Exception):
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.message, self.status = message, status
+
+
+class RegradeRefused(Exception):
+    """A re-grade was not enqueued; ``message`` says why (shown to the instructor)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 # -- the catalog --------------------------------------------------------------------------------------------
@@ -111,8 +132,11 @@ def submission_create(*, user, lab: Lab, files: dict, kind: str = Submission.Kin
     with transaction.atomic():
         # Lock the student's row so two quick clicks cannot both pass the in-flight limit.
         get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        # Re-grades an instructor asked for are not the student's doing, so they do not use up the limit.
         in_flight = Submission.objects.filter(
-            user=user, status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING]
+            user=user,
+            status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING],
+            regrade_requested_at__isnull=True,
         ).count()
         if in_flight >= MAX_IN_FLIGHT:
             raise SubmissionRejected(
@@ -129,6 +153,27 @@ def _enqueue(submission_id: int) -> None:
     from labs.tasks import grade_submission
 
     grade_submission.delay(submission_id)
+
+
+def _enqueue_many(submission_ids: list[int]) -> None:
+    """Hand a large batch to the workers in chunks: one message per chunk, so the request that asked for
+    it returns at once (30,000 re-grades are 60 messages, not 30,000 sent from the web process)."""
+    for start in range(0, len(submission_ids), REGRADE_CHUNK):
+        _enqueue_fan_out(submission_ids[start : start + REGRADE_CHUNK])
+
+
+def _enqueue_fan_out(submission_ids: list[int]) -> None:
+    from labs.tasks import enqueue_gradings
+
+    enqueue_gradings.delay(submission_ids)
+
+
+def submissions_enqueue(*, submission_ids: list[int]) -> int:
+    """Enqueue the grading of each submission (the fan-out task calls this); returns how many. Rows that
+    are no longer waiting are skipped by the grading task itself (it is idempotent)."""
+    for submission_id in submission_ids:
+        _enqueue(submission_id)
+    return len(submission_ids)
 
 
 def submission_grade(*, submission_id: int, now=None) -> Submission | None:
@@ -149,20 +194,54 @@ def submission_grade(*, submission_id: int, now=None) -> Submission | None:
         report = grade(lab_spec(lab), submission.files, visible_only=submission.kind == Submission.Kind.RUN)
     except ValueError as error:  # files that no longer fit the lab (it changed since): the student's to fix
         report = {"score": 0, "max_score": lab.points, "checks": [], "rejected": str(error)}
+    if submission.regrade_requested_at is not None:
+        # The row still holds the grade being replaced: keep it in the report so the change can be shown.
+        report["regrade"] = {
+            "requested_at": submission.regrade_requested_at.isoformat(),
+            "previous_score": submission.score,
+            "previous_max_score": submission.max_score,
+            "previous_graded_at": submission.graded_at.isoformat() if submission.graded_at else None,
+        }
     submission.status = Submission.Status.GRADED
     submission.score, submission.max_score = report["score"], report["max_score"]
     submission.result = report
+    submission.verdicts = check_verdicts(report["checks"])
     submission.lab_hash = lab.content_hash
     submission.graded_at = timezone.now()
     submission.error = ""
     submission.save(
-        update_fields=["status", "score", "max_score", "result", "lab_hash", "graded_at", "error"]
+        update_fields=["status", "score", "max_score", "result", "verdicts", "lab_hash", "graded_at", "error"]
     )
     return submission
 
 
+VERDICT_MESSAGE_CHARS = 300
+
+
+def check_verdicts(checks: list[dict]) -> list[dict]:
+    """The part of a report's checks that class-wide views need: ``{id, passed, message}`` per check (the
+    message cut to 300 characters). Empty when no check ran (files that no longer fit the lab)."""
+    return [
+        {
+            "id": check["id"],
+            "passed": bool(check["passed"]),
+            "message": (check.get("message") or "")[:VERDICT_MESSAGE_CHARS],
+        }
+        for check in checks
+    ]
+
+
 def submission_fail(*, submission_id: int, reason: str) -> None:
-    """Mark a submission that repeatedly could not be graded; it shows as such and is not an attempt."""
+    """Mark a submission that repeatedly could not be graded; it shows as such and is not an attempt.
+
+    A failed re-grade of a submission that had a grade goes back to that grade (score and result were
+    never overwritten); ``error`` keeps the reason for the instructor."""
+    Submission.objects.filter(
+        pk=submission_id,
+        status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING],
+        regrade_requested_at__isnull=False,
+        score__isnull=False,
+    ).update(status=Submission.Status.GRADED, error=f"Re-grading failed: {reason}"[:2000])
     Submission.objects.filter(
         pk=submission_id, status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING]
     ).update(status=Submission.Status.INFRA_ERROR, error=reason[:2000], graded_at=timezone.now())
@@ -173,9 +252,11 @@ def submission_sweep(*, now=None, queued_after_s: int = 120, running_grace_s: in
     their lab's grading time plus ``running_grace_s``). Returns their ids."""
     now = now or timezone.now()
     stuck = list(
-        Submission.objects.filter(
-            status=Submission.Status.QUEUED, created_at__lt=now - dt.timedelta(seconds=queued_after_s)
-        ).values_list("pk", flat=True)
+        Submission.objects.filter(status=Submission.Status.QUEUED)
+        # A re-graded row has been waiting since the re-grade was asked for, not since it was submitted.
+        .alias(queued_since=Coalesce("regrade_requested_at", "created_at"))
+        .filter(queued_since__lt=now - dt.timedelta(seconds=queued_after_s))
+        .values_list("pk", flat=True)
     )
     for submission in Submission.objects.filter(status=Submission.Status.RUNNING).select_related("lab"):
         limit = dt.timedelta(seconds=submission.lab.grading_seconds + running_grace_s)
@@ -187,6 +268,60 @@ def submission_sweep(*, now=None, queued_after_s: int = 120, running_grace_s: in
         )
         _enqueue(submission_id)
     return stuck
+
+
+# -- re-grading (instructors) -------------------------------------------------------------------------------
+
+
+def submission_regrade(*, submission: Submission, now=None) -> Submission:
+    """Queue ``submission`` to be graded again against the lab as it is now, after commit.
+
+    The same row is graded again (files, kind and creation time unchanged): not a new attempt, and not
+    counted against the student's in-flight limit. Raises ``RegradeRefused`` when it is already waiting
+    to be graded."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Submission.objects.select_for_update().filter(pk=submission.pk).first()
+        if locked is None:
+            raise RegradeRefused(f"submission {submission.pk} no longer exists")
+        if locked.is_pending:
+            raise RegradeRefused(
+                f"Submission {locked.pk} by {locked.user} is already {locked.get_status_display().lower()}; "
+                "it will be graded against the current version of the lab."
+            )
+        locked.status = Submission.Status.QUEUED
+        locked.regrade_requested_at = now
+        locked.save(update_fields=["status", "regrade_requested_at"])
+        transaction.on_commit(functools.partial(_enqueue, locked.pk))
+    return locked
+
+
+def lab_regrade_all(*, lab: Lab, now=None) -> tuple[list[int], int]:
+    """Queue each student's latest submission (kind submit) of ``lab`` to be graded again, after commit.
+
+    Returns (the ids queued, how many students were skipped because their latest submission is already
+    waiting to be graded: it will be graded against the current lab anyway). Like ``submission_regrade``,
+    no attempt is added. All rows of one call share ``regrade_requested_at``, which names the batch."""
+    from labs.selectors import latest_submission_ids
+
+    now = now or timezone.now()
+    latest = latest_submission_ids(lab)
+    queued: list[int] = []
+    with transaction.atomic():
+        for start in range(0, len(latest), REGRADE_CHUNK):
+            chunk = latest[start : start + REGRADE_CHUNK]
+            ids = list(
+                Submission.objects.select_for_update()
+                .filter(pk__in=chunk)
+                .exclude(status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING])
+                .values_list("pk", flat=True)
+            )
+            Submission.objects.filter(pk__in=ids).update(
+                status=Submission.Status.QUEUED, regrade_requested_at=now
+            )
+            queued += ids
+        transaction.on_commit(functools.partial(_enqueue_many, sorted(queued)))
+    return sorted(queued), len(latest) - len(queued)
 
 
 __all__ += ["InfrastructureError", "lab_spec"]

@@ -37,3 +37,10 @@ def grade_submission(self, submission_id: int) -> str:
 @shared_task
 def sweep_stuck_submissions() -> int:
     return len(services.submission_sweep())
+
+
+@shared_task(acks_late=True)
+def enqueue_gradings(submission_ids: list[int]) -> int:
+    """Fan out a batch of re-grades (labs/services.py: lab_regrade_all) into one grading task each. A lost
+    batch is not lost work: its rows wait in queued, and the sweep re-enqueues them."""
+    return services.submissions_enqueue(submission_ids=submission_ids)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import instructor_views, views
 
 app_name = "labs"
 
@@ -11,4 +11,22 @@ urlpatterns = [
     path("<slug:slug>/submissions/", views.submission_create, name="submit"),
     path("<slug:slug>/submissions/<int:pk>/", views.submission_detail, name="submission"),
     path("<slug:slug>/submissions/<int:pk>/status/", views.submission_status, name="status"),
+    # Instructors (labs/instructor_views.py); "instructor" as the second segment never clashes with the above.
+    path("<slug:slug>/instructor/live/", instructor_views.lab_live, name="instructor_live"),
+    path(
+        "<slug:slug>/instructor/submissions/", instructor_views.submission_list, name="instructor_submissions"
+    ),
+    path(
+        "<slug:slug>/instructor/submissions/<int:pk>/",
+        instructor_views.submission_review,
+        name="instructor_submission",
+    ),
+    path(
+        "<slug:slug>/instructor/submissions/<int:pk>/regrade/",
+        instructor_views.submission_regrade,
+        name="instructor_regrade",
+    ),
+    path("<slug:slug>/instructor/regrade/", instructor_views.lab_regrade_all, name="instructor_regrade_all"),
+    path("instructor/gradebook/<slug:course_slug>/", instructor_views.gradebook, name="gradebook"),
+    path("instructor/gradebook/<slug:course_slug>.csv", instructor_views.gradebook_csv, name="gradebook_csv"),
 ]

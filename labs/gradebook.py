@@ -1,0 +1,186 @@
+"""The gradebook of a course: one row per student, one column per lab and per graded quiz.
+
+Per lab: the best and the latest score of the student's submissions (kind submit; "Run checks" never
+counts), whether each came after the lab's deadline, how many submissions they made and whether one is
+being graded. Per graded quiz: the best submitted attempt, in percent. A re-graded submission keeps its
+previous score until the new one arrives, so the table does not flicker while a re-grade runs.
+
+Reads only: rows are built for a given list of students (a page of the table, or a chunk of the CSV), in
+three queries per list whatever its size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db.models import Max, Q, QuerySet
+
+from accounts.roles import INSTRUCTORS
+from courses.models import Course, Enrollment
+from labs.models import Lab, Submission
+from quizzes.models import Attempt, Quiz
+
+__all__ = ["Gradebook", "LabCell", "StudentRow", "csv_rows", "gradebook_for", "spreadsheet_safe"]
+
+CSV_CHUNK = 500  # students per round of queries when exporting
+
+
+@dataclass
+class LabCell:
+    """One student's standing on one lab. Scores are None until a submission has been graded."""
+
+    best: int | None = None
+    best_max: int | None = None
+    best_id: int | None = None
+    best_late: bool = False
+    latest: int | None = None
+    latest_max: int | None = None
+    latest_id: int | None = None
+    latest_late: bool = False
+    submissions: int = 0
+    pending: int = 0
+    lab: Lab | None = None
+
+
+@dataclass
+class StudentRow:
+    user: object
+    labs: list[LabCell] = field(default_factory=list)
+    quizzes: list[float | None] = field(default_factory=list)
+
+
+@dataclass
+class Gradebook:
+    course: Course
+    labs: list[Lab]
+    quizzes: list[Quiz]
+
+    def students(self, search: str = "") -> QuerySet:
+        """Everyone who is enrolled in the course or has submitted one of its labs or quizzes, instructors
+        excluded, by username. ``search`` keeps usernames that contain it."""
+        users = get_user_model().objects.filter(
+            Q(pk__in=Enrollment.objects.filter(course=self.course).values("user_id"))
+            | Q(pk__in=Submission.objects.filter(lab__in=self.labs).values("user_id"))
+            | Q(pk__in=Attempt.objects.filter(quiz__in=self.quizzes).values("user_id"))
+        )
+        users = users.exclude(is_superuser=True).exclude(groups__name=INSTRUCTORS)
+        if search:
+            users = users.filter(username__icontains=search)
+        return users.order_by("username")
+
+    def rows(self, users: Iterable) -> list[StudentRow]:
+        """The table's rows for ``users``, in their order."""
+        users = list(users)
+        ids = [user.pk for user in users]
+        cells = self._lab_cells(ids)
+        best_quiz = {
+            (row["user_id"], row["quiz_id"]): row["best"]
+            for row in Attempt.objects.filter(
+                quiz__in=self.quizzes, user_id__in=ids, submitted_at__isnull=False
+            )
+            .values("user_id", "quiz_id")
+            .annotate(best=Max("score"))
+        }
+        return [
+            StudentRow(
+                user=user,
+                labs=[cells.get((user.pk, lab.pk)) or LabCell(lab=lab) for lab in self.labs],
+                quizzes=[best_quiz.get((user.pk, quiz.pk)) for quiz in self.quizzes],
+            )
+            for user in users
+        ]
+
+    def _lab_cells(self, user_ids: list[int]) -> dict[tuple[int, int], LabCell]:
+        labs = {lab.pk: lab for lab in self.labs}
+        cells: dict[tuple[int, int], LabCell] = {}
+        rows = (
+            Submission.objects.filter(lab__in=self.labs, user_id__in=user_ids, kind=Submission.Kind.SUBMIT)
+            # "Could not be graded" is not an attempt (the student was told to submit again).
+            .exclude(status=Submission.Status.INFRA_ERROR)
+            .order_by("created_at", "id")
+            .values_list("id", "user_id", "lab_id", "status", "score", "max_score", "created_at")
+        )
+        for pk, user_id, lab_id, status, score, max_score, created_at in rows:
+            cell = cells.setdefault((user_id, lab_id), LabCell(lab=labs[lab_id]))
+            cell.submissions += 1
+            if status in (Submission.Status.QUEUED, Submission.Status.RUNNING):
+                cell.pending += 1
+            if score is None:  # not graded yet (a re-grade keeps its previous score until the new one)
+                continue
+            deadline = labs[lab_id].deadline
+            late = deadline is not None and created_at > deadline  # the rule of Submission.is_late
+            # Oldest first, so a tie keeps the earlier submission: an on-time best is not made late by
+            # the same score again after the deadline.
+            if cell.best is None or score > cell.best:
+                cell.best, cell.best_max, cell.best_id, cell.best_late = score, max_score, pk, late
+            cell.latest, cell.latest_max, cell.latest_id, cell.latest_late = score, max_score, pk, late
+        return cells
+
+    def header(self) -> list[str]:
+        """The CSV header: who, then five columns per lab and one per quiz."""
+        columns = ["username", "name", "email"]
+        for lab in self.labs:
+            columns += [
+                f"{lab.title}: best (of {lab.points})",
+                f"{lab.title}: best late",
+                f"{lab.title}: latest",
+                f"{lab.title}: latest late",
+                f"{lab.title}: submissions",
+            ]
+        columns += [f"{quiz.title}: best %" for quiz in self.quizzes]
+        return columns
+
+
+def gradebook_for(course: Course) -> Gradebook:
+    """The course's published labs (through their lesson) and published graded quizzes, in course order."""
+    labs = list(
+        Lab.objects.filter(lesson__course=course, is_published=True).order_by(
+            "lesson__module__order", "lesson__order", "order", "slug"
+        )
+    )
+    quizzes = list(
+        Quiz.objects.filter(course=course, kind=Quiz.Kind.QUIZ, is_published=True).order_by("title")
+    )
+    return Gradebook(course=course, labs=labs, quizzes=quizzes)
+
+
+def spreadsheet_safe(value):
+    """A text cell that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a leading
+    apostrophe (OWASP "CSV injection"); numbers and empty cells pass unchanged."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def csv_rows(gradebook: Gradebook, search: str = "") -> Iterator[list]:
+    """The header, then one list per student: the same table as the page, every student, a chunk of
+    students per round of queries so memory stays flat for a large cohort."""
+    yield [spreadsheet_safe(column) for column in gradebook.header()]
+    students = gradebook.students(search)
+    last_username = None
+    while True:
+        # Keyset pagination on the (unique) username: no OFFSET that grows with the cohort.
+        chunk = students.filter(username__gt=last_username) if last_username is not None else students
+        users = list(chunk[:CSV_CHUNK])
+        if not users:
+            return
+        for row in gradebook.rows(users):
+            user = row.user
+            cells: list = [user.username, user.get_full_name(), user.email]
+            for cell in row.labs:
+                cells += [
+                    _blank(cell.best),
+                    "yes" if cell.best_late else "",
+                    _blank(cell.latest),
+                    "yes" if cell.latest_late else "",
+                    cell.submissions,
+                ]
+            cells += ["" if score is None else round(score, 1) for score in row.quizzes]
+            yield [spreadsheet_safe(value) for value in cells]
+        last_username = users[-1].username
+
+
+def _blank(value):
+    return "" if value is None else value
