@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import is_instructor
-from labs import selectors, services
+from labs import diagrams, selectors, services
 from labs.models import Draft, Lab, Submission
 
 # htmx stops polling when a response has this status (https://htmx.org/docs/#polling).
@@ -42,8 +42,19 @@ def _submission_context(request: HttpRequest, submission: Submission) -> dict:
     if submission.is_pending:
         context["queue"] = selectors.queue_estimate(submission)
     else:
-        context["view"] = selectors.result_view(submission, request.user, timezone.now())
+        context["view"] = _with_diagrams(selectors.result_view(submission, request.user, timezone.now()))
     return context
+
+
+def _with_diagrams(view: dict) -> dict:
+    """Mermaid source for what the viewer may see: the trace as a sequence diagram, each execution as a
+    flowchart (the lists beside them stay as the text alternative)."""
+    view["sequence_diagram"] = diagrams.sequence_diagram(view["timeline"])
+    view["executions"] = [
+        dict(execution, diagram=diagrams.execution_flowchart(execution.get("graph") or {}))
+        for execution in view["executions"]
+    ]
+    return view
 
 
 @login_required
