@@ -20,6 +20,7 @@ The manifest::
     grading_seconds = 20               # a grading running longer than this (plus a grace) is re-enqueued
     [playground]                       # optional: a Test button that invokes the student's draft with an event
     handler = "app.lambda_handler"     # <editable .py file>.<function>; only labs with one handler have it
+    function = "squared"               # optional: the function's name in the trace (default: the lab's slug)
     event = { number = 5 }             # optional: the event the Test box starts with (a TOML table)
     [checks]                           # every check of the grader, in exactly one list
     visible = ["returns_square"]       # shown (and run by "Run checks") before submitting
@@ -48,6 +49,7 @@ CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
 VISIBILITIES = ("visible", "after_deadline", "hidden")
 _SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _HANDLER = re.compile(r"^(?P<module>[A-Za-z_][A-Za-z0-9_]*)\.(?P<function>[A-Za-z_][A-Za-z0-9_]*)$")
+_FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
 MAX_FILE_BYTES = 256 * 1024
 
@@ -77,6 +79,7 @@ class LabSpec:
     visibility: dict[str, str]  # check id -> one of VISIBILITIES
     grading_seconds: int = 20
     playground_handler: str = ""  # "" when the lab has no playground
+    playground_function: str = ""
     playground_event: dict = field(default_factory=dict)
     grader: ModuleType | None = None
     content_hash: str = ""
@@ -117,7 +120,7 @@ def load_lab(path: Path) -> LabSpec:
     seconds = limits.get("grading_seconds", 20)
     if isinstance(seconds, bool) or not isinstance(seconds, int) or not 1 <= seconds <= 120:
         raise LabError(slug, "lab.toml", "[limits] grading_seconds must be an integer from 1 to 120")
-    handler, event = _playground(slug, manifest.get("playground"), editable)
+    handler, function, event = _playground(slug, manifest.get("playground"), editable)
     return LabSpec(
         slug=slug,
         path=path,
@@ -134,6 +137,7 @@ def load_lab(path: Path) -> LabSpec:
         visibility=visibility,
         grading_seconds=seconds,
         playground_handler=handler,
+        playground_function=function,
         playground_event=event,
         grader=grader,
         content_hash=_content_hash(path),
@@ -161,13 +165,14 @@ def _manifest(slug: str, path: Path) -> dict:
     return manifest
 
 
-def _playground(slug: str, table: object, editable: list[str]) -> tuple[str, dict]:
-    """(handler, default event) of the optional ``[playground]`` table; ("", {}) without one."""
+def _playground(slug: str, table: object, editable: list[str]) -> tuple[str, str, dict]:
+    """(handler, function name, default event) of the optional ``[playground]`` table; ("", "", {})
+    without one."""
     if table is None:
-        return "", {}
+        return "", "", {}
     if not isinstance(table, dict):
         raise LabError(slug, "lab.toml", "[playground] must be a table")
-    unknown = set(table) - {"handler", "event"}
+    unknown = set(table) - {"handler", "function", "event"}
     if unknown:
         raise LabError(slug, "lab.toml", f"[playground] has unknown keys {sorted(unknown)}")
     handler = table.get("handler")
@@ -182,10 +187,17 @@ def _playground(slug: str, table: object, editable: list[str]) -> tuple[str, dic
             "lab.toml",
             f"[playground] handler {handler!r} names {match['module']}.py, which is not an editable file",
         )
+    function = table.get("function", slug)
+    if not isinstance(function, str) or not _FUNCTION_NAME.match(function):
+        raise LabError(
+            slug,
+            "lab.toml",
+            "[playground] function must be a Lambda function name (letters, digits, - and _)",
+        )
     event = table.get("event", {})
     if not isinstance(event, dict):
         raise LabError(slug, "lab.toml", "[playground] event must be a table (the JSON object to start from)")
-    return handler, event
+    return handler, function, event
 
 
 def _text(slug: str, root: Path, relative: str) -> str:

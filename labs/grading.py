@@ -289,9 +289,10 @@ def invoke_draft(lab: LabSpec, files: dict[str, str], event: Any, *, handler: st
     try:
         with Cloud(seed=7) as cloud:
             session = Session(lab, files, cloud)
-            session.deploy_function(lab.slug[:64], handler=handler)
+            name = lab.playground_function or lab.slug[:64]
+            session.deploy_function(name, handler=handler)
             first = len(cloud.trace)  # what follows the deployment is the student's run
-            result = session.invoke(lab.slug[:64], event)
+            result = session.invoke(name, event)
             # the logs are shown once, from the result; the trace keeps the rest of each invocation
             trace = [_plain({k: v for k, v in entry.items() if k != "logs"}) for entry in cloud.trace[first:]]
     except LabsRuntimeError as error:

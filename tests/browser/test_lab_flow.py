@@ -1,10 +1,11 @@
-"""A student opens a lab, edits the handler in the editor, submits, watches the status change without a
-reload, and sees the checks, the logs and the event trace; a real Celery worker (Redis broker) grades it."""
+"""A student opens a lab, edits the handler in the editor, tests it with events in the playground, submits,
+watches the status change without a reload, and sees the checks, the logs and the event trace drawn as a
+sequence diagram; a real Celery worker (Redis broker) runs the tests and grades the submission."""
 
 import pytest
 
-from labs import services
-from labs.models import Submission
+from labs import playground, services
+from labs.models import PlaygroundRun, Submission
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,6 +34,7 @@ def test_a_student_edits_submits_and_reads_the_result(
     start, send = celery_worker_factory
     start()
     monkeypatch.setattr(services, "_enqueue", send)  # the web process enqueues on the worker's queue
+    monkeypatch.setattr(playground, "_enqueue", lambda pk: send(pk, task="labs.tasks.run_playground"))
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     base = live_server.url
     page.goto(f"{base}/accounts/login/")
@@ -53,12 +55,45 @@ def test_a_student_edits_submits_and_reads_the_result(
     page.evaluate("text => document.querySelector('.CodeMirror').CodeMirror.setValue(text)", FIXED_HANDLER)
     page.wait_for_selector("#draft-status >> text=Draft saved", timeout=10000)
 
+    # The playground: a sample event from the picker, then a hand-written one, run on the worker.
+    page.select_option("#playground-sample", "s3-put")
+    page.wait_for_function("document.querySelector('#playground-event-text').value.includes('aws:s3')")
+    page.click("button:has-text('Test')")
+    page.wait_for_selector("#playground-run.status-done", timeout=60000)
+    s3_result = page.inner_text("#playground-run")
+    assert "InvalidInput" in s3_result and "The function failed" in s3_result  # no "number" in an S3 event
+    page.fill("#playground-event-text", '{"number": }')
+    page.click("button:has-text('Test')")
+    page.wait_for_selector("#playground-run.rejected")
+    assert "not valid JSON: Expecting value at line 1, column 12" in page.inner_text("#playground-run")
+    page.fill("#playground-event-text", '{"number": 12}')
+    page.click("button:has-text('Test')")
+    page.wait_for_selector("#playground-run.status-done", timeout=60000)
+    page.wait_for_selector("#playground-run figure.diagram svg", timeout=15000)  # Mermaid drew the run
+    tested = page.inner_text("#playground-run")
+    assert "Succeeded" in tested and '"squared": 144' in tested
+    assert "START RequestId:" in tested and "END RequestId:" in tested and "REPORT RequestId:" in tested
+    drawn = page.inner_text("#playground-run figure.diagram")
+    assert "Test event" in drawn and "λ squared" in drawn  # the caller and the function
+    page.locator(".playground").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "lab-playground.png"), full_page=True)
+    runs = PlaygroundRun.objects.order_by("pk")
+    assert [run.status for run in runs] == ["done", "done"]  # the invalid event was never saved
+    assert runs[1].event == {"number": 12} and runs[1].files["app.py"] == FIXED_HANDLER
+    assert not Submission.objects.exists()  # tests are not attempts
+
     page.click("button:has-text('Submit')")
     page.wait_for_selector("#submission.status-queued, #submission.status-running, #submission.status-graded")
     page.screenshot(path=str(artifacts / "lab-submitted.png"))
     page.wait_for_selector("#submission.status-graded", timeout=60000)  # no reload: htmx polls
+    page.wait_for_selector("#submission figure.diagram svg", timeout=15000)  # the trace, drawn by Mermaid
     result = page.inner_text("#submission")
+    page.locator("#submission h3:has-text('Event trace')").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "lab-graded.png"), full_page=True)
+    page.locator("#submission figure.diagram").screenshot(path=str(artifacts / "lab-trace-diagram.png"))
+    diagram = page.inner_text("#submission figure.diagram")
+    assert "Grader" in diagram and "λ squared" in diagram and "Invoke (cold start)" in diagram
+    assert page.locator("#submission ol.timeline li").count() >= 3  # the list stays as the text version
 
     submission = Submission.objects.get()
     assert submission.files["app.py"] == FIXED_HANDLER

@@ -40,6 +40,7 @@ def post_test(client, lab, event, code=SOLUTION, htmx=True):
 def test_the_squared_number_lab_has_a_playground():
     lab = load_lab(CATALOG_DIR / "squared-number")
     assert lab.playground_handler == "app.lambda_handler"
+    assert lab.playground_function == "squared"  # the name the instructions use
     assert lab.playground_event == {"number": 5}
 
 
@@ -49,7 +50,8 @@ def test_the_squared_number_lab_has_a_playground():
         ('[playground]\nhandler = "app"\n', "handler must look like 'app.lambda_handler'"),
         ('[playground]\nhandler = "other.handler"\n', "names other.py, which is not an editable file"),
         ('[playground]\nhandler = "app.h"\nevent = 5\n', "event must be a table"),
-        ('[playground]\nhandler = "app.h"\nfunction = "x"\n', "unknown keys ['function']"),
+        ('[playground]\nhandler = "app.h"\nfunctions = "x"\n', "unknown keys ['functions']"),
+        ('[playground]\nhandler = "app.h"\nfunction = "a b"\n', "function must be a Lambda function name"),
         ("playground = 1\n", "[playground] must be a table"),
     ],
 )
@@ -139,6 +141,7 @@ def test_a_run_is_saved_then_enqueued_on_commit_and_is_not_an_attempt(
     assert "START RequestId:" in done.result["logs"] and "REPORT RequestId:" in done.result["logs"]
     assert "squaring 7" in done.result["logs"]
     assert [entry["kind"] for entry in done.result["trace"]] == ["invocation"]
+    assert done.result["trace"][0]["function_arn"].endswith(":function:squared")
     assert playground.playground_run_execute(run_id=run.pk).attempts == 1  # idempotent
     assert not Submission.objects.exists()  # never an attempt, never in grades
 
