@@ -294,7 +294,7 @@ def execution_flowchart(graph: dict) -> str:
                 branches = sorted(
                     {branch for (parent, branch) in children if parent == node["id"] and branch is not None}
                 )
-                for branch in branches:
+                for branch in reversed(branches):  # Mermaid stacks later boxes on top
                     if node.get("type") == "Parallel":
                         lines.append(f'{pad}    subgraph n{index}b{branch} ["Branch {branch + 1}"]')
                         lines.append(f"{pad}        direction TB")

@@ -107,3 +107,94 @@ def test_a_student_edits_submits_and_reads_the_result(
     assert "2 more checks ran: 1 passed." in result
     page.reload()
     assert "Your submissions" in page.inner_text("main")
+
+
+EXECUTION_DEFINITION = {
+    "StartAt": "Check input",
+    "States": {
+        "Check input": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.number", "IsPresent": True, "Next": "Square in parallel"}],
+            "Default": "No number",
+        },
+        "No number": {"Type": "Fail", "Error": "InvalidInput", "Cause": "no number"},
+        "Square in parallel": {
+            "Type": "Parallel",
+            "Next": "Done",
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Recover"}],
+            "Branches": [
+                {"StartAt": "Square", "States": {"Square": {"Type": "Pass", "End": True}}},
+                {
+                    "StartAt": "Validate",
+                    "States": {"Validate": {"Type": "Fail", "Error": "Oops", "Cause": "bad"}},
+                },
+            ],
+        },
+        "Recover": {"Type": "Pass", "Next": "Done"},
+        "Done": {"Type": "Succeed"},
+    },
+}
+
+
+def test_a_state_machine_execution_is_drawn_with_its_statuses(
+    live_server, browser, student, squared, artifacts
+):
+    """A real execution (the runtime's interpreter) stored in a graded result: the page draws it as a
+    flowchart whose states carry their status as a class, and a second execution, in a closed <details>,
+    is drawn when opened."""
+    from labs.grading import Session
+    from labs.runtime import Cloud
+    from labs.services import lab_spec
+
+    spec = lab_spec(squared)
+    with Cloud(seed=7) as cloud:
+        session = Session(spec, spec.solution, cloud)
+        role = session.role(service="states")
+        first = session.run_state_machine(EXECUTION_DEFINITION, {"number": 3}, role_arn=role)
+        second = session.run_state_machine(EXECUTION_DEFINITION, {}, role_arn=role)
+    assert (first["status"], second["status"]) == ("SUCCEEDED", "FAILED")
+    submission = Submission.objects.create(
+        user=student,
+        lab=squared,
+        files=spec.solution,
+        status="graded",
+        score=0,
+        max_score=10,
+        result={"score": 0, "max_score": 10, "checks": [], "trace": [], "executions": [first, second]},
+    )
+    page = browser.new_context(viewport={"width": 1200, "height": 1000}).new_page()
+    page.context.add_cookies(live_server_login(live_server, student))
+    page.goto(f"{live_server.url}{submission.get_absolute_url()}")
+    drawn = page.locator("details.execution").nth(0).locator("figure.diagram svg")
+    drawn.wait_for(timeout=15000)
+    # Mermaid gives each state's node the status class the server wrote (classDef colours).
+    for status, state in (
+        ("succeeded", "Check input"),
+        ("caught", "Square in parallel"),
+        ("failed", "Validate"),
+    ):
+        assert state in page.locator("details.execution").nth(0).inner_text()
+        if status != "caught":  # Parallel is a box (subgraph), styled rather than classed
+            assert (
+                page.locator(f"details.execution >> nth=0 >> g.node.{status}:has-text('{state}')").count()
+                == 1
+            )
+    assert page.locator("details.execution >> nth=0 >> g.node.notrun:has-text('No number')").count() == 1
+    assert "Validate" in page.inner_text("details.execution >> nth=0 >> ol.sfn-graph")  # the list stays
+    page.locator("details.execution").nth(0).screenshot(path=str(artifacts / "lab-execution-graph.png"))
+    closed = page.locator("details.execution").nth(1)
+    assert closed.locator("figure.diagram svg").count() == 0  # not drawn while closed
+    closed.locator("summary").click()
+    closed.locator("figure.diagram svg").wait_for(timeout=15000)
+    assert closed.locator("g.node.failed:has-text('No number')").count() == 1
+
+
+def live_server_login(live_server, user) -> list[dict]:
+    """A session cookie for ``user`` (the login page itself is covered by the test above)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    return [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": live_server.url}]
