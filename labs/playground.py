@@ -26,6 +26,7 @@ from labs.services import SubmissionRejected, lab_spec
 __all__ = [
     "MAX_EVENT_BYTES",
     "MAX_IN_FLIGHT",
+    "KEEP_RUNS",
     "PlaygroundRejected",
     "SAMPLE_EVENTS",
     "parse_event",
@@ -40,6 +41,7 @@ __all__ = [
 # stored, so the playground takes 256 KB.
 MAX_EVENT_BYTES = 256 * 1024
 MAX_IN_FLIGHT = 2
+KEEP_RUNS = 20  # per student and lab: tests are scratch work, the older ones are deleted
 
 _LABELS = {
     ("s3", "put"): "S3 put (ObjectCreated:Put)",
@@ -115,6 +117,10 @@ def playground_run_create(*, user, lab: Lab, files: dict, event_text: str) -> Pl
             user=user, lab=lab, handler=lab.playground_handler, files=files, event=event
         )
         Draft.objects.update_or_create(user=user, lab=lab, defaults={"files": files})
+        kept = PlaygroundRun.objects.filter(user=user, lab=lab).values_list("pk", flat=True)[:KEEP_RUNS]
+        PlaygroundRun.objects.filter(user=user, lab=lab).exclude(pk__in=list(kept)).exclude(
+            status__in=[PlaygroundRun.Status.QUEUED, PlaygroundRun.Status.RUNNING]
+        ).delete()
         transaction.on_commit(functools.partial(_enqueue, run.pk))
     return run
 
