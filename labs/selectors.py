@@ -33,10 +33,13 @@ def queue_estimate(submission: Submission) -> dict:
     ahead = Submission.objects.filter(
         status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING], created_at__lt=submission.created_at
     ).count()
-    recent = Submission.objects.filter(status=Submission.Status.GRADED).order_by("-graded_at")[:50]
-    durations = [
-        (row.graded_at - row.started_at).total_seconds() for row in recent if row.started_at and row.graded_at
-    ]
+    # Only the two timestamps: a graded row's result (report, trace, logs) is tens of KB of JSON.
+    recent = (
+        Submission.objects.filter(status=Submission.Status.GRADED)
+        .order_by("-graded_at")
+        .values_list("started_at", "graded_at")[:50]
+    )
+    durations = [(graded - started).total_seconds() for started, graded in recent if started and graded]
     per_grading = statistics.median(durations) if durations else 1.0
     workers = max(1, getattr(settings, "LABS_WORKERS", 2))
     return {"position": ahead + 1, "seconds": round(per_grading * (ahead // workers + 1), 1)}
