@@ -18,6 +18,10 @@ The manifest::
     editable = ["app.py"]              # files the student edits, in tab order
     [limits]
     grading_seconds = 20               # a grading running longer than this (plus a grace) is re-enqueued
+    [playground]                       # optional: a Test button that invokes the student's draft with an event
+    handler = "app.lambda_handler"     # <editable .py file>.<function>; only labs with one handler have it
+    function = "squared"               # optional: the function's name in the trace (default: the lab's slug)
+    event = { number = 5 }             # optional: the event the Test box starts with (a TOML table)
     [checks]                           # every check of the grader, in exactly one list
     visible = ["returns_square"]       # shown (and run by "Run checks") before submitting
     after_deadline = ["rejects_text"]  # results shown once the deadline has passed
@@ -33,7 +37,7 @@ import importlib.util
 import re
 import sys
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
@@ -44,6 +48,8 @@ __all__ = ["CATALOG_DIR", "LabError", "LabSpec", "VISIBILITIES", "load_catalog",
 CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
 VISIBILITIES = ("visible", "after_deadline", "hidden")
 _SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_HANDLER = re.compile(r"^(?P<module>[A-Za-z_][A-Za-z0-9_]*)\.(?P<function>[A-Za-z_][A-Za-z0-9_]*)$")
+_FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
 MAX_FILE_BYTES = 256 * 1024
 
@@ -72,6 +78,9 @@ class LabSpec:
     checks: list[Check]
     visibility: dict[str, str]  # check id -> one of VISIBILITIES
     grading_seconds: int = 20
+    playground_handler: str = ""  # "" when the lab has no playground
+    playground_function: str = ""
+    playground_event: dict = field(default_factory=dict)
     grader: ModuleType | None = None
     content_hash: str = ""
 
@@ -111,6 +120,7 @@ def load_lab(path: Path) -> LabSpec:
     seconds = limits.get("grading_seconds", 20)
     if isinstance(seconds, bool) or not isinstance(seconds, int) or not 1 <= seconds <= 120:
         raise LabError(slug, "lab.toml", "[limits] grading_seconds must be an integer from 1 to 120")
+    handler, function, event = _playground(slug, manifest.get("playground"), editable)
     return LabSpec(
         slug=slug,
         path=path,
@@ -126,6 +136,9 @@ def load_lab(path: Path) -> LabSpec:
         checks=checks,
         visibility=visibility,
         grading_seconds=seconds,
+        playground_handler=handler,
+        playground_function=function,
+        playground_event=event,
         grader=grader,
         content_hash=_content_hash(path),
     )
@@ -150,6 +163,41 @@ def _manifest(slug: str, path: Path) -> dict:
     if len(set(names)) != len(names):
         raise LabError(slug, "lab.toml", "'editable' lists a file twice")
     return manifest
+
+
+def _playground(slug: str, table: object, editable: list[str]) -> tuple[str, str, dict]:
+    """(handler, function name, default event) of the optional ``[playground]`` table; ("", "", {})
+    without one."""
+    if table is None:
+        return "", "", {}
+    if not isinstance(table, dict):
+        raise LabError(slug, "lab.toml", "[playground] must be a table")
+    unknown = set(table) - {"handler", "function", "event"}
+    if unknown:
+        raise LabError(slug, "lab.toml", f"[playground] has unknown keys {sorted(unknown)}")
+    handler = table.get("handler")
+    match = _HANDLER.match(handler) if isinstance(handler, str) else None
+    if match is None:
+        raise LabError(
+            slug, "lab.toml", "[playground] handler must look like 'app.lambda_handler' (file.function)"
+        )
+    if f"{match['module']}.py" not in editable:
+        raise LabError(
+            slug,
+            "lab.toml",
+            f"[playground] handler {handler!r} names {match['module']}.py, which is not an editable file",
+        )
+    function = table.get("function", slug)
+    if not isinstance(function, str) or not _FUNCTION_NAME.match(function):
+        raise LabError(
+            slug,
+            "lab.toml",
+            "[playground] function must be a Lambda function name (letters, digits, - and _)",
+        )
+    event = table.get("event", {})
+    if not isinstance(event, dict):
+        raise LabError(slug, "lab.toml", "[playground] event must be a table (the JSON object to start from)")
+    return handler, function, event
 
 
 def _text(slug: str, root: Path, relative: str) -> str:

@@ -31,7 +31,7 @@ from labs.runtime import Cloud, LabsRuntimeError
 from labs.runtime.apigateway_proxy import HttpResponse
 from labs.runtime.packaging import zip_files
 
-__all__ = ["InfrastructureError", "InvocationResult", "Session", "grade", "validate_files"]
+__all__ = ["InfrastructureError", "InvocationResult", "Session", "grade", "invoke_draft", "validate_files"]
 
 LAMBDA_TRUST = json.dumps(
     {
@@ -300,6 +300,45 @@ def grade(lab: LabSpec, files: dict[str, str], *, visible_only: bool = False) ->
         "executions": executions,
         "cost_usd": round(sum(entry.get("cost_usd", 0) or 0 for entry in invocations), 10),
         "grading_ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+
+
+def invoke_draft(lab: LabSpec, files: dict[str, str], event: Any, *, handler: str = "") -> dict:
+    """The playground: deploy ``files`` as the lab's playground handler in a fresh simulated account and
+    invoke it once, synchronously, with ``event``. Nothing is checked or scored. Returns what the Lambda
+    console's Test shows: the response payload, the function error, the logs, the REPORT figures, and the
+    run's trace. Raises ``ValueError`` (files that do not fit, no playground), ``InfrastructureError``."""
+    validate_files(lab, files)
+    handler = handler or lab.playground_handler
+    if not handler:
+        raise ValueError(f"lab {lab.slug} has no playground")
+    started = time.perf_counter()
+    try:
+        with Cloud(seed=7) as cloud:
+            session = Session(lab, files, cloud)
+            name = lab.playground_function or lab.slug[:64]
+            session.deploy_function(name, handler=handler)
+            first = len(cloud.trace)  # what follows the deployment is the student's run
+            result = session.invoke(name, event)
+            # the logs are shown once, from the result; the trace keeps the rest of each invocation
+            trace = [_plain({k: v for k, v in entry.items() if k != "logs"}) for entry in cloud.trace[first:]]
+    except LabsRuntimeError as error:
+        raise InfrastructureError(f"the runtime failed: {error}") from error
+    invocation = next((entry for entry in trace if entry["kind"] == "invocation"), {})
+    return {
+        "payload": result.text,
+        "function_error": result.function_error,
+        "error_type": invocation.get("error_type"),
+        "logs": result.logs,
+        "duration_ms": result.duration_ms,
+        "billed_duration_ms": invocation.get("billed_duration_ms"),
+        "init_duration_ms": invocation.get("init_duration_ms"),
+        "memory_size_mb": invocation.get("memory_size_mb"),
+        "max_memory_used_mb": invocation.get("max_memory_used_mb"),
+        "cold_start": result.cold_start,
+        "cost_usd": result.cost_usd,
+        "trace": trace,
+        "run_ms": round((time.perf_counter() - started) * 1000, 1),
     }
 
 

@@ -25,6 +25,12 @@ class Lab(models.Model):
     grading_seconds = models.PositiveIntegerField(default=20)
     deadline = models.DateTimeField(null=True, blank=True)
     content_hash = models.CharField(max_length=64)
+    playground_handler = models.CharField(
+        max_length=200, blank=True, help_text="The handler the Test button invokes; blank: no playground."
+    )
+    playground_event = models.JSONField(
+        default=dict, blank=True, help_text="The event the Test box starts with."
+    )
     is_published = models.BooleanField(default=True)
 
     class Meta:
@@ -105,3 +111,46 @@ class Submission(models.Model):
 
     def is_late(self) -> bool:
         return self.lab.deadline is not None and self.created_at > self.lab.deadline
+
+
+class PlaygroundRun(models.Model):
+    """One Test-button invocation of a student's draft with an event of their choosing. Runs on a worker
+    like a submission, but is never an attempt and never graded; only its owner sees it.
+
+    ``result`` holds what the invocation returned: {payload, function_error, error_type, logs, duration_ms,
+    billed_duration_ms, init_duration_ms, max_memory_used_mb, memory_size_mb, cold_start, trace}."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        INFRA_ERROR = "infra_error", "Could not be run"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playground_runs"
+    )
+    lab = models.ForeignKey(Lab, on_delete=models.CASCADE, related_name="playground_runs")
+    handler = models.CharField(max_length=200)
+    files = models.JSONField()
+    event = models.JSONField(help_text="The parsed event (any JSON value).")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True, help_text="Why the run could not be done (infrastructure only).")
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["lab", "user"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.lab} · test {self.get_status_display()}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("labs:playground_run", args=[self.lab.slug, self.pk])
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

@@ -93,6 +93,8 @@ def lab_import(*, spec: LabSpec) -> tuple[Lab, bool]:
             for c in spec.checks
         ],
         "grading_seconds": spec.grading_seconds,
+        "playground_handler": spec.playground_handler,
+        "playground_event": spec.playground_event,
         "content_hash": spec.content_hash,
     }
     lab, _ = Lab.objects.update_or_create(slug=spec.slug, defaults=fields)

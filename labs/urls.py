@@ -30,3 +30,9 @@ urlpatterns = [
     path("instructor/gradebook/<slug:course_slug>/", instructor_views.gradebook, name="gradebook"),
     path("instructor/gradebook/<slug:course_slug>.csv", instructor_views.gradebook_csv, name="gradebook_csv"),
 ]
+urlpatterns += [
+    path("<slug:slug>/playground/", views.playground_run_create, name="playground"),
+    path("<slug:slug>/playground/sample/", views.playground_sample, name="playground_sample"),
+    path("<slug:slug>/playground/<int:pk>/", views.playground_run_detail, name="playground_run"),
+    path("<slug:slug>/playground/<int:pk>/status/", views.playground_run_status, name="playground_status"),
+]

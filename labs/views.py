@@ -1,6 +1,10 @@
-"""Lab pages: the catalog, a lab with its editor, drafts, submissions with live status, results."""
+"""Lab pages: the catalog, a lab with its editor, drafts, submissions with live status, results, and the
+playground (the Test button: the draft invoked with an event, on a worker)."""
 
 from __future__ import annotations
+
+import contextlib
+import json
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -9,8 +13,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import is_instructor
-from labs import selectors, services
-from labs.models import Draft, Lab, Submission
+from labs import diagrams, playground, selectors, services
+from labs.models import Draft, Lab, PlaygroundRun, Submission
 
 # htmx stops polling when a response has this status (https://htmx.org/docs/#polling).
 STOP_POLLING = 286
@@ -42,8 +46,19 @@ def _submission_context(request: HttpRequest, submission: Submission) -> dict:
     if submission.is_pending:
         context["queue"] = selectors.queue_estimate(submission)
     else:
-        context["view"] = selectors.result_view(submission, request.user, timezone.now())
+        context["view"] = _with_diagrams(selectors.result_view(submission, request.user, timezone.now()))
     return context
+
+
+def _with_diagrams(view: dict) -> dict:
+    """Mermaid source for what the viewer may see: the trace as a sequence diagram, each execution as a
+    flowchart (the lists beside them stay as the text alternative)."""
+    view["sequence_diagram"] = diagrams.sequence_diagram(view["timeline"])
+    view["executions"] = [
+        dict(execution, diagram=diagrams.execution_flowchart(execution.get("graph") or {}))
+        for execution in view["executions"]
+    ]
+    return view
 
 
 @login_required
@@ -77,6 +92,13 @@ def lab_detail(request: HttpRequest, slug: str) -> HttpResponse:
     }
     if latest is not None:
         context.update(_submission_context(request, latest))
+    if lab.playground_handler:
+        run = PlaygroundRun.objects.filter(user=request.user, lab=lab).first()
+        context["samples"] = playground.SAMPLE_EVENTS
+        # The event box starts from the student's last test, else the lab's starting event.
+        context["event_text"] = json.dumps(run.event if run else lab.playground_event, indent=2)
+        if run is not None:
+            context.update(_run_context(run))
     return render(request, "labs/lab_detail.html", context)
 
 
@@ -126,6 +148,80 @@ def submission_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     context = _submission_context(request, submission)
     context["files"] = submission.files
     return render(request, "labs/submission_detail.html", context)
+
+
+# -- the playground ------------------------------------------------------------------------------------------
+def _playground_lab(slug: str) -> Lab:
+    lab = _lab(slug)
+    if not lab.playground_handler:
+        raise Http404("This lab has no playground")
+    return lab
+
+
+def _run_for(request: HttpRequest, lab: Lab, pk: int) -> PlaygroundRun:
+    # Only the owner sees a test run, instructors included: it is scratch work, not an attempt.
+    return get_object_or_404(PlaygroundRun.objects.select_related("lab"), pk=pk, lab=lab, user=request.user)
+
+
+def _run_context(run: PlaygroundRun) -> dict:
+    context: dict = {"run": run, "lab": run.lab}
+    result = run.result or {}
+    if run.status == PlaygroundRun.Status.DONE and not result.get("rejected"):
+        payload = result.get("payload", "")
+        with contextlib.suppress(ValueError):  # the response as the console shows it: indented JSON
+            payload = json.dumps(json.loads(payload), indent=2) if payload else ""
+        context["payload"] = payload
+        context["run_diagram"] = diagrams.sequence_diagram(result.get("trace", []), caller="Test event")
+    return context
+
+
+@login_required
+@require_POST
+def playground_run_create(request: HttpRequest, slug: str) -> HttpResponse:
+    lab = _playground_lab(slug)
+    try:
+        run = playground.playground_run_create(
+            user=request.user,
+            lab=lab,
+            files=_files_from(request, lab),
+            event_text=request.POST.get("event", ""),
+        )
+    except playground.PlaygroundRejected as error:
+        template = "labs/_playground_run.html" if request.htmx else "labs/playground_run.html"
+        return render(request, template, {"lab": lab, "message": error.message}, status=error.status)
+    if not request.htmx:
+        return redirect(run.get_absolute_url())
+    return render(request, "labs/_playground_run.html", _run_context(run))
+
+
+@login_required
+@require_GET
+def playground_run_status(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    run = _run_for(request, _playground_lab(slug), pk)
+    status = 200 if run.is_pending else STOP_POLLING
+    return render(request, "labs/_playground_run.html", _run_context(run), status=status)
+
+
+@login_required
+@require_GET
+def playground_run_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    run = _run_for(request, _playground_lab(slug), pk)
+    context = _run_context(run)
+    context["event_text"] = json.dumps(run.event, indent=2)
+    return render(request, "labs/playground_run.html", context)
+
+
+@login_required
+@require_GET
+def playground_sample(request: HttpRequest, slug: str) -> HttpResponse:
+    """The event box filled with the chosen sample event (htmx swaps it in place)."""
+    lab = _playground_lab(slug)
+    key = request.GET.get("sample", "")
+    try:
+        event_text = playground.sample_event(key) if key else json.dumps(lab.playground_event, indent=2)
+    except KeyError:
+        return HttpResponse(f"No sample event {_escape(key)!r}", status=404)
+    return render(request, "labs/_playground_event.html", {"lab": lab, "event_text": event_text})
 
 
 def _escape(text: str) -> str:

@@ -126,7 +126,7 @@ def database_url() -> str:
 @pytest.fixture
 def celery_worker_factory(redis_url):
     """start() runs a real Celery worker process (Redis broker, this test's database, its own queue);
-    send(submission_id) enqueues a grading on that queue. Needs django_db(transaction=True)."""
+    send(submission_id) enqueues a grading on that queue (send(run_id, task=...) another lab task). Needs django_db(transaction=True)."""
     queue = f"labs-test-{uuid.uuid4().hex[:8]}"
     env = dict(
         os.environ,
@@ -164,8 +164,8 @@ def celery_worker_factory(redis_url):
 
     sender = Celery(broker=redis_url)
 
-    def send(submission_id: int) -> None:
-        sender.send_task("labs.tasks.grade_submission", args=[submission_id], queue=queue)
+    def send(submission_id: int, task: str = "labs.tasks.grade_submission") -> None:
+        sender.send_task(task, args=[submission_id], queue=queue)
 
     yield start, send
     for process in started:

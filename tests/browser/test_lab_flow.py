@@ -1,10 +1,11 @@
-"""A student opens a lab, edits the handler in the editor, submits, watches the status change without a
-reload, and sees the checks, the logs and the event trace; a real Celery worker (Redis broker) grades it."""
+"""A student opens a lab, edits the handler in the editor, tests it with events in the playground, submits,
+watches the status change without a reload, and sees the checks, the logs and the event trace drawn as a
+sequence diagram; a real Celery worker (Redis broker) runs the tests and grades the submission."""
 
 import pytest
 
-from labs import services
-from labs.models import Submission
+from labs import playground, services
+from labs.models import PlaygroundRun, Submission
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,6 +34,7 @@ def test_a_student_edits_submits_and_reads_the_result(
     start, send = celery_worker_factory
     start()
     monkeypatch.setattr(services, "_enqueue", send)  # the web process enqueues on the worker's queue
+    monkeypatch.setattr(playground, "_enqueue", lambda pk: send(pk, task="labs.tasks.run_playground"))
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     base = live_server.url
     page.goto(f"{base}/accounts/login/")
@@ -53,12 +55,45 @@ def test_a_student_edits_submits_and_reads_the_result(
     page.evaluate("text => document.querySelector('.CodeMirror').CodeMirror.setValue(text)", FIXED_HANDLER)
     page.wait_for_selector("#draft-status >> text=Draft saved", timeout=10000)
 
+    # The playground: a sample event from the picker, then a hand-written one, run on the worker.
+    page.select_option("#playground-sample", "s3-put")
+    page.wait_for_function("document.querySelector('#playground-event-text').value.includes('aws:s3')")
+    page.click("button:has-text('Test')")
+    page.wait_for_selector("#playground-run.status-done", timeout=60000)
+    s3_result = page.inner_text("#playground-run")
+    assert "InvalidInput" in s3_result and "The function failed" in s3_result  # no "number" in an S3 event
+    page.fill("#playground-event-text", '{"number": }')
+    page.click("button:has-text('Test')")
+    page.wait_for_selector("#playground-run.rejected")
+    assert "not valid JSON: Expecting value at line 1, column 12" in page.inner_text("#playground-run")
+    page.fill("#playground-event-text", '{"number": 12}')
+    page.click("button:has-text('Test')")
+    page.wait_for_selector("#playground-run.status-done", timeout=60000)
+    page.wait_for_selector("#playground-run figure.diagram svg", timeout=15000)  # Mermaid drew the run
+    tested = page.inner_text("#playground-run")
+    assert "Succeeded" in tested and '"squared": 144' in tested
+    assert "START RequestId:" in tested and "END RequestId:" in tested and "REPORT RequestId:" in tested
+    drawn = page.inner_text("#playground-run figure.diagram")
+    assert "Test event" in drawn and "λ squared" in drawn  # the caller and the function
+    page.locator(".playground").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "lab-playground.png"), full_page=True)
+    runs = PlaygroundRun.objects.order_by("pk")
+    assert [run.status for run in runs] == ["done", "done"]  # the invalid event was never saved
+    assert runs[1].event == {"number": 12} and runs[1].files["app.py"] == FIXED_HANDLER
+    assert not Submission.objects.exists()  # tests are not attempts
+
     page.click("button:has-text('Submit')")
     page.wait_for_selector("#submission.status-queued, #submission.status-running, #submission.status-graded")
     page.screenshot(path=str(artifacts / "lab-submitted.png"))
     page.wait_for_selector("#submission.status-graded", timeout=60000)  # no reload: htmx polls
+    page.wait_for_selector("#submission figure.diagram svg", timeout=15000)  # the trace, drawn by Mermaid
     result = page.inner_text("#submission")
+    page.locator("#submission h3:has-text('Event trace')").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "lab-graded.png"), full_page=True)
+    page.locator("#submission figure.diagram").screenshot(path=str(artifacts / "lab-trace-diagram.png"))
+    diagram = page.inner_text("#submission figure.diagram")
+    assert "Grader" in diagram and "λ squared" in diagram and "Invoke (cold start)" in diagram
+    assert page.locator("#submission ol.timeline li").count() >= 3  # the list stays as the text version
 
     submission = Submission.objects.get()
     assert submission.files["app.py"] == FIXED_HANDLER
@@ -72,3 +107,94 @@ def test_a_student_edits_submits_and_reads_the_result(
     assert "2 more checks ran: 1 passed." in result
     page.reload()
     assert "Your submissions" in page.inner_text("main")
+
+
+EXECUTION_DEFINITION = {
+    "StartAt": "Check input",
+    "States": {
+        "Check input": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.number", "IsPresent": True, "Next": "Square in parallel"}],
+            "Default": "No number",
+        },
+        "No number": {"Type": "Fail", "Error": "InvalidInput", "Cause": "no number"},
+        "Square in parallel": {
+            "Type": "Parallel",
+            "Next": "Done",
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Recover"}],
+            "Branches": [
+                {"StartAt": "Square", "States": {"Square": {"Type": "Pass", "End": True}}},
+                {
+                    "StartAt": "Validate",
+                    "States": {"Validate": {"Type": "Fail", "Error": "Oops", "Cause": "bad"}},
+                },
+            ],
+        },
+        "Recover": {"Type": "Pass", "Next": "Done"},
+        "Done": {"Type": "Succeed"},
+    },
+}
+
+
+def test_a_state_machine_execution_is_drawn_with_its_statuses(
+    live_server, browser, student, squared, artifacts
+):
+    """A real execution (the runtime's interpreter) stored in a graded result: the page draws it as a
+    flowchart whose states carry their status as a class, and a second execution, in a closed <details>,
+    is drawn when opened."""
+    from labs.grading import Session
+    from labs.runtime import Cloud
+    from labs.services import lab_spec
+
+    spec = lab_spec(squared)
+    with Cloud(seed=7) as cloud:
+        session = Session(spec, spec.solution, cloud)
+        role = session.role(service="states")
+        first = session.run_state_machine(EXECUTION_DEFINITION, {"number": 3}, role_arn=role)
+        second = session.run_state_machine(EXECUTION_DEFINITION, {}, role_arn=role)
+    assert (first["status"], second["status"]) == ("SUCCEEDED", "FAILED")
+    submission = Submission.objects.create(
+        user=student,
+        lab=squared,
+        files=spec.solution,
+        status="graded",
+        score=0,
+        max_score=10,
+        result={"score": 0, "max_score": 10, "checks": [], "trace": [], "executions": [first, second]},
+    )
+    page = browser.new_context(viewport={"width": 1200, "height": 1000}).new_page()
+    page.context.add_cookies(live_server_login(live_server, student))
+    page.goto(f"{live_server.url}{submission.get_absolute_url()}")
+    drawn = page.locator("details.execution").nth(0).locator("figure.diagram svg")
+    drawn.wait_for(timeout=15000)
+    # Mermaid gives each state's node the status class the server wrote (classDef colours).
+    for status, state in (
+        ("succeeded", "Check input"),
+        ("caught", "Square in parallel"),
+        ("failed", "Validate"),
+    ):
+        assert state in page.locator("details.execution").nth(0).inner_text()
+        if status != "caught":  # Parallel is a box (subgraph), styled rather than classed
+            assert (
+                page.locator(f"details.execution >> nth=0 >> g.node.{status}:has-text('{state}')").count()
+                == 1
+            )
+    assert page.locator("details.execution >> nth=0 >> g.node.notrun:has-text('No number')").count() == 1
+    assert "Validate" in page.inner_text("details.execution >> nth=0 >> ol.sfn-graph")  # the list stays
+    page.locator("details.execution").nth(0).screenshot(path=str(artifacts / "lab-execution-graph.png"))
+    closed = page.locator("details.execution").nth(1)
+    assert closed.locator("figure.diagram svg").count() == 0  # not drawn while closed
+    closed.locator("summary").click()
+    closed.locator("figure.diagram svg").wait_for(timeout=15000)
+    assert closed.locator("g.node.failed:has-text('No number')").count() == 1
+
+
+def live_server_login(live_server, user) -> list[dict]:
+    """A session cookie for ``user`` (the login page itself is covered by the test above)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    return [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": live_server.url}]

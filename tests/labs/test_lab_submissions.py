@@ -172,6 +172,9 @@ def test_submit_over_htmx_then_poll_until_graded(student_client, student, square
     assert status.status_code == 286  # htmx stops polling
     assert "10/10" in body and "START RequestId:" in body and "REPORT RequestId:" in body
     assert "Event trace" in body and "cold start" in body
+    # the trace drawn as a sequence diagram (escaped source for Mermaid), the list kept as its text
+    assert '<pre class="mermaid">sequenceDiagram' in body and "P1-&gt;&gt;P3: Invoke (cold start)" in body
+    assert '<ol class="timeline" aria-label="Event trace">' in body
     page = student_client.get(reverse("labs:detail", args=[squared.slug])).content.decode()
     assert "Your submissions" in page and "10/10" in page
 

@@ -1,0 +1,182 @@
+"""The playground: the Test button beside a lab's editor, like the Lambda console's.
+
+A student picks a sample event (the runtime's ``generate-event`` templates) or writes one, and invokes the
+draft in the editor with it. Student code never runs in the web process: ``playground_run_create`` checks
+the files and the event, saves a queued ``PlaygroundRun`` and enqueues it on commit; a Celery worker runs it
+(``playground_run_execute``, idempotent) in a fresh simulated account, as grading does. A run is not an
+attempt: it has its own table, no checks, no score, and only its owner ever sees it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from labs.grading import invoke_draft, validate_files
+from labs.models import Draft, Lab, PlaygroundRun
+from labs.runtime.events import EVENTS, generate_event
+from labs.services import SubmissionRejected, lab_spec
+
+__all__ = [
+    "MAX_EVENT_BYTES",
+    "MAX_IN_FLIGHT",
+    "KEEP_RUNS",
+    "PlaygroundRejected",
+    "SAMPLE_EVENTS",
+    "parse_event",
+    "playground_run_create",
+    "playground_run_execute",
+    "playground_run_fail",
+    "playground_run_sweep",
+    "sample_event",
+]
+
+# Lambda accepts 6 MB for a synchronous request; a hand-written test event needs far less, and every run is
+# stored, so the playground takes 256 KB.
+MAX_EVENT_BYTES = 256 * 1024
+MAX_IN_FLIGHT = 2
+KEEP_RUNS = 20  # per student and lab: tests are scratch work, the older ones are deleted
+
+_LABELS = {
+    ("s3", "put"): "S3 put (ObjectCreated:Put)",
+    ("s3", "delete"): "S3 delete (ObjectRemoved:Delete)",
+    ("sqs", "receive-message"): "SQS message batch",
+    ("sns", "notification"): "SNS notification",
+    ("dynamodb", "update"): "DynamoDB stream record (MODIFY)",
+    ("apigateway", "aws-proxy"): "API Gateway REST API proxy (payload v1)",
+    ("apigateway", "http-api-proxy"): "API Gateway HTTP API (payload v2)",
+    ("eventbridge", "scheduled"): "EventBridge scheduled event",
+    ("eventbridge", "custom"): "EventBridge custom event",
+    ("kinesis", "get-records"): "Kinesis stream record",
+}
+# (key, label) for the sample picker, in the runtime's order; the key is "<service>-<event>".
+SAMPLE_EVENTS = [
+    (f"{service}-{event}", _LABELS.get((service, event), f"{service} {event}")) for service, event in EVENTS
+]
+_SAMPLES = {f"{service}-{event}": (service, event) for service, event in EVENTS}
+
+
+class PlaygroundRejected(SubmissionRejected):
+    """A test run was refused before it was saved; ``message`` (and ``status``) are for the student."""
+
+
+def sample_event(key: str) -> str:
+    """The sample event ``key`` (from ``SAMPLE_EVENTS``) as indented JSON. Raises ``KeyError``."""
+    service, event = _SAMPLES[key]
+    return json.dumps(generate_event(service, event), indent=2)
+
+
+def parse_event(text: str) -> Any:
+    """The event the student wrote, parsed. Raises ``PlaygroundRejected`` saying what and where."""
+    if len(text.encode("utf-8")) > MAX_EVENT_BYTES:
+        raise PlaygroundRejected(f"The event is larger than {MAX_EVENT_BYTES // 1024} KB.")
+    if not text.strip():
+        raise PlaygroundRejected("The event is empty: write a JSON value, for example {}.")
+
+    def no_constants(name: str) -> Any:
+        raise PlaygroundRejected(f"The event is not valid JSON: {name} is not a JSON value.")
+
+    try:
+        return json.loads(text, parse_constant=no_constants)
+    except json.JSONDecodeError as error:
+        raise PlaygroundRejected(
+            f"The event is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}."
+        ) from None
+    except RecursionError:
+        raise PlaygroundRejected("The event is not usable: it is nested too deeply.") from None
+
+
+def playground_run_create(*, user, lab: Lab, files: dict, event_text: str) -> PlaygroundRun:
+    """Save a queued run of the student's ``files`` with the event in ``event_text`` (also saved as their
+    draft), and enqueue it after commit. Raises ``PlaygroundRejected``."""
+    if not lab.playground_handler:
+        raise PlaygroundRejected("This lab has no Test button: its design is not a single function.", 404)
+    try:
+        validate_files(lab_spec(lab), files)
+    except ValueError as error:
+        raise PlaygroundRejected(str(error)) from None
+    files = {name: files[name] for name in lab.editable_files}
+    event = parse_event(event_text)
+    with transaction.atomic():
+        # Lock the student's row so two quick clicks cannot both pass the in-flight limit.
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        in_flight = PlaygroundRun.objects.filter(
+            user=user, status__in=[PlaygroundRun.Status.QUEUED, PlaygroundRun.Status.RUNNING]
+        ).count()
+        if in_flight >= MAX_IN_FLIGHT:
+            raise PlaygroundRejected(
+                f"You already have {in_flight} tests running; wait for one to finish.", status=429
+            )
+        run = PlaygroundRun.objects.create(
+            user=user, lab=lab, handler=lab.playground_handler, files=files, event=event
+        )
+        Draft.objects.update_or_create(user=user, lab=lab, defaults={"files": files})
+        kept = PlaygroundRun.objects.filter(user=user, lab=lab).values_list("pk", flat=True)[:KEEP_RUNS]
+        PlaygroundRun.objects.filter(user=user, lab=lab).exclude(pk__in=list(kept)).exclude(
+            status__in=[PlaygroundRun.Status.QUEUED, PlaygroundRun.Status.RUNNING]
+        ).delete()
+        transaction.on_commit(functools.partial(_enqueue, run.pk))
+    return run
+
+
+def _enqueue(run_id: int) -> None:
+    from labs.tasks import run_playground
+
+    run_playground.delay(run_id)
+
+
+def playground_run_execute(*, run_id: int) -> PlaygroundRun | None:
+    """Run one test. Idempotent: a finished run is returned unchanged. Raises ``InfrastructureError``
+    when the run could not be done (the task retries)."""
+    with transaction.atomic():
+        run = PlaygroundRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or not run.is_pending:
+            return run
+        run.status = PlaygroundRun.Status.RUNNING
+        run.started_at = timezone.now()
+        run.attempts += 1
+        run.save(update_fields=["status", "started_at", "attempts"])
+    try:
+        result = invoke_draft(lab_spec(run.lab), run.files, run.event, handler=run.handler)
+    except ValueError as error:  # the lab changed since (files or playground): the student's to redo
+        result = {"rejected": str(error)}
+    run.status = PlaygroundRun.Status.DONE
+    run.result = result
+    run.error = ""
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "result", "error", "finished_at"])
+    return run
+
+
+def playground_run_fail(*, run_id: int, reason: str) -> None:
+    """Mark a run that repeatedly could not be done; the student is told it was not their code."""
+    PlaygroundRun.objects.filter(
+        pk=run_id, status__in=[PlaygroundRun.Status.QUEUED, PlaygroundRun.Status.RUNNING]
+    ).update(status=PlaygroundRun.Status.INFRA_ERROR, error=reason[:2000], finished_at=timezone.now())
+
+
+def playground_run_sweep(*, now=None, stuck_after_s: int = 120) -> list[int]:
+    """Re-enqueue runs queued or running for longer than ``stuck_after_s`` (a lost message, a killed
+    worker). Returns their ids."""
+    cutoff = (now or timezone.now()) - dt.timedelta(seconds=stuck_after_s)
+    stuck = list(
+        PlaygroundRun.objects.filter(status=PlaygroundRun.Status.QUEUED, created_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
+    ) + list(
+        PlaygroundRun.objects.filter(status=PlaygroundRun.Status.RUNNING, started_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
+    )
+    PlaygroundRun.objects.filter(pk__in=stuck, status=PlaygroundRun.Status.RUNNING).update(
+        status=PlaygroundRun.Status.QUEUED
+    )
+    for run_id in stuck:
+        _enqueue(run_id)
+    return stuck
