@@ -25,7 +25,7 @@ Behaviour copied from AWS (developer guide pages named in each comment), in the 
 Every request is traced (``apigateway_request``) with its route, status and, when API Gateway answered
 itself, the reason an execution log would give; invocations it caused point to it with ``cause``.
 moto 5.2.5 drops a few settings, which this module restores from the host's own boto3 calls (handlers on
-the Cloud's session): CreateRestApi's ``binaryMediaTypes``, UpdateRestApi's ``/binaryMediaTypes/<type>``
+each host client, ``ApiGateway.install_hooks``): CreateRestApi's ``binaryMediaTypes``, UpdateRestApi's ``/binaryMediaTypes/<type>``
 patch paths, and CreateApi's quick create (``Target``: AWS adds the integration, route and ``$default``
 stage). moto has no UpdateMethod: give a method its authorizer or API key in ``put_method``.
 Not simulated: non-Lambda integrations (so REST CORS, which needs MOCK integrations), JWT/Cognito/IAM
@@ -107,14 +107,24 @@ class ApiGateway:
     def __init__(self, cloud) -> None:
         self.cloud = cloud
         self.access = AccessControl(cloud.clock, self.call_function)
-        # Handlers on the Cloud's boto3 session reach every client it makes (clients copy its events).
-        events = cloud._session.events
-        for operation in ("apigateway.CreateRestApi", "apigateway.UpdateRestApi", "apigatewayv2.CreateApi"):
-            events.register(f"before-parameter-build.{operation}", self._before_control_call)
-        events.register("after-call.apigateway.CreateRestApi", self._after_create_rest_api)
-        events.register("after-call.apigatewayv2.CreateApi", self._after_create_api)
 
     # -- what moto 5.2.5 does not keep, restored from the host's own calls ------------------------------
+    @staticmethod
+    def install_hooks(events, cloud_of) -> None:
+        """Register on one client's ``events`` the handlers below, for the account ``cloud_of()`` returns
+        when the call is made. Per client, never on the boto3 session that Clouds of a thread share: there
+        every Cloud would add handlers for good, kept alive with its account by the session."""
+        for operation in ("apigateway.CreateRestApi", "apigateway.UpdateRestApi", "apigatewayv2.CreateApi"):
+            events.register(f"before-parameter-build.{operation}", ApiGateway._before_control_call)
+        events.register(
+            "after-call.apigateway.CreateRestApi",
+            lambda **kwargs: cloud_of().apigateway._after_create_rest_api(**kwargs),
+        )
+        events.register(
+            "after-call.apigatewayv2.CreateApi",
+            lambda **kwargs: cloud_of().apigateway._after_create_api(**kwargs),
+        )
+
     @staticmethod
     def _before_control_call(params: dict, context: dict, **_: object) -> None:
         context["labs_params"] = params

@@ -33,6 +33,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
 from labs.runtime import (
+    client_pool,
     eventbridge_bus,
     moto_clock,
     moto_hooks,
@@ -88,6 +89,12 @@ def _boto3_session(region: str) -> boto3.session.Session:
     return session
 
 
+def _prepare_client(client, cloud_of: Callable[[], Cloud]) -> None:
+    """What a new host client needs beyond its sending: API Gateway's handlers for what moto drops."""
+    if client.meta.service_model.service_name in ("apigateway", "apigatewayv2"):
+        ApiGateway.install_hooks(client.meta.events, cloud_of)
+
+
 _MAX_URL, _MAX_HEADERS, _MAX_BODY = 16384, 200, 8 * 1024 * 1024
 _FUNCTION_LIMITS = {"MemorySize": (128, 10240), "Timeout": (1, 900)}
 # both operations share one URL; the wire parser names the older one
@@ -132,6 +139,7 @@ class Cloud:
         self._lock = threading.RLock()
         self._stubber = BotocoreStubber()
         self._role_clients: dict[tuple[str, str, str], object] = {}
+        self._leases: list[client_pool.ClientLease] = []  # pooled host clients, given back at close()
         self._stubber.enabled = True
         self._session = _boto3_session(region)
         self.lambda_ = LambdaService(self)
@@ -153,9 +161,18 @@ class Cloud:
 
     # -- public helpers (what AWS has no API for) ---------------------------------------------------------
     def client(self, service_name: str, **kwargs: object):
-        """A real boto3 client for ``service_name`` bound to this account (in-process, no network)."""
+        """A real boto3 client for ``service_name`` bound to this account (in-process, no network).
+
+        Without options it is lent from a pool (``client_pool``): it serves this account until ``close()``,
+        after which it refuses to send."""
+        if not kwargs:
+            leased = client_pool.lease(self, self._session, self.region, service_name, _prepare_client)
+            if leased is not None:
+                self._leases.append(leased)
+                return leased.client
         client = self._session.client(service_name, **kwargs)
         client.meta.events.register_first("before-send", self._send_from_host)
+        _prepare_client(client, lambda: self)
         return client
 
     def client_as_role(self, service_name: str, role_arn: str, session_name: str):
@@ -177,6 +194,7 @@ class Cloud:
         }
         client = self._session.client(service_name)
         client.meta.events.register_first("before-send", lambda request, **_: self._send(request, principal))
+        _prepare_client(client, lambda: self)
         self._role_clients[cache_key] = client
         return client
 
@@ -184,6 +202,7 @@ class Cloud:
         """A boto3 resource (``cloud.resource("dynamodb").Table(...)``) bound to this account."""
         resource = self._session.resource(service_name, **kwargs)
         resource.meta.client.meta.events.register_first("before-send", self._send_from_host)
+        _prepare_client(resource.meta.client, lambda: self)
         return resource
 
     def http_request(self, method: str, url: str, headers=None, body=None, **options):
@@ -295,8 +314,10 @@ class Cloud:
             self.faults = Faults(self)
 
     def close(self) -> None:
-        """Kill this account's environments and drop its state (the shared fork server stays warm)."""
+        """Kill this account's environments and drop its state (the shared fork server stays warm); its
+        pooled clients go back to the pool."""
         self.reset()
+        client_pool.release(self._leases)
 
     def __enter__(self) -> Cloud:
         return self

@@ -504,7 +504,7 @@ class LambdaService:
         environments = [env for envs in self._idle.values() for env in envs]
         for environment in environments[: max(len(environments) - MAX_IDLE_ENVIRONMENTS, 0)]:
             self._idle[environment.key].remove(environment)
-            environment.kill()
+            environment.discard()
 
     # -- the Invoke API ------------------------------------------------------------------------------------
     def invoke_api(
@@ -642,6 +642,6 @@ class LambdaService:
     def close(self) -> None:
         for environments in self._idle.values():
             for environment in environments:
-                environment.kill()
+                environment.discard()
         self._idle.clear()
         self._dead_letter_targets.clear()

@@ -50,10 +50,18 @@ _SANDBOX_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", 
 _F_SETPIPE_SZ = 1031
 
 
+# bwrap executables that have created namespaces in this process. Every Cloud resolves its mode, and the
+# probe (a bwrap process making every namespace) costs 5-15 ms of a grading; it is remembered only once it
+# succeeded, and per executable, so a PATH without bwrap is still refused.
+_bwrap_proven: set[str] = set()
+
+
 def _bwrap_works() -> tuple[bool, str]:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         return False, "bubblewrap (bwrap) is not installed; install Debian's 'bubblewrap' package"
+    if bwrap in _bwrap_proven:
+        return True, ""
     probe = [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"]
     try:
         result = subprocess.run(probe, capture_output=True, timeout=10, check=False)
@@ -64,6 +72,7 @@ def _bwrap_works() -> tuple[bool, str]:
             False,
             f"bubblewrap cannot create namespaces here: {result.stderr.decode(errors='replace').strip()}",
         )
+    _bwrap_proven.add(bwrap)
     return True, ""
 
 
@@ -337,6 +346,16 @@ class Environment:
         with contextlib.suppress(OSError):
             self.status.send(b"k")
         return self.wait_exit()
+
+    def discard(self) -> None:
+        """Kill the environment without waiting for its exit report (nobody reads it): the supervisor ends
+        the PID namespace on the request, or on the status socket closing if the request did not get
+        through. Saves the 5-10 ms a discarded warm environment's report takes to come back."""
+        if not self.alive:
+            return
+        with contextlib.suppress(OSError):
+            self.status.send(b"k")
+        self.close()
 
     def close(self) -> None:
         if not self.alive:
