@@ -133,3 +133,23 @@ def test_a_closed_account_is_not_kept_alive_by_the_shared_boto3_session():
     del cloud
     gc.collect()
     assert closed() is None
+
+
+def test_moto_does_not_keep_a_closed_accounts_objects():
+    from moto.awslambda.models import LambdaFunction
+    from moto.iam.models import Role
+
+    with Cloud() as cloud:
+        role = cloud.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument=TRUST_POLICY)["Role"]
+        cloud.client("lambda").create_function(
+            FunctionName="f",
+            Runtime="python3.12",
+            Role=role["Arn"],
+            Handler="app.handler",
+            Code={"ZipFile": make_zip({"app.py": "def handler(event, context):\n    return 1\n"})},
+        )
+        assert any(kept.account_id == cloud.account_id for kept in Role.instances_tracked)
+    # moto lists every model object it makes on the object's class; a worker grading all day would keep
+    # every account it ever simulated
+    assert not [kept for kept in Role.instances_tracked if kept.account_id == cloud.account_id]
+    assert not [kept for kept in LambdaFunction.instances_tracked if kept.account_id == cloud.account_id]
