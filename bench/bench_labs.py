@@ -9,9 +9,10 @@ Two phases of ``--submissions`` each, all solutions that score 10/10:
               first send to the last grade stored.
 Targets: p50 < 300 ms, p95 < 1 s, >= 20 gradings/s.
 
-Also printed: the submit request's own latency, and the split of each grading between waiting in the queue
+Also printed: the submit request's own latency, the split of each grading between waiting in the queue
 (created -> started) and grading (started -> graded; of which grade(), the simulated account and the
-sandboxed invocations), so a miss says where the time went.
+sandboxed invocations), so a miss says where the time went, and the machine's 1-minute load average before
+and after the run (on a shared machine the figures move with it).
 
 Run: .venv/bin/python bench/bench_labs.py [--submissions 100] [--rate 5] [--workers 2] [--concurrency 2]
 Needs PostgreSQL on 127.0.0.1:5432, Redis on 127.0.0.1:6379 and bubblewrap (the sandbox).
@@ -229,6 +230,7 @@ def main() -> int:
         }
     )
     port = free_port()
+    load_before = os.getloadavg()[0]
     processes: list[subprocess.Popen] = []
     try:
         plan = setup(args.submissions)
@@ -289,7 +291,8 @@ def main() -> int:
 
     print(
         f"lab grading: {args.submissions} squared-number submissions per phase over HTTP, gunicorn "
-        f"{args.workers} workers, Celery {args.concurrency} worker processes, PostgreSQL + Redis"
+        f"{args.workers} workers, Celery {args.concurrency} worker processes, PostgreSQL + Redis "
+        f"(load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, {os.cpu_count()} CPUs)"
     )
     describe(f"latency phase ({args.rate:g} submissions/s)", latency)
     describe("throughput phase (all at once)", throughput)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -184,7 +184,14 @@ def submission_grade(*, submission_id: int, now=None) -> Submission | None:
     Raises ``InfrastructureError`` when grading could not be done (the task retries)."""
     now = now or timezone.now()
     with transaction.atomic():
-        submission = Submission.objects.select_for_update().filter(pk=submission_id).first()
+        _commit_without_waiting_for_disk()
+        # the lab comes in the same query; only the submission row is locked
+        submission = (
+            Submission.objects.select_for_update(of=("self",))
+            .select_related("lab")
+            .filter(pk=submission_id)
+            .first()
+        )
         if submission is None or not submission.is_pending:
             return submission
         submission.status = Submission.Status.RUNNING
@@ -211,10 +218,31 @@ def submission_grade(*, submission_id: int, now=None) -> Submission | None:
     submission.lab_hash = lab.content_hash
     submission.graded_at = timezone.now()
     submission.error = ""
-    submission.save(
-        update_fields=["status", "score", "max_score", "result", "verdicts", "lab_hash", "graded_at", "error"]
-    )
+    with transaction.atomic():
+        _commit_without_waiting_for_disk()
+        submission.save(
+            update_fields=[
+                "status",
+                "score",
+                "max_score",
+                "result",
+                "verdicts",
+                "lab_hash",
+                "graded_at",
+                "error",
+            ]
+        )
     return submission
+
+
+def _commit_without_waiting_for_disk() -> None:
+    """PostgreSQL: the current transaction commits without waiting for its WAL to reach the disk (4 ms of
+    each grading's two commits on a busy machine). Safe for grading's own writes only: a database crash
+    loses at most the last fraction of a second of them, which leaves the row queued or running, and
+    ``submission_sweep`` sends it to be graded again. A submission itself is always committed durably."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 VERDICT_MESSAGE_CHARS = 300
