@@ -90,22 +90,29 @@ def test_bubblewrap_is_probed_once_per_process_and_a_path_without_it_is_still_re
         sandbox.resolve_mode(None)
 
 
+def _warm_functions(cloud, count: int) -> None:
+    role = cloud.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument=TRUST_POLICY)["Role"]
+    code = make_zip({"app.py": "def handler(event, context):\n    return 1\n"})
+    lam = cloud.client("lambda")
+    for index in range(count):
+        lam.create_function(
+            FunctionName=f"f{index}",
+            Runtime="python3.12",
+            Role=role["Arn"],
+            Handler="app.handler",
+            Code={"ZipFile": code},
+        )
+        assert cloud.lambda_.invoke(f"f{index}").payload == b"1"
+
+
 def test_closing_an_account_ends_its_warm_environments():
     server = sandbox.fork_server("bwrap")._process.pid  # bwrap, then the fork server inside it
+    with Cloud() as warm_up:  # whatever the fork server keeps once it has served a spawn is the baseline
+        _warm_functions(warm_up, 1)
+    time.sleep(0.5)
     before = _descendants(server)
     with Cloud() as cloud:
-        role = cloud.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument=TRUST_POLICY)["Role"]
-        code = make_zip({"app.py": "def handler(event, context):\n    return 1\n"})
-        lam = cloud.client("lambda")
-        for index in range(3):
-            lam.create_function(
-                FunctionName=f"f{index}",
-                Runtime="python3.12",
-                Role=role["Arn"],
-                Handler="app.handler",
-                Code={"ZipFile": code},
-            )
-            assert cloud.lambda_.invoke(f"f{index}").payload == b"1"
+        _warm_functions(cloud, 3)
         assert _descendants(server) >= before + 3  # each environment is at least one process on the host
         # held here, so only the close (not the garbage collector closing their sockets) can end them
         held = [env for envs in cloud.lambda_._idle.values() for env in envs]
@@ -113,7 +120,7 @@ def test_closing_an_account_ends_its_warm_environments():
     deadline = time.monotonic() + 5
     while _descendants(server) > before and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _descendants(server) == before
+    assert _descendants(server) <= before
     assert not any(env.alive for env in held)
 
 
