@@ -107,8 +107,11 @@ class ApiGateway:
     def __init__(self, cloud) -> None:
         self.cloud = cloud
         self.access = AccessControl(cloud.clock, self.call_function)
-        # Handlers on the Cloud's boto3 session reach every client it makes (clients copy its events).
-        events = cloud._session.events
+
+    def hook_client(self, client) -> None:
+        """Restore what moto drops on this account's API Gateway clients. The handlers go on each client, not
+        on the boto3 session: Clouds of one thread share a session, and a handler there would reach them all."""
+        events = client.meta.events
         for operation in ("apigateway.CreateRestApi", "apigateway.UpdateRestApi", "apigatewayv2.CreateApi"):
             events.register(f"before-parameter-build.{operation}", self._before_control_call)
         events.register("after-call.apigateway.CreateRestApi", self._after_create_rest_api)

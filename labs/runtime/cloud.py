@@ -156,6 +156,8 @@ class Cloud:
         """A real boto3 client for ``service_name`` bound to this account (in-process, no network)."""
         client = self._session.client(service_name, **kwargs)
         client.meta.events.register_first("before-send", self._send_from_host)
+        if service_name in ("apigateway", "apigatewayv2"):
+            self.apigateway.hook_client(client)
         return client
 
     def client_as_role(self, service_name: str, role_arn: str, session_name: str):
