@@ -1,0 +1,644 @@
+"""Creating CloudFormation resources through the account's boto3 clients, one function per resource type.
+
+Each handler takes the ``Provisioner`` (the account and stack), the logical id and the resolved
+``Properties`` and returns ``Created(physical_id, attributes)``: what ``Ref`` and ``Fn::GetAtt`` answer,
+as documented per type in the CloudFormation resource reference. Configuration goes only through AWS API
+calls (never into the runtime's internals), so routing reads it from the same place a boto3 caller would.
+A property the simulation does not apply becomes a warning naming it, never a silent drop.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from labs.runtime.packaging import zip_directory, zip_files
+
+__all__ = ["HANDLERS", "LOCAL_CODE_BUCKET", "Created", "Provisioner", "ResourceFailure"]
+
+# SAM's translator only accepts S3 locations for CodeUri; a local folder is rewritten to this bucket and
+# its path read back from code_dir when the function is created (what `sam build` + `sam deploy` do).
+LOCAL_CODE_BUCKET = "labs-local-code"
+_NAME_ALPHABET = string.ascii_uppercase + string.digits
+
+
+class ResourceFailure(Exception):
+    """A resource could not be created: carries the reason (an AWS error message or a template fault)."""
+
+
+@dataclass
+class Created:
+    physical_id: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Provisioner:
+    """What handlers need: the account (``cloud``), the stack name, the code folder, and ``warn``."""
+
+    cloud: Any
+    stack_name: str
+    code_dir: Path | None
+    warnings: list = field(default_factory=list)
+    _clients: dict = field(default_factory=dict)
+
+    def client(self, service: str):
+        if service not in self._clients:
+            self._clients[service] = self.cloud.client(service)
+        return self._clients[service]
+
+    def warn(self, logical_id: str, message: str) -> None:
+        self.warnings.append((logical_id, message))
+
+    def name(self, logical_id: str, max_length: int = 64, *, lower: bool = False, suffix: str = "") -> str:
+        """A physical name as CloudFormation makes one: stack-LogicalId-RANDOM, cut to ``max_length``."""
+        unique = "".join(self.cloud.random.choice(_NAME_ALPHABET) for _ in range(12))
+        prefix = f"{self.stack_name}-{logical_id}"[: max_length - len(unique) - len(suffix) - 1]
+        name = f"{prefix}-{unique}{suffix}"
+        return name.lower() if lower else name
+
+    @property
+    def region(self) -> str:
+        return self.cloud.region
+
+    @property
+    def account_id(self) -> str:
+        return self.cloud.account_id
+
+
+def _ignored(ctx: Provisioner, logical_id: str, properties: dict, handled: set[str]) -> None:
+    for name in sorted(set(properties) - handled):
+        ctx.warn(logical_id, f"property {name} is not simulated and was ignored")
+
+
+def _json_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _tags(properties: dict) -> dict[str, str]:
+    tags = properties.get("Tags") or []
+    if isinstance(tags, dict):
+        return {str(k): str(v) for k, v in tags.items()}
+    return {str(tag["Key"]): str(tag["Value"]) for tag in tags if isinstance(tag, dict) and "Key" in tag}
+
+
+def _api_params(
+    ctx: Provisioner,
+    service: str,
+    operation: str,
+    properties: dict,
+    logical_id: str,
+    *,
+    skip: set[str] = frozenset(),
+    rename: dict | None = None,
+) -> dict:
+    """Properties whose names are the API's own parameters (CloudFormation mostly copies them), checked
+    against botocore's model; others are warned about."""
+    members = ctx.client(service).meta.service_model.operation_model(operation).input_shape.members
+    rename = rename or {}
+    params = {}
+    for name, value in properties.items():
+        if name in skip:
+            continue
+        api_name = rename.get(name, name)
+        if api_name in members:
+            params[api_name] = value
+        else:
+            ctx.warn(logical_id, f"property {name} is not simulated and was ignored")
+    return params
+
+
+# -- IAM ---------------------------------------------------------------------------------------------------
+def ensure_aws_managed_policy(ctx: Provisioner, arn: str) -> None:
+    """moto loads AWS managed policies only when asked globally; load the one a role attaches, from moto's
+    own copy of AWS's policy documents, into this account."""
+    if ":iam::aws:policy/" not in arn:
+        return
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+    from moto.iam.models import AWSManagedPolicy, iam_backends
+
+    backend = iam_backends[ctx.account_id]["global"]
+    if arn in backend.managed_policies:
+        return
+    name = arn.rsplit("/", 1)[-1]
+    data = json.loads(aws_managed_policies_data).get(name)
+    if data is not None:
+        policy = AWSManagedPolicy.from_data(name, ctx.account_id, "us-east-1", data)
+        backend.managed_policies[policy.arn] = policy
+
+
+def _policy_text(document: Any) -> str:
+    """IAM accepts a policy without Version (it means 2008-10-17) and SAM's policy templates write none,
+    but moto's validator rejects it: add the current version, which only matters for policy variables."""
+    if isinstance(document, dict) and "Version" not in document:
+        document = {"Version": "2012-10-17", **document}
+    return _json_text(document)
+
+
+def _role(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    iam = ctx.client("iam")
+    name = props.get("RoleName") or ctx.name(logical_id, 64)
+    params = {
+        "RoleName": name,
+        "AssumeRolePolicyDocument": _json_text(props.get("AssumeRolePolicyDocument", {})),
+    }
+    for key in ("Path", "Description", "MaxSessionDuration", "PermissionsBoundary"):
+        if key in props:
+            params[key] = props[key]
+    if props.get("Tags"):
+        params["Tags"] = [{"Key": k, "Value": v} for k, v in _tags(props).items()]
+    role = iam.create_role(**params)["Role"]
+    for policy in props.get("Policies") or []:
+        iam.put_role_policy(
+            RoleName=name,
+            PolicyName=policy["PolicyName"],
+            PolicyDocument=_policy_text(policy["PolicyDocument"]),
+        )
+    for arn in props.get("ManagedPolicyArns") or []:
+        ensure_aws_managed_policy(ctx, arn)
+        iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+    _ignored(ctx, logical_id, props, {*params, "Policies", "ManagedPolicyArns", "Tags", "RoleName"})
+    return Created(name, {"Arn": role["Arn"], "RoleId": role["RoleId"]})
+
+
+def _policy(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    iam = ctx.client("iam")
+    document = _policy_text(props["PolicyDocument"])
+    for role in props.get("Roles") or []:
+        iam.put_role_policy(RoleName=role, PolicyName=props["PolicyName"], PolicyDocument=document)
+    for user in props.get("Users") or []:
+        iam.put_user_policy(UserName=user, PolicyName=props["PolicyName"], PolicyDocument=document)
+    for group in props.get("Groups") or []:
+        iam.put_group_policy(GroupName=group, PolicyName=props["PolicyName"], PolicyDocument=document)
+    return Created(props["PolicyName"], {"Id": props["PolicyName"]})
+
+
+def _managed_policy(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    iam = ctx.client("iam")
+    params = {
+        "PolicyName": props.get("ManagedPolicyName") or ctx.name(logical_id, 128),
+        "PolicyDocument": _policy_text(props["PolicyDocument"]),
+    }
+    for key in ("Path", "Description"):
+        if key in props:
+            params[key] = props[key]
+    arn = iam.create_policy(**params)["Policy"]["Arn"]
+    for role in props.get("Roles") or []:
+        iam.attach_role_policy(RoleName=role, PolicyArn=arn)
+    return Created(arn, {"PolicyArn": arn})
+
+
+# -- Lambda ------------------------------------------------------------------------------------------------
+def _local_code(ctx: Provisioner, relative: str, logical_id: str) -> bytes:
+    if ctx.code_dir is None:
+        raise ResourceFailure(
+            f"code at {relative!r} is a local path: deploy with a code directory (--code DIR)"
+        )
+    root = ctx.code_dir.resolve()
+    path = (root / relative).resolve()
+    if path != root and not path.is_relative_to(root):
+        raise ResourceFailure(f"CodeUri {relative!r} points outside the code directory")
+    if path.is_dir():
+        return zip_directory(path)
+    if path.is_file() and path.suffix == ".zip":
+        return path.read_bytes()
+    raise ResourceFailure(f"CodeUri {relative!r}: no such folder or .zip under the code directory")
+
+
+def _code_zip(ctx: Provisioner, logical_id: str, code: Any, runtime: str) -> bytes:
+    if not isinstance(code, dict):
+        raise ResourceFailure("Code must be {ZipFile: ...} or {S3Bucket: ..., S3Key: ...}")
+    if "ZipFile" in code:
+        # Inline code is saved as index.py / index.js, as CloudFormation documents for ZipFile.
+        name = "index.js" if str(runtime).startswith("nodejs") else "index.py"
+        return zip_files({name: code["ZipFile"]})
+    if code.get("S3Bucket") == LOCAL_CODE_BUCKET:
+        return _local_code(ctx, code.get("S3Key", ""), logical_id)
+    if "S3Bucket" in code and "S3Key" in code:
+        try:
+            return ctx.client("s3").get_object(Bucket=code["S3Bucket"], Key=code["S3Key"])["Body"].read()
+        except Exception as error:  # noqa: BLE001 - reported as the resource's failure
+            raise ResourceFailure(
+                f"cannot read code from s3://{code['S3Bucket']}/{code['S3Key']}: {error}"
+            ) from None
+    raise ResourceFailure("Code must be {ZipFile: ...} or {S3Bucket: ..., S3Key: ...}")
+
+
+def _function(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    lam = ctx.client("lambda")
+    params = _api_params(
+        ctx,
+        "lambda",
+        "CreateFunction",
+        props,
+        logical_id,
+        skip={"Code", "Tags", "ReservedConcurrentExecutions"},
+    )
+    params.setdefault("FunctionName", ctx.name(logical_id, 64))
+    params["Code"] = {"ZipFile": _code_zip(ctx, logical_id, props.get("Code"), props.get("Runtime", ""))}
+    if props.get("Tags"):
+        params["Tags"] = _tags(props)
+    function = lam.create_function(**params)
+    if "ReservedConcurrentExecutions" in props:
+        lam.put_function_concurrency(
+            FunctionName=params["FunctionName"],
+            ReservedConcurrentExecutions=int(props["ReservedConcurrentExecutions"]),
+        )
+    return Created(params["FunctionName"], {"Arn": function["FunctionArn"]})
+
+
+def _permission(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    params = _api_params(ctx, "lambda", "AddPermission", props, logical_id)
+    params["StatementId"] = ctx.name(logical_id, 100)
+    ctx.client("lambda").add_permission(**params)
+    return Created(params["StatementId"])
+
+
+def _event_source_mapping(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    params = _api_params(ctx, "lambda", "CreateEventSourceMapping", props, logical_id, skip={"Tags"})
+    for item in (params.get("FilterCriteria") or {}).get("Filters", []):
+        if "Pattern" in item:
+            item["Pattern"] = _json_text(item["Pattern"])
+    mapping = ctx.client("lambda").create_event_source_mapping(**params)
+    return Created(
+        mapping["UUID"],
+        {"Id": mapping["UUID"], "EventSourceMappingArn": mapping.get("EventSourceMappingArn", "")},
+    )
+
+
+def _event_invoke_config(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    params = _api_params(ctx, "lambda", "PutFunctionEventInvokeConfig", props, logical_id)
+    ctx.client("lambda").put_function_event_invoke_config(**params)
+    return Created(f"{params['FunctionName']}:{params.get('Qualifier', '$LATEST')}")
+
+
+def _version(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    params = _api_params(
+        ctx, "lambda", "PublishVersion", props, logical_id, skip={"ProvisionedConcurrencyConfig"}
+    )
+    version = ctx.client("lambda").publish_version(**params)
+    return Created(
+        version["FunctionArn"], {"Version": version["Version"], "FunctionArn": version["FunctionArn"]}
+    )
+
+
+def _alias(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    params = _api_params(
+        ctx, "lambda", "CreateAlias", props, logical_id, skip={"ProvisionedConcurrencyConfig"}
+    )
+    alias = ctx.client("lambda").create_alias(**params)
+    return Created(alias["AliasArn"], {"AliasArn": alias["AliasArn"]})
+
+
+def _layer_version(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    params = _api_params(ctx, "lambda", "PublishLayerVersion", props, logical_id, skip={"Content"})
+    params.setdefault("LayerName", ctx.name(logical_id, 64))
+    params["Content"] = {"ZipFile": _code_zip(ctx, logical_id, props.get("Content"), "")}
+    layer = ctx.client("lambda").publish_layer_version(**params)
+    return Created(layer["LayerVersionArn"], {"LayerVersionArn": layer["LayerVersionArn"]})
+
+
+# -- SQS, SNS ----------------------------------------------------------------------------------------------
+def _attribute_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _json_text(value) if isinstance(value, dict | list) else str(value)
+
+
+def _queue(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    fifo = str(props.get("FifoQueue", "")).lower() == "true"
+    name = props.get("QueueName") or ctx.name(logical_id, 80, suffix=".fifo" if fifo else "")
+    attributes = {
+        key: _attribute_text(value) for key, value in props.items() if key not in ("QueueName", "Tags")
+    }
+    sqs = ctx.client("sqs")
+    params: dict[str, Any] = {"QueueName": name, "Attributes": attributes}
+    if props.get("Tags"):
+        params["tags"] = _tags(props)
+    url = sqs.create_queue(**params)["QueueUrl"]
+    arn = f"arn:aws:sqs:{ctx.region}:{ctx.account_id}:{name}"
+    return Created(url, {"Arn": arn, "QueueName": name, "QueueUrl": url})
+
+
+def _queue_policy(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    for url in props.get("Queues") or []:
+        ctx.client("sqs").set_queue_attributes(
+            QueueUrl=url, Attributes={"Policy": _json_text(props["PolicyDocument"])}
+        )
+    return Created(ctx.name(logical_id))
+
+
+def _topic(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    fifo = str(props.get("FifoTopic", "")).lower() == "true"
+    name = props.get("TopicName") or ctx.name(logical_id, 256, suffix=".fifo" if fifo else "")
+    attribute_names = {
+        "DisplayName",
+        "FifoTopic",
+        "ContentBasedDeduplication",
+        "KmsMasterKeyId",
+        "SignatureVersion",
+        "TracingConfig",
+        "ArchivePolicy",
+        "DeliveryPolicy",
+    }
+    attributes = {key: _attribute_text(props[key]) for key in attribute_names if key in props}
+    sns = ctx.client("sns")
+    params: dict[str, Any] = {"Name": name, "Attributes": attributes}
+    if props.get("Tags"):
+        params["Tags"] = [{"Key": k, "Value": v} for k, v in _tags(props).items()]
+    arn = sns.create_topic(**params)["TopicArn"]
+    for subscription in props.get("Subscription") or []:
+        sns.subscribe(TopicArn=arn, Protocol=subscription["Protocol"], Endpoint=subscription["Endpoint"])
+    _ignored(ctx, logical_id, props, attribute_names | {"TopicName", "Tags", "Subscription"})
+    return Created(arn, {"TopicArn": arn, "TopicName": name})
+
+
+_SUBSCRIPTION_ATTRIBUTES = (
+    "FilterPolicy",
+    "FilterPolicyScope",
+    "RawMessageDelivery",
+    "RedrivePolicy",
+    "DeliveryPolicy",
+    "SubscriptionRoleArn",
+    "ReplayPolicy",
+)
+
+
+def _subscription(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    attributes = {key: _attribute_text(props[key]) for key in _SUBSCRIPTION_ATTRIBUTES if key in props}
+    arn = ctx.client("sns").subscribe(
+        TopicArn=props["TopicArn"],
+        Protocol=props["Protocol"],
+        Endpoint=props.get("Endpoint", ""),
+        Attributes=attributes,
+        ReturnSubscriptionArn=True,
+    )["SubscriptionArn"]
+    _ignored(
+        ctx, logical_id, props, {*_SUBSCRIPTION_ATTRIBUTES, "TopicArn", "Protocol", "Endpoint", "Region"}
+    )
+    return Created(arn, {"Arn": arn})
+
+
+def _topic_policy(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    for arn in props.get("Topics") or []:
+        ctx.client("sns").set_topic_attributes(
+            TopicArn=arn, AttributeName="Policy", AttributeValue=_json_text(props["PolicyDocument"])
+        )
+    return Created(ctx.name(logical_id))
+
+
+# -- S3 ----------------------------------------------------------------------------------------------------
+def _filter(configuration: dict) -> dict:
+    rules = ((configuration.get("Filter") or {}).get("S3Key") or {}).get("Rules") or []
+    return (
+        {"Filter": {"Key": {"FilterRules": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]}}}
+        if rules
+        else {}
+    )
+
+
+def notification_configuration(cfn: dict) -> dict:
+    """CloudFormation's NotificationConfiguration in PutBucketNotificationConfiguration's shape."""
+    shapes = (
+        ("LambdaConfigurations", "LambdaFunctionConfigurations", "Function", "LambdaFunctionArn"),
+        ("QueueConfigurations", "QueueConfigurations", "Queue", "QueueArn"),
+        ("TopicConfigurations", "TopicConfigurations", "Topic", "TopicArn"),
+    )
+    result: dict[str, Any] = {}
+    for cfn_key, api_key, target_key, api_target in shapes:
+        for item in cfn.get(cfn_key) or []:
+            result.setdefault(api_key, []).append(
+                {api_target: item[target_key], "Events": [item["Event"]], **_filter(item)}
+            )
+    if "EventBridgeConfiguration" in cfn and (cfn["EventBridgeConfiguration"] or {}).get(
+        "EventBridgeEnabled", True
+    ):
+        result["EventBridgeConfiguration"] = {}
+    return result
+
+
+def _bucket(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    s3 = ctx.client("s3")
+    name = props.get("BucketName") or ctx.name(logical_id, 63, lower=True)
+    params: dict[str, Any] = {"Bucket": name}
+    if ctx.region != "us-east-1":
+        params["CreateBucketConfiguration"] = {"LocationConstraint": ctx.region}
+    s3.create_bucket(**params)
+    if "VersioningConfiguration" in props:
+        s3.put_bucket_versioning(
+            Bucket=name, VersioningConfiguration={"Status": props["VersioningConfiguration"]["Status"]}
+        )
+    if props.get("Tags"):
+        s3.put_bucket_tagging(
+            Bucket=name, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in _tags(props).items()]}
+        )
+    if "CorsConfiguration" in props:
+        rules = [
+            {
+                key: rule[cfn_key]
+                for cfn_key, key in (
+                    ("AllowedMethods", "AllowedMethods"),
+                    ("AllowedOrigins", "AllowedOrigins"),
+                    ("AllowedHeaders", "AllowedHeaders"),
+                    ("ExposedHeaders", "ExposeHeaders"),
+                    ("MaxAge", "MaxAgeSeconds"),
+                    ("Id", "ID"),
+                )
+                if cfn_key in rule
+            }
+            for rule in props["CorsConfiguration"].get("CorsRules", [])
+        ]
+        s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
+    if "NotificationConfiguration" in props:
+        s3.put_bucket_notification_configuration(
+            Bucket=name,
+            NotificationConfiguration=notification_configuration(props["NotificationConfiguration"]),
+            SkipDestinationValidation=True,
+        )
+    _ignored(
+        ctx,
+        logical_id,
+        props,
+        {"BucketName", "VersioningConfiguration", "Tags", "CorsConfiguration", "NotificationConfiguration"},
+    )
+    domain = f"{name}.s3.amazonaws.com"
+    return Created(
+        name,
+        {
+            "Arn": f"arn:aws:s3:::{name}",
+            "DomainName": domain,
+            "RegionalDomainName": f"{name}.s3.{ctx.region}.amazonaws.com",
+            "DualStackDomainName": f"{name}.s3.dualstack.{ctx.region}.amazonaws.com",
+            "WebsiteURL": f"http://{name}.s3-website-{ctx.region}.amazonaws.com",
+        },
+    )
+
+
+def _bucket_policy(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    ctx.client("s3").put_bucket_policy(Bucket=props["Bucket"], Policy=_json_text(props["PolicyDocument"]))
+    return Created(props["Bucket"])
+
+
+# -- DynamoDB, Kinesis, Logs -------------------------------------------------------------------------------
+def _table(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    dynamodb = ctx.client("dynamodb")
+    params = _api_params(
+        ctx,
+        "dynamodb",
+        "CreateTable",
+        props,
+        logical_id,
+        skip={
+            "StreamSpecification",
+            "SSESpecification",
+            "TimeToLiveSpecification",
+            "Tags",
+            "PointInTimeRecoverySpecification",
+        },
+    )
+    params.setdefault("TableName", ctx.name(logical_id, 255))
+    if "StreamSpecification" in props:
+        params["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+    if "SSESpecification" in props:
+        params["SSESpecification"] = {"Enabled": bool(props["SSESpecification"].get("SSEEnabled"))}
+    if props.get("Tags"):
+        params["Tags"] = [{"Key": k, "Value": v} for k, v in _tags(props).items()]
+    table = dynamodb.create_table(**params)["TableDescription"]
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl:
+        dynamodb.update_time_to_live(
+            TableName=params["TableName"],
+            TimeToLiveSpecification={
+                "Enabled": bool(ttl.get("Enabled")),
+                "AttributeName": ttl.get("AttributeName", ""),
+            },
+        )
+    attributes = {"Arn": table["TableArn"]}
+    if table.get("LatestStreamArn"):
+        attributes["StreamArn"] = table["LatestStreamArn"]
+    return Created(params["TableName"], attributes)
+
+
+def _stream(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    kinesis = ctx.client("kinesis")
+    name = props.get("Name") or ctx.name(logical_id, 128)
+    params: dict[str, Any] = {"StreamName": name}
+    on_demand = (props.get("StreamModeDetails") or {}).get("StreamMode") == "ON_DEMAND"
+    if on_demand:
+        params["StreamModeDetails"] = {"StreamMode": "ON_DEMAND"}
+    else:
+        params["ShardCount"] = int(props.get("ShardCount", 1))
+    kinesis.create_stream(**params)
+    if "RetentionPeriodHours" in props and int(props["RetentionPeriodHours"]) > 24:
+        kinesis.increase_stream_retention_period(
+            StreamName=name, RetentionPeriodHours=int(props["RetentionPeriodHours"])
+        )
+    _ignored(
+        ctx, logical_id, props, {"Name", "ShardCount", "StreamModeDetails", "RetentionPeriodHours", "Tags"}
+    )
+    return Created(name, {"Arn": f"arn:aws:kinesis:{ctx.region}:{ctx.account_id}:stream/{name}"})
+
+
+def _log_group(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    logs = ctx.client("logs")
+    name = props.get("LogGroupName") or ctx.name(logical_id, 512)
+    logs.create_log_group(logGroupName=name)
+    if "RetentionInDays" in props:
+        logs.put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
+    _ignored(ctx, logical_id, props, {"LogGroupName", "RetentionInDays", "Tags"})
+    return Created(name, {"Arn": f"arn:aws:logs:{ctx.region}:{ctx.account_id}:log-group:{name}:*"})
+
+
+# -- EventBridge, Step Functions ---------------------------------------------------------------------------
+def _event_bus(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    params = _api_params(ctx, "events", "CreateEventBus", props, logical_id, skip={"Tags", "Policy"})
+    arn = ctx.client("events").create_event_bus(**params)["EventBusArn"]
+    return Created(params["Name"], {"Arn": arn, "Name": params["Name"]})
+
+
+def _rule(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    events = ctx.client("events")
+    params = _api_params(ctx, "events", "PutRule", props, logical_id, skip={"Targets"})
+    params.setdefault("Name", ctx.name(logical_id, 64))
+    params.setdefault("State", "ENABLED")
+    if "EventPattern" in params:
+        params["EventPattern"] = _json_text(params["EventPattern"])
+    bus = str(params.get("EventBusName") or "default")
+    bus_name = bus.rsplit("/", 1)[-1] if bus.startswith("arn:") else bus
+    arn = events.put_rule(**params)["RuleArn"]
+    targets = props.get("Targets") or []
+    if targets:
+        # CloudFormation's target properties are PutTargets' own (Input, InputPath, InputTransformer,
+        # DeadLetterConfig, RetryPolicy, RoleArn, SqsParameters, ...).
+        response = events.put_targets(Rule=params["Name"], EventBusName=bus, Targets=targets)
+        if response.get("FailedEntryCount"):
+            failed = response["FailedEntries"][0]
+            raise ResourceFailure(f"target {failed.get('TargetId')}: {failed.get('ErrorMessage')}")
+    # Ref is the rule name on the default bus and "bus|rule" on another (CloudFormation's Ref for Rule).
+    physical = params["Name"] if bus_name == "default" else f"{bus_name}|{params['Name']}"
+    return Created(physical, {"Arn": arn})
+
+
+def _state_machine(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    if "Definition" in props:
+        definition = json.dumps(props["Definition"])
+    elif "DefinitionString" in props:
+        definition = props["DefinitionString"]
+    else:
+        raise ResourceFailure(
+            "a state machine needs Definition or DefinitionString (DefinitionS3Location is not simulated)"
+        )
+    for key, value in (props.get("DefinitionSubstitutions") or {}).items():
+        definition = definition.replace("${" + key + "}", str(value))
+    name = props.get("StateMachineName") or ctx.name(logical_id, 80)
+    params: dict[str, Any] = {"name": name, "definition": definition, "roleArn": props.get("RoleArn", "")}
+    if "StateMachineType" in props:
+        params["type"] = props["StateMachineType"]
+    if props.get("Tags"):
+        params["tags"] = [{"key": k, "value": v} for k, v in _tags(props).items()]
+    arn = ctx.client("stepfunctions").create_state_machine(**params)["stateMachineArn"]
+    _ignored(
+        ctx,
+        logical_id,
+        props,
+        {
+            "Definition",
+            "DefinitionString",
+            "DefinitionSubstitutions",
+            "StateMachineName",
+            "RoleArn",
+            "StateMachineType",
+            "Tags",
+        },
+    )
+    return Created(arn, {"Arn": arn, "Name": name, "StateMachineRevisionId": ""})
+
+
+HANDLERS = {
+    "AWS::IAM::Role": _role,
+    "AWS::IAM::Policy": _policy,
+    "AWS::IAM::ManagedPolicy": _managed_policy,
+    "AWS::Lambda::Function": _function,
+    "AWS::Lambda::Permission": _permission,
+    "AWS::Lambda::EventSourceMapping": _event_source_mapping,
+    "AWS::Lambda::EventInvokeConfig": _event_invoke_config,
+    "AWS::Lambda::Version": _version,
+    "AWS::Lambda::Alias": _alias,
+    "AWS::Lambda::LayerVersion": _layer_version,
+    "AWS::SQS::Queue": _queue,
+    "AWS::SQS::QueuePolicy": _queue_policy,
+    "AWS::SNS::Topic": _topic,
+    "AWS::SNS::Subscription": _subscription,
+    "AWS::SNS::TopicPolicy": _topic_policy,
+    "AWS::S3::Bucket": _bucket,
+    "AWS::S3::BucketPolicy": _bucket_policy,
+    "AWS::DynamoDB::Table": _table,
+    "AWS::Kinesis::Stream": _stream,
+    "AWS::Logs::LogGroup": _log_group,
+    "AWS::Events::EventBus": _event_bus,
+    "AWS::Events::Rule": _rule,
+    "AWS::StepFunctions::StateMachine": _state_machine,
+}
