@@ -42,6 +42,7 @@ class StackResource:
     physical_id: str
     attributes: dict[str, Any] = field(default_factory=dict)
     simulated: bool = True
+    properties: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -150,10 +151,13 @@ def _line(located: Any, path: list) -> int | None:
                 break
             key = max(origins, key=len)
         try:
-            node = node[key]
+            child = node[key]
         except (KeyError, IndexError, TypeError):
             break
-        mark = getattr(node, "start_mark", None)
+        # cfn-lint's nodes carry marks on keys too: a mapping entry is located at its key, as cfn-lint does
+        written_key = next((k for k in node if k == key), None) if isinstance(node, dict) else None
+        mark = getattr(written_key, "start_mark", None) or getattr(child, "start_mark", None)
+        node = child
         if mark is not None:
             line = mark.line + 1
     return line
@@ -300,6 +304,7 @@ class _Deployment:
     # -- SAM ---------------------------------------------------------------------------------------------------
     def _sam(self, values: dict[str, Any]) -> dict[str, Any]:
         import boto3
+        from samtranslator.metrics.metrics import DummyMetricsPublisher, Metrics
         from samtranslator.model.exceptions import InvalidDocumentException
         from samtranslator.parser.parser import Parser
         from samtranslator.translator.translator import Translator
@@ -308,9 +313,9 @@ class _Deployment:
         self._local_artifacts(template)
         # The region comes from a session made here (no credentials, no calls); managed policy names
         # resolve from the translator's bundled list, and an unknown name is an error, not an IAM lookup.
-        translator = Translator(
-            None, Parser(), boto_session=boto3.session.Session(region_name=self.cloud.region)
-        )
+        metrics = Metrics("ServerlessTransform", DummyMetricsPublisher())
+        session = boto3.session.Session(region_name=self.cloud.region)
+        translator = Translator(None, Parser(), boto_session=session, metrics=metrics)
         parameter_values = {
             **values,
             "AWS::Region": self.cloud.region,
@@ -335,6 +340,8 @@ class _Deployment:
             raise TemplateError(problems) from None
         except Exception as error:  # noqa: BLE001 - any translator crash is reported as the template's fault
             raise self.fail(f"the SAM transform failed: {error}", ["Transform"], "Transform") from None
+        finally:
+            metrics.publish()  # to the dummy publisher: otherwise the translator complains when collected
 
     def _local_artifacts(self, template: dict) -> None:
         """Local paths (CodeUri, ContentUri, DefinitionUri) as `sam deploy` would upload them: code becomes
@@ -448,7 +455,9 @@ class _Deployment:
             raise self.fail(
                 f"{logical_id} ({kind}) CREATE_FAILED: {message}", ["Resources", logical_id]
             ) from None
-        self.created[logical_id] = StackResource(logical_id, kind, created.physical_id, created.attributes)
+        self.created[logical_id] = StackResource(
+            logical_id, kind, created.physical_id, created.attributes, True, props
+        )
 
     def _ref(self, name: str) -> Any:
         if name in self.created:
@@ -471,6 +480,10 @@ class _Deployment:
             raise KeyError(
                 f"Fn::GetAtt {logical_id}.{attribute}: {resource.type} is not simulated, so it has no attributes"
             )
+        if attribute not in resource.attributes and _dotted(resource.properties, attribute) is not None:
+            return _dotted(
+                resource.properties, attribute
+            )  # the registry exposes properties as attributes too
         if attribute not in resource.attributes:
             known = ", ".join(sorted(resource.attributes)) or "none"
             raise KeyError(
@@ -501,6 +514,13 @@ class _Deployment:
             except IntrinsicError as error:
                 raise self.fail(error.message, error.path) from None
         return outputs
+
+
+def _dotted(properties: dict, attribute: str) -> Any:
+    value: Any = properties
+    for part in attribute.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
 
 
 def _transforms(template: dict) -> list:
