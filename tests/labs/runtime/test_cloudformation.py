@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from labs.runtime import Cloud
+from labs.runtime.__main__ import main
 from labs.runtime.cloudformation import TemplateError, deploy
 from labs.runtime.intrinsics_cfn import NO_VALUE, IntrinsicError, Resolver, references
 
@@ -515,15 +516,133 @@ def test_cli_deploys_runs_the_scenario_and_prints_trace_and_state(tmp_path):
     assert "item(s)" in out and "from-cli.json" in out.split("== final state", 1)[1]
 
 
-def test_cli_scenario_errors_name_the_step_and_field(tmp_path):
+def test_cli_scenario_errors_name_the_step_and_field(tmp_path, capsys):
     scenario = tmp_path / "bad.yaml"
     scenario.write_text("- run-until-idle\n- send-message: {body: hi}\n")
-    result = run_cli("deploy", str(TEMPLATES / "unsupported.yaml"), "--scenario", str(scenario))
-    assert result.returncode == 1
-    assert "bad.yaml: steps[1] (send-message): field 'queue' is required" in result.stderr
+    assert main(["deploy", str(TEMPLATES / "unsupported.yaml"), "--scenario", str(scenario)]) == 1
+    assert "bad.yaml: steps[1] (send-message): field 'queue' is required" in capsys.readouterr().err
 
 
-def test_cli_template_errors_exit_1_with_rule_and_line():
-    result = run_cli("deploy", str(TEMPLATES / "lint_error.yaml"))
-    assert result.returncode == 1
-    assert "lint_error.yaml:7: E3002" in result.stderr
+def test_cli_refuses_an_unknown_scenario_action_before_deploying(tmp_path, capsys):
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text("- send-mesage: {queue: Q, body: hi}\n")
+    assert main(["deploy", str(TEMPLATES / "unsupported.yaml"), "--scenario", str(scenario)]) == 2
+    assert "steps[0]: unknown action 'send-mesage'" in capsys.readouterr().err
+
+
+def test_cli_template_errors_exit_1_with_rule_and_line(capsys):
+    assert main(["deploy", str(TEMPLATES / "lint_error.yaml")]) == 1
+    assert "lint_error.yaml:7: E3002" in capsys.readouterr().err
+
+
+# -- plain CloudFormation resources ------------------------------------------------------------------------
+def test_plain_resources_are_configured_through_their_apis(cloud):
+    stack = deploy(cloud, read("plain_resources.yaml"), template_file="plain_resources.yaml")
+    assert stack.warnings == []
+    arn = {lid: r.attributes.get("Arn") for lid, r in stack.resources.items()}
+    sqs, sns = cloud.client("sqs"), cloud.client("sns")
+
+    jobs = sqs.get_queue_attributes(QueueUrl=stack.physical_id("Jobs"), AttributeNames=["All"])["Attributes"]
+    assert (jobs["FifoQueue"], jobs["ContentBasedDeduplication"], jobs["VisibilityTimeout"]) == (
+        "true",
+        "true",
+        "45",
+    )
+    assert stack.physical_id("Jobs").endswith(".fifo")
+    inbox = sqs.get_queue_attributes(QueueUrl=stack.physical_id("Inbox"), AttributeNames=["Policy"])[
+        "Attributes"
+    ]
+    assert json.loads(inbox["Policy"])["Statement"][0]["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": stack.physical_id("Alerts")}
+    }
+
+    topic = sns.get_topic_attributes(TopicArn=stack.physical_id("Alerts"))["Attributes"]
+    assert topic["DisplayName"] == "Alerts"
+    assert json.loads(topic["Policy"])["Statement"][0]["Principal"] == {"Service": "s3.amazonaws.com"}
+    endpoints = {
+        s["Endpoint"]: s["SubscriptionArn"]
+        for s in sns.list_subscriptions_by_topic(TopicArn=stack.physical_id("Alerts"))["Subscriptions"]
+    }
+    assert set(endpoints) == {
+        arn["Inbox"],
+        arn["InboxDlq"],
+    }  # the Subscription property and the Subscription resource
+    attributes = sns.get_subscription_attributes(SubscriptionArn=stack.physical_id("InboxSubscription"))[
+        "Attributes"
+    ]
+    assert (attributes["RawMessageDelivery"], attributes["FilterPolicyScope"]) == ("true", "MessageBody")
+    assert json.loads(attributes["FilterPolicy"]) == {"severity": ["high"]}
+    assert json.loads(attributes["RedrivePolicy"]) == {"deadLetterTargetArn": arn["InboxDlq"]}
+
+    s3 = cloud.client("s3")
+    bucket = stack.physical_id("Media")
+    notification = s3.get_bucket_notification_configuration(Bucket=bucket)
+    (queue_config,) = notification["QueueConfigurations"]
+    assert (queue_config["QueueArn"], queue_config["Events"]) == (arn["Inbox"], ["s3:ObjectCreated:*"])
+    assert queue_config["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "uploads/"}]
+    (topic_config,) = notification["TopicConfigurations"]
+    assert (topic_config["TopicArn"], topic_config["Events"]) == (
+        stack.physical_id("Alerts"),
+        ["s3:ObjectRemoved:*"],
+    )
+    from moto.s3.models import s3_backends
+
+    # moto keeps EventBridgeConfiguration (an empty object, as in the API) but does not echo it back
+    assert s3_backends[cloud.account_id]["aws"].buckets[bucket].notification_configuration.event_bridge == {}
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+
+    ttl = cloud.client("dynamodb").describe_time_to_live(TableName=stack.physical_id("Sessions"))[
+        "TimeToLiveDescription"
+    ]
+    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires")
+
+    events = cloud.client("events")
+    assert (
+        stack.outputs["RuleRef"] == f"shop|{stack.physical_id('OrderRule').split('|')[1]}"
+    )  # Ref on a custom bus
+    rule_name = stack.physical_id("OrderRule").split("|")[1]
+    rule = events.describe_rule(Name=rule_name, EventBusName="shop")
+    assert json.loads(rule["EventPattern"])["detail"] == {"total": [{"numeric": [">", 100]}]}
+    inbox_target, jobs_target = events.list_targets_by_rule(Rule=rule_name, EventBusName="shop")["Targets"]
+    assert inbox_target["InputTransformer"] == {
+        "InputPathsMap": {"id": "$.detail.id"},
+        "InputTemplate": '{"order": <id>}',
+    }
+    assert inbox_target["DeadLetterConfig"] == {"Arn": arn["InboxDlq"]}
+    assert inbox_target["RetryPolicy"] == {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600}
+    assert (jobs_target["InputPath"], jobs_target["SqsParameters"]) == (
+        "$.detail",
+        {"MessageGroupId": "orders"},
+    )
+
+    iam = cloud.client("iam")
+    policy = iam.get_role_policy(RoleName=stack.physical_id("FunctionRole"), PolicyName="write-sessions")
+    assert policy["PolicyDocument"]["Statement"][0]["Resource"] == arn["Sessions"]
+    lam = cloud.client("lambda")
+    response = lam.invoke(FunctionName=stack.physical_id("Echo"))
+    assert json.loads(response["Payload"].read()) == {
+        "statusCode": 200,
+        "body": "echo",
+    }  # ZipFile became index.py
+    config = lam.get_function_event_invoke_config(FunctionName=stack.physical_id("Echo"))
+    assert config["MaximumRetryAttempts"] == 0
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == arn["InboxDlq"]
+    (group,) = cloud.client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/lab-Echo")[
+        "logGroups"
+    ]
+    assert group["retentionInDays"] == 7
+
+    apigateway = cloud.client("apigateway")
+    api_id = stack.physical_id("Api")
+    paths = {item["path"]: item["id"] for item in apigateway.get_resources(restApiId=api_id)["items"]}
+    integration = apigateway.get_integration(restApiId=api_id, resourceId=paths["/echo"], httpMethod="POST")
+    assert (integration["type"], integration["httpMethod"]) == ("AWS_PROXY", "POST")
+    assert integration["uri"].endswith(f"functions/{arn['Echo']}/invocations")
+    stage = apigateway.get_stage(restApiId=api_id, stageName="v1")
+    assert stage["deploymentId"] == stack.physical_id("ApiDeployment")
+
+    machine = cloud.client("stepfunctions").describe_state_machine(
+        stateMachineArn=stack.physical_id("Workflow")
+    )
+    assert machine["type"] == "EXPRESS"
+    assert json.loads(machine["definition"])["States"]["Call"]["Resource"] == arn["Echo"]
