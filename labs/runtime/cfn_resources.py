@@ -1,4 +1,5 @@
-"""Creating CloudFormation resources through the account's boto3 clients, one function per resource type.
+"""Creating CloudFormation resources through the account's boto3 clients, one function per resource type
+(IAM and Lambda in cfn_lambda.py, API Gateway in cfn_apigateway.py).
 
 Each handler takes the ``Provisioner`` (the account and stack), the logical id and the resolved
 ``Properties`` and returns ``Created(physical_id, attributes)``: what ``Ref`` and ``Fn::GetAtt`` answer,
@@ -15,9 +16,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labs.runtime.packaging import zip_directory, zip_files
-
-__all__ = ["HANDLERS", "LOCAL_CODE_BUCKET", "Created", "Provisioner", "ResourceFailure"]
+__all__ = [
+    "HANDLERS",
+    "LOCAL_CODE_BUCKET",
+    "Created",
+    "Provisioner",
+    "ResourceFailure",
+    "api_params",
+    "json_text",
+    "tag_map",
+    "warn_ignored",
+]
 
 # SAM's translator only accepts S3 locations for CodeUri; a local folder is rewritten to this bucket and
 # its path read back from code_dir when the function is created (what `sam build` + `sam deploy` do).
@@ -69,23 +78,23 @@ class Provisioner:
         return self.cloud.account_id
 
 
-def _ignored(ctx: Provisioner, logical_id: str, properties: dict, handled: set[str]) -> None:
+def warn_ignored(ctx: Provisioner, logical_id: str, properties: dict, handled: set[str]) -> None:
     for name in sorted(set(properties) - handled):
         ctx.warn(logical_id, f"property {name} is not simulated and was ignored")
 
 
-def _json_text(value: Any) -> str:
+def json_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _tags(properties: dict) -> dict[str, str]:
+def tag_map(properties: dict) -> dict[str, str]:
     tags = properties.get("Tags") or []
     if isinstance(tags, dict):
         return {str(k): str(v) for k, v in tags.items()}
     return {str(tag["Key"]): str(tag["Value"]) for tag in tags if isinstance(tag, dict) and "Key" in tag}
 
 
-def _api_params(
+def api_params(
     ctx: Provisioner,
     service: str,
     operation: str,
@@ -111,201 +120,11 @@ def _api_params(
     return params
 
 
-# -- IAM ---------------------------------------------------------------------------------------------------
-def ensure_aws_managed_policy(ctx: Provisioner, arn: str) -> None:
-    """moto loads AWS managed policies only when asked globally; load the one a role attaches, from moto's
-    own copy of AWS's policy documents, into this account."""
-    if ":iam::aws:policy/" not in arn:
-        return
-    from moto.iam.aws_managed_policies import aws_managed_policies_data
-    from moto.iam.models import AWSManagedPolicy, iam_backends
-
-    backend = iam_backends[ctx.account_id]["global"]
-    if arn in backend.managed_policies:
-        return
-    name = arn.rsplit("/", 1)[-1]
-    data = json.loads(aws_managed_policies_data).get(name)
-    if data is not None:
-        policy = AWSManagedPolicy.from_data(name, ctx.account_id, "us-east-1", data)
-        backend.managed_policies[policy.arn] = policy
-
-
-def _policy_text(document: Any) -> str:
-    """IAM accepts a policy without Version (it means 2008-10-17) and SAM's policy templates write none,
-    but moto's validator rejects it: add the current version, which only matters for policy variables."""
-    if isinstance(document, dict) and "Version" not in document:
-        document = {"Version": "2012-10-17", **document}
-    return _json_text(document)
-
-
-def _role(ctx: Provisioner, logical_id: str, props: dict) -> Created:
-    iam = ctx.client("iam")
-    name = props.get("RoleName") or ctx.name(logical_id, 64)
-    params = {
-        "RoleName": name,
-        "AssumeRolePolicyDocument": _json_text(props.get("AssumeRolePolicyDocument", {})),
-    }
-    for key in ("Path", "Description", "MaxSessionDuration", "PermissionsBoundary"):
-        if key in props:
-            params[key] = props[key]
-    if props.get("Tags"):
-        params["Tags"] = [{"Key": k, "Value": v} for k, v in _tags(props).items()]
-    role = iam.create_role(**params)["Role"]
-    for policy in props.get("Policies") or []:
-        iam.put_role_policy(
-            RoleName=name,
-            PolicyName=policy["PolicyName"],
-            PolicyDocument=_policy_text(policy["PolicyDocument"]),
-        )
-    for arn in props.get("ManagedPolicyArns") or []:
-        ensure_aws_managed_policy(ctx, arn)
-        iam.attach_role_policy(RoleName=name, PolicyArn=arn)
-    _ignored(ctx, logical_id, props, {*params, "Policies", "ManagedPolicyArns", "Tags", "RoleName"})
-    return Created(name, {"Arn": role["Arn"], "RoleId": role["RoleId"]})
-
-
-def _policy(ctx: Provisioner, logical_id: str, props: dict) -> Created:
-    iam = ctx.client("iam")
-    document = _policy_text(props["PolicyDocument"])
-    for role in props.get("Roles") or []:
-        iam.put_role_policy(RoleName=role, PolicyName=props["PolicyName"], PolicyDocument=document)
-    for user in props.get("Users") or []:
-        iam.put_user_policy(UserName=user, PolicyName=props["PolicyName"], PolicyDocument=document)
-    for group in props.get("Groups") or []:
-        iam.put_group_policy(GroupName=group, PolicyName=props["PolicyName"], PolicyDocument=document)
-    return Created(props["PolicyName"], {"Id": props["PolicyName"]})
-
-
-def _managed_policy(ctx: Provisioner, logical_id: str, props: dict) -> Created:
-    iam = ctx.client("iam")
-    params = {
-        "PolicyName": props.get("ManagedPolicyName") or ctx.name(logical_id, 128),
-        "PolicyDocument": _policy_text(props["PolicyDocument"]),
-    }
-    for key in ("Path", "Description"):
-        if key in props:
-            params[key] = props[key]
-    arn = iam.create_policy(**params)["Policy"]["Arn"]
-    for role in props.get("Roles") or []:
-        iam.attach_role_policy(RoleName=role, PolicyArn=arn)
-    return Created(arn, {"PolicyArn": arn})
-
-
-# -- Lambda ------------------------------------------------------------------------------------------------
-def _local_code(ctx: Provisioner, relative: str, logical_id: str) -> bytes:
-    if ctx.code_dir is None:
-        raise ResourceFailure(
-            f"code at {relative!r} is a local path: deploy with a code directory (--code DIR)"
-        )
-    root = ctx.code_dir.resolve()
-    path = (root / relative).resolve()
-    if path != root and not path.is_relative_to(root):
-        raise ResourceFailure(f"CodeUri {relative!r} points outside the code directory")
-    if path.is_dir():
-        return zip_directory(path)
-    if path.is_file() and path.suffix == ".zip":
-        return path.read_bytes()
-    raise ResourceFailure(f"CodeUri {relative!r}: no such folder or .zip under the code directory")
-
-
-def _code_zip(ctx: Provisioner, logical_id: str, code: Any, runtime: str) -> bytes:
-    if not isinstance(code, dict):
-        raise ResourceFailure("Code must be {ZipFile: ...} or {S3Bucket: ..., S3Key: ...}")
-    if "ZipFile" in code:
-        # Inline code is saved as index.py / index.js, as CloudFormation documents for ZipFile.
-        name = "index.js" if str(runtime).startswith("nodejs") else "index.py"
-        return zip_files({name: code["ZipFile"]})
-    if code.get("S3Bucket") == LOCAL_CODE_BUCKET:
-        return _local_code(ctx, code.get("S3Key", ""), logical_id)
-    if "S3Bucket" in code and "S3Key" in code:
-        try:
-            return ctx.client("s3").get_object(Bucket=code["S3Bucket"], Key=code["S3Key"])["Body"].read()
-        except Exception as error:  # noqa: BLE001 - reported as the resource's failure
-            raise ResourceFailure(
-                f"cannot read code from s3://{code['S3Bucket']}/{code['S3Key']}: {error}"
-            ) from None
-    raise ResourceFailure("Code must be {ZipFile: ...} or {S3Bucket: ..., S3Key: ...}")
-
-
-def _function(ctx: Provisioner, logical_id: str, props: dict) -> Created:
-    lam = ctx.client("lambda")
-    params = _api_params(
-        ctx,
-        "lambda",
-        "CreateFunction",
-        props,
-        logical_id,
-        skip={"Code", "Tags", "ReservedConcurrentExecutions"},
-    )
-    params.setdefault("FunctionName", ctx.name(logical_id, 64))
-    params["Code"] = {"ZipFile": _code_zip(ctx, logical_id, props.get("Code"), props.get("Runtime", ""))}
-    if props.get("Tags"):
-        params["Tags"] = _tags(props)
-    function = lam.create_function(**params)
-    if "ReservedConcurrentExecutions" in props:
-        lam.put_function_concurrency(
-            FunctionName=params["FunctionName"],
-            ReservedConcurrentExecutions=int(props["ReservedConcurrentExecutions"]),
-        )
-    return Created(params["FunctionName"], {"Arn": function["FunctionArn"]})
-
-
-def _permission(ctx: Provisioner, logical_id: str, props: dict) -> Created:
-    params = _api_params(ctx, "lambda", "AddPermission", props, logical_id)
-    params["StatementId"] = ctx.name(logical_id, 100)
-    ctx.client("lambda").add_permission(**params)
-    return Created(params["StatementId"])
-
-
-def _event_source_mapping(ctx: Provisioner, logical_id: str, props: dict) -> Created:
-    params = _api_params(ctx, "lambda", "CreateEventSourceMapping", props, logical_id, skip={"Tags"})
-    for item in (params.get("FilterCriteria") or {}).get("Filters", []):
-        if "Pattern" in item:
-            item["Pattern"] = _json_text(item["Pattern"])
-    mapping = ctx.client("lambda").create_event_source_mapping(**params)
-    return Created(
-        mapping["UUID"],
-        {"Id": mapping["UUID"], "EventSourceMappingArn": mapping.get("EventSourceMappingArn", "")},
-    )
-
-
-def _event_invoke_config(ctx: Provisioner, logical_id: str, props: dict) -> Created:
-    params = _api_params(ctx, "lambda", "PutFunctionEventInvokeConfig", props, logical_id)
-    ctx.client("lambda").put_function_event_invoke_config(**params)
-    return Created(f"{params['FunctionName']}:{params.get('Qualifier', '$LATEST')}")
-
-
-def _version(ctx: Provisioner, logical_id: str, props: dict) -> Created:
-    params = _api_params(
-        ctx, "lambda", "PublishVersion", props, logical_id, skip={"ProvisionedConcurrencyConfig"}
-    )
-    version = ctx.client("lambda").publish_version(**params)
-    return Created(
-        version["FunctionArn"], {"Version": version["Version"], "FunctionArn": version["FunctionArn"]}
-    )
-
-
-def _alias(ctx: Provisioner, logical_id: str, props: dict) -> Created:
-    params = _api_params(
-        ctx, "lambda", "CreateAlias", props, logical_id, skip={"ProvisionedConcurrencyConfig"}
-    )
-    alias = ctx.client("lambda").create_alias(**params)
-    return Created(alias["AliasArn"], {"AliasArn": alias["AliasArn"]})
-
-
-def _layer_version(ctx: Provisioner, logical_id: str, props: dict) -> Created:
-    params = _api_params(ctx, "lambda", "PublishLayerVersion", props, logical_id, skip={"Content"})
-    params.setdefault("LayerName", ctx.name(logical_id, 64))
-    params["Content"] = {"ZipFile": _code_zip(ctx, logical_id, props.get("Content"), "")}
-    layer = ctx.client("lambda").publish_layer_version(**params)
-    return Created(layer["LayerVersionArn"], {"LayerVersionArn": layer["LayerVersionArn"]})
-
-
 # -- SQS, SNS ----------------------------------------------------------------------------------------------
 def _attribute_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return _json_text(value) if isinstance(value, dict | list) else str(value)
+    return json_text(value) if isinstance(value, dict | list) else str(value)
 
 
 def _queue(ctx: Provisioner, logical_id: str, props: dict) -> Created:
@@ -317,7 +136,7 @@ def _queue(ctx: Provisioner, logical_id: str, props: dict) -> Created:
     sqs = ctx.client("sqs")
     params: dict[str, Any] = {"QueueName": name, "Attributes": attributes}
     if props.get("Tags"):
-        params["tags"] = _tags(props)
+        params["tags"] = tag_map(props)
     url = sqs.create_queue(**params)["QueueUrl"]
     arn = f"arn:aws:sqs:{ctx.region}:{ctx.account_id}:{name}"
     return Created(url, {"Arn": arn, "QueueName": name, "QueueUrl": url})
@@ -326,7 +145,7 @@ def _queue(ctx: Provisioner, logical_id: str, props: dict) -> Created:
 def _queue_policy(ctx: Provisioner, logical_id: str, props: dict) -> Created:
     for url in props.get("Queues") or []:
         ctx.client("sqs").set_queue_attributes(
-            QueueUrl=url, Attributes={"Policy": _json_text(props["PolicyDocument"])}
+            QueueUrl=url, Attributes={"Policy": json_text(props["PolicyDocument"])}
         )
     return Created(ctx.name(logical_id))
 
@@ -348,11 +167,11 @@ def _topic(ctx: Provisioner, logical_id: str, props: dict) -> Created:
     sns = ctx.client("sns")
     params: dict[str, Any] = {"Name": name, "Attributes": attributes}
     if props.get("Tags"):
-        params["Tags"] = [{"Key": k, "Value": v} for k, v in _tags(props).items()]
+        params["Tags"] = [{"Key": k, "Value": v} for k, v in tag_map(props).items()]
     arn = sns.create_topic(**params)["TopicArn"]
     for subscription in props.get("Subscription") or []:
         sns.subscribe(TopicArn=arn, Protocol=subscription["Protocol"], Endpoint=subscription["Endpoint"])
-    _ignored(ctx, logical_id, props, attribute_names | {"TopicName", "Tags", "Subscription"})
+    warn_ignored(ctx, logical_id, props, attribute_names | {"TopicName", "Tags", "Subscription"})
     return Created(arn, {"TopicArn": arn, "TopicName": name})
 
 
@@ -376,7 +195,7 @@ def _subscription(ctx: Provisioner, logical_id: str, props: dict) -> Created:
         Attributes=attributes,
         ReturnSubscriptionArn=True,
     )["SubscriptionArn"]
-    _ignored(
+    warn_ignored(
         ctx, logical_id, props, {*_SUBSCRIPTION_ATTRIBUTES, "TopicArn", "Protocol", "Endpoint", "Region"}
     )
     return Created(arn, {"Arn": arn})
@@ -385,7 +204,7 @@ def _subscription(ctx: Provisioner, logical_id: str, props: dict) -> Created:
 def _topic_policy(ctx: Provisioner, logical_id: str, props: dict) -> Created:
     for arn in props.get("Topics") or []:
         ctx.client("sns").set_topic_attributes(
-            TopicArn=arn, AttributeName="Policy", AttributeValue=_json_text(props["PolicyDocument"])
+            TopicArn=arn, AttributeName="Policy", AttributeValue=json_text(props["PolicyDocument"])
         )
     return Created(ctx.name(logical_id))
 
@@ -433,7 +252,7 @@ def _bucket(ctx: Provisioner, logical_id: str, props: dict) -> Created:
         )
     if props.get("Tags"):
         s3.put_bucket_tagging(
-            Bucket=name, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in _tags(props).items()]}
+            Bucket=name, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tag_map(props).items()]}
         )
     if "CorsConfiguration" in props:
         rules = [
@@ -458,7 +277,7 @@ def _bucket(ctx: Provisioner, logical_id: str, props: dict) -> Created:
             NotificationConfiguration=notification_configuration(props["NotificationConfiguration"]),
             SkipDestinationValidation=True,
         )
-    _ignored(
+    warn_ignored(
         ctx,
         logical_id,
         props,
@@ -478,14 +297,14 @@ def _bucket(ctx: Provisioner, logical_id: str, props: dict) -> Created:
 
 
 def _bucket_policy(ctx: Provisioner, logical_id: str, props: dict) -> Created:
-    ctx.client("s3").put_bucket_policy(Bucket=props["Bucket"], Policy=_json_text(props["PolicyDocument"]))
+    ctx.client("s3").put_bucket_policy(Bucket=props["Bucket"], Policy=json_text(props["PolicyDocument"]))
     return Created(props["Bucket"])
 
 
 # -- DynamoDB, Kinesis, Logs -------------------------------------------------------------------------------
 def _table(ctx: Provisioner, logical_id: str, props: dict) -> Created:
     dynamodb = ctx.client("dynamodb")
-    params = _api_params(
+    params = api_params(
         ctx,
         "dynamodb",
         "CreateTable",
@@ -505,7 +324,7 @@ def _table(ctx: Provisioner, logical_id: str, props: dict) -> Created:
     if "SSESpecification" in props:
         params["SSESpecification"] = {"Enabled": bool(props["SSESpecification"].get("SSEEnabled"))}
     if props.get("Tags"):
-        params["Tags"] = [{"Key": k, "Value": v} for k, v in _tags(props).items()]
+        params["Tags"] = [{"Key": k, "Value": v} for k, v in tag_map(props).items()]
     table = dynamodb.create_table(**params)["TableDescription"]
     ttl = props.get("TimeToLiveSpecification")
     if ttl:
@@ -536,7 +355,7 @@ def _stream(ctx: Provisioner, logical_id: str, props: dict) -> Created:
         kinesis.increase_stream_retention_period(
             StreamName=name, RetentionPeriodHours=int(props["RetentionPeriodHours"])
         )
-    _ignored(
+    warn_ignored(
         ctx, logical_id, props, {"Name", "ShardCount", "StreamModeDetails", "RetentionPeriodHours", "Tags"}
     )
     return Created(name, {"Arn": f"arn:aws:kinesis:{ctx.region}:{ctx.account_id}:stream/{name}"})
@@ -548,24 +367,24 @@ def _log_group(ctx: Provisioner, logical_id: str, props: dict) -> Created:
     logs.create_log_group(logGroupName=name)
     if "RetentionInDays" in props:
         logs.put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
-    _ignored(ctx, logical_id, props, {"LogGroupName", "RetentionInDays", "Tags"})
+    warn_ignored(ctx, logical_id, props, {"LogGroupName", "RetentionInDays", "Tags"})
     return Created(name, {"Arn": f"arn:aws:logs:{ctx.region}:{ctx.account_id}:log-group:{name}:*"})
 
 
 # -- EventBridge, Step Functions ---------------------------------------------------------------------------
 def _event_bus(ctx: Provisioner, logical_id: str, props: dict) -> Created:
-    params = _api_params(ctx, "events", "CreateEventBus", props, logical_id, skip={"Tags", "Policy"})
+    params = api_params(ctx, "events", "CreateEventBus", props, logical_id, skip={"Tags", "Policy"})
     arn = ctx.client("events").create_event_bus(**params)["EventBusArn"]
     return Created(params["Name"], {"Arn": arn, "Name": params["Name"]})
 
 
 def _rule(ctx: Provisioner, logical_id: str, props: dict) -> Created:
     events = ctx.client("events")
-    params = _api_params(ctx, "events", "PutRule", props, logical_id, skip={"Targets"})
+    params = api_params(ctx, "events", "PutRule", props, logical_id, skip={"Targets"})
     params.setdefault("Name", ctx.name(logical_id, 64))
     params.setdefault("State", "ENABLED")
     if "EventPattern" in params:
-        params["EventPattern"] = _json_text(params["EventPattern"])
+        params["EventPattern"] = json_text(params["EventPattern"])
     bus = str(params.get("EventBusName") or "default")
     bus_name = bus.rsplit("/", 1)[-1] if bus.startswith("arn:") else bus
     arn = events.put_rule(**params)["RuleArn"]
@@ -598,9 +417,9 @@ def _state_machine(ctx: Provisioner, logical_id: str, props: dict) -> Created:
     if "StateMachineType" in props:
         params["type"] = props["StateMachineType"]
     if props.get("Tags"):
-        params["tags"] = [{"key": k, "value": v} for k, v in _tags(props).items()]
+        params["tags"] = [{"key": k, "value": v} for k, v in tag_map(props).items()]
     arn = ctx.client("stepfunctions").create_state_machine(**params)["stateMachineArn"]
-    _ignored(
+    warn_ignored(
         ctx,
         logical_id,
         props,
@@ -618,16 +437,6 @@ def _state_machine(ctx: Provisioner, logical_id: str, props: dict) -> Created:
 
 
 HANDLERS = {
-    "AWS::IAM::Role": _role,
-    "AWS::IAM::Policy": _policy,
-    "AWS::IAM::ManagedPolicy": _managed_policy,
-    "AWS::Lambda::Function": _function,
-    "AWS::Lambda::Permission": _permission,
-    "AWS::Lambda::EventSourceMapping": _event_source_mapping,
-    "AWS::Lambda::EventInvokeConfig": _event_invoke_config,
-    "AWS::Lambda::Version": _version,
-    "AWS::Lambda::Alias": _alias,
-    "AWS::Lambda::LayerVersion": _layer_version,
     "AWS::SQS::Queue": _queue,
     "AWS::SQS::QueuePolicy": _queue_policy,
     "AWS::SNS::Topic": _topic,

@@ -4,36 +4,32 @@ The same tools as AWS: ``cfn-lint`` validates the template (its rule ids, paths 
 deploy, warnings are returned) and ``aws-sam-translator`` expands ``Transform: AWS::Serverless-2016-10-31``.
 Then parameters, conditions and mappings are evaluated, resources are created in dependency order
 (``Ref`` / ``Fn::GetAtt`` / ``Fn::Sub`` / ``DependsOn``; a cycle is an error) through the account's boto3
-clients (``cfn_resources.py``, ``cfn_apigateway.py``), and outputs are resolved. Everything runs offline.
+clients (``cfn_lambda.py``, ``cfn_resources.py``, ``cfn_apigateway.py``), and outputs are resolved.
+Reading, linting and the SAM transform live in ``cfn_template.py``; everything runs offline.
 """
 
 from __future__ import annotations
 
-import copy
-import functools
 import graphlib
 import json
 import re
-import threading
 import uuid
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from labs.runtime import cfn_apigateway, cfn_resources
+from labs.runtime import cfn_apigateway, cfn_lambda, cfn_resources
+from labs.runtime.cfn_template import decode_template, lint_template, locate, sam_translate, template_error
 from labs.runtime.errors import TemplateError, TemplateProblem
 from labs.runtime.intrinsics_cfn import IntrinsicError, Resolver, references
 
 __all__ = ["Stack", "StackResource", "TemplateError", "TemplateProblem", "deploy"]
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
-HANDLERS = {**cfn_resources.HANDLERS, **cfn_apigateway.HANDLERS}
+HANDLERS = {**cfn_lambda.HANDLERS, **cfn_resources.HANDLERS, **cfn_apigateway.HANDLERS}
 _STACK_NAME = re.compile(r"[A-Za-z][-A-Za-z0-9]{0,127}")
 _MASK = "****"
-_LINT_LOCK = threading.Lock()  # the rule collection is shared; rules keep per-run state
 # Outputs' Export names per account, for Fn::ImportValue in a later stack of the same Cloud.
 _EXPORTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -91,95 +87,14 @@ def deploy(
                 )
             ]
         )
-    located = _decode(template_text, template_file)
-    problems = _lint(template_text, cloud.region, template_file)
+    located = decode_template(template_text, template_file)
+    problems = lint_template(template_text, cloud.region, template_file)
     errors = [problem for problem in problems if (problem.rule_id or "E").startswith("E")]
     if errors:
         raise TemplateError(errors)
     deployment = _Deployment(cloud, located, stack_name, template_file, code_dir)
     deployment.warnings.extend(problems)
     return deployment.run(parameters or {})
-
-
-# -- reading and validating ---------------------------------------------------------------------------------
-def _decode(text: str, template_file: str | None) -> Any:
-    from cfnlint.decode import decode_str
-
-    template, matches = decode_str(text)
-    if matches:
-        raise TemplateError([_problem(match, template_file) for match in matches])
-    if (
-        not isinstance(template, dict)
-        or not isinstance(template.get("Resources"), dict)
-        or not template["Resources"]
-    ):
-        raise TemplateError(
-            [
-                TemplateProblem(
-                    None,
-                    "a template needs a Resources section with at least one resource",
-                    "Resources",
-                    None,
-                    template_file,
-                )
-            ]
-        )
-    return template
-
-
-def _lint(text: str, region: str, template_file: str | None) -> list[TemplateProblem]:
-    """cfn-lint's findings. Its specs ship with the package; it only downloads them when asked
-    (``--update-specs``), which this never does."""
-    from cfnlint.config import ConfigMixIn
-    from cfnlint.decode.decode import decode_str
-    from cfnlint.runner import run_template_by_data
-
-    template, matches = decode_str(text)
-    if not matches:
-        # what cfnlint.api.lint does, but with the rules loaded once (lint() reloads them on every call)
-        with _LINT_LOCK:
-            matches = list(run_template_by_data(template, ConfigMixIn(regions=[region]), _lint_rules()))
-    return [_problem(match, template_file) for match in matches]
-
-
-@functools.cache
-def _lint_rules() -> Any:
-    """cfn-lint's default rule collection, loaded once per process: loading it (every rule module and its
-    JSON data) costs ~1.5 s, checking a small template ~0.1 s."""
-    from cfnlint.config import ConfigMixIn
-    from cfnlint.runner import Runner
-
-    return Runner(ConfigMixIn()).rules
-
-
-def _problem(match: Any, template_file: str | None) -> TemplateProblem:
-    path = "/".join(str(part) for part in (getattr(match, "path", None) or []))
-    return TemplateProblem(
-        match.rule.id, match.message, path, getattr(match, "linenumber", None), template_file
-    )
-
-
-def _line(located: Any, path: list) -> int | None:
-    """The line of the deepest node of ``path`` that exists in the template as written (a resource SAM
-    generated is located at the SAM resource whose logical id it starts with)."""
-    node, line = located, None
-    for index, key in enumerate(path):
-        if index == 1 and path[0] == "Resources" and isinstance(node, dict) and key not in node:
-            origins = [lid for lid in node if isinstance(key, str) and key.startswith(lid)]
-            if not origins:
-                break
-            key = max(origins, key=len)
-        try:
-            child = node[key]
-        except (KeyError, IndexError, TypeError):
-            break
-        # cfn-lint's nodes carry marks on keys too: a mapping entry is located at its key, as cfn-lint does
-        written_key = next((k for k in node if k == key), None) if isinstance(node, dict) else None
-        mark = getattr(written_key, "start_mark", None) or getattr(child, "start_mark", None)
-        node = child
-        if mark is not None:
-            line = mark.line + 1
-    return line
 
 
 class _Deployment:
@@ -197,18 +112,25 @@ class _Deployment:
         self.skipped: dict[str, str] = {}  # logical id -> the condition that left it out
 
     def fail(self, message: str, path: list, rule_id: str | None = None) -> TemplateError:
-        return TemplateError(
-            [
-                TemplateProblem(
-                    rule_id, message, "/".join(map(str, path)), _line(self.located, path), self.file
-                )
-            ]
-        )
+        return template_error(message, path, self.located, self.file, rule_id)
 
     def run(self, given: dict[str, Any]) -> Stack:
         values, shown = self._parameters(given)
-        if SAM_TRANSFORM in _transforms(self.template):
-            self.template = self._sam(values)
+        transforms = _transforms(self.template)
+        for name in transforms:
+            if name != SAM_TRANSFORM:
+                raise self.fail(f"Transform {name} is not simulated (only {SAM_TRANSFORM} is)", ["Transform"])
+        if SAM_TRANSFORM in transforms:
+            self.template = sam_translate(
+                self.template,
+                values=values,
+                region=self.cloud.region,
+                account_id=self.cloud.account_id,
+                stack_name=self.stack_name,
+                code_dir=self.code_dir,
+                located=self.located,
+                template_file=self.file,
+            )
         pseudo = {
             "AWS::Region": self.cloud.region,
             "AWS::AccountId": self.cloud.account_id,
@@ -245,7 +167,7 @@ class _Deployment:
 
     def _warning(self, message: str, path: list) -> TemplateProblem:
         return TemplateProblem(
-            None, f"{path[-1]}: {message}", "/".join(map(str, path)), _line(self.located, path), self.file
+            None, f"{path[-1]}: {message}", "/".join(map(str, path)), locate(self.located, path), self.file
         )
 
     # -- parameters ------------------------------------------------------------------------------------
@@ -319,90 +241,6 @@ class _Deployment:
                 numbers.append(int(number) if number.is_integer() else number)
             return numbers if kind == "List<Number>" else numbers[0]
         return items if len(items) > 1 or kind.startswith("List<") or kind == "CommaDelimitedList" else text
-
-    # -- SAM ---------------------------------------------------------------------------------------------------
-    def _sam(self, values: dict[str, Any]) -> dict[str, Any]:
-        import boto3
-        from samtranslator.metrics.metrics import DummyMetricsPublisher, Metrics
-        from samtranslator.model.exceptions import InvalidDocumentException
-        from samtranslator.parser.parser import Parser
-        from samtranslator.translator.translator import Translator
-
-        template = copy.deepcopy(self.template)
-        self._local_artifacts(template)
-        # The region comes from a session made here (no credentials, no calls); managed policy names
-        # resolve from the translator's bundled list, and an unknown name is an error, not an IAM lookup.
-        metrics = Metrics("ServerlessTransform", DummyMetricsPublisher())
-        session = boto3.session.Session(region_name=self.cloud.region)
-        translator = Translator(None, Parser(), boto_session=session, metrics=metrics)
-        parameter_values = {
-            **values,
-            "AWS::Region": self.cloud.region,
-            "AWS::AccountId": self.cloud.account_id,
-            "AWS::Partition": "aws",
-            "AWS::StackName": self.stack_name,
-        }
-        try:
-            return translator.translate(
-                template, parameter_values=parameter_values, get_managed_policy_map=lambda: {}
-            )
-        except InvalidDocumentException as error:
-            problems = []
-            for cause in error.causes:
-                logical_id = getattr(cause, "_logical_id", None)
-                path = ["Resources", logical_id] if isinstance(logical_id, str) else []
-                problems.append(
-                    TemplateProblem(
-                        "Transform", cause.message, "/".join(path), _line(self.located, path), self.file
-                    )
-                )
-            raise TemplateError(problems) from None
-        except Exception as error:  # noqa: BLE001 - any translator crash is reported as the template's fault
-            raise self.fail(f"the SAM transform failed: {error}", ["Transform"], "Transform") from None
-        finally:
-            metrics.publish()  # to the dummy publisher: otherwise the translator complains when collected
-
-    def _local_artifacts(self, template: dict) -> None:
-        """Local paths (CodeUri, ContentUri, DefinitionUri) as `sam deploy` would upload them: code becomes
-        an S3 location read back from code_dir, state machine and API definitions are inlined."""
-
-        def local(value: Any) -> bool:
-            return isinstance(value, str) and not value.startswith("s3://")
-
-        function_globals = (template.get("Globals") or {}).get("Function") or {}
-        if local(function_globals.get("CodeUri")):
-            function_globals["CodeUri"] = (
-                f"s3://{cfn_resources.LOCAL_CODE_BUCKET}/{function_globals['CodeUri']}"
-            )
-        for logical_id, resource in template["Resources"].items():
-            props = resource.get("Properties") if isinstance(resource, dict) else None
-            if not isinstance(props, dict):
-                continue
-            kind = resource.get("Type")
-            key = {"AWS::Serverless::Function": "CodeUri", "AWS::Serverless::LayerVersion": "ContentUri"}.get(
-                kind
-            )
-            if key and local(props.get(key)):
-                props[key] = f"s3://{cfn_resources.LOCAL_CODE_BUCKET}/{props[key]}"
-            inline = {
-                "AWS::Serverless::StateMachine": "Definition",
-                "AWS::Serverless::Api": "DefinitionBody",
-                "AWS::Serverless::HttpApi": "DefinitionBody",
-            }.get(kind)
-            if inline and local(props.get("DefinitionUri")):
-                props[inline] = self._read_definition(
-                    props.pop("DefinitionUri"), ["Resources", logical_id, "Properties", "DefinitionUri"]
-                )
-
-    def _read_definition(self, relative: str, path: list) -> Any:
-        root = (self.code_dir or Path(".")).resolve()
-        file = (root / relative).resolve()
-        if not file.is_relative_to(root) or not file.is_file():
-            raise self.fail(f"DefinitionUri {relative!r}: no such file under the code directory", path)
-        try:
-            return yaml.safe_load(file.read_text())
-        except (yaml.YAMLError, UnicodeDecodeError) as error:
-            raise self.fail(f"DefinitionUri {relative!r} is not JSON or YAML: {error}", path) from None
 
     # -- graph -------------------------------------------------------------------------------------------------
     def _included(self, logical_id: str, resource: Any) -> bool:

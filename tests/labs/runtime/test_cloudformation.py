@@ -646,3 +646,10 @@ def test_plain_resources_are_configured_through_their_apis(cloud):
     )
     assert machine["type"] == "EXPRESS"
     assert json.loads(machine["definition"])["States"]["Call"]["Resource"] == arn["Echo"]
+
+
+def test_an_unknown_transform_is_refused(cloud):
+    template = "Transform: AWS::LanguageExtensions\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n"
+    with pytest.raises(TemplateError, match="Transform AWS::LanguageExtensions is not simulated") as caught:
+        deploy(cloud, template)
+    assert (caught.value.path, caught.value.line) == ("Transform", 1)
