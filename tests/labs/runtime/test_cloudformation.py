@@ -653,3 +653,31 @@ def test_an_unknown_transform_is_refused(cloud):
     with pytest.raises(TemplateError, match="Transform AWS::LanguageExtensions is not simulated") as caught:
         deploy(cloud, template)
     assert (caught.value.path, caught.value.line) == ("Transform", 1)
+
+
+def test_sam_state_machine_from_a_file_with_connector_events_and_stream_mapping(cloud):
+    stack = deploy(cloud, read("sam_more.yaml"), code_dir=TEMPLATES)
+    sfn = cloud.client("stepfunctions")
+    machine = sfn.describe_state_machine(stateMachineArn=stack.physical_id("Flow"))
+    save = json.loads(machine["definition"])["States"]["Save"]
+    assert save["Parameters"]["TableName"] == stack.physical_id("Orders")  # DefinitionUri + substitutions
+
+    role = stack.physical_id("FlowRole")
+    attached = cloud.client("iam").list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+    assert stack.physical_id("FlowWriteOrdersPolicy") in [p["PolicyArn"] for p in attached]  # the connector
+
+    (rule,) = [r for r in stack.resources.values() if r.type == "AWS::Events::Rule"]
+    (target,) = cloud.client("events").list_targets_by_rule(Rule=rule.physical_id)["Targets"]
+    assert (target["Arn"], target["RoleArn"]) == (
+        stack.physical_id("Flow"),
+        stack.resources["FlowPlacedRole"].attributes["Arn"],
+    )
+    (mapping,) = cloud.client("lambda").list_event_source_mappings()["EventSourceMappings"]
+    assert mapping["EventSourceArn"] == stack.resources["Changes"].attributes["StreamArn"]
+    assert (mapping["StartingPosition"], mapping["BatchSize"]) == ("TRIM_HORIZON", 25)
+
+    execution = sfn.start_execution(stateMachineArn=stack.physical_id("Flow"), input='{"id": "o-9"}')
+    cloud.run_until_idle()
+    assert sfn.describe_execution(executionArn=execution["executionArn"])["status"] == "SUCCEEDED"
+    items = cloud.client("dynamodb").scan(TableName=stack.physical_id("Orders"))["Items"]
+    assert items == [{"id": {"S": "o-9"}}]  # written with the connector's permissions, as the machine's role
