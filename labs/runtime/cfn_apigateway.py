@@ -47,6 +47,7 @@ def _rest_api(ctx: Provisioner, logical_id: str, props: dict) -> Created:
     if "BinaryMediaTypes" in props:
         params["binaryMediaTypes"] = props["BinaryMediaTypes"]
     api_id = apigateway.create_rest_api(**params)["id"]
+    ctx.began(api_id)
     resources = {item["path"]: item["id"] for item in apigateway.get_resources(restApiId=api_id)["items"]}
     root_id = resources["/"]
     if body is not None:
@@ -216,6 +217,7 @@ def _http_api(ctx: Provisioner, logical_id: str, props: dict) -> Created:
     if "CorsConfiguration" in props:
         params["CorsConfiguration"] = props["CorsConfiguration"]
     api = apigatewayv2.create_api(**params)
+    ctx.began(api["ApiId"])
     if body is not None:
         for path, method, operation in _operations(body, logical_id):
             integration = operation.get("x-amazon-apigateway-integration")

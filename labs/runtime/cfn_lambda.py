@@ -73,6 +73,7 @@ def _role(ctx: Provisioner, logical_id: str, props: dict) -> Created:
     if props.get("Tags"):
         params["Tags"] = [{"Key": k, "Value": v} for k, v in tag_map(props).items()]
     role = iam.create_role(**params)["Role"]
+    ctx.began(name)
     for policy in props.get("Policies") or []:
         iam.put_role_policy(
             RoleName=name,
@@ -108,6 +109,7 @@ def _managed_policy(ctx: Provisioner, logical_id: str, props: dict) -> Created:
         if key in props:
             params[key] = props[key]
     arn = iam.create_policy(**params)["Policy"]["Arn"]
+    ctx.began(arn)
     for role in props.get("Roles") or []:
         iam.attach_role_policy(RoleName=role, PolicyArn=arn)
     return Created(arn, {"PolicyArn": arn})
@@ -164,6 +166,7 @@ def _function(ctx: Provisioner, logical_id: str, props: dict) -> Created:
     if props.get("Tags"):
         params["Tags"] = tag_map(props)
     function = lam.create_function(**params)
+    ctx.began(params["FunctionName"])
     if "ReservedConcurrentExecutions" in props:
         lam.put_function_concurrency(
             FunctionName=params["FunctionName"],

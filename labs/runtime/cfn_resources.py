@@ -53,11 +53,17 @@ class Provisioner:
     code_dir: Path | None
     warnings: list = field(default_factory=list)
     _clients: dict = field(default_factory=dict)
+    begun: str | None = None  # the physical id of a resource whose creation started (see began)
 
     def client(self, service: str):
         if service not in self._clients:
             self._clients[service] = self.cloud.client(service)
         return self._clients[service]
+
+    def began(self, physical_id: str) -> None:
+        """Record that the resource now exists, so that if its handler fails in a later call (attaching a
+        policy, putting targets) the deploy deletes it along with the rest of the stack."""
+        self.begun = physical_id
 
     def warn(self, logical_id: str, message: str) -> None:
         self.warnings.append((logical_id, message))
@@ -169,6 +175,7 @@ def _topic(ctx: Provisioner, logical_id: str, props: dict) -> Created:
     if props.get("Tags"):
         params["Tags"] = [{"Key": k, "Value": v} for k, v in tag_map(props).items()]
     arn = sns.create_topic(**params)["TopicArn"]
+    ctx.began(arn)
     for subscription in props.get("Subscription") or []:
         sns.subscribe(TopicArn=arn, Protocol=subscription["Protocol"], Endpoint=subscription["Endpoint"])
     warn_ignored(ctx, logical_id, props, attribute_names | {"TopicName", "Tags", "Subscription"})
@@ -246,6 +253,7 @@ def _bucket(ctx: Provisioner, logical_id: str, props: dict) -> Created:
     if ctx.region != "us-east-1":
         params["CreateBucketConfiguration"] = {"LocationConstraint": ctx.region}
     s3.create_bucket(**params)
+    ctx.began(name)
     if "VersioningConfiguration" in props:
         s3.put_bucket_versioning(
             Bucket=name, VersioningConfiguration={"Status": props["VersioningConfiguration"]["Status"]}
@@ -326,6 +334,7 @@ def _table(ctx: Provisioner, logical_id: str, props: dict) -> Created:
     if props.get("Tags"):
         params["Tags"] = [{"Key": k, "Value": v} for k, v in tag_map(props).items()]
     table = dynamodb.create_table(**params)["TableDescription"]
+    ctx.began(params["TableName"])
     ttl = props.get("TimeToLiveSpecification")
     if ttl:
         dynamodb.update_time_to_live(
@@ -351,6 +360,7 @@ def _stream(ctx: Provisioner, logical_id: str, props: dict) -> Created:
     else:
         params["ShardCount"] = int(props.get("ShardCount", 1))
     kinesis.create_stream(**params)
+    ctx.began(name)
     if "RetentionPeriodHours" in props and int(props["RetentionPeriodHours"]) > 24:
         kinesis.increase_stream_retention_period(
             StreamName=name, RetentionPeriodHours=int(props["RetentionPeriodHours"])
@@ -365,6 +375,7 @@ def _log_group(ctx: Provisioner, logical_id: str, props: dict) -> Created:
     logs = ctx.client("logs")
     name = props.get("LogGroupName") or ctx.name(logical_id, 512)
     logs.create_log_group(logGroupName=name)
+    ctx.began(name)
     if "RetentionInDays" in props:
         logs.put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
     warn_ignored(ctx, logical_id, props, {"LogGroupName", "RetentionInDays", "Tags"})
@@ -388,6 +399,7 @@ def _rule(ctx: Provisioner, logical_id: str, props: dict) -> Created:
     bus = str(params.get("EventBusName") or "default")
     bus_name = bus.rsplit("/", 1)[-1] if bus.startswith("arn:") else bus
     arn = events.put_rule(**params)["RuleArn"]
+    ctx.began(params["Name"] if bus_name == "default" else f"{bus_name}|{params['Name']}")
     targets = props.get("Targets") or []
     if targets:
         # CloudFormation's target properties are PutTargets' own (Input, InputPath, InputTransformer,

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from labs.runtime import cfn_apigateway, cfn_lambda, cfn_resources
+from labs.runtime.cfn_rollback import roll_back
 from labs.runtime.cfn_template import decode_template, lint_template, locate, sam_translate, template_error
 from labs.runtime.errors import TemplateError, TemplateProblem
 from labs.runtime.intrinsics_cfn import IntrinsicError, Resolver, references
@@ -158,12 +159,29 @@ class _Deployment:
         except IntrinsicError as error:
             raise self.fail(error.message, error.path) from None
         provisioner = cfn_resources.Provisioner(self.cloud, self.stack_name, self.code_dir)
-        for logical_id in self._order(active):
-            self._create(provisioner, logical_id, resources[logical_id])
+        order = self._order(active)
+        try:
+            for logical_id in order:
+                self._create(provisioner, logical_id, resources[logical_id])
+            outputs, exports = self._outputs()
+        except TemplateError as error:
+            raise self._rolled_back(error) from None
+        _EXPORTS.setdefault(self.cloud, {}).update(exports)
         for logical_id, message in provisioner.warnings:
             self.warnings.append(self._warning(message, ["Resources", logical_id]))
-        outputs = self._outputs()
         return Stack(self.stack_name, dict(self.created), outputs, self.warnings, shown, self.template)
+
+    def _rolled_back(self, error: TemplateError) -> TemplateError:
+        """The deploy's error once what it created is deleted again (CloudFormation's ROLLBACK_COMPLETE)."""
+        created = list(self.created.values())
+        if not created:
+            return error
+        left = roll_back(self.cloud, created)
+        count = f"{len(created)} resource{'s' if len(created) != 1 else ''}"
+        note = f"ROLLBACK_COMPLETE: deleted the {count} this deploy had created"
+        if left:
+            note = "ROLLBACK_FAILED: these resources could not be deleted: " + "; ".join(left)
+        return TemplateError([*error.problems, TemplateProblem(None, note, "", None, self.file)])
 
     def _warning(self, message: str, path: list) -> TemplateProblem:
         return TemplateProblem(
@@ -301,13 +319,17 @@ class _Deployment:
             )
             self.created[logical_id] = StackResource(logical_id, kind, logical_id, {}, simulated=False)
             return
+        provisioner.begun = None
         try:
             created = handler(provisioner, logical_id, props)
-        except KeyError as error:
-            raise self.fail(
-                f"{logical_id} ({kind}): required property {error.args[0]} is missing", path
-            ) from None
         except Exception as error:  # noqa: BLE001 - AWS errors, bad values: the resource failed, as CloudFormation reports it
+            if (
+                provisioner.begun is not None
+            ):  # created, then a later call failed: it goes in the rollback too
+                self.created[logical_id] = StackResource(logical_id, kind, provisioner.begun, {}, True, props)
+            if isinstance(error, KeyError):
+                message = f"{logical_id} ({kind}): required property {error.args[0]} is missing"
+                raise self.fail(message, path) from None
             message = getattr(error, "response", {}).get("Error", {}).get("Message") or str(error)
             raise self.fail(
                 f"{logical_id} ({kind}) CREATE_FAILED: {message}", ["Resources", logical_id]
@@ -348,29 +370,29 @@ class _Deployment:
             )
         return resource.attributes[attribute]
 
-    def _outputs(self) -> dict[str, Any]:
-        outputs = {}
-        exports = _EXPORTS.setdefault(self.cloud, {})
+    def _outputs(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The resolved outputs and the exports they declare (registered once the whole deploy succeeded)."""
+        outputs: dict[str, Any] = {}
+        exports: dict[str, Any] = {}
+        taken = _EXPORTS.get(self.cloud, {})
         for name, output in (self.template.get("Outputs") or {}).items():
             path = ["Outputs", name]
             try:
-                if "Condition" in output and not self.resolver.condition(
-                    output["Condition"], [*path, "Condition"]
-                ):
+                condition = output.get("Condition")
+                if condition is not None and not self.resolver.condition(condition, [*path, "Condition"]):
                     continue
                 outputs[name] = self.resolver.resolve(output.get("Value"), [*path, "Value"])
                 if "Export" in output:
                     export_name = self.resolver.resolve(
                         output["Export"].get("Name"), [*path, "Export", "Name"]
                     )
-                    if export_name in exports:
-                        raise IntrinsicError(
-                            f"Export {export_name} is already exported by another stack", [*path, "Export"]
-                        )
+                    if export_name in taken or export_name in exports:
+                        message = f"Export {export_name} is already exported by another stack"
+                        raise IntrinsicError(message, [*path, "Export"])
                     exports[export_name] = outputs[name]
             except IntrinsicError as error:
                 raise self.fail(error.message, error.path) from None
-        return outputs
+        return outputs, exports
 
 
 def _dotted(properties: dict, attribute: str) -> Any:

@@ -460,6 +460,8 @@ def test_a_failing_resource_is_reported_with_the_aws_message(cloud):
         "Role (AWS::IAM::Role) CREATE_FAILED: Policy arn:aws:iam::aws:policy/NoSuchPolicyAnywhere does not exist"
         in str(caught.value)
     )
+    assert "ROLLBACK_COMPLETE: deleted the 1 resource this deploy had created" in str(caught.value)
+    assert cloud.client("iam").list_roles()["Roles"] == []  # the role existed before attaching failed
 
 
 def test_code_outside_the_code_directory_is_refused(cloud, tmp_path):
@@ -681,3 +683,32 @@ def test_sam_state_machine_from_a_file_with_connector_events_and_stream_mapping(
     assert sfn.describe_execution(executionArn=execution["executionArn"])["status"] == "SUCCEEDED"
     items = cloud.client("dynamodb").scan(TableName=stack.physical_id("Orders"))["Items"]
     assert items == [{"id": {"S": "o-9"}}]  # written with the connector's permissions, as the machine's role
+
+
+def test_a_failed_deploy_rolls_back_everything_it_created(cloud):
+    broken = """  Broken:
+    Type: AWS::IAM::Role
+    DependsOn: [Workflow, ApiStage, EchoLogs, EchoAsync, Media, OrderRule, InboxSubscription, FunctionPolicy, Sessions]
+    Properties:
+      AssumeRolePolicyDocument: {Version: "2012-10-17", Statement: []}
+      ManagedPolicyArns: [arn:aws:iam::aws:policy/NoSuchPolicyAnywhere]
+
+Outputs:"""
+    template = read("plain_resources.yaml").replace("\nOutputs:", "\n" + broken)
+    with pytest.raises(TemplateError) as caught:
+        deploy(cloud, template)
+    assert caught.value.path == "Resources/Broken"
+    assert "ROLLBACK_COMPLETE: deleted the 23 resources this deploy had created" in str(caught.value)
+    assert cloud.client("sqs").list_queues().get("QueueUrls", []) == []
+    assert cloud.client("sns").list_topics()["Topics"] == []
+    assert cloud.client("sns").list_subscriptions()["Subscriptions"] == []
+    assert cloud.client("lambda").list_functions()["Functions"] == []
+    assert cloud.client("iam").list_roles()["Roles"] == []
+    assert cloud.client("s3").list_buckets()["Buckets"] == []
+    assert cloud.client("dynamodb").list_tables()["TableNames"] == []
+    assert [bus["Name"] for bus in cloud.client("events").list_event_buses()["EventBuses"]] == ["default"]
+    assert cloud.client("stepfunctions").list_state_machines()["stateMachines"] == []
+    assert cloud.client("apigateway").get_rest_apis()["items"] == []
+    assert cloud.client("logs").describe_log_groups()["logGroups"] == []
+    # and the same template, fixed, deploys into the account the rollback left clean
+    assert "Echo" in deploy(cloud, read("plain_resources.yaml")).resources
