@@ -712,3 +712,17 @@ Outputs:"""
     assert cloud.client("logs").describe_log_groups()["logGroups"] == []
     # and the same template, fixed, deploys into the account the rollback left clean
     assert "Echo" in deploy(cloud, read("plain_resources.yaml")).resources
+
+
+def test_deploying_loads_no_django():
+    code = (
+        "import sys; from labs.runtime import Cloud; from labs.runtime.cloudformation import deploy\n"
+        "from labs.runtime.cfn_template import lint_template, sam_translate\n"
+        "import cfnlint.runner, samtranslator.translator.translator\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'django'))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
