@@ -126,6 +126,9 @@ def _local_code(ctx: Provisioner, relative: str, logical_id: str) -> bytes:
     if path != root and not path.is_relative_to(root):
         raise ResourceFailure(f"CodeUri {relative!r} points outside the code directory")
     if path.is_dir():
+        for file in path.rglob("*"):
+            if not file.resolve().is_relative_to(root):  # a symlink out of the folder would zip host files
+                raise ResourceFailure(f"CodeUri {relative!r}: {file.name} links outside the code directory")
         return zip_directory(path)
     if path.is_file() and path.suffix == ".zip":
         return path.read_bytes()

@@ -20,6 +20,7 @@ from labs.runtime.errors import TemplateError, TemplateProblem
 
 __all__ = ["decode_template", "lint_template", "locate", "sam_translate", "template_error"]
 
+_MAX_TEMPLATE_BYTES = 1_048_576
 _LINT_LOCK = threading.Lock()  # the rule collection is shared; rules keep per-run state
 _LOCAL_CODE = {"AWS::Serverless::Function": "CodeUri", "AWS::Serverless::LayerVersion": "ContentUri"}
 _LOCAL_DEFINITION = {
@@ -38,8 +39,21 @@ def template_error(
 
 
 def decode_template(text: str, template_file: str | None) -> Any:
+    """The template with cfn-lint's located nodes (each knows its line). Refuses what CloudFormation
+    refuses before parsing: more than 1 MB (its limit for a template in S3, which `sam deploy` uses) and
+    YAML aliases, which CloudFormation does not support and which could expand a small file enormously."""
     from cfnlint.decode import decode_str
 
+    if len(text.encode("utf-8")) > _MAX_TEMPLATE_BYTES:
+        message = f"the template is larger than CloudFormation's limit of {_MAX_TEMPLATE_BYTES:,} bytes"
+        raise TemplateError([TemplateProblem(None, message, "", None, template_file)])
+    try:
+        alias = next((t for t in yaml.scan(text) if isinstance(t, yaml.AliasToken)), None)
+    except yaml.YAMLError:
+        alias = None  # a syntax error: cfn-lint's decoder reports it with its line just below
+    if alias is not None:
+        message = f"YAML alias *{alias.value} is not supported by CloudFormation templates"
+        raise TemplateError([TemplateProblem(None, message, "", alias.start_mark.line + 1, template_file)])
     template, matches = decode_str(text)
     if matches:
         raise TemplateError([_problem(match, template_file) for match in matches])

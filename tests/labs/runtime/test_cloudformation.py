@@ -726,3 +726,23 @@ def test_deploying_loads_no_django():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_yaml_aliases_and_oversized_templates_are_refused(cloud):
+    aliased = "Resources:\n  A: &queue\n    Type: AWS::SQS::Queue\n  B: *queue\n"
+    with pytest.raises(TemplateError, match=r"YAML alias \*queue is not supported") as caught:
+        deploy(cloud, aliased)
+    assert caught.value.line == 4
+    with pytest.raises(TemplateError, match="larger than CloudFormation's limit of 1,048,576 bytes"):
+        deploy(cloud, read("unsupported.yaml") + "#" * 1_048_576)
+
+
+def test_a_symlink_out_of_the_code_folder_is_refused(cloud, tmp_path):
+    code = tmp_path / "code" / "src"
+    code.mkdir(parents=True)
+    (code / "app.py").write_text("def on_upload(event, context):\n    return 1\n")
+    (tmp_path / "secret.txt").write_text("host file")
+    (code / "leak.txt").symlink_to(tmp_path / "secret.txt")
+    template = read("sam_cycle.yaml").replace("BUCKET: !Ref Photos", "BUCKET: x")
+    with pytest.raises(TemplateError, match="CodeUri 'src/': leak.txt links outside the code directory"):
+        deploy(cloud, template, code_dir=tmp_path / "code")
