@@ -293,7 +293,8 @@ class _Deployment:
             cycle = error.args[1]
             chain = " -> ".join(reversed(cycle))
             raise self.fail(
-                f"Circular dependency between resources: {chain}", ["Resources", cycle[0]]
+                f"Circular dependency between resources: {chain} (each one references the next)",
+                ["Resources", cycle[0]],
             ) from None
         order = []
         while sorter.is_active():

@@ -93,6 +93,8 @@ def _collect(value: Any, found: set[str]) -> None:
                 found.update(
                     name.split(".", 1)[0] for name in sub_names(template_string) if name not in variables
                 )
+            else:
+                _collect(template_string, found)  # an intrinsic that builds the template string
             return
     for item in value.values():
         _collect(item, found)

@@ -124,8 +124,9 @@ def test_references_follow_ref_getatt_and_sub_but_not_sub_variables():
         "B": {"Fn::GetAtt": "Table.Arn"},
         "C": {"Fn::Sub": ["${Local}-${Bucket}-${Fn.Arn}", {"Local": {"Ref": "Topic"}}]},
         "D": {"Fn::Sub": "${AWS::Region}-${!Literal}"},
+        "E": {"Fn::Sub": [{"Fn::Join": ["", ["${X}", {"Ref": "Built"}]]}, {}]},
     }
-    assert references(value) == {"Queue", "Table", "Topic", "Bucket", "Fn", "AWS::Region"}
+    assert references(value) == {"Queue", "Table", "Topic", "Bucket", "Fn", "AWS::Region", "Built"}
 
 
 # -- parameters, conditions, mappings, outputs ---------------------------------------------------------------
