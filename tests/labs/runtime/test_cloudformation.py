@@ -747,3 +747,81 @@ def test_a_symlink_out_of_the_code_folder_is_refused(cloud, tmp_path):
     template = read("sam_cycle.yaml").replace("BUCKET: !Ref Photos", "BUCKET: x")
     with pytest.raises(TemplateError, match="CodeUri 'src/': leak.txt links outside the code directory"):
         deploy(cloud, template, code_dir=tmp_path / "code")
+
+
+# -- scenarios -------------------------------------------------------------------------------------------
+def test_scenario_steps_reach_the_stack_through_boto3(cloud):
+    import io
+
+    from labs.runtime.scenario import load_scenario, print_final_state, print_trace, run_scenario
+
+    stack = deploy(cloud, read("plain_resources.yaml"))
+    steps = load_scenario(
+        """
+- put-object: {bucket: Media, key: uploads/a.txt, body: hello}
+- send-message: {queue: "${Inbox.QueueName}", body: {n: 1}, attributes: {kind: test, size: 3}}
+- send-message: {queue: Jobs, body: job, group-id: g1}
+- publish: {topic: Alerts, message: {severity: low}, subject: hi}
+- put-events: {entries: [{source: shop.orders, detail-type: Placed, detail: {id: 7, total: 5}, event-bus: Bus}]}
+- invoke: {function: Echo, payload: {}}
+- start-execution: {state-machine: Workflow, input: {}}
+- advance-time: 5
+- run-until-idle
+""",
+        "s.yaml",
+    )
+    out = io.StringIO()
+    run_scenario(cloud, stack, steps, out, "s.yaml")
+    lines = out.getvalue().splitlines()
+    assert lines[0] == f"steps[0] put-object: s3://{stack.physical_id('Media')}/uploads/a.txt"
+    assert lines[1].startswith("steps[1] send-message: MessageId ")
+    assert lines[4] == "steps[4] put-events: 1 accepted, 0 failed"
+    assert lines[5] == 'steps[5] invoke: StatusCode 200 {"statusCode": 200, "body": "echo"}'
+    assert lines[6].startswith("steps[6] start-execution: arn:aws:states:")
+    assert (
+        cloud.client("s3").get_object(Bucket=stack.physical_id("Media"), Key="uploads/a.txt")["Body"].read()
+        == b"hello"
+    )
+    received = cloud.client("sqs").receive_message(
+        QueueUrl=stack.physical_id("Jobs"), MessageAttributeNames=["All"], MaxNumberOfMessages=10
+    )["Messages"]
+    assert "job" in [message["Body"] for message in received]
+
+    state = io.StringIO()
+    print_final_state(cloud, state)
+    assert f"table {stack.physical_id('Sessions')}: 0 item(s)" in state.getvalue()
+    assert f"queue {stack.resources['Inbox'].attributes['QueueName']}:" in state.getvalue()
+    trace = io.StringIO()
+    print_trace(cloud, trace)
+    assert " api_call " in trace.getvalue() and "operation=PutObject" in trace.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("scenario", "message"),
+    [
+        ("{put-object: {}}", "s.yaml: a scenario is a list of steps"),
+        ("- {put-object: {bucket: B}, invoke: {}}", "s.yaml: steps[0]: a step is a mapping with one action"),
+        ("- put-object: {bucket: Media}", "s.yaml: steps[0] (put-object): field 'key' is required"),
+        (
+            "- invoke: {function: Echo, payload: {}, qualifier: x}",
+            "steps[0] (invoke): field 'qualifier' is not known",
+        ),
+        ("- advance-time: -1", "steps[0] (advance-time): field 'seconds' must be a number of seconds >= 0"),
+        (
+            "- send-message: {queue: '${Nope}', body: x}",
+            "steps[0] (send-message): field 'queue': ${Nope} names no resource",
+        ),
+        ("- run-until-idle\n- invoke: {function: NoSuchFunction}", "steps[1] (invoke): Function not found"),
+    ],
+)
+def test_scenario_errors_name_the_step_and_field(cloud, scenario, message):
+    import io
+
+    from labs.runtime.scenario import ScenarioError, load_scenario, run_scenario
+
+    stack = deploy(
+        cloud, read("unsupported.yaml").replace("  Queue:", "  Echo:\n    Type: AWS::SQS::Queue\n  Media:")
+    )
+    with pytest.raises(ScenarioError) as caught:
+        run_scenario(cloud, stack, load_scenario(scenario, "s.yaml"), io.StringIO(), "s.yaml")
+    assert message in str(caught.value)
