@@ -825,3 +825,36 @@ def test_scenario_errors_name_the_step_and_field(cloud, scenario, message):
     with pytest.raises(ScenarioError) as caught:
         run_scenario(cloud, stack, load_scenario(scenario, "s.yaml"), io.StringIO(), "s.yaml")
     assert message in str(caught.value)
+
+
+def test_json_templates_and_sam_inline_code(cloud):
+    template = {
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Parameters": {"Greeting": {"Type": "String", "Default": "hi"}},
+        "Resources": {
+            "Hello": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {
+                    "Runtime": "python3.12",
+                    "Handler": "index.handler",
+                    "InlineCode": "import os\ndef handler(event, context):\n    return os.environ['GREETING']\n",
+                    "Environment": {
+                        "Variables": {"GREETING": {"Fn::Sub": "${Greeting} from ${AWS::StackName}"}}
+                    },
+                },
+            }
+        },
+        "Outputs": {"Name": {"Value": {"Ref": "Hello"}}},
+    }
+    stack = deploy(cloud, json.dumps(template, indent=2), stack_name="json-stack")
+    response = cloud.client("lambda").invoke(FunctionName=stack.outputs["Name"])
+    assert json.loads(response["Payload"].read()) == "hi from json-stack"
+
+    template["Resources"]["Hello"]["Properties"]["MemorySize"] = 64  # below Lambda's 128 MB minimum
+    text = json.dumps(template, indent=2)
+    with pytest.raises(TemplateError) as caught:
+        deploy(cloud, text, template_file="hello.json")
+    assert caught.value.rule_id == "E3034"
+    assert caught.value.path == "Resources/Hello/Properties/MemorySize"
+    memory_line = text.splitlines().index('        "MemorySize": 64') + 1
+    assert caught.value.line == memory_line  # located in the JSON text too
