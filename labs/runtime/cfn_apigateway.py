@@ -223,7 +223,7 @@ def _http_api(ctx: Provisioner, logical_id: str, props: dict) -> Created:
             integration = operation.get("x-amazon-apigateway-integration")
             route: dict[str, Any] = {
                 "ApiId": api["ApiId"],
-                "RouteKey": "$default" if path == "/$default" else f"{method} {path}",
+                "RouteKey": "$default" if path in ("$default", "/$default") else f"{method} {path}",
             }
             if isinstance(integration, dict):
                 created = apigatewayv2.create_integration(

@@ -858,3 +858,31 @@ def test_json_templates_and_sam_inline_code(cloud):
     assert caught.value.path == "Resources/Hello/Properties/MemorySize"
     memory_line = text.splitlines().index('        "MemorySize": 64') + 1
     assert caught.value.line == memory_line  # located in the JSON text too
+
+
+def test_catch_all_routes_of_http_and_rest_apis(cloud):
+    template = """Transform: AWS::Serverless-2016-10-31
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      InlineCode: "def handler(event, context):\\n    return 1\\n"
+      Events:
+        All:
+          Type: HttpApi
+        Proxy:
+          Type: Api
+          Properties: {Path: "/{proxy+}", Method: any}
+"""
+    stack = deploy(cloud, template)
+    routes = cloud.client("apigatewayv2").get_routes(ApiId=stack.physical_id("ServerlessHttpApi"))["Items"]
+    assert [route["RouteKey"] for route in routes] == ["$default"]  # SAM's HttpApi event without a path
+    resources = cloud.client("apigateway").get_resources(restApiId=stack.physical_id("ServerlessRestApi"))[
+        "items"
+    ]
+    assert {item["path"]: sorted(item.get("resourceMethods", {})) for item in resources} == {
+        "/": [],
+        "/{proxy+}": ["ANY"],
+    }
