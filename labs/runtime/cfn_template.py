@@ -18,7 +18,7 @@ import yaml
 from labs.runtime.cfn_resources import LOCAL_CODE_BUCKET
 from labs.runtime.errors import TemplateError, TemplateProblem
 
-__all__ = ["decode_template", "lint_template", "locate", "sam_translate", "template_error"]
+__all__ = ["decode_template", "is_blocking", "lint_template", "locate", "sam_translate", "template_error"]
 
 _MAX_TEMPLATE_BYTES = 1_048_576
 _LINT_LOCK = threading.Lock()  # the rule collection is shared; rules keep per-run state
@@ -86,9 +86,22 @@ def lint_template(text: str, region: str, template_file: str | None) -> list[Tem
     template, matches = decode_str(text)
     if not matches:
         # what cfnlint.api.lint does, but with the rules loaded once (lint() reloads them on every call)
-        with _LINT_LOCK:
-            matches = list(run_template_by_data(template, ConfigMixIn(regions=[region]), _lint_rules()))
+        try:
+            with _LINT_LOCK:
+                matches = list(run_template_by_data(template, ConfigMixIn(regions=[region]), _lint_rules()))
+        except Exception as error:  # noqa: BLE001 - a linter crash is not the template's fault: deploy anyway
+            return [
+                TemplateProblem(
+                    "W0000", f"cfn-lint could not check the template: {error}", "", None, template_file
+                )
+            ]
     return [_problem(match, template_file) for match in matches]
+
+
+def is_blocking(problem: TemplateProblem) -> bool:
+    """cfn-lint's errors stop a deploy, except E0002 (one of its rules crashed: a linter bug, reported as a
+    warning, since CloudFormation itself would accept or refuse the template on its own terms)."""
+    return (problem.rule_id or "E").startswith("E") and problem.rule_id != "E0002"
 
 
 @functools.cache

@@ -21,7 +21,14 @@ from typing import Any
 
 from labs.runtime import cfn_apigateway, cfn_lambda, cfn_resources
 from labs.runtime.cfn_rollback import roll_back
-from labs.runtime.cfn_template import decode_template, lint_template, locate, sam_translate, template_error
+from labs.runtime.cfn_template import (
+    decode_template,
+    is_blocking,
+    lint_template,
+    locate,
+    sam_translate,
+    template_error,
+)
 from labs.runtime.errors import TemplateError, TemplateProblem
 from labs.runtime.intrinsics_cfn import IntrinsicError, Resolver, references
 
@@ -90,11 +97,11 @@ def deploy(
         )
     located = decode_template(template_text, template_file)
     problems = lint_template(template_text, cloud.region, template_file)
-    errors = [problem for problem in problems if (problem.rule_id or "E").startswith("E")]
+    errors = [problem for problem in problems if is_blocking(problem)]
     if errors:
         raise TemplateError(errors)
     deployment = _Deployment(cloud, located, stack_name, template_file, code_dir)
-    deployment.warnings.extend(problems)
+    deployment.warnings.extend(problems)  # W*, I* and E0002
     return deployment.run(parameters or {})
 
 

@@ -886,3 +886,15 @@ Resources:
         "/": [],
         "/{proxy+}": ["ANY"],
     }
+
+
+def test_a_cfn_lint_crash_is_a_warning_not_a_refusal(cloud, monkeypatch):
+    from labs.runtime import cfn_template
+
+    def crash():
+        raise RuntimeError("rule exploded")
+
+    monkeypatch.setattr(cfn_template, "_lint_rules", crash)
+    stack = deploy(cloud, read("unsupported.yaml"))
+    assert "Queue" in stack.resources
+    assert "W0000 cfn-lint could not check the template: rule exploded" in str(stack.warnings[0])
