@@ -257,6 +257,12 @@ def test_sam_policy_templates_expand_into_role_policies(sam_app):
     assert (
         send["PolicyDocument"]["Statement"][0]["Resource"] == stack.resources["OrdersQueue"].attributes["Arn"]
     )
+    poll = iam.get_role_policy(
+        RoleName=stack.physical_id("UploadFunctionRole"), PolicyName="UploadFunctionRolePolicy1"
+    )
+    statement = poll["PolicyDocument"]["Statement"][0]
+    assert {"sqs:ReceiveMessage", "sqs:DeleteMessage"} <= set(statement["Action"])  # SQSPollerPolicy
+    assert statement["Resource"] == stack.resources["OrdersDlq"].attributes["Arn"]
 
 
 def test_sam_events_become_mappings_subscriptions_notifications_and_rules(sam_app):
