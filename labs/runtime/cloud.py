@@ -145,6 +145,7 @@ class Cloud:
         self.apigateway = ApiGateway(self)
         self._effects: list[list] = []  # one list per API call being served (calls nest: handler -> host)
         self._notification_before = None  # a bucket's configuration while S3 validates a new one
+        self.message_causes: dict[str, int] = {}  # SQS message id -> the trace record that sent it
         self.stream_poller = StreamPoller(self)
         self.scheduler.add_idle_hook(self.sqs_poller.poll)
         self.scheduler.add_idle_hook(self.stream_poller.poll)
@@ -287,6 +288,7 @@ class Cloud:
                 if isinstance(backend_dict, dict):
                     backend_dict.pop(self.account_id, None)
             self.trace.clear()
+            self.message_causes.clear()
             self._role_clients.clear()
             self.scheduler.clear()
             self.async_invoker.completed.clear()
@@ -361,9 +363,23 @@ class Cloud:
                     duration_ms=round((time.perf_counter() - started) * 1000, 3),
                 )
             effect_cause = call["seq"] if call is not None else cause
+            if call is not None and parsed.service == "sqs" and parsed.operation.startswith("SendMessage"):
+                self._remember_sent_messages(response, call["seq"])
             for action, label in effects:
                 self.scheduler.call_later(0, lambda a=action: a(effect_cause), label)
             return response
+
+    def _remember_sent_messages(self, response: tuple[int, dict, bytes], seq: int) -> None:
+        """Which trace record sent each SQS message, so the batch a poller hands to a function links back."""
+        try:
+            answer = json.loads(response[2] or b"{}")
+        except ValueError:
+            return  # an XML answer (the query protocol): the batch's trace record then has no cause
+        if not isinstance(answer, dict):
+            return
+        for sent in [answer, *(answer.get("Successful") or [])]:
+            if isinstance(sent, dict) and sent.get("MessageId"):
+                self.message_causes[sent["MessageId"]] = seq
 
     def _serve(self, parsed, method, url, headers, body, principal, cause) -> tuple[int, dict, bytes]:
         if parsed is not None and parsed.service == "lambda":
