@@ -192,8 +192,8 @@ def _why_missing(lab, run: Run, consumer: Consumer, placed: Order) -> str:
     if failed:
         return (
             f"{what}: SNS could not deliver it to the queue {consumer.queue_name}. The trace's delivery_failed "
-            f"says: {failed[0]['error']}. A hand-written AWS::SNS::Subscription needs an AWS::SQS::QueuePolicy on that queue "
-            "(SAM's SNS event with SqsSubscription: true writes one itself)."
+            f"says: {failed[0]['error']}. A hand-written AWS::SNS::Subscription needs an "
+            "AWS::SQS::QueuePolicy on that queue (SAM's SNS event with SqsSubscription: true writes one itself)."
         )
     errors = [
         e

@@ -1,0 +1,226 @@
+"""The sns-fanout lab (issue 7, a SAM template) and ``Session.deploy_template``: the solution scores full
+marks, the starter loses the checks it should with messages that point at the fix (the trace's
+delivery_failed reason for a queue without a policy), a submission tuned to the visible orders loses the
+hidden check, and templates that cannot be deployed are reported with file, line and rule id."""
+
+import pytest
+
+from labs.catalog import load_catalog
+from labs.checks import CheckFailed
+from labs.grading import Session, grade
+from labs.runtime import Cloud
+
+LAB = next(lab for lab in load_catalog() if lab.slug == "sns-fanout")
+SOLUTION = LAB.solution["template.yaml"]
+
+
+def failures(report: dict) -> dict[str, str]:
+    return {check["id"]: check["message"] for check in report["checks"] if not check["passed"]}
+
+
+def with_template(*changes: tuple[str, str], base: str = SOLUTION) -> dict[str, str]:
+    text = base
+    for old, new in changes:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return {**LAB.solution, "template.yaml": text}
+
+
+def test_the_lab_belongs_to_the_sns_lesson_and_uses_every_visibility():
+    assert LAB.lesson == "sns"
+    assert set(LAB.visibility.values()) == {"visible", "after_deadline", "hidden"}
+    assert "## How it is graded" in LAB.instructions
+    assert LAB.starter["consumers.py"] == LAB.solution["consumers.py"]
+
+
+def test_the_solution_scores_full_marks():
+    report = grade(LAB, LAB.solution)
+    assert failures(report) == {}
+    assert report["score"] == report["max_score"] == LAB.points
+    assert report["grading_ms"] < 15000  # 1.3-1.8 s once cfn-lint's rules are loaded; generous for CI
+
+
+def test_the_starter_deploys_but_fans_out_wrongly_and_says_what_to_fix():
+    report = grade(LAB, LAB.starter)
+    failed = failures(report)
+    assert set(failed) == {
+        "shipping_gets_physical_orders",
+        "fraud_review_gets_big_orders",
+        "poison_orders_reach_a_dlq",
+        "least_privilege_roles",
+        "unseen_orders",
+    }
+    assert "ShippingFunction received order ship-2 (kind=digital" in failed["shipping_gets_physical_orders"]
+    assert "it has none" in failed["shipping_gets_physical_orders"]
+    assert "FilterPolicy {kind: [physical]}" in failed["shipping_gets_physical_orders"]
+    # the queue without a policy: the message quotes the trace's delivery_failed reason
+    fraud = failed["fraud_review_gets_big_orders"]
+    assert "order fraud-1" in fraud and "never reached FraudReviewFunction" in fraud
+    assert (
+        "The trace's delivery_failed says: its resource-based policy does not allow sns.amazonaws.com"
+        in fraud
+    )
+    assert "AWS::SQS::QueuePolicy" in fraud
+    delivery_failures = [e for e in report["trace"] if e["kind"] == "delivery_failed"]
+    assert delivery_failures and all("FraudReviewQueue" in e["target"] for e in delivery_failures)
+    assert "dynamodb:* (policy ShippingFunctionRolePolicy0)" in failed["least_privilege_roles"]
+    assert report["score"] == LAB.checks[0].points  # only payments, which the starter already gets right
+
+
+def test_a_filter_policy_that_only_fits_the_visible_orders_loses_the_hidden_check():
+    # "more than 1000" instead of "1000 or more": every visible order is far from the boundary
+    files = with_template(('- numeric: [">=", 1000]', '- numeric: [">", 1000]'))
+    visible = grade(LAB, files, visible_only=True)
+    assert visible["score"] == visible["max_score"] > 0
+    full = grade(LAB, files)
+    assert set(failures(full)) == {"unseen_orders"}
+    assert LAB.visibility["unseen_orders"] == "hidden"
+    assert "order edge-1" in failures(full)["unseen_orders"]
+    assert "sns_filtered_out" in failures(full)["unseen_orders"]
+
+
+def test_anything_but_digital_ships_orders_of_other_kinds():
+    files = with_template(("kind: [physical]", "kind: [{anything-but: [digital]}]"))
+    failed = failures(grade(LAB, files))
+    assert set(failed) == {"unseen_orders"}
+    assert "ShippingFunction received order edge-3 (kind=service" in failed["unseen_orders"]
+
+
+def test_a_filter_on_the_attributes_never_sees_the_total_in_the_body():
+    files = with_template(("      FilterPolicyScope: MessageBody\n", ""))
+    failed = failures(grade(LAB, files, visible_only=True))
+    assert set(failed) == {"fraud_review_gets_big_orders", "poison_orders_reach_a_dlq"}
+    assert "rejected it (sns_filtered_out in the trace)" in failed["fraud_review_gets_big_orders"]
+    assert "FilterPolicyScope: MessageBody" in failed["fraud_review_gets_big_orders"]
+
+
+def test_without_report_batch_item_failures_the_poison_order_is_deleted_not_dead_lettered():
+    files = with_template(
+        (
+            "            Queue: !GetAtt ShippingQueue.Arn\n"
+            "            BatchSize: 10\n"
+            "            FunctionResponseTypes: [ReportBatchItemFailures]\n",
+            "            Queue: !GetAtt ShippingQueue.Arn\n            BatchSize: 10\n",
+        )
+    )
+    failed = failures(grade(LAB, files, visible_only=True))
+    assert set(failed) == {"poison_orders_reach_a_dlq"}
+    assert "deleted from lab-ShippingQueue" in failed["poison_orders_reach_a_dlq"]
+    assert "ShippingFunction's SQS event has no FunctionResponseTypes" in failed["poison_orders_reach_a_dlq"]
+
+
+def test_a_queue_without_a_dead_letter_queue_is_named():
+    files = with_template(
+        (
+            "      RedrivePolicy:\n        deadLetterTargetArn: !GetAtt FraudReviewDlq.Arn\n"
+            "        maxReceiveCount: 3\n",
+            "",
+        )
+    )
+    failed = failures(grade(LAB, files, visible_only=True))
+    assert set(failed) == {"poison_orders_reach_a_dlq"}
+    assert "never left lab-FraudReviewQueue" in failed["poison_orders_reach_a_dlq"]
+    assert "has no RedrivePolicy" in failed["poison_orders_reach_a_dlq"]
+
+
+def test_a_read_write_policy_template_is_more_than_the_consumers_need():
+    files = with_template(
+        ("        - DynamoDBWritePolicy:\n", "        - DynamoDBCrudPolicy:\n"),
+    )
+    failed = failures(grade(LAB, files))
+    assert set(failed) == {"least_privilege_roles"}
+    assert "PaymentsFunction's role allows dynamodb:GetItem" in failed["least_privilege_roles"]
+    assert "DynamoDBWritePolicy" in failed["least_privilege_roles"]
+
+
+# -- templates that cannot be deployed -----------------------------------------------------------------------
+def test_a_yaml_error_fails_every_check_with_its_line():
+    files = with_template(
+        (
+            "      RawMessageDelivery: true\n      FilterPolicy:",
+            "      RawMessageDelivery: true\n     FilterPolicy:",
+        )
+    )
+    line = files["template.yaml"].splitlines().index("     FilterPolicy:") + 1
+    report = grade(LAB, files, visible_only=True)
+    assert report["score"] == 0
+    for message in (check["message"] for check in report["checks"]):
+        assert message.startswith("template.yaml cannot be deployed (1 problem):")
+        assert f"template.yaml:{line}: E0000 did not find expected key" in message
+
+
+def test_cfn_lint_errors_are_listed_each_with_file_line_and_rule_id():
+    files = with_template(
+        (
+            "      VisibilityTimeout: 60\n      RedrivePolicy:\n        deadLetterTargetArn: !GetAtt FraudReviewDlq.Arn",
+            "      VisibilityTimeout: ninety\n      RedrivePolicy:\n        deadLetterTargetArn: !GetAtt FraudReviewDlq.Arn",
+        ),
+        ("Endpoint: !GetAtt PaymentsQueue.Arn", "Endpoint: !GetAtt PaymentQueue.Arn"),
+    )
+    lines = files["template.yaml"].splitlines()
+    timeout_line = lines.index("      VisibilityTimeout: ninety") + 1
+    endpoint_line = lines.index("      Endpoint: !GetAtt PaymentQueue.Arn") + 1
+    message = grade(LAB, files, visible_only=True)["checks"][0]["message"]
+    assert message.startswith("template.yaml cannot be deployed (2 problems):")
+    assert (
+        f"template.yaml:{timeout_line}: E3012 'ninety' is not of type 'integer' "
+        "(at Resources/FraudReviewQueue/Properties/VisibilityTimeout)" in message
+    )
+    assert f"template.yaml:{endpoint_line}: E1010" in message and "PaymentQueue" in message
+
+
+def test_resources_the_simulation_does_not_create_are_shown_with_a_failed_check():
+    files = with_template(
+        ("kind: [physical]", "kind: [physical, digital]"),
+        (
+            "Outputs:",
+            "  Dashboard:\n    Type: AWS::CloudWatch::Dashboard\n    Properties:\n"
+            "      DashboardBody: '{\"widgets\": []}'\n\nOutputs:",
+        ),
+    )
+    failed = failures(grade(LAB, files, visible_only=True))
+    assert set(failed) == {"shipping_gets_physical_orders"}
+    assert "\nTemplate warnings:\n" in failed["shipping_gets_physical_orders"]
+    assert "AWS::CloudWatch::Dashboard is not simulated" in failed["shipping_gets_physical_orders"]
+
+
+# -- Session.deploy_template on its own ------------------------------------------------------------------------
+TINY = """Transform: AWS::Serverless-2016-10-31
+Resources:
+  Hello:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      CodeUri: .
+      Handler: hello.handler
+"""
+
+
+def test_deploy_template_writes_the_code_files_for_code_uri_and_keeps_the_warnings():
+    files = {
+        "template.yaml": TINY + "  Alarm:\n    Type: AWS::CloudWatch::Dashboard\n    Properties:\n"
+        "      DashboardBody: '{}'\n",
+        "hello.py": "def handler(event, context):\n    return {'hi': event['name']}\n",
+    }
+    with Cloud(seed=1) as cloud:
+        session = Session(LAB, files, cloud)
+        stack = session.deploy_template("template.yaml")
+        result = session.invoke(stack.physical_id("Hello"), {"name": "Ada"})
+    assert result.json == {"hi": "Ada"}
+    assert any("AWS::CloudWatch::Dashboard is not simulated" in w for w in session.template_warnings)
+
+
+def test_deploy_template_reports_a_missing_file_and_sam_errors_naming_the_resource():
+    broken = TINY.replace(
+        "      Handler: hello.handler\n",
+        "      Handler: hello.handler\n      Events:\n"
+        "        Q:\n          Type: SQS\n          Properties: {}\n",
+    )
+    with Cloud(seed=1) as cloud:
+        session = Session(LAB, {"template.yaml": broken}, cloud)
+        with pytest.raises(CheckFailed, match="other.yaml is missing from the submission"):
+            session.deploy_template("other.yaml")
+        with pytest.raises(CheckFailed) as failure:
+            session.deploy_template("template.yaml", code_files={})
+    assert failure.value.message.startswith("template.yaml cannot be deployed")
+    assert "Hello" in failure.value.message
