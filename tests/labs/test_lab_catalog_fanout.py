@@ -3,13 +3,17 @@ marks, the starter loses the checks it should with messages that point at the fi
 delivery_failed reason for a queue without a policy), a submission tuned to the visible orders loses the
 hidden check, and templates that cannot be deployed are reported with file, line and rule id."""
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from labs.catalog import load_catalog
 from labs.checks import CheckFailed
 from labs.grading import Session, grade
 from labs.runtime import Cloud
 
+COURSE = Path(__file__).resolve().parents[2] / "courses" / "content" / "serverless"
 LAB = next(lab for lab in load_catalog() if lab.slug == "sns-fanout")
 SOLUTION = LAB.solution["template.yaml"]
 
@@ -131,6 +135,19 @@ def test_a_read_write_policy_template_is_more_than_the_consumers_need():
     assert set(failed) == {"least_privilege_roles"}
     assert "PaymentsFunction's role allows dynamodb:GetItem" in failed["least_privilege_roles"]
     assert "DynamoDBWritePolicy" in failed["least_privilege_roles"]
+
+
+def test_the_catalog_follows_the_course_lesson_order():
+    modules = [module["slug"] for module in yaml.safe_load((COURSE / "_course.yaml").read_text())["modules"]]
+
+    def place(lesson: str) -> tuple[int, int]:
+        front_matter = yaml.safe_load((COURSE / f"{lesson}.md").read_text().split("---")[1])
+        return modules.index(front_matter["module"]), front_matter["order"]
+
+    labs = load_catalog()
+    assert len({lab.order for lab in labs}) == len(labs) == 12  # no two labs share an order
+    places = [place(lab.lesson) for lab in labs]
+    assert places == sorted(places), [(lab.slug, lab.lesson) for lab in labs]
 
 
 # -- templates that cannot be deployed -----------------------------------------------------------------------
