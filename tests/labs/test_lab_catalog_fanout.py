@@ -127,6 +127,23 @@ def test_a_queue_without_a_dead_letter_queue_is_named():
     assert "has no RedrivePolicy" in failed["poison_orders_reach_a_dlq"]
 
 
+def test_a_consumer_whose_role_may_not_write_is_told_what_it_was_denied():
+    files = with_template(
+        (
+            "      Policies:\n        - DynamoDBWritePolicy:\n            TableName: !Ref ProcessedTable\n"
+            "      Events:\n        Orders:\n          Type: SQS\n          Properties:\n"
+            "            Queue: !GetAtt PaymentsQueue.Arn",
+            "      Events:\n        Orders:\n          Type: SQS\n          Properties:\n"
+            "            Queue: !GetAtt PaymentsQueue.Arn",
+        )
+    )
+    failed = failures(grade(LAB, files, visible_only=True))
+    assert set(failed) == {"payments_get_every_order", "poison_orders_reach_a_dlq"}
+    message = failed["payments_get_every_order"]
+    assert "order pay-1 (kind=physical" in message and "but PaymentsFunction failed on it" in message
+    assert "AccessDeniedException" in message and "dynamodb:UpdateItem" in message
+
+
 def test_a_read_write_policy_template_is_more_than_the_consumers_need():
     files = with_template(
         ("        - DynamoDBWritePolicy:\n", "        - DynamoDBCrudPolicy:\n"),
@@ -241,3 +258,14 @@ def test_deploy_template_reports_a_missing_file_and_sam_errors_naming_the_resour
             session.deploy_template("template.yaml", code_files={})
     assert failure.value.message.startswith("template.yaml cannot be deployed")
     assert "Hello" in failure.value.message
+
+
+# -- the page --------------------------------------------------------------------------------------------------
+def test_the_lab_page_shows_both_files_and_the_visible_checks_only(student_client, catalog):
+    from django.urls import reverse
+
+    html = student_client.get(reverse("labs:detail", args=["sns-fanout"])).content.decode()
+    assert 'name="file:template.yaml"' in html and 'name="file:consumers.py"' in html
+    assert "Fraud review receives the orders of 1000 or more" in html  # a visible check
+    assert "Routes orders you have not seen by the same rules" not in html  # the hidden one
+    assert "FilterPolicyScope" in html  # the instructions

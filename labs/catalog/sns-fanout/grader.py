@@ -205,13 +205,13 @@ def _why_missing(lab, run: Run, consumer: Consumer, placed: Order) -> str:
     if errors:
         logs = [line for e in errors for line in (e.get("logs") or "").splitlines() if "failed:" in line]
         return (
-            f"{what}'s table: the queue received it, but {consumer.logical_id} failed on it"
+            f"{placed.describe()} reached {consumer.queue_name}, but {consumer.logical_id} failed on it"
             + (f" ({logs[0].strip()})" if logs else "")
             + ". Its invocations in the trace show the logs."
         )
     return (
-        f"{what}'s records in {TABLE}: SNS delivered it to {consumer.queue_name}, but the function did not "
-        "record it. Look at the sqs_batch and invocation entries of the trace."
+        f"{placed.describe()} reached {consumer.queue_name}, but {consumer.logical_id} did not record it in "
+        f"{TABLE}. Look at the sqs_batch and invocation entries of the trace."
     )
 
 
