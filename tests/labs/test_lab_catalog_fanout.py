@@ -144,13 +144,32 @@ def test_a_consumer_whose_role_may_not_write_is_told_what_it_was_denied():
     assert "AccessDeniedException" in message and "dynamodb:UpdateItem" in message
 
 
-def test_a_read_write_policy_template_is_more_than_the_consumers_need():
-    files = with_template(
-        ("        - DynamoDBWritePolicy:\n", "        - DynamoDBCrudPolicy:\n"),
-    )
-    failed = failures(grade(LAB, files))
+FRAUD_POLICIES = (
+    "      Policies:\n        - DynamoDBWritePolicy:\n            TableName: !Ref ProcessedTable\n"
+    "      Events:\n        Orders:\n          Type: SQS\n          Properties:\n"
+    "            Queue: !GetAtt FraudReviewQueue.Arn"
+)
+
+
+@pytest.mark.parametrize(
+    ("policies", "says"),
+    [
+        # a managed policy with a wildcard action, beside the right policy template
+        (
+            FRAUD_POLICIES.replace("      Policies:\n", "      Policies:\n        - AmazonSQSFullAccess\n"),
+            "FraudReviewFunction's role allows sqs:* (policy AmazonSQSFullAccess)",
+        ),
+        # a policy template that also reads and deletes
+        (
+            FRAUD_POLICIES.replace("DynamoDBWritePolicy", "DynamoDBCrudPolicy"),
+            "FraudReviewFunction's role allows dynamodb:GetItem",
+        ),
+    ],
+)
+def test_a_role_that_grants_more_than_the_consumer_uses_is_named(policies, says):
+    failed = failures(grade(LAB, with_template((FRAUD_POLICIES, policies))))
     assert set(failed) == {"least_privilege_roles"}
-    assert "PaymentsFunction's role allows dynamodb:GetItem" in failed["least_privilege_roles"]
+    assert says in failed["least_privilege_roles"]
     assert "DynamoDBWritePolicy" in failed["least_privilege_roles"]
 
 

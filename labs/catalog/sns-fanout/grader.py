@@ -391,8 +391,9 @@ def least_privilege_roles(lab):
                 lab.require(
                     "*" not in action,
                     f"{consumer.logical_id}'s role allows {action} (policy {policy}): a wildcard action grants "
-                    "far more than consumers.py uses. It writes to the table with dynamodb:UpdateItem: the "
-                    "DynamoDBWritePolicy policy template grants the table's write actions and nothing else.",
+                    "far more than the consumer needs. consumers.py only calls dynamodb:UpdateItem on the table "
+                    "(the DynamoDBWritePolicy policy template), and the SQS event adds the queue-polling "
+                    "permissions itself.",
                 )
                 if action.lower().startswith("dynamodb:"):
                     lab.require(
