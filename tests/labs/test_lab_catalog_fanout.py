@@ -54,7 +54,8 @@ def test_the_starter_deploys_but_fans_out_wrongly_and_says_what_to_fix():
         "least_privilege_roles",
         "unseen_orders",
     }
-    assert "ShippingFunction received order ship-2 (kind=digital" in failed["shipping_gets_physical_orders"]
+    assert "received order ship-2 (kind=digital" in failed["shipping_gets_physical_orders"]
+    assert "which is not for ShippingFunction" in failed["shipping_gets_physical_orders"]
     assert "it has none" in failed["shipping_gets_physical_orders"]
     assert "FilterPolicy {kind: [physical]}" in failed["shipping_gets_physical_orders"]
     # the queue without a policy: the message quotes the trace's delivery_failed reason
@@ -87,7 +88,25 @@ def test_anything_but_digital_ships_orders_of_other_kinds():
     files = with_template(("kind: [physical]", "kind: [{anything-but: [digital]}]"))
     failed = failures(grade(LAB, files))
     assert set(failed) == {"unseen_orders"}
-    assert "ShippingFunction received order edge-3 (kind=service" in failed["unseen_orders"]
+    assert "received order edge-3 (kind=service" in failed["unseen_orders"]
+
+
+def test_dropping_orders_in_the_code_is_not_a_filter_policy():
+    # the starter's shipping subscription has no filter; the function skips what is not physical
+    skip = (
+        '    for record in event["Records"]:\n',
+        '    for record in event["Records"]:\n'
+        '        kind = record.get("messageAttributes", {}).get("kind", {}).get("stringValue")\n'
+        '        if "Shipping" in os.environ["AWS_LAMBDA_FUNCTION_NAME"] and kind != "physical":\n'
+        "            continue\n",
+    )
+    files = with_template(("      FilterPolicy:\n        kind: [physical]\n", ""))
+    assert skip[0] in files["consumers.py"]
+    files["consumers.py"] = files["consumers.py"].replace(*skip)
+    failed = failures(grade(LAB, files, visible_only=True))
+    assert set(failed) == {"shipping_gets_physical_orders"}
+    assert "received order ship-2 (kind=digital" in failed["shipping_gets_physical_orders"]
+    assert "it has none" in failed["shipping_gets_physical_orders"]
 
 
 def test_a_filter_on_the_attributes_never_sees_the_total_in_the_body():
@@ -235,6 +254,21 @@ def test_resources_the_simulation_does_not_create_are_shown_with_a_failed_check(
     assert set(failed) == {"shipping_gets_physical_orders"}
     assert "\nTemplate warnings:\n" in failed["shipping_gets_physical_orders"]
     assert "AWS::CloudWatch::Dashboard is not simulated" in failed["shipping_gets_physical_orders"]
+
+
+def test_a_template_that_cannot_be_deployed_also_shows_cfn_lint_warnings():
+    files = with_template(
+        (
+            "  PaymentsDlq:\n    Type: AWS::SQS::Queue\n",
+            "  PaymentsDlq:\n    Type: AWS::SQS::Queue\n    DeletionPolicy: Retain\n",
+        ),
+        ("      VisibilityTimeout: 60\n", "      VisibilityTimeout: ninety\n"),
+    )
+    dlq_line = files["template.yaml"].splitlines().index("  PaymentsDlq:") + 1
+    message = grade(LAB, files, visible_only=True)["checks"][0]["message"]
+    errors, warnings = message.split("\nWarnings:\n")
+    assert errors.startswith("template.yaml cannot be deployed (1 problem):") and "E3012" in errors
+    assert f"template.yaml:{dlq_line}: W3011" in warnings and "(at Resources/PaymentsDlq)" in warnings
 
 
 # -- Session.deploy_template on its own ------------------------------------------------------------------------

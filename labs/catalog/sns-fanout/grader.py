@@ -152,6 +152,7 @@ def require_routing(
         for label in judged:
             consumer = lab.consumers[label]
             count = run.deliveries.get((label, placed.order_id), 0)
+            copies = len(_sns_deliveries(run, consumer, placed))  # what SNS put on the queue
             if label in expected[placed.order_id]:
                 if count == 0:
                     raise CheckFailed(_why_missing(lab, run, consumer, placed))
@@ -161,8 +162,21 @@ def require_routing(
                     "processed again, because its batch went back to the queue. Give the SQS event "
                     "FunctionResponseTypes: [ReportBatchItemFailures] so only the failed message returns.",
                 )
-            elif count:
+            elif count or copies:
+                # judged by what reached the queue: an order dropped in the code was still delivered and paid for
                 raise CheckFailed(_why_unwanted(consumer, placed))
+
+
+def _sns_deliveries(run: Run, consumer: Consumer, placed: Order) -> list[dict]:
+    """The sns_delivery entries of this published order to the consumer's queue."""
+    subscriptions = {s.get("SubscriptionArn") for s in consumer.subscriptions}
+    return [
+        e
+        for e in run.entries
+        if e["kind"] == "sns_delivery"
+        and e.get("cause") in placed.published
+        and e["subscription"] in subscriptions
+    ]
 
 
 def _why_missing(lab, run: Run, consumer: Consumer, placed: Order) -> str:
@@ -185,9 +199,7 @@ def _why_missing(lab, run: Run, consumer: Consumer, placed: Order) -> str:
             f"{what}: the subscription's filter policy {consumer.filter_policy or '(none)'} rejected it "
             "(sns_filtered_out in the trace). " + _rule(consumer.label)
         )
-    deliveries = {
-        e["seq"] for e in caused if e["kind"] == "sns_delivery" and e["subscription"] in subscription_arns
-    }
+    deliveries = {e["seq"] for e in _sns_deliveries(run, consumer, placed)}
     failed = [e for e in run.entries if e["kind"] == "delivery_failed" and e.get("cause") in deliveries]
     if failed:
         return (
@@ -218,7 +230,8 @@ def _why_missing(lab, run: Run, consumer: Consumer, placed: Order) -> str:
 def _why_unwanted(consumer: Consumer, placed: Order) -> str:
     policy = f"its filter policy is {consumer.filter_policy}" if consumer.filter_policy else "it has none"
     return (
-        f"{consumer.logical_id} received {placed.describe()}, which is not for it: the subscription of "
+        f"{consumer.queue_name} received {placed.describe()}, which is not for {consumer.logical_id}: the "
+        "subscription of "
         f"{consumer.queue_name} to {TOPIC} decides what reaches the queue, and {policy}. "
         + _rule(consumer.label)
     )
