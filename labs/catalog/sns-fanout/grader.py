@@ -2,11 +2,12 @@
 each check publishes its own orders to OrdersTopic and runs the simulation for half an hour of simulated
 time (enough for three receives of a poison message 60 s apart, and a bound when a queue has no DLQ).
 
-Who received what is read from the account, never from the student's processes: the ProcessedTable item
-each consumer writes per order (with a count of deliveries), the consumers' dead-letter queues, and the
-trace (sns_filtered_out, sns_delivery, delivery_failed with its reason, invocations). Consumers are found
-through their functions (PaymentsFunction, ShippingFunction, FraudReviewFunction) and their SQS event
-source mappings, so a queue SAM generates (SqsSubscription: true) counts as much as a hand-written one."""
+Who received what is read on the host, from the account and the trace: the ProcessedTable item each
+consumer writes per order (with a count of deliveries), the consumers' dead-letter queues, and the trace
+(sns_filtered_out, sns_delivery, delivery_failed with its reason, invocations). An order that reached a
+queue it is not for fails its check even if the function drops it: filtering belongs on the subscription.
+Consumers are found through their functions (PaymentsFunction, ShippingFunction, FraudReviewFunction) and
+their SQS event source mappings, so a queue SAM generates (SqsSubscription) counts as a hand-written one."""
 
 import json
 from dataclasses import dataclass, field
@@ -216,6 +217,7 @@ def _why_missing(lab, run: Run, consumer: Consumer, placed: Order) -> str:
     ]
     if errors:
         logs = [line for e in errors for line in (e.get("logs") or "").splitlines() if "failed:" in line]
+        logs.sort(key=lambda line: placed.order_id not in line)  # this order's own failure first
         return (
             f"{placed.describe()} reached {consumer.queue_name}, but {consumer.logical_id} failed on it"
             + (f" ({logs[0].strip()})" if logs else "")
@@ -230,10 +232,8 @@ def _why_missing(lab, run: Run, consumer: Consumer, placed: Order) -> str:
 def _why_unwanted(consumer: Consumer, placed: Order) -> str:
     policy = f"its filter policy is {consumer.filter_policy}" if consumer.filter_policy else "it has none"
     return (
-        f"{consumer.queue_name} received {placed.describe()}, which is not for {consumer.logical_id}: the "
-        "subscription of "
-        f"{consumer.queue_name} to {TOPIC} decides what reaches the queue, and {policy}. "
-        + _rule(consumer.label)
+        f"{consumer.queue_name} received {placed.describe()}, which is not for {consumer.logical_id}: "
+        f"the queue's subscription to {TOPIC} decides what reaches it, and {policy}. " + _rule(consumer.label)
     )
 
 
