@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["MAX_NODES", "MAX_STEPS", "execution_flowchart", "mermaid_text", "sequence_diagram"]
+__all__ = [
+    "MAX_NODES",
+    "MAX_STEPS",
+    "execution_flowchart",
+    "mermaid_text",
+    "sequence_diagram",
+    "with_diagrams",
+]
 
 MAX_STEPS = 150  # arrows and notes drawn; the list below the diagram always has every event
 MAX_NODES = 150  # larger state machines are left to the list
@@ -335,3 +342,15 @@ def execution_flowchart(graph: dict) -> str:
         if node.get("parent") is None and node.get("end"):
             lines.append(f"    n{index} --> finish")
     return "\n".join(lines) + "\n"
+
+
+def with_diagrams(view: dict) -> dict:
+    """A result view (``selectors.result_view``) with Mermaid source for what the viewer may see: the trace
+    as a sequence diagram, each execution as a flowchart (the lists beside them stay as the text
+    alternative). The student's result page and the instructor's review page draw the same diagrams."""
+    view["sequence_diagram"] = sequence_diagram(view["timeline"])
+    view["executions"] = [
+        dict(execution, diagram=execution_flowchart(execution.get("graph") or {}))
+        for execution in view["executions"]
+    ]
+    return view
