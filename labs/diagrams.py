@@ -92,7 +92,9 @@ class _Sequence:
 
     def service(self, service: object) -> str:
         name = str(service or "service").lower()
-        return self.add(f"service:{name}", _SERVICE_NAMES.get(name, str(service)))
+        label = _SERVICE_NAMES.get(name, str(service))
+        # Keyed by the label: API calls say "stepfunctions", executions "states"; one lifeline for both.
+        return self.add(f"service:{label}", label)
 
     def arrow(self, source: str, arrow: str, target: str, label: object) -> None:
         self.lines.append(f"    {source}{arrow}{target}: {mermaid_text(label)}")

@@ -92,6 +92,25 @@ def test_the_grader_invoking_a_function_is_a_call_and_its_return():
     ]
 
 
+def test_step_functions_api_calls_and_executions_share_one_lifeline():
+    """The runtime names the service "stepfunctions" in API calls and "states" in execution records."""
+    execution = {
+        "seq": 1,
+        "kind": "sfn_execution",
+        "time": 0,
+        "cause": None,
+        "execution_arn": "arn:aws:states:us-east-1:123456789012:execution:orders:run-1",
+        "status": "FAILED",
+        "error": "OutOfStock",
+    }
+    source = sequence_diagram(
+        [api_call(0, None, service="stepfunctions", operation="StartExecution"), execution]
+    )
+    assert source.count("participant") == 2  # the grader and Step Functions, once
+    assert "    participant P2 as Step Functions" in source.splitlines()
+    assert "    Note over P2: execution run-1 FAILED OutOfStock" in source.splitlines()
+
+
 def test_calls_made_inside_a_function_come_from_it_before_it_returns():
     trace = [
         invocation(0, name="producer"),
