@@ -55,7 +55,12 @@ def _submission_context(request: HttpRequest, submission: Submission) -> dict:
 @login_required
 @require_GET
 def lab_list(request: HttpRequest) -> HttpResponse:
-    labs = list(Lab.objects.filter(is_published=True).select_related("lesson"))
+    # In the course's order (module, lesson), as the lessons and the gradebook list them.
+    labs = list(
+        Lab.objects.filter(is_published=True)
+        .select_related("lesson")
+        .order_by("lesson__course__slug", "lesson__module__order", "lesson__order", "order", "slug")
+    )
     best = {}
     for submission in Submission.objects.filter(
         user=request.user, kind=Submission.Kind.SUBMIT, status=Submission.Status.GRADED

@@ -143,6 +143,16 @@ def test_lab_pages_need_a_login(client, squared):
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
+def test_the_lab_list_follows_the_course_order(student_client, squared):
+    from labs.gradebook import gradebook_for
+
+    html = student_client.get(reverse("labs:list")).content.decode()
+    in_course_order = gradebook_for(squared.lesson.course).labs
+    assert len(in_course_order) == 11
+    positions = [html.index(f">{lab.title}</a>") for lab in in_course_order]
+    assert positions == sorted(positions)
+
+
 def test_the_lab_page_shows_instructions_editor_and_visible_checks(student_client, squared):
     response = student_client.get(reverse("labs:detail", args=[squared.slug]))
     html = response.content.decode()
