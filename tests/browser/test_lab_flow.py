@@ -89,6 +89,12 @@ def test_a_student_edits_submits_and_reads_the_result(
 
     page.click("button:has-text('Submit')")
     page.wait_for_selector("#submission.status-queued, #submission.status-running, #submission.status-graded")
+    # The status is scrolled into view: below the playground's output it would be off screen.
+    page.wait_for_function(
+        "() => { const r = document.querySelector('#submission').getBoundingClientRect();"
+        " return r.top >= 0 && r.top < window.innerHeight; }",
+        timeout=5000,
+    )
     page.screenshot(path=str(artifacts / "lab-submitted.png"))
     page.wait_for_selector("#submission.status-graded", timeout=60000)  # no reload: htmx polls
     page.wait_for_selector("#submission figure.diagram svg", timeout=15000)  # the trace, drawn by Mermaid
