@@ -18,12 +18,14 @@ window.addEventListener("DOMContentLoaded", function () {
   // the figure then scrolls (sideways, and down within a window-high box, see site.css).
   var MIN_SCALE = 0.75;
   function keepReadable(node) {
+    var box = node.closest(".diagram");  // lab figures only; lessons keep Mermaid's fitting
     var svg = node.querySelector("svg");
+    if (!box) { return; }
     var natural = svg && svg.viewBox && svg.viewBox.baseVal ? svg.viewBox.baseVal.width : 0;
     if (!natural || svg.getBoundingClientRect().width >= natural * MIN_SCALE) { return; }
     svg.style.maxWidth = "none";
     svg.style.width = Math.round(natural * MIN_SCALE) + "px";
-    node.closest(".diagram").classList.add("scrolls");
+    box.classList.add("scrolls");
   }
 
   drawVisible();
