@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["MAX_NODES", "MAX_STEPS", "execution_flowchart", "mermaid_text", "sequence_diagram"]
+__all__ = [
+    "MAX_NODES",
+    "MAX_STEPS",
+    "execution_flowchart",
+    "mermaid_text",
+    "sequence_diagram",
+    "with_diagrams",
+]
 
 MAX_STEPS = 150  # arrows and notes drawn; the list below the diagram always has every event
 MAX_NODES = 150  # larger state machines are left to the list
@@ -35,6 +42,7 @@ _SERVICE_NAMES = {
 }
 _ASYNC = "lambda-async"
 _ASYNC_LABEL = "Lambda async queue"
+_SYNCHRONOUS = ("invocation", "apigateway_request")  # records whose answer comes after what they caused
 
 
 def mermaid_text(value: object, limit: int = 80) -> str:
@@ -85,7 +93,9 @@ class _Sequence:
 
     def service(self, service: object) -> str:
         name = str(service or "service").lower()
-        return self.add(f"service:{name}", _SERVICE_NAMES.get(name, str(service)))
+        label = _SERVICE_NAMES.get(name, str(service))
+        # Keyed by the label: API calls say "stepfunctions", executions "states"; one lifeline for both.
+        return self.add(f"service:{label}", label)
 
     def arrow(self, source: str, arrow: str, target: str, label: object) -> None:
         self.lines.append(f"    {source}{arrow}{target}: {mermaid_text(label)}")
@@ -111,7 +121,9 @@ def sequence_diagram(trace: Iterable[dict], caller: str = "Grader") -> str:
     records = sorted(trace, key=lambda record: record["seq"])
     by_seq = {record["seq"]: record for record in records}
     diagram = _Sequence(caller)
-    open_invocations: list[dict] = []  # synchronous calls whose return arrow is still to be drawn
+    # Synchronous calls whose return arrow is still to be drawn: invocations, and API Gateway requests
+    # (the function they invoke, and what it calls, happen inside them).
+    open_invocations: list[dict] = []
 
     def actor(cause: object) -> str:
         """Who acted for a record caused by ``cause``: the function, queue or service behind it."""
@@ -126,17 +138,24 @@ def sequence_diagram(trace: Iterable[dict], caller: str = "Grader") -> str:
             return diagram.service("sqs")
         if source["kind"] == "api_call":
             return diagram.service(source.get("service"))
+        if source["kind"] == "apigateway_request":
+            return diagram.service("apigateway")
         return diagram.caller
 
     def ancestors(record: dict) -> set[int]:
-        """The invocations ``record`` happened inside (synchronously, by following ``cause``)."""
+        """The invocations and requests ``record`` happened inside (synchronously, following ``cause``)."""
         found, cause = set(), record.get("cause")
-        while cause in by_seq and by_seq[cause]["kind"] == "invocation" and cause not in found:
+        while cause in by_seq and by_seq[cause]["kind"] in _SYNCHRONOUS and cause not in found:
             found.add(cause)
             cause = by_seq[cause].get("cause")
         return found
 
     def close(invocation: dict) -> None:
+        if invocation["kind"] == "apigateway_request":
+            reason = f" {invocation['reason']}" if invocation.get("reason") else ""
+            answer = f"{invocation.get('status', '')}{reason}"
+            diagram.arrow(diagram.service("apigateway"), "-->>", actor(invocation.get("cause")), answer)
+            return
         function = diagram.function(invocation.get("function_arn"))
         caller = actor(invocation.get("cause"))
         timing = f"{invocation.get('duration_ms')} ms" if invocation.get("duration_ms") is not None else ""
@@ -154,7 +173,7 @@ def sequence_diagram(trace: Iterable[dict], caller: str = "Grader") -> str:
         if diagram.steps >= MAX_STEPS:
             break
         _draw(diagram, record, actor)
-        if record["kind"] == "invocation":
+        if record["kind"] in _SYNCHRONOUS:
             open_invocations.append(record)
         drawn += 1
     while open_invocations:
@@ -179,6 +198,10 @@ def _draw(diagram: _Sequence, record: dict, actor) -> None:
         )
         failed = record.get("outcome") == "error"
         diagram.arrow(service, "--x" if failed else "-->>", source, str(record.get("status", "")))
+    elif kind == "apigateway_request":
+        diagram.arrow(
+            actor(cause), "->>", diagram.service("apigateway"), f"{record.get('method')} {record.get('path')}"
+        )
     elif kind == "throttle":
         label = f"Throttled (reserved concurrency {record.get('reserved_concurrency')})"
         diagram.arrow(actor(cause), "-x", diagram.function(record.get("function_arn")), label)
@@ -335,3 +358,15 @@ def execution_flowchart(graph: dict) -> str:
         if node.get("parent") is None and node.get("end"):
             lines.append(f"    n{index} --> finish")
     return "\n".join(lines) + "\n"
+
+
+def with_diagrams(view: dict) -> dict:
+    """A result view (``selectors.result_view``) with Mermaid source for what the viewer may see: the trace
+    as a sequence diagram, each execution as a flowchart (the lists beside them stay as the text
+    alternative). The student's result page and the instructor's review page draw the same diagrams."""
+    view["sequence_diagram"] = sequence_diagram(view["timeline"])
+    view["executions"] = [
+        dict(execution, diagram=execution_flowchart(execution.get("graph") or {}))
+        for execution in view["executions"]
+    ]
+    return view
