@@ -39,10 +39,20 @@ _SERVICE_NAMES = {
     "apigateway": "API Gateway",
     "rekognition": "Rekognition",
     "ses": "SES",
+    "kinesis": "Kinesis",
 }
 _ASYNC = "lambda-async"
 _ASYNC_LABEL = "Lambda async queue"
-_SYNCHRONOUS = ("invocation", "apigateway_request")  # records whose answer comes after what they caused
+_SYNCHRONOUS = ("invocation", "apigateway_request")
+# records of the routing services: what they cause was done by that service
+_ROUTING_ACTORS = {
+    "s3_notification": "s3",
+    "sns_delivery": "sns",
+    "event_received": "events",
+    "rule_matched": "events",
+    "schedule_fired": "events",
+    "sfn_execution_started": "states",
+}  # records whose answer comes after what they caused
 
 
 def mermaid_text(value: object, limit: int = 80) -> str:
@@ -140,6 +150,11 @@ def sequence_diagram(trace: Iterable[dict], caller: str = "Grader") -> str:
             return diagram.service(source.get("service"))
         if source["kind"] == "apigateway_request":
             return diagram.service("apigateway")
+        service = _ROUTING_ACTORS.get(source["kind"])
+        if service is not None:
+            return diagram.service(service)
+        if source["kind"] == "stream_batch":
+            return diagram.service(_service_of_arn(source.get("event_source_arn")) or "kinesis")
         return diagram.caller
 
     def ancestors(record: dict) -> set[int]:
@@ -251,6 +266,36 @@ def _draw(diagram: _Sequence, record: dict, actor) -> None:
         diagram.note(diagram.service("states"), f"execution {name} {record.get('status')}{error}")
     elif kind == "sfn_note":
         diagram.note(diagram.service("states"), record.get("note", ""))
+    elif kind in ("delivery", "delivery_failed"):
+        target = record.get("target")
+        failed = kind == "delivery_failed"
+        label = f"deliver to {_resource(target)}" + (f" failed: {record.get('error', '')}" if failed else "")
+        destination = diagram.service(_service_of_arn(target)) if str(target).startswith("arn:") else None
+        if destination is None:  # an e-mail address or URL: the message left the account
+            diagram.note(diagram.service(record.get("source")), f"sent to {target}")
+        else:
+            diagram.arrow(
+                diagram.service(record.get("source")), "-x" if failed else "->>", destination, label
+            )
+    elif kind == "s3_notification":
+        diagram.note(diagram.service("s3"), f"{record.get('event_name')} {record.get('key')}")
+    elif kind == "sns_filtered_out":
+        diagram.note(diagram.service("sns"), f"filter policy skipped {_resource(record.get('subscription'))}")
+    elif kind == "event_received":
+        diagram.note(diagram.service("events"), f"{record.get('detail_type')} on bus {record.get('bus')}")
+    elif kind == "rule_matched":
+        diagram.note(diagram.service("events"), f"rule {_resource(record.get('rule'))} matched")
+    elif kind == "schedule_fired":
+        diagram.note(diagram.service("events"), f"schedule of rule {_resource(record.get('rule'))}")
+    elif kind == "event_dropped":
+        diagram.note(diagram.service("events"), f"event dropped: {record.get('error', '')}")
+    elif kind == "fault_injected":
+        diagram.note(actor(cause), f"injected fault: {record.get('fault')}")
+    elif kind == "sfn_execution_started":
+        name = _resource(record.get("execution_arn")).split(":")[-1]
+        diagram.arrow(actor(cause), "->>", diagram.service("states"), f"StartExecution {name}")
+    elif kind in ("rule_not_matched", "sns_delivery"):
+        return  # the list shows each filter decision; the diagram shows what was delivered
     elif kind == "environment_failed":
         diagram.note(actor(cause), f"environment failed: {record.get('detail', '')}")
     else:

@@ -131,7 +131,7 @@ class Cloud:
         self.trace = Trace()
         self._lock = threading.RLock()
         self._stubber = BotocoreStubber()
-        self._role_clients: dict[tuple[str, str, str], object] = {}
+        self._role_clients: dict[tuple, object] = {}
         self._stubber.enabled = True
         self._session = _boto3_session(region)
         self.lambda_ = LambdaService(self)
@@ -161,14 +161,15 @@ class Cloud:
             self.apigateway.hook_client(client)
         return client
 
-    def client_as_role(self, service_name: str, role_arn: str, session_name: str):
+    def client_as_role(self, service_name: str, role_arn: str, session_name: str, cause: int | None = None):
         """A boto3 client whose calls are made as ``role_arn`` (authorized against its policies), the way a
-        service such as Step Functions acts with its role. A role that does not exist gives a host client."""
+        service such as Step Functions acts with its role; ``cause`` is the trace record its calls point
+        back to. A role that does not exist gives a host client."""
         if not role_arn or not self._role_exists(role_arn):
             return self.client(service_name)
         # Creating a boto3 client costs tens of milliseconds, and Step Functions asks for one per task: keep
         # one per (service, role, session). Safe because the role's policies are read at every request.
-        cache_key = (service_name, role_arn, session_name)
+        cache_key = (service_name, role_arn, session_name, cause)
         if cache_key in self._role_clients:
             return self._role_clients[cache_key]
         role_name = role_arn.rsplit("/", 1)[-1]
@@ -176,7 +177,7 @@ class Cloud:
             "role_arn": role_arn,
             "session_arn": f"arn:aws:sts::{self.account_id}:assumed-role/{role_name}/{session_name}",
             "function_arn": "",
-            "invocation_seq": None,
+            "invocation_seq": cause,
         }
         client = self._session.client(service_name)
         client.meta.events.register_first("before-send", lambda request, **_: self._send(request, principal))
