@@ -4,7 +4,7 @@
 cgroup namespaces; no capabilities; a read-only view of only the Python runtime, boto3 and its dependencies,
 and the code store) and asks it for environments. ``Environment`` is the host's handle on one of them: its
 private channel (a socketpair; the protocol never shares a stream with the function's output), the read end
-of its stdout/stderr pipe, and a status socket to its supervisor. Everything read from an environment is
+of its stdout/stderr pipe, and a status socket to the fork server, its supervisor. Everything read from an environment is
 untrusted: frames are capped and schema-checked, output is capped, and any breach discards the environment.
 
 Where bubblewrap or user namespaces are unavailable, ``SandboxUnavailableError`` is raised unless the caller
@@ -143,8 +143,8 @@ class ProcessLimiter:
     ``RLIMIT_NPROC`` alone is not enough: the kernel does not apply it to processes whose host uid is 0,
     which is what sandboxed processes are when the host runs as root (as in CI). The host creates
     ``<hierarchy>/labs-runtime-<pid>/env-<n>`` with ``pids.max`` set, opens its ``cgroup.procs`` and hands
-    the open file to the environment's supervisor, which writes ``0`` to it (meaning "me") before it creates
-    the environment's namespaces; the environment and all its children then stay in that cgroup. The open
+    the open file to the environment, which writes ``0`` to it (meaning "me") as its first act, before any
+    student code can run; the environment and all its children then stay in that cgroup. The open
     file is the only access the sandbox gets: no cgroup file system is mounted inside it.
 
     Where no writable pids hierarchy exists (no cgroups, not root), ``available`` is False and only the
@@ -320,7 +320,7 @@ class Environment:
             )
 
     def wait_exit(self, timeout_s: float = 2.0) -> dict:
-        """The supervisor's report of how the environment ended: ``{"code": n}`` or ``{"signal": n}``."""
+        """The fork server's report of how the environment ended: ``{"code": n}`` or ``{"signal": n}``."""
         try:
             report = framing.read_frame(
                 self.status.fileno(), max_bytes=4096, deadline=time.monotonic() + timeout_s
@@ -441,9 +441,9 @@ class ForkServer:
         with contextlib.suppress(OSError):
             fcntl.fcntl(output_read, _F_SETPIPE_SZ, 1 << 20)
         fds = [env_channel.fileno(), output_write, env_status.fileno()]
-        # The supervisor and the environment count too: the function itself may start `processes` more.
+        # The environment counts too: the function itself may start `processes` more.
         cgroup = (
-            self.limiter.open_for_environment(int(spec["limits"]["processes"]) + 2) if self.limiter else None
+            self.limiter.open_for_environment(int(spec["limits"]["processes"]) + 1) if self.limiter else None
         )
         if cgroup is not None:
             fds.append(cgroup[0])

@@ -2,15 +2,16 @@
 
 The host starts this file as a script inside bubblewrap (see ``sandbox.py``), with its sibling modules
 ``framing`` and ``sandbox_runtime`` beside it under ``/var/runtime``. It imports boto3 and botocore once,
-then answers ``spawn`` requests on its control socket (fd 3). Each spawn forks:
+then answers ``spawn`` requests on its control socket (fd 3). Each spawn is one ``clone``: the
+*environment* starts as PID 1 of new user, mount, PID, network, IPC and UTS namespaces, joins its pids
+cgroup, closes every descriptor it inherited but its own channels, maps its uid, mounts a private
+size-capped ``/tmp``, binds only its own function code at ``/var/task`` and layers at ``/opt``, hides the
+shared code store and ``/proc``, sets resource limits, drops every capability, sets ``no_new_privs``, then
+runs the Lambda runtime loop of ``sandbox_runtime``.
 
-- a *supervisor* C, which enters new user, mount, PID, network, IPC and UTS namespaces, forks the
-  environment and reports the environment's exit status on the status socket (it also kills the
-  environment when the host asks, or when the host goes away);
-- the *environment* G, PID 1 of its own PID namespace, which mounts a private size-capped ``/tmp``, binds
-  only its own function code at ``/var/task`` and layers at ``/opt``, hides the shared code store and
-  ``/proc``, sets resource limits, drops every capability, sets ``no_new_privs``, then runs the Lambda
-  runtime loop of ``sandbox_runtime``.
+The fork server is also every environment's supervisor: one single-threaded loop answers spawn requests,
+kills an environment's whole PID namespace when the host asks (or closes its status socket), and reports
+each environment's exit status and peak memory on its status socket.
 
 With ``--unsafe`` (an explicit development setting) the same code runs without namespaces or mounts.
 This module never runs on the host and uses only the standard library plus boto3/botocore.
@@ -22,7 +23,7 @@ import contextlib
 import ctypes
 import os
 import resource
-import select
+import selectors
 import signal
 import socket
 import sys
@@ -34,6 +35,21 @@ __all__ = ["main"]
 
 CONTROL_FD = int(sys.argv[sys.argv.index("--control-fd") + 1]) if "--control-fd" in sys.argv else 3
 _libc = ctypes.CDLL(None, use_errno=True)
+_pythonapi = ctypes.pythonapi
+_syscall = ctypes.PyDLL(None, use_errno=True).syscall  # PyDLL: the GIL is not released around clone
+_syscall.restype = ctypes.c_long
+_syscall.argtypes = [
+    ctypes.c_long,
+    ctypes.c_ulong,
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+    ctypes.c_ulong,
+]
+_SYS_CLONE = {"x86_64": 56, "aarch64": 220}[os.uname().machine]
+_IDS = (os.getuid(), os.getgid())
+_SERVER_PID = os.getpid()
+_MAX_FD = os.sysconf("SC_OPEN_MAX")
 
 # Linux constants (x86_64 and aarch64 share these values).
 _CLONE_NEWNS, _CLONE_NEWUTS, _CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
@@ -41,6 +57,7 @@ _CLONE_NEWUSER, _CLONE_NEWPID, _CLONE_NEWNET = 0x10000000, 0x20000000, 0x4000000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
 _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
 _PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_CAPBSET_DROP, _PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
+_NAMESPACES = _CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWNET | _CLONE_NEWIPC | _CLONE_NEWUTS
 _SANDBOX_UID = 993  # the uid Lambda's sbx_user1051 has; any unprivileged id would do
 
 
@@ -57,21 +74,42 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
     )
 
 
-def _enter_namespaces() -> None:
-    """Supervisor side: new namespaces, and a user namespace mapping only our own uid/gid.
+def _clone(flags: int) -> int:
+    """``fork()`` that also puts the child in the new namespaces of ``flags``; returns the pid or 0.
+
+    One clone instead of fork + unshare + fork: the child is PID 1 of its own PID namespace straight
+    away. The raw system call (through ``PyDLL``, so the GIL stays held, as ``os.fork`` does) is wrapped in
+    the interpreter's own before/after-fork hooks, which reset its locks and thread state in the child.
+    The fork server is single-threaded, so no other thread can hold a lock at the moment of the copy.
+    """
+    _pythonapi.PyOS_BeforeFork()
+    pid = _syscall(_SYS_CLONE, flags | signal.SIGCHLD, None, None, None, 0)
+    if pid == 0:
+        _pythonapi.PyOS_AfterFork_Child()
+        return 0
+    errno = ctypes.get_errno()
+    _pythonapi.PyOS_AfterFork_Parent()
+    if pid < 0:
+        raise OSError(errno, f"clone: {os.strerror(errno)}")
+    return pid
+
+
+def _map_identity(uid: int, gid: int) -> None:
+    """Environment side, in its new user namespace: map only the fork server's uid/gid, as 993.
 
     The fork server runs as a non-zero uid inside bubblewrap: since Linux 5.12, mapping the parent's uid 0
     needs CAP_SETFCAP, which the fork server (rightly) does not have.
     """
-    uid, gid = os.getuid(), os.getgid()
-    flags = _CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWNET | _CLONE_NEWIPC | _CLONE_NEWUTS
-    _check(_libc.unshare(flags), "unshare")
-    with open("/proc/self/setgroups", "w") as file:
-        file.write("deny")
-    with open("/proc/self/uid_map", "w") as file:
-        file.write(f"{_SANDBOX_UID} {uid} 1")
-    with open("/proc/self/gid_map", "w") as file:
-        file.write(f"{_SANDBOX_UID} {gid} 1")
+    for name, text in (
+        ("setgroups", "deny"),
+        ("uid_map", f"{_SANDBOX_UID} {uid} 1"),
+        ("gid_map", f"{_SANDBOX_UID} {gid} 1"),
+    ):
+        fd = os.open(f"/proc/self/{name}", os.O_WRONLY)
+        try:
+            os.write(fd, text.encode())
+        finally:
+            os.close(fd)
 
 
 def _isolate_filesystem(spec: dict) -> None:
@@ -129,13 +167,42 @@ def _set_limits(limits: dict) -> None:
         resource.setrlimit(names[name], (int(value), int(value)))
 
 
-def _environment(spec: dict, channel_fd: int, output_fd: int, isolate: bool) -> None:
-    """The execution environment G: isolate, then hand over to the Lambda runtime loop (never returns)."""
+def _close_inherited(keep: set[int]) -> None:
+    """Close every descriptor the fork server held except ``keep``: other environments' status sockets
+    and pidfds, the control socket and the server's epoll instance must never reach student code."""
+    low = 3
+    for fd in sorted(fd for fd in keep if fd >= 3):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, _MAX_FD)
+
+
+def _environment(
+    spec: dict, channel_fd: int, output_fd: int, cgroup_fd: int | None, isolate: bool, ids: tuple[int, int]
+) -> None:
+    """The execution environment: isolate, then hand over to the Lambda runtime loop (never returns).
+
+    It starts as the fork server's clone: PID 1 of new user, mount, PID, network, IPC and UTS namespaces
+    (when ``isolate``), still holding every capability in its own user namespace, which it drops below.
+    """
     try:
+        if cgroup_fd is not None:
+            # Join this environment's pids cgroup ("0" is the writer) before anything can fork; the host
+            # opened the file and its credentials are the ones checked. Refuse to run without the limit.
+            try:
+                os.write(cgroup_fd, b"0")
+            except OSError as error:
+                raise OSError(error.errno, f"pids cgroup: {error.strerror}") from None
+        _close_inherited({channel_fd, output_fd})
         _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if not isolate and os.getppid() != _SERVER_PID:
+            os._exit(
+                70
+            )  # the fork server died before PDEATHSIG was set (isolated: bubblewrap's PID 1 went too)
         for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGPIPE):
             signal.signal(signum, signal.SIG_DFL)
         if isolate:
+            _map_identity(*ids)
             _isolate_filesystem(spec)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
@@ -167,63 +234,90 @@ def _environment(spec: dict, channel_fd: int, output_fd: int, isolate: bool) -> 
         os._exit(code)
 
 
-def _supervise(
-    spec: dict, channel_fd: int, output_fd: int, status_fd: int, cgroup_fd: int | None, isolate: bool
-) -> None:
-    """The supervisor C: owns the environment's namespaces, reports its exit, kills it on request."""
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    os.close(CONTROL_FD)
-    if cgroup_fd is not None:
-        # Join this environment's pids cgroup ("0" is the writer) before anything else can fork; the host
-        # opened the file, we hold no other access to cgroups. Refuse to run without the limit.
-        try:
-            os.write(cgroup_fd, b"0")
-        except OSError as error:
-            framing.write_frame(channel_fd, {"type": "setup_failed", "error": f"pids cgroup: {error}"})
-            os._exit(70)
-        os.close(cgroup_fd)
-    if isolate:
-        _enter_namespaces()
-    pid = os.fork()
+class _Supervised:
+    """The fork server's record of one live environment: its pid, a pidfd and the host's status socket."""
+
+    def __init__(self, pid: int, status_fd: int) -> None:
+        self.pid, self.status_fd = pid, status_fd
+        self.pidfd = os.pidfd_open(pid)
+        self.kill_requested = self.reaped = False
+
+
+def _spawn(selector: selectors.BaseSelector, fds: list[int], spec: dict, isolate: bool) -> None:
+    channel_fd, output_fd, status_fd, *cgroup = fds
+    flags = _NAMESPACES if isolate else 0
+    try:
+        pid = _clone(flags)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            framing.write_frame(channel_fd, {"type": "setup_failed", "error": str(error)})
+        for fd in fds:
+            os.close(fd)
+        return
     if pid == 0:
-        os.close(status_fd)
-        _environment(spec, channel_fd, output_fd, isolate)
-    os.close(channel_fd)
-    os.close(output_fd)
-    pidfd = os.pidfd_open(pid)
-    readable, _, _ = select.select([status_fd, pidfd], [], [])
-    if status_fd in readable and pidfd not in readable:
-        os.kill(pid, signal.SIGKILL)  # the host asked for it (or went away): end the whole PID namespace
-    _, status, usage = os.wait4(pid, 0)
+        _environment(spec, channel_fd, output_fd, cgroup[0] if cgroup else None, isolate, _IDS)
+    for fd in (channel_fd, output_fd, *cgroup):
+        os.close(fd)
+    child = _Supervised(pid, status_fd)
+    selector.register(child.status_fd, selectors.EVENT_READ, ("status", child))
+    selector.register(child.pidfd, selectors.EVENT_READ, ("exit", child))
+
+
+def _on_status(selector: selectors.BaseSelector, child: _Supervised) -> None:
+    """The host asked for a kill (any byte), or closed its end: end the environment's whole PID namespace."""
+    selector.unregister(child.status_fd)
+    child.kill_requested = True
+    with contextlib.suppress(OSError):
+        signal.pidfd_send_signal(child.pidfd, signal.SIGKILL)
+
+
+def _on_exit(selector: selectors.BaseSelector, child: _Supervised) -> None:
+    """Reap the environment and send the host its exit status and peak memory."""
+    child.reaped = True
+    selector.unregister(child.pidfd)
+    if not child.kill_requested:
+        selector.unregister(child.status_fd)
+    _, status, usage = os.wait4(child.pid, 0)
     report = {"type": "exit", "max_rss_kb": usage.ru_maxrss}
     if os.WIFSIGNALED(status):
         report["signal"] = os.WTERMSIG(status)
     else:
         report["code"] = os.WEXITSTATUS(status)
     with contextlib.suppress(OSError):
-        framing.write_frame(status_fd, report)
-    os._exit(0)
+        framing.write_frame(child.status_fd, report)
+    os.close(child.status_fd)
+    os.close(child.pidfd)
 
 
 def _serve(isolate: bool) -> None:
+    """Answer spawn requests and supervise every environment, in one single-threaded loop."""
     control = socket.socket(fileno=CONTROL_FD)
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped automatically
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # environments are reaped with wait4 for their rusage
+    selector = selectors.DefaultSelector()
+    selector.register(CONTROL_FD, selectors.EVENT_READ, ("control", None))
     framing.write_frame(CONTROL_FD, {"type": "ready", "pid": os.getpid()})
     while True:
-        try:
-            _, fds, _, _ = socket.recv_fds(control, 1, 4)
-        except OSError:
-            os._exit(0)
-        if len(fds) not in (3, 4):
-            os._exit(0)  # the host closed the control socket (or broke the protocol): stop serving
-        spec = framing.read_frame(CONTROL_FD)
-        if spec is None:
-            os._exit(0)
-        if os.fork() == 0:
-            channel_fd, output_fd, status_fd, *cgroup = fds
-            _supervise(spec, channel_fd, output_fd, status_fd, cgroup[0] if cgroup else None, isolate)
-        for fd in fds:
-            os.close(fd)
+        for key, _ in selector.select():
+            kind, child = key.data
+            if child is not None and child.reaped:
+                continue  # both of its events came in one batch and the exit was handled first
+            if kind == "status":
+                with contextlib.suppress(OSError):
+                    os.read(child.status_fd, 64)
+                _on_status(selector, child)
+            elif kind == "exit":
+                _on_exit(selector, child)
+            else:
+                try:
+                    _, fds, _, _ = socket.recv_fds(control, 1, 4)
+                except OSError:
+                    os._exit(0)
+                if len(fds) not in (3, 4):
+                    os._exit(0)  # the host closed the control socket (or broke the protocol): stop serving
+                spec = framing.read_frame(CONTROL_FD)
+                if spec is None:
+                    os._exit(0)
+                _spawn(selector, fds, spec, isolate)
 
 
 def main() -> None:

@@ -295,3 +295,25 @@ def test_unsafe_mode_warns_on_every_run(tmp_path):
     )
     assert result.stdout.strip() == "[5, 5]", result.stderr
     assert result.stderr.count("WITHOUT a sandbox") == 2
+
+
+def test_environment_holds_only_its_own_descriptors(deploy, invoke):
+    """The fork server supervises every environment: none may inherit another's status socket or pidfd."""
+    other = deploy("def handler(e, c):\n    return 1\n")
+    assert invoke(other)[1] == 1  # a live environment whose descriptors the fork server now holds
+    _, payload, _ = run(
+        deploy,
+        invoke,
+        """
+    import sandbox_runtime
+    open_fds = []
+    for fd in range(1024):
+        try:
+            os.fstat(fd)
+            open_fds.append(fd)
+        except OSError:
+            pass
+    return {"open": open_fds, "channel": sandbox_runtime._channel_fd}
+    """,
+    )
+    assert payload["open"] == [0, 1, 2, payload["channel"]]
