@@ -425,6 +425,8 @@ class ForkServer:
         ]
         arguments += ["--proc", "/proc", "--dev", "/dev", "--chdir", "/"]
         arguments += ["--tmpfs", "/tmp"]  # noqa: S108 - the sandbox's own private /tmp
+        # Last, once everything is in place: environments inherit these as locked read-only mounts.
+        arguments += ["--remount-ro", "/dev", "--remount-ro", "/"]
         return arguments
 
     def code_paths(self, digest: str) -> tuple[str, str]:

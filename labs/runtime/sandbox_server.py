@@ -49,6 +49,18 @@ _syscall.argtypes = [
 _SYS_CLONE = {"x86_64": 56, "aarch64": 220}[os.uname().machine]
 _IDS = (os.getuid(), os.getgid())
 _SERVER_PID = os.getpid()
+
+
+def _last_capability() -> int:
+    # read once here: the environments hide /proc
+    try:
+        with open("/proc/sys/kernel/cap_last_cap") as file:
+            return int(file.read())
+    except (OSError, ValueError):
+        return 63
+
+
+_CAP_LAST = _last_capability()
 _MAX_FD = os.sysconf("SC_OPEN_MAX")
 
 # Linux constants (x86_64 and aarch64 share these values).
@@ -126,16 +138,15 @@ def _isolate_filesystem(spec: dict) -> None:
     hide = _MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC
     _mount("tmpfs", spec["store_dir"], "tmpfs", hide, "size=4k")
     _mount("tmpfs", "/proc", "tmpfs", hide, "size=4k")
-    _mount(None, "/", None, _MS_BIND | _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
-    # /dev holds only the null, zero, random and tty devices bubblewrap provides; read-only if allowed
-    with contextlib.suppress(OSError):
-        _mount(None, "/dev", None, _MS_BIND | _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID)
+    # "/" and "/dev" (which holds only the null, zero, random and tty devices) are already read-only:
+    # bubblewrap remounted them for the fork server, and a mount namespace copied into a less privileged
+    # user namespace cannot lift that flag (the kernel locks it), even before the capabilities are dropped.
     hostname = b"169.254.10.1"
     _libc.sethostname(hostname, len(hostname))
 
 
 def _drop_privileges() -> None:
-    for capability in range(64):
+    for capability in range(_CAP_LAST + 1):
         _libc.prctl(_PR_CAPBSET_DROP, capability, 0, 0, 0)
 
     class _Header(ctypes.Structure):

@@ -134,7 +134,7 @@ def test_filesystem_is_read_only_outside_tmp(deploy, invoke):
         invoke,
         """
     results = {}
-    for path in ("/var/task/new.py", "/usr/lib/x", "/opt/x", "/x", "/var/runtime/x"):
+    for path in ("/var/task/new.py", "/usr/lib/x", "/opt/x", "/x", "/var/runtime/x", "/dev/x"):
         try:
             open(path, "w").write("x")
             results[path] = "written"
