@@ -45,7 +45,7 @@ UNSAFE_WARNING = (
 OUTPUT_CAP_BYTES = 1024 * 1024  # per invocation; the rest is drained and counted, not kept
 MAX_UNZIPPED_BYTES = 250 * 1024 * 1024  # Lambda's limit for a function and its layers, unzipped
 _RUNTIME_DIR = Path(__file__).resolve().parent
-_SANDBOX_FILES = ("framing.py", "sandbox_runtime.py", "sandbox_server.py")
+_SANDBOX_FILES = ("framing.py", "sandbox_runtime.py", "sandbox_seccomp.py", "sandbox_server.py")
 _SANDBOX_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 _F_SETPIPE_SZ = 1031
 

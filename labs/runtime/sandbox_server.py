@@ -30,6 +30,7 @@ import sys
 
 import framing
 import sandbox_runtime
+import sandbox_seccomp
 
 __all__ = ["main"]
 
@@ -46,7 +47,7 @@ _syscall.argtypes = [
     ctypes.c_void_p,
     ctypes.c_ulong,
 ]
-_SYS_CLONE = {"x86_64": 56, "aarch64": 220}[os.uname().machine]
+_SYS_CLONE = {"x86_64": 56, "aarch64": 220}[sandbox_seccomp.MACHINE]  # the filter module checked it
 _IDS = (os.getuid(), os.getgid())
 _SERVER_PID = os.getpid()
 
@@ -224,6 +225,7 @@ def _environment(
         os.chdir(spec["task_dir"] if not isolate else "/var/task")
         if isolate:
             _drop_privileges()
+            sandbox_seccomp.install()  # after no_new_privs, which an unprivileged filter requires
         _set_limits(spec["limits"])
     except BaseException as error:  # noqa: BLE001 - report any setup failure to the host and stop
         framing.write_frame(channel_fd, {"type": "setup_failed", "error": f"{type(error).__name__}: {error}"})
