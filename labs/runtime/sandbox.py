@@ -258,16 +258,30 @@ class Environment:
     def __init__(
         self,
         channel: socket.socket,
-        output_fd: int,
+        output_fds: tuple[int, int],
         status: socket.socket,
         key: str,
         on_close=None,
     ) -> None:
-        self.channel, self.output_fd, self.status, self.key = channel, output_fd, status, key
+        """``output_fds``: the read ends of the init phase's output pipe and of the invocations' one.
+
+        Two pipes, because the first invocation may start before the host has read the init phase's
+        output: the runtime switches to the second pipe once init is over, so nothing is misattributed.
+        """
+        self.channel, self.status, self.key = channel, status, key
+        self.output_fd, self._invocation_output_fd = output_fds
         self._on_close = on_close
         self.alive = True
         self.invocations = 0
-        os.set_blocking(output_fd, False)
+        for fd in output_fds:
+            os.set_blocking(fd, False)
+
+    def end_init(self) -> None:
+        """Read the invocations' output from now on (call once the init frame or outcome is in)."""
+        if self.output_fd != self._invocation_output_fd:
+            with contextlib.suppress(OSError):
+                os.close(self.output_fd)
+            self.output_fd = self._invocation_output_fd
 
     def _drain(self, sink: bytearray, dropped: list[int]) -> None:
         while True:
@@ -342,6 +356,7 @@ class Environment:
         if not self.alive:
             return
         self.alive = False
+        self.end_init()
         for closer in (self.channel.close, self.status.close, lambda: os.close(self.output_fd)):
             with contextlib.suppress(OSError):
                 closer()
@@ -439,10 +454,11 @@ class ForkServer:
         """Fork a new execution environment for ``spec`` (the runtime's view of a function version)."""
         host_channel, env_channel = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         host_status, env_status = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        init_read, init_write = os.pipe()
         output_read, output_write = os.pipe()
         with contextlib.suppress(OSError):
             fcntl.fcntl(output_read, _F_SETPIPE_SZ, 1 << 20)
-        fds = [env_channel.fileno(), output_write, env_status.fileno()]
+        fds = [env_channel.fileno(), init_write, output_write, env_status.fileno()]
         # The environment counts too: the function itself may start `processes` more.
         cgroup = (
             self.limiter.open_for_environment(int(spec["limits"]["processes"]) + 1) if self.limiter else None
@@ -454,19 +470,22 @@ class ForkServer:
                 socket.send_fds(self._control, [b"S"], fds)
                 framing.write_frame(self._control.fileno(), spec)
         except OSError as error:
-            for closer in (host_channel.close, host_status.close, lambda: os.close(output_read)):
+            for closer in (host_channel.close, host_status.close):
                 closer()
+            os.close(init_read)
+            os.close(output_read)
             if cgroup is not None:
                 self.limiter.release(cgroup[1])
             raise SandboxUnavailableError(f"the fork server is gone: {error}") from None
         finally:
             env_channel.close()
             env_status.close()
+            os.close(init_write)
             os.close(output_write)
             if cgroup is not None:
                 os.close(cgroup[0])
         on_close = (lambda: self.limiter.release(cgroup[1])) if cgroup is not None else None
-        return Environment(host_channel, output_read, host_status, key, on_close=on_close)
+        return Environment(host_channel, (init_read, output_read), host_status, key, on_close=on_close)
 
     def alive(self) -> bool:
         return self._process.poll() is None

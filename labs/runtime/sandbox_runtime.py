@@ -107,7 +107,7 @@ class LambdaContext:
         )
         client_context = invoke.get("client_context")
         self.client_context = _Namespace(client_context) if client_context else None
-        self._deadline_ms = int(invoke["deadline_ms"])
+        self._deadline_ms = int(time.time() * 1000) + int(invoke["timeout_ms"])
 
     def get_remaining_time_in_millis(self) -> int:
         return max(self._deadline_ms - int(time.time() * 1000), 0)
@@ -267,8 +267,11 @@ def _invoke(handler: object, invoke: dict, spec: dict) -> dict:
     return outcome
 
 
-def run(channel_fd: int, spec: dict) -> None:
-    """Serve one execution environment until the host closes its channel."""
+def run(channel_fd: int, spec: dict, output_fd: int) -> None:
+    """Serve one execution environment until the host closes its channel.
+
+    Output goes to fds 1 and 2 (the init phase's pipe) until the init frame is sent, then to ``output_fd``.
+    """
     global _channel_fd
     _channel_fd = channel_fd
     os.environ.clear()
@@ -296,6 +299,9 @@ def run(channel_fd: int, spec: dict) -> None:
     )
     if init_error is not None:
         return
+    os.dup2(output_fd, 1)  # everything written so far was flushed before the init frame
+    os.dup2(output_fd, 2)
+    os.close(output_fd)
     while True:
         invoke = framing.read_frame(channel_fd)
         if invoke is None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import os
 import resource
 import selectors
@@ -190,7 +191,12 @@ def _close_inherited(keep: set[int]) -> None:
 
 
 def _environment(
-    spec: dict, channel_fd: int, output_fd: int, cgroup_fd: int | None, isolate: bool, ids: tuple[int, int]
+    spec: dict,
+    channel_fd: int,
+    output_fds: tuple[int, int],
+    cgroup_fd: int | None,
+    isolate: bool,
+    ids: tuple[int, int],
 ) -> None:
     """The execution environment: isolate, then hand over to the Lambda runtime loop (never returns).
 
@@ -205,7 +211,11 @@ def _environment(
                 os.write(cgroup_fd, b"0")
             except OSError as error:
                 raise OSError(error.errno, f"pids cgroup: {error.strerror}") from None
-        _close_inherited({channel_fd, output_fd})
+        # A session (and process group) of its own: the clone starts in the fork server's process group,
+        # and kill(0, ...) reaches a whole group across PID namespaces, fork server and all environments.
+        os.setsid()
+        init_output_fd, output_fd = output_fds
+        _close_inherited({channel_fd, init_output_fd, output_fd})
         _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if not isolate and os.getppid() != _SERVER_PID:
             os._exit(
@@ -218,9 +228,9 @@ def _environment(
             _isolate_filesystem(spec)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
-        os.dup2(output_fd, 1)
-        os.dup2(output_fd, 2)
-        os.close(output_fd)
+        os.dup2(init_output_fd, 1)  # until the init phase is over; then the runtime switches to output_fd
+        os.dup2(init_output_fd, 2)
+        os.close(init_output_fd)
         os.close(devnull)
         os.chdir(spec["task_dir"] if not isolate else "/var/task")
         if isolate:
@@ -232,7 +242,7 @@ def _environment(
         os._exit(70)
     code = 0
     try:
-        sandbox_runtime.run(channel_fd, spec)
+        sandbox_runtime.run(channel_fd, spec, output_fd)
     except SystemExit as exit_request:  # sys.exit() in the handler ends the runtime, as on Lambda
         code = (
             exit_request.code
@@ -257,7 +267,7 @@ class _Supervised:
 
 
 def _spawn(selector: selectors.BaseSelector, fds: list[int], spec: dict, isolate: bool) -> None:
-    channel_fd, output_fd, status_fd, *cgroup = fds
+    channel_fd, init_output_fd, output_fd, status_fd, *cgroup = fds
     flags = _NAMESPACES if isolate else 0
     try:
         pid = _clone(flags)
@@ -268,8 +278,9 @@ def _spawn(selector: selectors.BaseSelector, fds: list[int], spec: dict, isolate
             os.close(fd)
         return
     if pid == 0:
-        _environment(spec, channel_fd, output_fd, cgroup[0] if cgroup else None, isolate, _IDS)
-    for fd in (channel_fd, output_fd, *cgroup):
+        outputs = (init_output_fd, output_fd)
+        _environment(spec, channel_fd, outputs, cgroup[0] if cgroup else None, isolate, _IDS)
+    for fd in (channel_fd, init_output_fd, output_fd, *cgroup):
         os.close(fd)
     child = _Supervised(pid, status_fd)
     selector.register(child.status_fd, selectors.EVENT_READ, ("status", child))
@@ -322,10 +333,10 @@ def _serve(isolate: bool) -> None:
                 _on_exit(selector, child)
             else:
                 try:
-                    _, fds, _, _ = socket.recv_fds(control, 1, 4)
+                    _, fds, _, _ = socket.recv_fds(control, 1, 5)
                 except OSError:
                     os._exit(0)
-                if len(fds) not in (3, 4):
+                if len(fds) not in (4, 5):
                     os._exit(0)  # the host closed the control socket (or broke the protocol): stop serving
                 spec = framing.read_frame(CONTROL_FD)
                 if spec is None:
@@ -336,6 +347,9 @@ def _serve(isolate: bool) -> None:
 def main() -> None:
     isolate = "--unsafe" not in sys.argv[1:]
     sandbox_runtime.preload()
+    # Everything loaded so far lives as long as the server: the collector of an environment never needs to
+    # scan it, and scanning would write to (and so copy) pages the environments otherwise share.
+    gc.freeze()
     _serve(isolate)
 
 
