@@ -48,6 +48,7 @@ _RUNTIME_DIR = Path(__file__).resolve().parent
 _SANDBOX_FILES = ("framing.py", "sandbox_runtime.py", "sandbox_seccomp.py", "sandbox_server.py")
 _SANDBOX_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 _F_SETPIPE_SZ = 1031
+_ENVIRONMENT_PROCESSES = 64  # what a function may start besides its runtime, unless its spec says otherwise
 
 
 def _bwrap_works() -> tuple[bool, str]:
@@ -405,6 +406,12 @@ class ForkServer:
         if not ready or ready.get("type") != "ready":
             self.close()
             raise SandboxUnavailableError(f"the fork server did not start (mode {mode})")
+        # The fork server keeps one spare environment prepared (namespaces made, pids cgroup joined), so each
+        # request carries the cgroup of the *next* environment; this is the first one.
+        self._pending_cgroup = self._new_cgroup()
+        socket.send_fds(self._control, [b"P"], [self._pending_cgroup[0]] if self._pending_cgroup else [])
+        if self._pending_cgroup is not None:
+            os.close(self._pending_cgroup[0])
 
     @staticmethod
     def _package_path(name: str) -> str:
@@ -450,6 +457,12 @@ class ForkServer:
             return f"/var/functions/{digest}", "/var/functions"
         return str(self.store.root / digest), str(self.store.root)
 
+    def _new_cgroup(self) -> tuple[int, Path] | None:
+        # The environment counts too: the function itself may start `processes` more (a constant).
+        if self.limiter is None:
+            return None
+        return self.limiter.open_for_environment(_ENVIRONMENT_PROCESSES + 1)
+
     def spawn(self, spec: dict, key: str) -> Environment:
         """Fork a new execution environment for ``spec`` (the runtime's view of a function version)."""
         host_channel, env_channel = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -459,31 +472,32 @@ class ForkServer:
         with contextlib.suppress(OSError):
             fcntl.fcntl(output_read, _F_SETPIPE_SZ, 1 << 20)
         fds = [env_channel.fileno(), init_write, output_write, env_status.fileno()]
-        # The environment counts too: the function itself may start `processes` more.
-        cgroup = (
-            self.limiter.open_for_environment(int(spec["limits"]["processes"]) + 1) if self.limiter else None
-        )
-        if cgroup is not None:
-            fds.append(cgroup[0])
+        processes = int(spec["limits"]["processes"])
+        next_cgroup = self._new_cgroup()
+        if next_cgroup is not None:
+            fds.append(next_cgroup[0])
         try:
-            with self._lock:
+            with self._lock:  # requests and cgroups pair up in the order the fork server reads them
+                if self._pending_cgroup is not None and processes != _ENVIRONMENT_PROCESSES:
+                    (self._pending_cgroup[1] / "pids.max").write_text(str(processes + 1))
                 socket.send_fds(self._control, [b"S"], fds)
                 framing.write_frame(self._control.fileno(), spec)
+                cgroup, self._pending_cgroup = self._pending_cgroup, next_cgroup
         except OSError as error:
             for closer in (host_channel.close, host_status.close):
                 closer()
             os.close(init_read)
             os.close(output_read)
-            if cgroup is not None:
-                self.limiter.release(cgroup[1])
+            if next_cgroup is not None:
+                self.limiter.release(next_cgroup[1])
             raise SandboxUnavailableError(f"the fork server is gone: {error}") from None
         finally:
             env_channel.close()
             env_status.close()
             os.close(init_write)
             os.close(output_write)
-            if cgroup is not None:
-                os.close(cgroup[0])
+            if next_cgroup is not None:
+                os.close(next_cgroup[0])
         on_close = (lambda: self.limiter.release(cgroup[1])) if cgroup is not None else None
         return Environment(host_channel, (init_read, output_read), host_status, key, on_close=on_close)
 

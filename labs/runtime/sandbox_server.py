@@ -190,41 +190,37 @@ def _close_inherited(keep: set[int]) -> None:
     os.closerange(low, _MAX_FD)
 
 
-def _environment(
-    spec: dict,
-    channel_fd: int,
-    output_fds: tuple[int, int],
-    cgroup_fd: int | None,
-    isolate: bool,
-    ids: tuple[int, int],
-) -> None:
-    """The execution environment: isolate, then hand over to the Lambda runtime loop (never returns).
+def _prelude(cgroup_fd: int | None, keep: set[int], isolate: bool) -> None:
+    """First steps of a new clone, the same for every function: what a spare does before it is needed.
 
-    It starts as the fork server's clone: PID 1 of new user, mount, PID, network, IPC and UTS namespaces
-    (when ``isolate``), still holding every capability in its own user namespace, which it drops below.
+    It starts as PID 1 of new user, mount, PID, network, IPC and UTS namespaces (when ``isolate``), still
+    holding every capability in its own user namespace; ``_become`` drops them before any student code.
     """
+    if cgroup_fd is not None:
+        # Join this environment's pids cgroup ("0" is the writer) before anything can fork; the host opened
+        # the file and its credentials are the ones checked. Refuse to run without the limit.
+        try:
+            os.write(cgroup_fd, b"0")
+        except OSError as error:
+            raise OSError(error.errno, f"pids cgroup: {error.strerror}") from None
+    # A session (and process group) of its own: the clone starts in the fork server's process group, and
+    # kill(0, ...) reaches a whole group across PID namespaces, fork server and all environments.
+    os.setsid()
+    _close_inherited(keep)
+    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if not isolate and os.getppid() != _SERVER_PID:
+        os._exit(70)  # the fork server died before PDEATHSIG was set (isolated: bubblewrap's PID 1 went too)
+    for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGPIPE):
+        signal.signal(signum, signal.SIG_DFL)
+    if isolate:
+        _map_identity(*_IDS)
+
+
+def _become(spec: dict, channel_fd: int, output_fds: tuple[int, int], isolate: bool) -> None:
+    """Turn a prepared clone into ``spec``'s environment, then run the Lambda runtime loop (never returns)."""
+    init_output_fd, output_fd = output_fds
     try:
-        if cgroup_fd is not None:
-            # Join this environment's pids cgroup ("0" is the writer) before anything can fork; the host
-            # opened the file and its credentials are the ones checked. Refuse to run without the limit.
-            try:
-                os.write(cgroup_fd, b"0")
-            except OSError as error:
-                raise OSError(error.errno, f"pids cgroup: {error.strerror}") from None
-        # A session (and process group) of its own: the clone starts in the fork server's process group,
-        # and kill(0, ...) reaches a whole group across PID namespaces, fork server and all environments.
-        os.setsid()
-        init_output_fd, output_fd = output_fds
-        _close_inherited({channel_fd, init_output_fd, output_fd})
-        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if not isolate and os.getppid() != _SERVER_PID:
-            os._exit(
-                70
-            )  # the fork server died before PDEATHSIG was set (isolated: bubblewrap's PID 1 went too)
-        for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGPIPE):
-            signal.signal(signum, signal.SIG_DFL)
         if isolate:
-            _map_identity(*ids)
             _isolate_filesystem(spec)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
@@ -257,91 +253,173 @@ def _environment(
         os._exit(code)
 
 
-class _Supervised:
-    """The fork server's record of one live environment: its pid, a pidfd and the host's status socket."""
-
-    def __init__(self, pid: int, status_fd: int) -> None:
-        self.pid, self.status_fd = pid, status_fd
-        self.pidfd = os.pidfd_open(pid)
-        self.kill_requested = self.reaped = False
-
-
-def _spawn(selector: selectors.BaseSelector, fds: list[int], spec: dict, isolate: bool) -> None:
-    channel_fd, init_output_fd, output_fd, status_fd, *cgroup = fds
-    flags = _NAMESPACES if isolate else 0
+def _spare_main(handoff: socket.socket, cgroup_fd: int | None, isolate: bool) -> None:
+    """A spare: prepared ahead of time, it waits for its function's channels and spec, then becomes it."""
     try:
-        pid = _clone(flags)
-    except OSError as error:
-        with contextlib.suppress(OSError):
-            framing.write_frame(channel_fd, {"type": "setup_failed", "error": str(error)})
-        for fd in fds:
+        _prelude(cgroup_fd, {handoff.fileno()}, isolate)
+        _, fds, _, _ = socket.recv_fds(handoff, 1, 3)
+        spec = framing.read_frame(handoff.fileno()) if len(fds) == 3 else None
+    except BaseException:  # noqa: BLE001 - a spare that cannot be prepared just ends; the server falls back
+        os._exit(70)
+    if spec is None:
+        os._exit(0)  # the fork server is gone, or never needed us
+    handoff.close()
+    _become(spec, fds[0], (fds[1], fds[2]), isolate)
+
+
+class _Supervised:
+    """The fork server's record of one clone: its pid, a pidfd, and the host's status socket once it serves
+    a function (a spare has none yet: it holds its handoff socket and the pids cgroup it was given)."""
+
+    def __init__(self, pid: int, status_fd: int | None = None, pidfd: int | None = None) -> None:
+        self.pid, self.status_fd = pid, status_fd
+        self.pidfd = pidfd if pidfd is not None or pid == 0 else os.pidfd_open(pid)
+        self.kill_requested, self.reaped = False, pid == 0
+        self.handoff: socket.socket | None = None
+        self.cgroup_fd: int | None = None
+
+
+class _Server:
+    """One single-threaded loop: spawn requests, one spare environment, supervision of every environment.
+
+    The spare takes the work that does not depend on the function (clone, namespaces, joining its pids
+    cgroup, mapping its uid) off the path of the next cold start. Joining a cgroup is the expensive part:
+    it waits for an RCU grace period (4-75 ms measured on a loaded 2-core VM) unless another move happened
+    just before. The host hands over the next environment's cgroup with each spawn request for that reason.
+    """
+
+    def __init__(self, isolate: bool) -> None:
+        self.isolate = isolate
+        self.control = socket.socket(fileno=CONTROL_FD)
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(CONTROL_FD, selectors.EVENT_READ, ("control", None))
+        self.spare: _Supervised | None = None
+
+    def _clone(self, child_main, *arguments) -> int | None:
+        try:
+            pid = _clone(_NAMESPACES if self.isolate else 0)
+        except OSError:
+            return None
+        if pid == 0:
+            child_main(*arguments)
+            os._exit(70)  # not reached: both entry points end the process
+        return pid
+
+    def _prepare_spare(self, cgroup_fd: int | None) -> None:
+        server_end, spare_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        pid = self._clone(_spare_main, spare_end, cgroup_fd, self.isolate)
+        spare_end.close()
+        if pid is None:
+            server_end.close()
+            self.spare = _Supervised(0)  # no process: only the cgroup, for the next spawn to fall back on
+        else:
+            self.spare = _Supervised(pid)
+            self.spare.handoff = server_end
+            self.selector.register(self.spare.pidfd, selectors.EVENT_READ, ("spare", self.spare))
+        self.spare.cgroup_fd = cgroup_fd
+
+    def _direct(self, cgroup_fd: int | None, fds: list[int], spec: dict) -> int | None:
+        """The fallback when there is no spare: a clone that prepares itself and becomes the environment."""
+
+        def main() -> None:
+            try:
+                _prelude(cgroup_fd, set(fds[:3]), self.isolate)
+            except BaseException as error:  # noqa: BLE001 - report to the host and stop
+                framing.write_frame(
+                    fds[0], {"type": "setup_failed", "error": f"{type(error).__name__}: {error}"}
+                )
+                os._exit(70)
+            _become(spec, fds[0], (fds[1], fds[2]), self.isolate)
+
+        return self._clone(main)
+
+    def spawn(self, fds: list[int], spec: dict) -> None:
+        channel_fd, init_output_fd, output_fd, status_fd, *next_cgroup = fds
+        spare, pid = self.spare, None
+        if spare is not None and not spare.reaped:
+            try:
+                socket.send_fds(spare.handoff, [b"S"], [channel_fd, init_output_fd, output_fd])
+                framing.write_frame(spare.handoff.fileno(), spec)
+                pid = spare.pid
+                self.selector.unregister(spare.pidfd)
+            except OSError:
+                pid = None  # it died meanwhile; its exit is reaped through its pidfd
+        if pid is None:
+            pid = self._direct(spare.cgroup_fd if spare else None, fds, spec)
+        if spare is not None:
+            if spare.handoff is not None:
+                spare.handoff.close()
+            if spare.cgroup_fd is not None:
+                os.close(spare.cgroup_fd)
+        for fd in (channel_fd, init_output_fd, output_fd):
             os.close(fd)
-        return
-    if pid == 0:
-        outputs = (init_output_fd, output_fd)
-        _environment(spec, channel_fd, outputs, cgroup[0] if cgroup else None, isolate, _IDS)
-    for fd in (channel_fd, init_output_fd, output_fd, *cgroup):
-        os.close(fd)
-    child = _Supervised(pid, status_fd)
-    selector.register(child.status_fd, selectors.EVENT_READ, ("status", child))
-    selector.register(child.pidfd, selectors.EVENT_READ, ("exit", child))
+        if pid is None:
+            framing.write_frame(status_fd, {"type": "exit", "code": 70, "max_rss_kb": 0})
+            os.close(status_fd)
+        else:
+            handed_over = spare is not None and pid == spare.pid
+            child = _Supervised(pid, status_fd, spare.pidfd if handed_over else None)
+            self.selector.register(child.status_fd, selectors.EVENT_READ, ("status", child))
+            self.selector.register(child.pidfd, selectors.EVENT_READ, ("exit", child))
+        self._prepare_spare(next_cgroup[0] if next_cgroup else None)
 
+    def on_status(self, child: _Supervised) -> None:
+        """The host asked for a kill (any byte), or closed its end: end the environment's PID namespace."""
+        with contextlib.suppress(OSError):
+            os.read(child.status_fd, 64)
+        self.selector.unregister(child.status_fd)
+        child.kill_requested = True
+        with contextlib.suppress(OSError):
+            signal.pidfd_send_signal(child.pidfd, signal.SIGKILL)
 
-def _on_status(selector: selectors.BaseSelector, child: _Supervised) -> None:
-    """The host asked for a kill (any byte), or closed its end: end the environment's whole PID namespace."""
-    selector.unregister(child.status_fd)
-    child.kill_requested = True
-    with contextlib.suppress(OSError):
-        signal.pidfd_send_signal(child.pidfd, signal.SIGKILL)
+    def on_exit(self, child: _Supervised) -> None:
+        """Reap an environment (or a spare that failed) and send the host its exit status and peak memory."""
+        child.reaped = True
+        self.selector.unregister(child.pidfd)
+        _, status, usage = os.wait4(child.pid, 0)
+        os.close(child.pidfd)
+        if child.status_fd is None:
+            return  # a spare: the next spawn request falls back to a direct clone with its cgroup
+        if not child.kill_requested:
+            self.selector.unregister(child.status_fd)
+        report = {"type": "exit", "max_rss_kb": usage.ru_maxrss}
+        if os.WIFSIGNALED(status):
+            report["signal"] = os.WTERMSIG(status)
+        else:
+            report["code"] = os.WEXITSTATUS(status)
+        with contextlib.suppress(OSError):
+            framing.write_frame(child.status_fd, report)
+        os.close(child.status_fd)
 
+    def on_control(self) -> None:
+        try:
+            message, fds, _, _ = socket.recv_fds(self.control, 1, 5)
+        except OSError:
+            os._exit(0)
+        if message == b"P" and len(fds) <= 1 and self.spare is None:
+            self._prepare_spare(fds[0] if fds else None)  # the first spare, with its cgroup if any
+            return
+        if message != b"S" or len(fds) not in (4, 5):
+            os._exit(0)  # the host closed the control socket (or broke the protocol): stop serving
+        spec = framing.read_frame(CONTROL_FD)
+        if spec is None:
+            os._exit(0)
+        self.spawn(fds, spec)
 
-def _on_exit(selector: selectors.BaseSelector, child: _Supervised) -> None:
-    """Reap the environment and send the host its exit status and peak memory."""
-    child.reaped = True
-    selector.unregister(child.pidfd)
-    if not child.kill_requested:
-        selector.unregister(child.status_fd)
-    _, status, usage = os.wait4(child.pid, 0)
-    report = {"type": "exit", "max_rss_kb": usage.ru_maxrss}
-    if os.WIFSIGNALED(status):
-        report["signal"] = os.WTERMSIG(status)
-    else:
-        report["code"] = os.WEXITSTATUS(status)
-    with contextlib.suppress(OSError):
-        framing.write_frame(child.status_fd, report)
-    os.close(child.status_fd)
-    os.close(child.pidfd)
-
-
-def _serve(isolate: bool) -> None:
-    """Answer spawn requests and supervise every environment, in one single-threaded loop."""
-    control = socket.socket(fileno=CONTROL_FD)
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # environments are reaped with wait4 for their rusage
-    selector = selectors.DefaultSelector()
-    selector.register(CONTROL_FD, selectors.EVENT_READ, ("control", None))
-    framing.write_frame(CONTROL_FD, {"type": "ready", "pid": os.getpid()})
-    while True:
-        for key, _ in selector.select():
-            kind, child = key.data
-            if child is not None and child.reaped:
-                continue  # both of its events came in one batch and the exit was handled first
-            if kind == "status":
-                with contextlib.suppress(OSError):
-                    os.read(child.status_fd, 64)
-                _on_status(selector, child)
-            elif kind == "exit":
-                _on_exit(selector, child)
-            else:
-                try:
-                    _, fds, _, _ = socket.recv_fds(control, 1, 5)
-                except OSError:
-                    os._exit(0)
-                if len(fds) not in (4, 5):
-                    os._exit(0)  # the host closed the control socket (or broke the protocol): stop serving
-                spec = framing.read_frame(CONTROL_FD)
-                if spec is None:
-                    os._exit(0)
-                _spawn(selector, fds, spec, isolate)
+    def serve(self) -> None:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # environments are reaped with wait4 for their rusage
+        framing.write_frame(CONTROL_FD, {"type": "ready", "pid": os.getpid()})
+        while True:
+            for key, _ in self.selector.select():
+                kind, child = key.data
+                if child is not None and child.reaped:
+                    continue  # both of its events came in one batch and the exit was handled first
+                if kind == "status":
+                    self.on_status(child)
+                elif kind in ("exit", "spare"):
+                    self.on_exit(child)
+                else:
+                    self.on_control()
 
 
 def main() -> None:
@@ -350,7 +428,7 @@ def main() -> None:
     # Everything loaded so far lives as long as the server: the collector of an environment never needs to
     # scan it, and scanning would write to (and so copy) pages the environments otherwise share.
     gc.freeze()
-    _serve(isolate)
+    _Server(isolate).serve()
 
 
 if __name__ == "__main__":

@@ -337,3 +337,25 @@ def test_environment_holds_only_its_own_descriptors(deploy, invoke):
     """,
     )
     assert payload["open"] == [0, 1, 2, payload["channel"]]
+
+
+def test_environment_refuses_to_run_outside_its_pids_cgroup(deploy, invoke, monkeypatch, tmp_path):
+    """A spare (or, once it has failed, a direct clone) that cannot join its cgroup never runs the code."""
+    from labs.runtime import sandbox
+
+    if os.getuid() != 0:
+        pytest.skip("pids cgroups are used when the host is root")
+    unwritable = lambda self, processes: (os.open(os.devnull, os.O_RDONLY), tmp_path / "none")  # noqa: E731
+    monkeypatch.setattr(sandbox.ProcessLimiter, "open_for_environment", unwritable)
+    monkeypatch.setattr(sandbox.ProcessLimiter, "close", lambda self: None)  # the hierarchy is shared
+    monkeypatch.setattr(sandbox, "_servers", {})  # a fork server of its own, started with these cgroups
+    name = deploy("def handler(e, c):\n    return 'ran'\n")
+    try:
+        for _ in range(3):  # the first spare, then direct clones after each failed spare
+            _, payload, logs = invoke(name)
+            assert payload["errorType"] == "Runtime.ExitError", (payload, logs)
+    finally:
+        for server in sandbox._servers.values():
+            server.close()
+        monkeypatch.undo()
+    assert invoke(name)[1] == "ran"  # the shared fork server, with real cgroups, still serves
