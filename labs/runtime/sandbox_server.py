@@ -294,6 +294,7 @@ class _Server:
         self.selector = selectors.DefaultSelector()
         self.selector.register(CONTROL_FD, selectors.EVENT_READ, ("control", None))
         self.spare: _Supervised | None = None
+        self.spare_wanted: tuple[int | None] | None = None  # (its cgroup fd,) once a spare is to be made
 
     def _clone(self, child_main, *arguments) -> int | None:
         try:
@@ -361,7 +362,7 @@ class _Server:
             child = _Supervised(pid, status_fd, spare.pidfd if handed_over else None)
             self.selector.register(child.status_fd, selectors.EVENT_READ, ("status", child))
             self.selector.register(child.pidfd, selectors.EVENT_READ, ("exit", child))
-        self._prepare_spare(next_cgroup[0] if next_cgroup else None)
+        self.spare_wanted = (next_cgroup[0] if next_cgroup else None,)
 
     def on_status(self, child: _Supervised) -> None:
         """The host asked for a kill (any byte), or closed its end: end the environment's PID namespace."""
@@ -397,7 +398,7 @@ class _Server:
         except OSError:
             os._exit(0)
         if message == b"P" and len(fds) <= 1 and self.spare is None:
-            self._prepare_spare(fds[0] if fds else None)  # the first spare, with its cgroup if any
+            self.spare_wanted = (fds[0] if fds else None,)  # the first spare, with its cgroup if any
             return
         if message != b"S" or len(fds) not in (4, 5):
             os._exit(0)  # the host closed the control socket (or broke the protocol): stop serving
@@ -420,6 +421,11 @@ class _Server:
                     self.on_exit(child)
                 else:
                     self.on_control()
+                if self.spare_wanted is not None:
+                    # Made here, not inside spawn(): a clone inherits the Python stack it was made from, and
+                    # the spec just handed over (another function's environment variables) must not be on it.
+                    (cgroup_fd,), self.spare_wanted = self.spare_wanted, None
+                    self._prepare_spare(cgroup_fd)
 
 
 def main() -> None:

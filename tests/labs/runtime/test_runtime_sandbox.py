@@ -359,3 +359,28 @@ def test_environment_refuses_to_run_outside_its_pids_cgroup(deploy, invoke, monk
             server.close()
         monkeypatch.undo()
     assert invoke(name)[1] == "ran"  # the shared fork server, with real cgroups, still serves
+
+
+SECRET_HUNT = """
+import gc, sys
+def handler(event, context):
+    needle, found = event["reversed"][::-1], []  # never in the event itself
+    frame = sys._getframe().f_back  # the handler's own frame holds the needle
+    while frame is not None:  # the Python stack this process was cloned with
+        if needle in repr(frame.f_locals):
+            found.append(frame.f_code.co_name)
+        frame = frame.f_back
+    for obj in gc.get_objects():
+        if isinstance(obj, dict) and any(isinstance(v, str) and needle in v for v in obj.values()):
+            found.append("object")
+    return found
+"""
+
+
+def test_an_environment_holds_nothing_of_the_function_before_it(deploy, invoke):
+    """Spares are cloned between requests: none may carry the previous function's spec on its stack."""
+    secret = "previous-function-secret-4f2a"
+    first = deploy("def handler(e, c):\n    return 1\n", Environment={"Variables": {"PROBE": secret}})
+    assert invoke(first)[1] == 1
+    _, found, logs = invoke(deploy(SECRET_HUNT), {"reversed": secret[::-1]})
+    assert found == [], (found, logs)
