@@ -201,7 +201,13 @@ class LambdaService:
             # full channel while the init phase waits for an answer to a boto3 call.
             pipelined = len(payload) <= PIPELINED_EVENT_BYTES
             started = time.perf_counter()
-            outcome = environment.exchange(message if pipelined else None, time.monotonic() + INIT_TIMEOUT_S)
+            # boto3 calls made by module-level code (the init phase) are served and authorized as well
+            init_principal = self.cloud.principal_for(function, cause)
+            outcome = environment.exchange(
+                message if pipelined else None,
+                time.monotonic() + INIT_TIMEOUT_S,
+                lambda frame: self.cloud.serve_environment_request(frame, init_principal),
+            )
             environment.end_init()
             init_output = outcome.output.decode("utf-8", "replace")
             frame = outcome.frame if outcome.kind == "frame" else None

@@ -306,7 +306,9 @@ class Environment:
         channel_fd = self.channel.fileno()
         try:
             if message is not None:
-                framing.write_frame(channel_fd, message)
+                # If it has gone (say, right after a failed init), what it sent first is still to be read.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    framing.write_frame(channel_fd, message)
             while True:
                 wait_s = deadline - time.monotonic()
                 if wait_s <= 0:

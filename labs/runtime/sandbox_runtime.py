@@ -33,6 +33,7 @@ __all__ = ["LambdaContext", "preload", "run"]
 
 _PRELOADED_SERVICES = ("s3", "dynamodb", "sqs", "sns", "ses", "sts", "logs", "lambda")
 _channel_fd = -1
+_early_invokes: list[dict] = []
 _current_request_id = ""
 
 
@@ -85,6 +86,10 @@ def _send_over_channel(self: object, request: object) -> object:
         },
     )
     reply = framing.read_frame(_channel_fd)
+    while reply is not None and reply.get("type") == "invoke":
+        # The first event, sent along with the spawn, can be ahead of the answer to a call made at init.
+        _early_invokes.append(reply)
+        reply = framing.read_frame(_channel_fd)
     if reply is None:
         os._exit(0)  # the host has gone: nothing left to do
     raw = _RawBody(base64.b64decode(reply["body"]))
@@ -303,7 +308,7 @@ def run(channel_fd: int, spec: dict, output_fd: int) -> None:
     os.dup2(output_fd, 2)
     os.close(output_fd)
     while True:
-        invoke = framing.read_frame(channel_fd)
+        invoke = _early_invokes.pop(0) if _early_invokes else framing.read_frame(channel_fd)
         if invoke is None:
             return
         outcome = _invoke(handler, invoke, spec)

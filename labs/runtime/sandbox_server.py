@@ -1,19 +1,21 @@
 """The warm fork server and the isolation of each execution environment. Runs INSIDE the sandbox.
 
 The host starts this file as a script inside bubblewrap (see ``sandbox.py``), with its sibling modules
-``framing`` and ``sandbox_runtime`` beside it under ``/var/runtime``. It imports boto3 and botocore once,
-then answers ``spawn`` requests on its control socket (fd 3). Each spawn is one ``clone``: the
-*environment* starts as PID 1 of new user, mount, PID, network, IPC and UTS namespaces, joins its pids
-cgroup, closes every descriptor it inherited but its own channels, maps its uid, mounts a private
-size-capped ``/tmp``, binds only its own function code at ``/var/task`` and layers at ``/opt``, hides the
-shared code store and ``/proc``, sets resource limits, drops every capability, sets ``no_new_privs``, then
-runs the Lambda runtime loop of ``sandbox_runtime``.
+``framing``, ``sandbox_runtime`` and ``sandbox_seccomp`` beside it under ``/var/runtime``. It imports boto3
+and botocore once, then answers ``spawn`` requests on its control socket (fd 3). Each environment is one
+``clone``: it starts as PID 1 of new user, mount, PID, network, IPC and UTS namespaces, joins its pids
+cgroup, starts its own session, closes every descriptor it inherited but its own channels, maps its uid,
+mounts a private size-capped ``/tmp``, binds only its own function code at ``/var/task`` and layers at
+``/opt``, hides the shared code store and ``/proc``, sets resource limits, drops every capability, sets
+``no_new_privs``, installs the seccomp filter, then runs the Lambda runtime loop of ``sandbox_runtime``.
 
-The fork server is also every environment's supervisor: one single-threaded loop answers spawn requests,
-kills an environment's whole PID namespace when the host asks (or closes its status socket), and reports
-each environment's exit status and peak memory on its status socket.
+The part that does not depend on the function (clone, namespaces, session, pids cgroup, uid map) is done
+ahead of time by one *spare* clone, which then receives the function's channels and spec and does the rest;
+the next spare is prepared right after. The fork server is also every environment's supervisor: one
+single-threaded loop answers spawn requests, kills an environment's whole PID namespace when the host asks
+(or closes its status socket), and reports each environment's exit status and peak memory.
 
-With ``--unsafe`` (an explicit development setting) the same code runs without namespaces or mounts.
+With ``--unsafe`` (an explicit development setting) the same code runs without namespaces, mounts or seccomp.
 This module never runs on the host and uses only the standard library plus boto3/botocore.
 """
 

@@ -265,3 +265,20 @@ def test_first_events_of_any_size_arrive_intact(deploy, invoke, size):
     text = ("é€x" * size)[:size]
     _, payload, _ = invoke(deploy(code), {"x": text})
     assert payload == [size, hashlib.sha256(text.encode()).hexdigest()]
+
+
+INIT_CALL = """
+import boto3
+BUCKETS = sorted(b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"])
+def handler(event, context):
+    return [BUCKETS, len(event.get("pad", ""))]
+"""
+
+
+@pytest.mark.parametrize("pad", [0, 100_000])  # a first event sent with the spawn, and one sent after init
+def test_module_level_boto3_calls_are_served_and_authorized(cloud, deploy, invoke, pad):
+    cloud.client("s3").create_bucket(Bucket="init-bucket")
+    _, payload, logs = invoke(deploy(INIT_CALL, actions=["s3:ListAllMyBuckets"]), {"pad": "x" * pad})
+    assert payload == [["init-bucket"], pad], logs
+    _, payload, _ = invoke(deploy(INIT_CALL))  # a role without the permission: AccessDenied at init
+    assert payload["errorType"] == "AccessDenied" and "ListBuckets" in payload["errorMessage"], payload
