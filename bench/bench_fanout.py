@@ -1,7 +1,8 @@
 """A fan-out design end to end in simulated time: S3 -> SNS -> 3 SQS queues -> 3 Lambda functions.
 
 10,000 objects are put into a bucket (100 per simulated second) whose notifications go to a topic; the topic fans out to three queues, each
-drained by its own function through an SQS event source mapping (batches of 10), handlers running in the sandbox
+drained by its own function through an SQS event source mapping (batches of up to 100 gathered for up to 1 s, a
+setting AWS recommends for throughput), handlers running in the sandbox
 with warm environments. Printed: the wall time for the puts, for the routing and processing, and events per
 second of wall time end to end (an event is one object put, processed by all three consumers). Every message is
 checked to have been processed exactly once by each consumer. Target: at least 2,000 events/s.
@@ -19,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from labs.runtime import Cloud, packaging  # noqa: E402
 
+BATCH_SIZE = 100
 CONSUMER = """
 def handler(event, context):
     return {"batchItemFailures": []}
@@ -76,7 +78,8 @@ def build(cloud: Cloud) -> list[str]:
         lam.create_event_source_mapping(
             EventSourceArn=arn,
             FunctionName=consumer,
-            BatchSize=10,
+            BatchSize=BATCH_SIZE,
+            MaximumBatchingWindowInSeconds=1,
             FunctionResponseTypes=["ReportBatchItemFailures"],
         )
         names.append(consumer)
@@ -133,7 +136,7 @@ def main() -> int:
         )
     print(
         f"events: {args.events} objects put, {args.per_second} per simulated second; "
-        "S3 -> SNS -> 3 SQS -> 3 Lambda (batches of 10)"
+        f"S3 -> SNS -> 3 SQS -> 3 Lambda (batches of up to {BATCH_SIZE}, 1 s window)"
     )
     processing_s = total_s - put_s
     print(

@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["MAX_NODES", "MAX_STEPS", "execution_flowchart", "mermaid_text", "sequence_diagram"]
+__all__ = [
+    "MAX_NODES",
+    "MAX_STEPS",
+    "execution_flowchart",
+    "mermaid_text",
+    "sequence_diagram",
+    "with_diagrams",
+]
 
 MAX_STEPS = 150  # arrows and notes drawn; the list below the diagram always has every event
 MAX_NODES = 150  # larger state machines are left to the list
@@ -32,9 +39,20 @@ _SERVICE_NAMES = {
     "apigateway": "API Gateway",
     "rekognition": "Rekognition",
     "ses": "SES",
+    "kinesis": "Kinesis",
 }
 _ASYNC = "lambda-async"
 _ASYNC_LABEL = "Lambda async queue"
+_SYNCHRONOUS = ("invocation", "apigateway_request")
+# records of the routing services: what they cause was done by that service
+_ROUTING_ACTORS = {
+    "s3_notification": "s3",
+    "sns_delivery": "sns",
+    "event_received": "events",
+    "rule_matched": "events",
+    "schedule_fired": "events",
+    "sfn_execution_started": "states",
+}  # records whose answer comes after what they caused
 
 
 def mermaid_text(value: object, limit: int = 80) -> str:
@@ -85,7 +103,9 @@ class _Sequence:
 
     def service(self, service: object) -> str:
         name = str(service or "service").lower()
-        return self.add(f"service:{name}", _SERVICE_NAMES.get(name, str(service)))
+        label = _SERVICE_NAMES.get(name, str(service))
+        # Keyed by the label: API calls say "stepfunctions", executions "states"; one lifeline for both.
+        return self.add(f"service:{label}", label)
 
     def arrow(self, source: str, arrow: str, target: str, label: object) -> None:
         self.lines.append(f"    {source}{arrow}{target}: {mermaid_text(label)}")
@@ -111,7 +131,9 @@ def sequence_diagram(trace: Iterable[dict], caller: str = "Grader") -> str:
     records = sorted(trace, key=lambda record: record["seq"])
     by_seq = {record["seq"]: record for record in records}
     diagram = _Sequence(caller)
-    open_invocations: list[dict] = []  # synchronous calls whose return arrow is still to be drawn
+    # Synchronous calls whose return arrow is still to be drawn: invocations, and API Gateway requests
+    # (the function they invoke, and what it calls, happen inside them).
+    open_invocations: list[dict] = []
 
     def actor(cause: object) -> str:
         """Who acted for a record caused by ``cause``: the function, queue or service behind it."""
@@ -126,17 +148,29 @@ def sequence_diagram(trace: Iterable[dict], caller: str = "Grader") -> str:
             return diagram.service("sqs")
         if source["kind"] == "api_call":
             return diagram.service(source.get("service"))
+        if source["kind"] == "apigateway_request":
+            return diagram.service("apigateway")
+        service = _ROUTING_ACTORS.get(source["kind"])
+        if service is not None:
+            return diagram.service(service)
+        if source["kind"] == "stream_batch":
+            return diagram.service(_service_of_arn(source.get("event_source_arn")) or "kinesis")
         return diagram.caller
 
     def ancestors(record: dict) -> set[int]:
-        """The invocations ``record`` happened inside (synchronously, by following ``cause``)."""
+        """The invocations and requests ``record`` happened inside (synchronously, following ``cause``)."""
         found, cause = set(), record.get("cause")
-        while cause in by_seq and by_seq[cause]["kind"] == "invocation" and cause not in found:
+        while cause in by_seq and by_seq[cause]["kind"] in _SYNCHRONOUS and cause not in found:
             found.add(cause)
             cause = by_seq[cause].get("cause")
         return found
 
     def close(invocation: dict) -> None:
+        if invocation["kind"] == "apigateway_request":
+            reason = f" {invocation['reason']}" if invocation.get("reason") else ""
+            answer = f"{invocation.get('status', '')}{reason}"
+            diagram.arrow(diagram.service("apigateway"), "-->>", actor(invocation.get("cause")), answer)
+            return
         function = diagram.function(invocation.get("function_arn"))
         caller = actor(invocation.get("cause"))
         timing = f"{invocation.get('duration_ms')} ms" if invocation.get("duration_ms") is not None else ""
@@ -154,7 +188,7 @@ def sequence_diagram(trace: Iterable[dict], caller: str = "Grader") -> str:
         if diagram.steps >= MAX_STEPS:
             break
         _draw(diagram, record, actor)
-        if record["kind"] == "invocation":
+        if record["kind"] in _SYNCHRONOUS:
             open_invocations.append(record)
         drawn += 1
     while open_invocations:
@@ -179,6 +213,10 @@ def _draw(diagram: _Sequence, record: dict, actor) -> None:
         )
         failed = record.get("outcome") == "error"
         diagram.arrow(service, "--x" if failed else "-->>", source, str(record.get("status", "")))
+    elif kind == "apigateway_request":
+        diagram.arrow(
+            actor(cause), "->>", diagram.service("apigateway"), f"{record.get('method')} {record.get('path')}"
+        )
     elif kind == "throttle":
         label = f"Throttled (reserved concurrency {record.get('reserved_concurrency')})"
         diagram.arrow(actor(cause), "-x", diagram.function(record.get("function_arn")), label)
@@ -228,6 +266,36 @@ def _draw(diagram: _Sequence, record: dict, actor) -> None:
         diagram.note(diagram.service("states"), f"execution {name} {record.get('status')}{error}")
     elif kind == "sfn_note":
         diagram.note(diagram.service("states"), record.get("note", ""))
+    elif kind in ("delivery", "delivery_failed"):
+        target = record.get("target")
+        failed = kind == "delivery_failed"
+        label = f"deliver to {_resource(target)}" + (f" failed: {record.get('error', '')}" if failed else "")
+        destination = diagram.service(_service_of_arn(target)) if str(target).startswith("arn:") else None
+        if destination is None:  # an e-mail address or URL: the message left the account
+            diagram.note(diagram.service(record.get("source")), f"sent to {target}")
+        else:
+            diagram.arrow(
+                diagram.service(record.get("source")), "-x" if failed else "->>", destination, label
+            )
+    elif kind == "s3_notification":
+        diagram.note(diagram.service("s3"), f"{record.get('event_name')} {record.get('key')}")
+    elif kind == "sns_filtered_out":
+        diagram.note(diagram.service("sns"), f"filter policy skipped {_resource(record.get('subscription'))}")
+    elif kind == "event_received":
+        diagram.note(diagram.service("events"), f"{record.get('detail_type')} on bus {record.get('bus')}")
+    elif kind == "rule_matched":
+        diagram.note(diagram.service("events"), f"rule {_resource(record.get('rule'))} matched")
+    elif kind == "schedule_fired":
+        diagram.note(diagram.service("events"), f"schedule of rule {_resource(record.get('rule'))}")
+    elif kind == "event_dropped":
+        diagram.note(diagram.service("events"), f"event dropped: {record.get('error', '')}")
+    elif kind == "fault_injected":
+        diagram.note(actor(cause), f"injected fault: {record.get('fault')}")
+    elif kind == "sfn_execution_started":
+        name = _resource(record.get("execution_arn")).split(":")[-1]
+        diagram.arrow(actor(cause), "->>", diagram.service("states"), f"StartExecution {name}")
+    elif kind in ("rule_not_matched", "sns_delivery"):
+        return  # the list shows each filter decision; the diagram shows what was delivered
     elif kind == "environment_failed":
         diagram.note(actor(cause), f"environment failed: {record.get('detail', '')}")
     else:
@@ -335,3 +403,15 @@ def execution_flowchart(graph: dict) -> str:
         if node.get("parent") is None and node.get("end"):
             lines.append(f"    n{index} --> finish")
     return "\n".join(lines) + "\n"
+
+
+def with_diagrams(view: dict) -> dict:
+    """A result view (``selectors.result_view``) with Mermaid source for what the viewer may see: the trace
+    as a sequence diagram, each execution as a flowchart (the lists beside them stay as the text
+    alternative). The student's result page and the instructor's review page draw the same diagrams."""
+    view["sequence_diagram"] = sequence_diagram(view["timeline"])
+    view["executions"] = [
+        dict(execution, diagram=execution_flowchart(execution.get("graph") or {}))
+        for execution in view["executions"]
+    ]
+    return view

@@ -18,6 +18,7 @@ and, if it keeps failing, shown as an infrastructure error rather than a silent 
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from labs.catalog import LabSpec
 from labs.checks import CheckFailed
 from labs.runtime import Cloud, LabsRuntimeError
 from labs.runtime.apigateway_proxy import HttpResponse
+from labs.runtime.cfn_template import is_blocking, lint_template
+from labs.runtime.cloudformation import Stack, TemplateError, TemplateProblem, deploy
 from labs.runtime.packaging import zip_files
 
 __all__ = ["InfrastructureError", "InvocationResult", "Session", "grade", "invoke_draft", "validate_files"]
@@ -114,6 +117,7 @@ class Session:
         self.files = files
         self.cloud = cloud
         self.executions: list[dict] = []
+        self.template_warnings: list[str] = []  # cfn-lint warnings and what the simulation did not create
         self._roles = 0
         self._clients: dict[str, Any] = {}
 
@@ -185,6 +189,47 @@ class Session:
             Environment={"Variables": environment or {}},
         )
         return response["FunctionArn"]
+
+    def deploy_template(
+        self,
+        name: str = "template.yaml",
+        *,
+        code_files: dict[str, str] | None = None,
+        parameters: dict[str, Any] | None = None,
+        stack_name: str = "lab",
+    ) -> Stack:
+        """Deploy the student's SAM / CloudFormation template ``name`` into the account, as ``sam deploy``
+        would: CodeUri paths are relative to a folder holding ``code_files`` (the student's other files by
+        default). Returns the ``Stack``; its warnings are kept in ``template_warnings`` (``grade`` adds them
+        to a failed check's message). A template that cannot be deployed fails the check with every problem
+        as cfn-lint / ``sam validate`` give it (file, line, rule id) and the warnings after them."""
+        if name not in self.files:
+            raise CheckFailed(f"{name} is missing from the submission")
+        code = code_files if code_files is not None else {n: t for n, t in self.files.items() if n != name}
+        with tempfile.TemporaryDirectory(prefix="lab-code-") as code_dir:
+            for file_name, text in code.items():
+                # file names were checked against the lab's editable list (plain names, no folders)
+                with open(f"{code_dir}/{file_name}", "w", encoding="utf-8") as handle:
+                    handle.write(text)
+            try:
+                stack = deploy(
+                    self.cloud,
+                    self.files[name],
+                    code_dir=code_dir,
+                    parameters=parameters,
+                    stack_name=stack_name,
+                    template_file=name,
+                )
+            except TemplateError as error:
+                count = len(error.problems)
+                lines = [f"{name} cannot be deployed ({count} problem{'s' if count != 1 else ''}):"]
+                lines += [f"  {problem}" for problem in error.problems]
+                warnings = _lint_warnings(self.files[name], self.cloud.region, name)
+                if warnings:
+                    lines += ["Warnings:", *(f"  {warning}" for warning in warnings)]
+                raise CheckFailed("\n".join(lines)) from None
+        self.template_warnings = [str(warning) for warning in stack.warnings]
+        return stack
 
     def invoke(self, function: str, event: Any) -> InvocationResult:
         """Invoke synchronously with ``event`` (JSON-able) and return what happened."""
@@ -272,6 +317,11 @@ def grade(lab: LabSpec, files: dict[str, str], *, visible_only: bool = False) ->
             for declared in checks:
                 first_entry, first_execution = len(cloud.trace), len(session.executions)
                 message = setup_failure if setup_failure is not None else _run(declared.run, session)
+                if message is not None and setup_failure is None and session.template_warnings:
+                    # a warning (a property or resource type not simulated) may be why the check failed
+                    message += "\nTemplate warnings:\n" + "\n".join(
+                        f"  {w}" for w in session.template_warnings
+                    )
                 results.append(
                     {
                         "id": declared.id,
@@ -355,6 +405,16 @@ def _run(function, session: Session) -> str | None:
             f"the grader failed in {function.__name__}: {type(error).__name__}: {error}"
         ) from error
     return None
+
+
+def _lint_warnings(text: str, region: str, file_name: str) -> list[TemplateProblem]:
+    """cfn-lint's warnings for a template that could not be deployed (``deploy`` stops at the errors and
+    returns warnings only with a stack). A template cfn-lint cannot even read has none to add."""
+    try:
+        problems = lint_template(text, region, file_name)
+    except Exception:  # noqa: BLE001 - the errors already in the message say what is wrong
+        return []
+    return [problem for problem in problems if not is_blocking(problem)]
 
 
 def _plain(value: Any) -> Any:

@@ -21,7 +21,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from accounts.roles import instructor_required
 from courses.models import Course
-from labs import selectors, services
+from labs import diagrams, selectors, services
 from labs.gradebook import csv_rows, gradebook_for
 from labs.models import Lab, Submission
 
@@ -165,7 +165,9 @@ def submission_review(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     if submission.is_pending:
         context["queue"] = selectors.queue_estimate(submission)
     else:
-        context["view"] = selectors.result_view(submission, request.user, timezone.now())
+        context["view"] = diagrams.with_diagrams(
+            selectors.result_view(submission, request.user, timezone.now())
+        )
     context["regrade"] = (submission.result or {}).get("regrade")
     context["others"] = list(
         Submission.objects.filter(lab=lab, user=submission.user).defer("files", "result", "verdicts")[:50]

@@ -46,25 +46,21 @@ def _submission_context(request: HttpRequest, submission: Submission) -> dict:
     if submission.is_pending:
         context["queue"] = selectors.queue_estimate(submission)
     else:
-        context["view"] = _with_diagrams(selectors.result_view(submission, request.user, timezone.now()))
+        context["view"] = diagrams.with_diagrams(
+            selectors.result_view(submission, request.user, timezone.now())
+        )
     return context
-
-
-def _with_diagrams(view: dict) -> dict:
-    """Mermaid source for what the viewer may see: the trace as a sequence diagram, each execution as a
-    flowchart (the lists beside them stay as the text alternative)."""
-    view["sequence_diagram"] = diagrams.sequence_diagram(view["timeline"])
-    view["executions"] = [
-        dict(execution, diagram=diagrams.execution_flowchart(execution.get("graph") or {}))
-        for execution in view["executions"]
-    ]
-    return view
 
 
 @login_required
 @require_GET
 def lab_list(request: HttpRequest) -> HttpResponse:
-    labs = list(Lab.objects.filter(is_published=True).select_related("lesson"))
+    # In the course's order (module, lesson), as the lessons and the gradebook list them.
+    labs = list(
+        Lab.objects.filter(is_published=True)
+        .select_related("lesson")
+        .order_by("lesson__course__slug", "lesson__module__order", "lesson__order", "order", "slug")
+    )
     best = {}
     for submission in Submission.objects.filter(
         user=request.user, kind=Submission.Kind.SUBMIT, status=Submission.Status.GRADED

@@ -182,4 +182,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # cfn-lint logs every template it checks (after the SAM transform) at INFO: hundreds of lines per lab
+    # grading that deploys a student's template
+    "loggers": {"cfnlint": {"level": "WARNING"}},
 }

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from labs.runtime.errors import InvalidCodeError, LabsRuntimeError, ProtocolError, SandboxUnavailableError
+from labs.runtime.errors import (
+    InvalidCodeError,
+    LabsRuntimeError,
+    ProtocolError,
+    SandboxUnavailableError,
+    TemplateError,
+)
 
 if TYPE_CHECKING:
     from labs.runtime.cloud import Cloud
@@ -21,6 +27,7 @@ __all__ = [
     "LabsRuntimeError",
     "ProtocolError",
     "SandboxUnavailableError",
+    "TemplateError",
 ]
 
 

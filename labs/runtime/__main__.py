@@ -1,4 +1,5 @@
-"""Command line: ``python -m labs.runtime invoke ...``, ``generate-event ...`` and ``events test-event-pattern ...``.
+"""Command line: ``python -m labs.runtime invoke ...``, ``generate-event ...``, ``events test-event-pattern ...``,
+``stepfunctions ...`` and ``deploy TEMPLATE --scenario FILE``.
 
 ``invoke`` deploys a directory as a function in a fresh simulated account and invokes it once, printing the
 response payload and the function's logs (like ``sam local invoke``). ``generate-event`` prints a sample
@@ -157,6 +158,88 @@ def _stepfunctions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _deploy(args: argparse.Namespace) -> int:
+    from labs.runtime import Cloud
+    from labs.runtime.cloudformation import deploy
+    from labs.runtime.errors import TemplateError
+    from labs.runtime.scenario import (
+        ScenarioError,
+        load_scenario,
+        print_final_state,
+        print_trace,
+        run_scenario,
+    )
+
+    template = Path(args.template)
+    code_dir = (
+        Path(args.code) if args.code else template.parent
+    )  # CodeUri is relative to the template, as in SAM
+    parameters = {}
+    for pair in args.parameter or []:
+        key, separator, value = pair.partition("=")
+        if not separator or not key:
+            print(f"error: --parameter {pair!r}: expected KEY=VALUE", file=sys.stderr)
+            return 2
+        parameters[key] = value
+    try:
+        text = template.read_text()
+        steps = load_scenario(Path(args.scenario).read_text(), args.scenario) if args.scenario else []
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except ScenarioError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    with Cloud() as cloud:
+        try:
+            stack = deploy(
+                cloud,
+                text,
+                code_dir=code_dir,
+                parameters=parameters,
+                stack_name=args.stack_name,
+                template_file=str(template),
+            )
+        except TemplateError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        for warning in stack.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        print(f"stack {stack.name}: {len(stack.resources)} resources")
+        for resource in stack.resources.values():
+            note = "" if resource.simulated else "  (not simulated)"
+            print(f"  {resource.logical_id:<40} {resource.type:<36} {resource.physical_id}{note}")
+        for name, value in stack.outputs.items():
+            print(f"output {name} = {value}")
+        if not steps:
+            return 0
+        cloud.trace.clear()  # the timeline shows the scenario, not the deployment's API calls
+        print("\n== scenario")
+        try:
+            run_scenario(cloud, stack, steps, sys.stdout, args.scenario)
+        except ScenarioError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        print("\n== trace")
+        print_trace(cloud, sys.stdout)
+        print("\n== final state")
+        print_final_state(cloud, sys.stdout)
+    return 0
+
+
+def _add_deploy(commands) -> None:
+    deploy = commands.add_parser("deploy", help="deploy a SAM/CloudFormation template, then run a scenario")
+    deploy.add_argument("template", help="template file (YAML or JSON)")
+    deploy.add_argument(
+        "--code", help="folder CodeUri paths are relative to (default: the template's folder)"
+    )
+    deploy.add_argument(
+        "--parameter", action="append", metavar="K=V", help="a template parameter (repeatable)"
+    )
+    deploy.add_argument("--stack-name", default="lab", help="stack name (default: lab)")
+    deploy.add_argument("--scenario", help="YAML/JSON list of steps to run after deploying")
+
+
 def _add_stepfunctions(commands) -> None:
     sfn = commands.add_parser("stepfunctions", help="run and check state machines, like `aws stepfunctions`")
     sfn_commands = sfn.add_subparsers(dest="sfn_command", required=True)
@@ -200,7 +283,10 @@ def main(argv: list[str] | None = None) -> int:
     test_pattern.add_argument("--event-pattern", required=True, help="file://PATTERN.json or the JSON text")
     test_pattern.add_argument("--event", required=True, help="file://EVENT.json or the JSON text")
     _add_stepfunctions(commands)
+    _add_deploy(commands)
     args = parser.parse_args(argv)
+    if args.command == "deploy":
+        return _deploy(args)
     if args.command == "stepfunctions":
         return _stepfunctions(args)
     if args.command == "events":

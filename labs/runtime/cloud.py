@@ -138,7 +138,7 @@ class Cloud:
         self.trace = Trace()
         self._lock = threading.RLock()
         self._stubber = BotocoreStubber()
-        self._role_clients: dict[tuple[str, str, str], object] = {}
+        self._role_clients: dict[tuple, object] = {}
         self._leases: list[client_pool.ClientLease] = []  # pooled host clients, given back at close()
         self._stubber.enabled = True
         self._session = _boto3_session(region)
@@ -153,6 +153,7 @@ class Cloud:
         self.apigateway = ApiGateway(self)
         self._effects: list[list] = []  # one list per API call being served (calls nest: handler -> host)
         self._notification_before = None  # a bucket's configuration while S3 validates a new one
+        self.message_causes: dict[str, int] = {}  # SQS message id -> the trace record that sent it
         self.stream_poller = StreamPoller(self)
         self.scheduler.add_idle_hook(self.sqs_poller.poll)
         self.scheduler.add_idle_hook(self.stream_poller.poll)
@@ -175,14 +176,15 @@ class Cloud:
         _prepare_client(client, lambda: self)
         return client
 
-    def client_as_role(self, service_name: str, role_arn: str, session_name: str):
+    def client_as_role(self, service_name: str, role_arn: str, session_name: str, cause: int | None = None):
         """A boto3 client whose calls are made as ``role_arn`` (authorized against its policies), the way a
-        service such as Step Functions acts with its role. A role that does not exist gives a host client."""
+        service such as Step Functions acts with its role; ``cause`` is the trace record its calls point
+        back to. A role that does not exist gives a host client."""
         if not role_arn or not self._role_exists(role_arn):
             return self.client(service_name)
         # Creating a boto3 client costs tens of milliseconds, and Step Functions asks for one per task: keep
         # one per (service, role, session). Safe because the role's policies are read at every request.
-        cache_key = (service_name, role_arn, session_name)
+        cache_key = (service_name, role_arn, session_name, cause)
         if cache_key in self._role_clients:
             return self._role_clients[cache_key]
         role_name = role_arn.rsplit("/", 1)[-1]
@@ -190,7 +192,7 @@ class Cloud:
             "role_arn": role_arn,
             "session_arn": f"arn:aws:sts::{self.account_id}:assumed-role/{role_name}/{session_name}",
             "function_arn": "",
-            "invocation_seq": None,
+            "invocation_seq": cause,
         }
         client = self._session.client(service_name)
         client.meta.events.register_first("before-send", lambda request, **_: self._send(request, principal))
@@ -311,6 +313,7 @@ class Cloud:
 
                 reset_model_data()
             self.trace.clear()
+            self.message_causes.clear()
             self._role_clients.clear()
             self.scheduler.clear()
             self.async_invoker.completed.clear()
@@ -387,9 +390,23 @@ class Cloud:
                     duration_ms=round((time.perf_counter() - started) * 1000, 3),
                 )
             effect_cause = call["seq"] if call is not None else cause
+            if call is not None and parsed.service == "sqs" and parsed.operation.startswith("SendMessage"):
+                self._remember_sent_messages(response, call["seq"])
             for action, label in effects:
                 self.scheduler.call_later(0, lambda a=action: a(effect_cause), label)
             return response
+
+    def _remember_sent_messages(self, response: tuple[int, dict, bytes], seq: int) -> None:
+        """Which trace record sent each SQS message, so the batch a poller hands to a function links back."""
+        try:
+            answer = json.loads(response[2] or b"{}")
+        except ValueError:
+            return  # an XML answer (the query protocol): the batch's trace record then has no cause
+        if not isinstance(answer, dict):
+            return
+        for sent in [answer, *(answer.get("Successful") or [])]:
+            if isinstance(sent, dict) and sent.get("MessageId"):
+                self.message_causes[sent["MessageId"]] = seq
 
     def _serve(self, parsed, method, url, headers, body, principal, cause) -> tuple[int, dict, bytes]:
         if parsed is not None and parsed.service == "lambda":

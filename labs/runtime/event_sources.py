@@ -144,7 +144,7 @@ class SqsPoller:
         cause = self.cloud.trace.record(
             "sqs_batch",
             self.cloud.clock(),
-            None,
+            self.cloud.message_causes.get(messages[0].id),  # the send of the batch's first message
             event_source_arn=queue.queue_arn,
             function_arn=mapping.function_arn,
             message_ids=[message.id for message in messages],

@@ -39,6 +39,7 @@ SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024  # 6 MB request and response, synchronous
 ASYNC_PAYLOAD_LIMIT = 1024 * 1024  # 1 MB for asynchronous invocations (raised from 256 KB in 2025-10)
 INIT_TIMEOUT_S = 10.0  # Lambda's limit for the init phase of on-demand functions
 MAX_IDLE_ENVIRONMENTS = 64
+PIPELINED_EVENT_BYTES = 8 * 1024  # even escaped as JSON (6x at worst) far below a Unix socket buffer
 _RUNTIME_OVERHEAD_MB = 320  # address space of the Python runtime with boto3, beyond the function's memory
 
 
@@ -250,8 +251,20 @@ class LambdaService:
             server = fork_server(self.cloud.sandbox_mode)
             environment = server.spawn(self._spec(function, log_stream), key)
             environment.log_stream = log_stream
+            message = self._invoke_message(request_id, payload, invoked_arn, client_context, timeout_s)
+            # A small first event goes out with the spawn, saving a round trip: the runtime reads it only
+            # once its init phase is over. A large one waits for init, so that the host never blocks on a
+            # full channel while the init phase waits for an answer to a boto3 call.
+            pipelined = len(payload) <= PIPELINED_EVENT_BYTES
             started = time.perf_counter()
-            outcome = environment.exchange(None, time.monotonic() + INIT_TIMEOUT_S)
+            # boto3 calls made by module-level code (the init phase) are served and authorized as well
+            init_principal = self.cloud.principal_for(function, cause)
+            outcome = environment.exchange(
+                message if pipelined else None,
+                time.monotonic() + INIT_TIMEOUT_S,
+                lambda frame: self.cloud.serve_environment_request(frame, init_principal),
+            )
+            environment.end_init()
             init_output = outcome.output.decode("utf-8", "replace")
             frame = outcome.frame if outcome.kind == "frame" else None
             if frame is None or frame.get("type") != "init":
@@ -285,6 +298,8 @@ class LambdaService:
                     environment.kill()
         else:
             environment = idle.pop()
+            message = self._invoke_message(request_id, payload, invoked_arn, client_context, timeout_s)
+            pipelined = False
         environment.trace_entry = self.cloud.trace.record(
             "invocation",
             self.cloud.clock(),
@@ -312,20 +327,10 @@ class LambdaService:
                 cause,
                 status=init_error["errorType"],
             )
-        deadline_ms = int(time.time() * 1000 + timeout_s * 1000)
-        message = {
-            "type": "invoke",
-            "request_id": request_id,
-            "event": payload.decode("utf-8"),
-            "invoked_function_arn": invoked_arn,
-            "deadline_ms": deadline_ms,
-            "client_context": client_context,
-            "trace_id": f"Root=1-{int(self.cloud.clock()):08x}-{self.cloud.random.getrandbits(96):024x};Sampled=0",
-        }
         principal = self.cloud.principal_for(function, environment.trace_entry["seq"])
         started = time.perf_counter()
         outcome = environment.exchange(
-            message,
+            None if pipelined else message,
             time.monotonic() + timeout_s,
             lambda frame: self.cloud.serve_environment_request(frame, principal),
         )
@@ -344,6 +349,17 @@ class LambdaService:
             cause,
             key,
         )
+
+    def _invoke_message(self, request_id, payload, invoked_arn, client_context, timeout_s) -> dict:
+        return {
+            "type": "invoke",
+            "request_id": request_id,
+            "event": payload.decode("utf-8"),
+            "invoked_function_arn": invoked_arn,
+            "timeout_ms": int(timeout_s * 1000),  # the runtime's deadline starts when the invocation does
+            "client_context": client_context,
+            "trace_id": f"Root=1-{int(self.cloud.clock()):08x}-{self.cloud.random.getrandbits(96):024x};Sampled=0",
+        }
 
     def _conclude(
         self,

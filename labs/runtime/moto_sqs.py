@@ -5,14 +5,14 @@ Two of moto's SQS paths cost time proportional to the number of messages in the 
 only to read ``ContentBasedDeduplication``, and ``receive_message`` asks ``get_queue_attributes`` for the
 retention period once per message it returns (counting again). A queue of 10,000 messages then costs seconds
 per batch. Here ``Queue.attributes`` is the same mapping with the three counts computed only when read, and the
-retention check reads the one attribute it needs. Receipt handles (185 random letters, drawn one ``choice`` at
-a time) are drawn in one call. Installed once per process by ``Cloud``.
+retention check reads the one attribute it needs. Each received message is copied shallowly, not deeply. Receipt handles (185 random characters, drawn one ``choice``
+at a time) come from one random number. Installed once per process by ``Cloud``.
 """
 
 from __future__ import annotations
 
+import copy
 import json
-import string
 import threading
 
 __all__ = ["install"]
@@ -86,8 +86,15 @@ def install() -> None:
             return retention_s + message.sent_timestamp / 1000 > models.unix_time()
 
         def generate_receipt_handle() -> str:
-            return "".join(models.random.choices(string.ascii_lowercase, k=185))
+            return f"{models.random.getrandbits(740):0185x}"
 
+        def deepcopy(value):
+            # receive_message deep-copies every message it returns only so that filtering the copy's
+            # message attributes (a new dict assigned to the copy) leaves the stored message alone: a
+            # shallow copy does the same for a fraction of the cost
+            return copy.copy(value) if isinstance(value, models.Message) else copy.deepcopy(value)
+
+        models.deepcopy = deepcopy
         models.generate_receipt_handle = generate_receipt_handle
         models.Queue.attributes = property(attributes)
         models.SQSBackend.is_message_valid_based_on_retention_period = (

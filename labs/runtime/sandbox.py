@@ -4,7 +4,7 @@
 cgroup namespaces; no capabilities; a read-only view of only the Python runtime, boto3 and its dependencies,
 and the code store) and asks it for environments. ``Environment`` is the host's handle on one of them: its
 private channel (a socketpair; the protocol never shares a stream with the function's output), the read end
-of its stdout/stderr pipe, and a status socket to its supervisor. Everything read from an environment is
+of its stdout/stderr pipe, and a status socket to the fork server, its supervisor. Everything read from an environment is
 untrusted: frames are capped and schema-checked, output is capped, and any breach discards the environment.
 
 Where bubblewrap or user namespaces are unavailable, ``SandboxUnavailableError`` is raised unless the caller
@@ -45,9 +45,10 @@ UNSAFE_WARNING = (
 OUTPUT_CAP_BYTES = 1024 * 1024  # per invocation; the rest is drained and counted, not kept
 MAX_UNZIPPED_BYTES = 250 * 1024 * 1024  # Lambda's limit for a function and its layers, unzipped
 _RUNTIME_DIR = Path(__file__).resolve().parent
-_SANDBOX_FILES = ("framing.py", "sandbox_runtime.py", "sandbox_server.py")
+_SANDBOX_FILES = ("framing.py", "sandbox_runtime.py", "sandbox_seccomp.py", "sandbox_server.py")
 _SANDBOX_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 _F_SETPIPE_SZ = 1031
+_ENVIRONMENT_PROCESSES = 64  # what a function may start besides its runtime, unless its spec says otherwise
 
 
 # bwrap executables that have created namespaces in this process. Every Cloud resolves its mode, and the
@@ -152,8 +153,8 @@ class ProcessLimiter:
     ``RLIMIT_NPROC`` alone is not enough: the kernel does not apply it to processes whose host uid is 0,
     which is what sandboxed processes are when the host runs as root (as in CI). The host creates
     ``<hierarchy>/labs-runtime-<pid>/env-<n>`` with ``pids.max`` set, opens its ``cgroup.procs`` and hands
-    the open file to the environment's supervisor, which writes ``0`` to it (meaning "me") before it creates
-    the environment's namespaces; the environment and all its children then stay in that cgroup. The open
+    the open file to the environment, which writes ``0`` to it (meaning "me") as its first act, before any
+    student code can run; the environment and all its children then stay in that cgroup. The open
     file is the only access the sandbox gets: no cgroup file system is mounted inside it.
 
     Where no writable pids hierarchy exists (no cgroups, not root), ``available`` is False and only the
@@ -267,16 +268,30 @@ class Environment:
     def __init__(
         self,
         channel: socket.socket,
-        output_fd: int,
+        output_fds: tuple[int, int],
         status: socket.socket,
         key: str,
         on_close=None,
     ) -> None:
-        self.channel, self.output_fd, self.status, self.key = channel, output_fd, status, key
+        """``output_fds``: the read ends of the init phase's output pipe and of the invocations' one.
+
+        Two pipes, because the first invocation may start before the host has read the init phase's
+        output: the runtime switches to the second pipe once init is over, so nothing is misattributed.
+        """
+        self.channel, self.status, self.key = channel, status, key
+        self.output_fd, self._invocation_output_fd = output_fds
         self._on_close = on_close
         self.alive = True
         self.invocations = 0
-        os.set_blocking(output_fd, False)
+        for fd in output_fds:
+            os.set_blocking(fd, False)
+
+    def end_init(self) -> None:
+        """Read the invocations' output from now on (call once the init frame or outcome is in)."""
+        if self.output_fd != self._invocation_output_fd:
+            with contextlib.suppress(OSError):
+                os.close(self.output_fd)
+            self.output_fd = self._invocation_output_fd
 
     def _drain(self, sink: bytearray, dropped: list[int]) -> None:
         while True:
@@ -300,7 +315,9 @@ class Environment:
         channel_fd = self.channel.fileno()
         try:
             if message is not None:
-                framing.write_frame(channel_fd, message)
+                # If it has gone (say, right after a failed init), what it sent first is still to be read.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    framing.write_frame(channel_fd, message)
             while True:
                 wait_s = deadline - time.monotonic()
                 if wait_s <= 0:
@@ -329,7 +346,7 @@ class Environment:
             )
 
     def wait_exit(self, timeout_s: float = 2.0) -> dict:
-        """The supervisor's report of how the environment ended: ``{"code": n}`` or ``{"signal": n}``."""
+        """The fork server's report of how the environment ended: ``{"code": n}`` or ``{"signal": n}``."""
         try:
             report = framing.read_frame(
                 self.status.fileno(), max_bytes=4096, deadline=time.monotonic() + timeout_s
@@ -361,6 +378,7 @@ class Environment:
         if not self.alive:
             return
         self.alive = False
+        self.end_init()
         for closer in (self.channel.close, self.status.close, lambda: os.close(self.output_fd)):
             with contextlib.suppress(OSError):
                 closer()
@@ -409,6 +427,12 @@ class ForkServer:
         if not ready or ready.get("type") != "ready":
             self.close()
             raise SandboxUnavailableError(f"the fork server did not start (mode {mode})")
+        # The fork server keeps one spare environment prepared (namespaces made, pids cgroup joined), so each
+        # request carries the cgroup of the *next* environment; this is the first one.
+        self._pending_cgroup = self._new_cgroup()
+        socket.send_fds(self._control, [b"P"], [self._pending_cgroup[0]] if self._pending_cgroup else [])
+        if self._pending_cgroup is not None:
+            os.close(self._pending_cgroup[0])
 
     @staticmethod
     def _package_path(name: str) -> str:
@@ -444,6 +468,8 @@ class ForkServer:
         ]
         arguments += ["--proc", "/proc", "--dev", "/dev", "--chdir", "/"]
         arguments += ["--tmpfs", "/tmp"]  # noqa: S108 - the sandbox's own private /tmp
+        # Last, once everything is in place: environments inherit these as locked read-only mounts.
+        arguments += ["--remount-ro", "/dev", "--remount-ro", "/"]
         return arguments
 
     def code_paths(self, digest: str) -> tuple[str, str]:
@@ -452,38 +478,49 @@ class ForkServer:
             return f"/var/functions/{digest}", "/var/functions"
         return str(self.store.root / digest), str(self.store.root)
 
+    def _new_cgroup(self) -> tuple[int, Path] | None:
+        # The environment counts too: the function itself may start `processes` more (a constant).
+        if self.limiter is None:
+            return None
+        return self.limiter.open_for_environment(_ENVIRONMENT_PROCESSES + 1)
+
     def spawn(self, spec: dict, key: str) -> Environment:
         """Fork a new execution environment for ``spec`` (the runtime's view of a function version)."""
         host_channel, env_channel = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         host_status, env_status = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        init_read, init_write = os.pipe()
         output_read, output_write = os.pipe()
         with contextlib.suppress(OSError):
             fcntl.fcntl(output_read, _F_SETPIPE_SZ, 1 << 20)
-        fds = [env_channel.fileno(), output_write, env_status.fileno()]
-        # The supervisor and the environment count too: the function itself may start `processes` more.
-        cgroup = (
-            self.limiter.open_for_environment(int(spec["limits"]["processes"]) + 2) if self.limiter else None
-        )
-        if cgroup is not None:
-            fds.append(cgroup[0])
+        fds = [env_channel.fileno(), init_write, output_write, env_status.fileno()]
+        processes = int(spec["limits"]["processes"])
+        next_cgroup = self._new_cgroup()
+        if next_cgroup is not None:
+            fds.append(next_cgroup[0])
         try:
-            with self._lock:
+            with self._lock:  # requests and cgroups pair up in the order the fork server reads them
+                if self._pending_cgroup is not None and processes != _ENVIRONMENT_PROCESSES:
+                    (self._pending_cgroup[1] / "pids.max").write_text(str(processes + 1))
                 socket.send_fds(self._control, [b"S"], fds)
                 framing.write_frame(self._control.fileno(), spec)
+                cgroup, self._pending_cgroup = self._pending_cgroup, next_cgroup
         except OSError as error:
-            for closer in (host_channel.close, host_status.close, lambda: os.close(output_read)):
+            for closer in (host_channel.close, host_status.close):
                 closer()
-            if cgroup is not None:
-                self.limiter.release(cgroup[1])
+            os.close(init_read)
+            os.close(output_read)
+            if next_cgroup is not None:
+                self.limiter.release(next_cgroup[1])
             raise SandboxUnavailableError(f"the fork server is gone: {error}") from None
         finally:
             env_channel.close()
             env_status.close()
+            os.close(init_write)
             os.close(output_write)
-            if cgroup is not None:
-                os.close(cgroup[0])
+            if next_cgroup is not None:
+                os.close(next_cgroup[0])
         on_close = (lambda: self.limiter.release(cgroup[1])) if cgroup is not None else None
-        return Environment(host_channel, output_read, host_status, key, on_close=on_close)
+        return Environment(host_channel, (init_read, output_read), host_status, key, on_close=on_close)
 
     def alive(self) -> bool:
         return self._process.poll() is None

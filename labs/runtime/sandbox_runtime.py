@@ -33,6 +33,7 @@ __all__ = ["LambdaContext", "preload", "run"]
 
 _PRELOADED_SERVICES = ("s3", "dynamodb", "sqs", "sns", "ses", "sts", "logs", "lambda")
 _channel_fd = -1
+_early_invokes: list[dict] = []
 _current_request_id = ""
 
 
@@ -85,6 +86,10 @@ def _send_over_channel(self: object, request: object) -> object:
         },
     )
     reply = framing.read_frame(_channel_fd)
+    while reply is not None and reply.get("type") == "invoke":
+        # The first event, sent along with the spawn, can be ahead of the answer to a call made at init.
+        _early_invokes.append(reply)
+        reply = framing.read_frame(_channel_fd)
     if reply is None:
         os._exit(0)  # the host has gone: nothing left to do
     raw = _RawBody(base64.b64decode(reply["body"]))
@@ -107,7 +112,7 @@ class LambdaContext:
         )
         client_context = invoke.get("client_context")
         self.client_context = _Namespace(client_context) if client_context else None
-        self._deadline_ms = int(invoke["deadline_ms"])
+        self._deadline_ms = int(time.time() * 1000) + int(invoke["timeout_ms"])
 
     def get_remaining_time_in_millis(self) -> int:
         return max(self._deadline_ms - int(time.time() * 1000), 0)
@@ -267,8 +272,11 @@ def _invoke(handler: object, invoke: dict, spec: dict) -> dict:
     return outcome
 
 
-def run(channel_fd: int, spec: dict) -> None:
-    """Serve one execution environment until the host closes its channel."""
+def run(channel_fd: int, spec: dict, output_fd: int) -> None:
+    """Serve one execution environment until the host closes its channel.
+
+    Output goes to fds 1 and 2 (the init phase's pipe) until the init frame is sent, then to ``output_fd``.
+    """
     global _channel_fd
     _channel_fd = channel_fd
     os.environ.clear()
@@ -296,8 +304,11 @@ def run(channel_fd: int, spec: dict) -> None:
     )
     if init_error is not None:
         return
+    os.dup2(output_fd, 1)  # everything written so far was flushed before the init frame
+    os.dup2(output_fd, 2)
+    os.close(output_fd)
     while True:
-        invoke = framing.read_frame(channel_fd)
+        invoke = _early_invokes.pop(0) if _early_invokes else framing.read_frame(channel_fd)
         if invoke is None:
             return
         outcome = _invoke(handler, invoke, spec)

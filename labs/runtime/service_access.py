@@ -11,18 +11,12 @@ event-driven designs, so the runtime enforces it exactly where AWS does and says
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 
 from labs.runtime.iam_policy import Decision, evaluate
 
 __all__ = ["check_service_may_send", "deliver", "function_policy_document", "send", "send_with_faults"]
 
 _ACTIONS = {"lambda": "lambda:InvokeFunction", "sqs": "sqs:SendMessage", "sns": "sns:Publish"}
-
-
-@lru_cache(maxsize=1024)
-def _parsed(text: str) -> dict:
-    return json.loads(text)
 
 
 def function_policy_document(cloud, function_name: str) -> dict | None:
@@ -75,7 +69,7 @@ def check_service_may_send(
         queue = _queue(cloud, target_arn)
         if queue is None:
             return "the queue does not exist"
-        documents = [_parsed(queue.policy)] if queue.policy else []
+        documents = [queue._policy_json]  # moto's parsed Policy attribute (its ``policy`` re-serializes it)
         fix = f"add a statement to the queue's Policy allowing {principal_service} to sqs:SendMessage"
     else:
         topic = _topic(cloud, target_arn)
@@ -179,7 +173,7 @@ def send(
         from moto.sqs.models import sqs_backends
 
         with cloud.simulated_moto_time():
-            sqs_backends[cloud.account_id][cloud.region].send_message(
+            message = sqs_backends[cloud.account_id][cloud.region].send_message(
                 arn.rsplit(":", 1)[-1],
                 body,
                 message_attributes=message_attributes or {},
@@ -190,6 +184,8 @@ def send(
                 group_id=group_id,
                 validate_group_id=False,
             )
+        if cause is not None:
+            cloud.message_causes[message.id] = cause
     elif service == "sns":
         from moto.sns.models import sns_backends
 

@@ -1,6 +1,11 @@
 """A student opens a lab, edits the handler in the editor, tests it with events in the playground, submits,
 watches the status change without a reload, and sees the checks, the logs and the event trace drawn as a
-sequence diagram; a real Celery worker (Redis broker) runs the tests and grades the submission."""
+sequence diagram; a real Celery worker (Redis broker) runs the tests and grades the submission. Then an
+instructor finds that score in the gradebook and its CSV, reads the live class view and the student's whole
+result (hidden checks included), and re-grades the submission on the same worker."""
+
+import csv
+import io
 
 import pytest
 
@@ -29,7 +34,7 @@ def lambda_handler(event, context):
 
 
 def test_a_student_edits_submits_and_reads_the_result(
-    live_server, browser, student, squared, celery_worker_factory, artifacts, monkeypatch
+    live_server, browser, student, instructor, squared, celery_worker_factory, artifacts, monkeypatch
 ):
     start, send = celery_worker_factory
     start()
@@ -84,6 +89,12 @@ def test_a_student_edits_submits_and_reads_the_result(
 
     page.click("button:has-text('Submit')")
     page.wait_for_selector("#submission.status-queued, #submission.status-running, #submission.status-graded")
+    # The status is scrolled into view: below the playground's output it would be off screen.
+    page.wait_for_function(
+        "() => { const r = document.querySelector('#submission').getBoundingClientRect();"
+        " return r.top >= 0 && r.top < window.innerHeight; }",
+        timeout=5000,
+    )
     page.screenshot(path=str(artifacts / "lab-submitted.png"))
     page.wait_for_selector("#submission.status-graded", timeout=60000)  # no reload: htmx polls
     page.wait_for_selector("#submission figure.diagram svg", timeout=15000)  # the trace, drawn by Mermaid
@@ -107,6 +118,105 @@ def test_a_student_edits_submits_and_reads_the_result(
     assert "2 more checks ran: 1 passed." in result
     page.reload()
     assert "Your submissions" in page.inner_text("main")
+
+    an_instructor_reviews_the_submission(browser, live_server.url, submission, artifacts)
+
+
+def an_instructor_reviews_the_submission(browser, base: str, submission: Submission, artifacts) -> None:
+    """The instructor's side of the same submission, in a browser of their own (the worker still runs)."""
+    page = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True).new_page()
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", "teach")
+    page.fill("#id_password", "teach-pass-123")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+    # From the lab page, where instructors get their links, to the course's gradebook.
+    page.click("header >> text=Labs")
+    page.click("text=Squared number: your first handler")
+    page.click(".instructor-links >> text=Gradebook")
+    page.wait_for_selector("table.gradebook")
+    assert page.url.endswith("/labs/instructor/gradebook/serverless/")
+    row = page.locator("table.gradebook tbody tr", has=page.locator("th", has_text="stu"))
+    assert row.count() == 1
+    heads = page.locator("table.gradebook thead th.lab-head").all_inner_texts()
+    [lab_column] = [
+        i for i, head in enumerate(heads) if head.startswith("Squared number: your first handler")
+    ]
+    cells = row.locator("td")
+    best, latest, count = (cells.nth(3 * lab_column + offset).inner_text() for offset in range(3))
+    assert (best, latest, count) == ("8/10", "8/10", "1")
+    assert "teach" not in page.inner_text("table.gradebook tbody")  # instructors are not students
+    page.screenshot(path=str(artifacts / "lab-gradebook.png"), full_page=True)
+
+    # The CSV, downloaded as the browser does it: the same row, in plain numbers.
+    with page.expect_download() as download_info:
+        page.click("text=Download CSV")
+    download = download_info.value
+    assert download.suggested_filename.startswith("gradebook-serverless-")
+    assert download.suggested_filename.endswith(".csv")
+    table = list(csv.reader(io.StringIO(download.path().read_text(encoding="utf-8"))))
+    header, rows = table[0], {line[0]: line for line in table[1:]}
+    assert list(rows) == ["stu"]
+    first = header.index("Squared number: your first handler: best (of 10)")
+    assert header[first : first + 5] == [
+        "Squared number: your first handler: best (of 10)",
+        "Squared number: your first handler: best late",
+        "Squared number: your first handler: latest",
+        "Squared number: your first handler: latest late",
+        "Squared number: your first handler: submissions",
+    ]
+    assert rows["stu"][first : first + 5] == ["8", "", "8", "", "1"]
+
+    # The live class view: one student, graded; the after-deadline check is the one that fails.
+    page.locator("table.gradebook thead th.lab-head", has_text="Squared number").locator("text=Live").click()
+    page.wait_for_selector("#live-body")
+    tiles = page.inner_text("dl.tiles")
+    assert "Students submitted\n1" in tiles and "Graded students\n1" in tiles
+    failing = page.locator("ol.check-bars li.failing")
+    assert failing.count() == 1
+    assert "Fails with InvalidInput for text, booleans and null" in failing.inner_text()
+    assert page.inner_text("[data-check=rejects_non_numbers]") == "1/1"
+    assert page.inner_text("[data-check=negative_and_decimal_numbers]") == "0/1"  # hidden, still counted
+    assert page.inner_text("ol.histogram [data-bin='8']") == "1"
+    assert sum(int(n) for n in page.locator("ol.histogram .n").all_inner_texts()) == 1
+    page.screenshot(path=str(artifacts / "lab-class-view.png"), full_page=True)
+
+    # The student's submission with every check, hidden ones and their messages too.
+    page.goto(f"{base}/labs/instructor/gradebook/serverless/")
+    page.locator("table.gradebook tbody tr", has=page.locator("th", has_text="stu")).locator(
+        "td >> nth=0 >> a"
+    ).click()
+    page.wait_for_selector("#submission.status-graded")
+    assert page.url.endswith(f"/labs/squared-number/instructor/submissions/{submission.pk}/")
+    checks = page.locator("#submission ul.checks li.check")
+    assert checks.count() == 5  # nothing withheld from an instructor
+    hidden = checks.filter(has_text="Squares negative and decimal numbers")
+    assert "hidden from students" in hidden.inner_text() and "passed" in hidden.get_attribute("class")
+    late = checks.filter(has_text="Fails with InvalidInput for text, booleans and null")
+    assert "shown after the deadline" in late.inner_text() and "failed" in late.get_attribute("class")
+    assert late.locator(".check-message").inner_text()  # why it failed
+    result = page.inner_text("#submission")
+    assert "8/10" in result and "more checks ran" not in result
+    assert "START RequestId:" in result and "Event trace" in result
+    page.wait_for_selector("#submission figure.diagram svg", timeout=15000)  # the trace, drawn
+    assert "def lambda_handler" in page.inner_text("main")  # the files
+    page.screenshot(path=str(artifacts / "lab-instructor-submission.png"), full_page=True)
+
+    # Re-grade it: the same row goes back to the worker and the page follows it until it is graded again.
+    page.click("button:has-text('Re-grade this submission')")
+    assert f"Re-grading submission {submission.pk} by stu (it had 8/10)" in page.inner_text(".messages")
+    # The redirect shows the row queued (or, on a fast worker, already running or graded again); htmx
+    # polls it without a reload until it is graded.
+    page.wait_for_selector("#submission.status-queued, #submission.status-running, #submission.status-graded")
+    page.wait_for_selector("#submission.status-graded", timeout=60000)
+    assert "8/10" in page.inner_text("#submission")
+    submission.refresh_from_db()
+    assert submission.status == "graded" and submission.score == 8 and submission.regrade_requested_at
+    assert submission.result["regrade"]["previous_score"] == 8
+    assert Submission.objects.count() == 1  # not a new attempt
+    page.reload()
+    assert "before it was 8/10" in page.inner_text("main")
 
 
 EXECUTION_DEFINITION = {

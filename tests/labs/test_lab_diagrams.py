@@ -92,6 +92,67 @@ def test_the_grader_invoking_a_function_is_a_call_and_its_return():
     ]
 
 
+def test_step_functions_api_calls_and_executions_share_one_lifeline():
+    """The runtime names the service "stepfunctions" in API calls and "states" in execution records."""
+    execution = {
+        "seq": 1,
+        "kind": "sfn_execution",
+        "time": 0,
+        "cause": None,
+        "execution_arn": "arn:aws:states:us-east-1:123456789012:execution:orders:run-1",
+        "status": "FAILED",
+        "error": "OutOfStock",
+    }
+    source = sequence_diagram(
+        [api_call(0, None, service="stepfunctions", operation="StartExecution"), execution]
+    )
+    assert source.count("participant") == 2  # the grader and Step Functions, once
+    assert "    participant P2 as Step Functions" in source.splitlines()
+    assert "    Note over P2: execution run-1 FAILED OutOfStock" in source.splitlines()
+
+
+def request(seq, method="POST", path="/items", status=201, reason=""):
+    return {
+        "seq": seq,
+        "kind": "apigateway_request",
+        "time": 0,
+        "cause": None,
+        "api_id": "a1",
+        "api_type": "HTTP",
+        "stage": "$default",
+        "method": method,
+        "path": path,
+        "status": status,
+        "route": f"{method} {path}",
+        "reason": reason,
+    }
+
+
+def test_an_api_gateway_request_is_answered_after_the_function_it_invoked():
+    trace = [
+        request(0),
+        invocation(1, cause=0, name="items-api"),
+        api_call(2, 1, service="dynamodb", operation="PutItem", resource="arn:aws:dynamodb:r:1:table/items"),
+        request(3, method="DELETE", path="/nowhere", status=404, reason="no route matches"),
+    ]
+    lines = sequence_diagram(trace).splitlines()
+    assert lines[1:4] == [
+        "    participant P1 as Grader",
+        "    participant P2 as API Gateway",
+        "    participant P3 as #955; items-api",
+    ]
+    assert lines[5:] == [
+        "    P1->>P2: POST /items",
+        "    P2->>P3: Invoke",
+        "    P3->>P4: PutItem table/items",
+        "    P4-->>P3: 200",
+        "    P3-->>P2: 200 OK 1.5 ms",
+        "    P2-->>P1: 201",
+        "    P1->>P2: DELETE /nowhere",  # no function: API Gateway answers at once
+        "    P2-->>P1: 404 no route matches",
+    ]
+
+
 def test_calls_made_inside_a_function_come_from_it_before_it_returns():
     trace = [
         invocation(0, name="producer"),

@@ -143,6 +143,46 @@ def test_lab_pages_need_a_login(client, squared):
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
+def test_the_lab_list_follows_the_course_order(student_client, squared):
+    from labs.catalog import load_catalog
+    from labs.gradebook import gradebook_for
+
+    html = student_client.get(reverse("labs:list")).content.decode()
+    in_course_order = gradebook_for(squared.lesson.course).labs
+    assert len(in_course_order) == len(load_catalog()) >= 12  # every lab of the catalog, each once
+    positions = [html.index(f">{lab.title}</a>") for lab in in_course_order]
+    assert positions == sorted(positions)
+
+
+def test_the_trace_list_says_what_an_execution_did_without_empty_fields(student_client, student, squared):
+    trace = [
+        {
+            "seq": 0,
+            "kind": "sfn_execution",
+            "time": 0,
+            "cause": None,
+            "execution_arn": "arn:aws:states:us-east-1:1:execution:orders:run-1",
+            "status": "FAILED",
+            "error": "OutOfStock",
+            "transitions": 3,
+        },
+        {"seq": 1, "kind": "sfn_note", "time": 0, "cause": None, "note": "waited", "state": None},
+    ]
+    submission = Submission.objects.create(
+        user=student,
+        lab=squared,
+        files={"app.py": ""},
+        status="graded",
+        score=0,
+        max_score=10,
+        result={"score": 0, "max_score": 10, "checks": [], "trace": trace},
+    )
+    html = student_client.get(submission.get_absolute_url()).content.decode()
+    assert "<strong>Step Functions</strong> execution us-east-1:1:execution:orders:run-1" in html
+    assert '<span class="badge sfn-failed">FAILED</span> OutOfStock · 3 transitions' in html
+    assert "<strong>sfn_note</strong> note=waited" in html and "None" not in html
+
+
 def test_the_lab_page_shows_instructions_editor_and_visible_checks(student_client, squared):
     response = student_client.get(reverse("labs:detail", args=[squared.slug]))
     html = response.content.decode()

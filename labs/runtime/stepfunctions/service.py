@@ -165,6 +165,14 @@ class StepFunctionsService:
             on_finish=self._trace_finish,
         )
         self.executions[arn] = execution
+        # the execution's own calls (Lambda, SQS, ...) point back at this record in the trace
+        execution.trace_seq = self.cloud.trace.record(
+            "sfn_execution_started",
+            self.cloud.clock(),
+            None,
+            execution_arn=arn,
+            state_machine_arn=machine["stateMachineArn"],
+        )["seq"]
         if machine["type"] == "EXPRESS":
             self.cloud.trace.record(
                 "sfn_note",
@@ -179,7 +187,7 @@ class StepFunctionsService:
         self.cloud.trace.record(
             "sfn_execution",
             self.cloud.clock(),
-            None,
+            getattr(execution, "trace_seq", None),
             execution_arn=execution.arn,
             status=execution.status,
             error=execution.error,

@@ -291,7 +291,9 @@ class TaskRunner:
         if self.cloud is None:
             raise StatesError("States.TaskFailed", f"No simulated account to call {service} in")
         name = _CLIENT_NAME.get(service, service)
-        return self.cloud.client_as_role(name, execution.role_arn, execution.name)
+        return self.cloud.client_as_role(
+            name, execution.role_arn, execution.name, cause=getattr(execution, "trace_seq", None)
+        )
 
     def _call(
         self, execution, kind: str, service: str, action: str, pattern: str, params: Any, timeout_s=None

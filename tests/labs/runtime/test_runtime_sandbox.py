@@ -22,7 +22,19 @@ def run(deploy, invoke, body: str, **kwargs):
 
 
 def _host_process_count() -> int:
-    return sum(name.isdigit() for name in os.listdir("/proc"))
+    """User processes only: tearing namespaces and cgroups down starts kernel workers (children of
+    kthreadd, pid 2), which come and go on their own and are not the environment's processes."""
+    count = 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or name == "2":
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as file:
+                parent = file.read().rsplit(")", 1)[1].split()[1]
+        except (OSError, IndexError):
+            continue  # it exited meanwhile
+        count += parent != "2"
+    return count
 
 
 def test_fork_bomb_is_contained(cloud, deploy, invoke):
@@ -134,7 +146,7 @@ def test_filesystem_is_read_only_outside_tmp(deploy, invoke):
         invoke,
         """
     results = {}
-    for path in ("/var/task/new.py", "/usr/lib/x", "/opt/x", "/x", "/var/runtime/x"):
+    for path in ("/var/task/new.py", "/usr/lib/x", "/opt/x", "/x", "/var/runtime/x", "/dev/x"):
         try:
             open(path, "w").write("x")
             results[path] = "written"
@@ -195,7 +207,10 @@ def test_subprocesses_find_no_binaries(deploy, invoke):
     assert payload in ("FileNotFoundError", "PermissionError")
 
 
-def test_killing_parent_or_pid_1_does_not_reach_the_host(deploy, invoke):
+def test_killing_parent_or_pid_1_does_not_reach_the_host(cloud, deploy, invoke):
+    from labs.runtime.sandbox import fork_server
+
+    server = fork_server(cloud.sandbox_mode)
     _, payload, _ = run(
         deploy,
         invoke,
@@ -207,11 +222,16 @@ def test_killing_parent_or_pid_1_does_not_reach_the_host(deploy, invoke):
             results[str(target)] = "sent"
         except OSError as error:
             results[str(target)] = type(error).__name__
+    time.sleep(0.3)  # time for a stray SIGKILL to land on the fork server (whose death would end us too)
     return results
     """,
     )
-    assert payload is None or payload.get("uid") == 993
-    assert os.getpid() > 0  # the host test process is alive; the runtime answered
+    # getppid() is 0 (the parent is outside the PID namespace), and kill(0, ...) signals the process group:
+    # the environment's own, not the fork server's; PID 1 ignores a SIGKILL sent from inside its namespace.
+    assert payload["uid"] == 993 and payload["pid"] == 1 and payload["ppid"] == 0, payload
+    assert payload["-1"] == "ProcessLookupError"  # nothing else to signal in its namespace
+    assert server.alive() and fork_server(cloud.sandbox_mode) is server  # the fork server survived
+    assert run(deploy, invoke, "return 'next'")[1] == "next"
 
 
 def test_proc_and_ctypes_tricks_fail(deploy, invoke):
@@ -295,3 +315,72 @@ def test_unsafe_mode_warns_on_every_run(tmp_path):
     )
     assert result.stdout.strip() == "[5, 5]", result.stderr
     assert result.stderr.count("WITHOUT a sandbox") == 2
+
+
+def test_environment_holds_only_its_own_descriptors(deploy, invoke):
+    """The fork server supervises every environment: none may inherit another's status socket or pidfd."""
+    other = deploy("def handler(e, c):\n    return 1\n")
+    assert invoke(other)[1] == 1  # a live environment whose descriptors the fork server now holds
+    _, payload, _ = run(
+        deploy,
+        invoke,
+        """
+    import sandbox_runtime
+    open_fds = []
+    for fd in range(1024):
+        try:
+            os.fstat(fd)
+            open_fds.append(fd)
+        except OSError:
+            pass
+    return {"open": open_fds, "channel": sandbox_runtime._channel_fd}
+    """,
+    )
+    assert payload["open"] == [0, 1, 2, payload["channel"]]
+
+
+def test_environment_refuses_to_run_outside_its_pids_cgroup(deploy, invoke, monkeypatch, tmp_path):
+    """A spare (or, once it has failed, a direct clone) that cannot join its cgroup never runs the code."""
+    from labs.runtime import sandbox
+
+    if os.getuid() != 0:
+        pytest.skip("pids cgroups are used when the host is root")
+    unwritable = lambda self, processes: (os.open(os.devnull, os.O_RDONLY), tmp_path / "none")  # noqa: E731
+    monkeypatch.setattr(sandbox.ProcessLimiter, "open_for_environment", unwritable)
+    monkeypatch.setattr(sandbox.ProcessLimiter, "close", lambda self: None)  # the hierarchy is shared
+    monkeypatch.setattr(sandbox, "_servers", {})  # a fork server of its own, started with these cgroups
+    name = deploy("def handler(e, c):\n    return 'ran'\n")
+    try:
+        for _ in range(3):  # the first spare, then direct clones after each failed spare
+            _, payload, logs = invoke(name)
+            assert payload["errorType"] == "Runtime.ExitError", (payload, logs)
+    finally:
+        for server in sandbox._servers.values():
+            server.close()
+        monkeypatch.undo()
+    assert invoke(name)[1] == "ran"  # the shared fork server, with real cgroups, still serves
+
+
+SECRET_HUNT = """
+import gc, sys
+def handler(event, context):
+    needle, found = event["reversed"][::-1], []  # never in the event itself
+    frame = sys._getframe().f_back  # the handler's own frame holds the needle
+    while frame is not None:  # the Python stack this process was cloned with
+        if needle in repr(frame.f_locals):
+            found.append(frame.f_code.co_name)
+        frame = frame.f_back
+    for obj in gc.get_objects():
+        if isinstance(obj, dict) and any(isinstance(v, str) and needle in v for v in obj.values()):
+            found.append("object")
+    return found
+"""
+
+
+def test_an_environment_holds_nothing_of_the_function_before_it(deploy, invoke):
+    """Spares are cloned between requests: none may carry the previous function's spec on its stack."""
+    secret = "previous-function-secret-4f2a"
+    first = deploy("def handler(e, c):\n    return 1\n", Environment={"Variables": {"PROBE": secret}})
+    assert invoke(first)[1] == 1
+    _, found, logs = invoke(deploy(SECRET_HUNT), {"reversed": secret[::-1]})
+    assert found == [], (found, logs)

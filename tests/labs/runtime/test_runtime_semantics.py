@@ -1,5 +1,6 @@
 """Lambda semantics: context, environment, logs, cold/warm, errors, invocation types, limits."""
 
+import hashlib
 import json
 import re
 
@@ -246,3 +247,38 @@ def test_trace_and_cost(cloud, deploy, invoke):
     assert cold["cold_start"] and not warm["cold_start"]
     assert cold["billed_duration_ms"] >= 1 and cold["cost_usd"] > 2e-7
     assert json.loads(cloud.trace.to_json())[cold["seq"]]["request_id"] == cold["request_id"]
+
+
+def test_init_time_does_not_count_against_the_first_invocation(deploy, invoke):
+    """The first event is sent along with the new environment; its timeout still starts after init."""
+    code = "import time\ntime.sleep(1.5)\ndef handler(e, c):\n    return c.get_remaining_time_in_millis()\n"
+    response, payload, logs = invoke(deploy(code, Timeout=3))
+    assert "FunctionError" not in response, logs
+    assert 2500 < payload <= 3000
+    assert float(re.search(r"Init Duration: (\d+\.\d+) ms", logs).group(1)) >= 1500
+
+
+@pytest.mark.parametrize("size", [10, 8 * 1024 - 40, 8 * 1024 + 1, 200_000])
+def test_first_events_of_any_size_arrive_intact(deploy, invoke, size):
+    # small events travel with the new environment, large ones after its init phase
+    code = "import hashlib, json\ndef handler(e, c):\n    return [len(e['x']), hashlib.sha256(e['x'].encode()).hexdigest()]\n"
+    text = ("é€x" * size)[:size]
+    _, payload, _ = invoke(deploy(code), {"x": text})
+    assert payload == [size, hashlib.sha256(text.encode()).hexdigest()]
+
+
+INIT_CALL = """
+import boto3
+BUCKETS = sorted(b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"])
+def handler(event, context):
+    return [BUCKETS, len(event.get("pad", ""))]
+"""
+
+
+@pytest.mark.parametrize("pad", [0, 100_000])  # a first event sent with the spawn, and one sent after init
+def test_module_level_boto3_calls_are_served_and_authorized(cloud, deploy, invoke, pad):
+    cloud.client("s3").create_bucket(Bucket="init-bucket")
+    _, payload, logs = invoke(deploy(INIT_CALL, actions=["s3:ListAllMyBuckets"]), {"pad": "x" * pad})
+    assert payload == [["init-bucket"], pad], logs
+    _, payload, _ = invoke(deploy(INIT_CALL))  # a role without the permission: AccessDenied at init
+    assert payload["errorType"] == "AccessDenied" and "ListBuckets" in payload["errorMessage"], payload

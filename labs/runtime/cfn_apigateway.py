@@ -1,0 +1,268 @@
+"""API Gateway resources (REST APIs and HTTP APIs) created through the account's boto3 clients.
+
+SAM's ``Api`` and ``HttpApi`` events produce an API whose routes live in an OpenAPI ``Body`` (paths with
+``x-amazon-apigateway-integration``). API Gateway imports that body itself; here it is turned into the
+equivalent calls (CreateResource / PutMethod / PutIntegration, or CreateIntegration / CreateRoute) so the
+routes are visible through the ordinary API, exactly as an imported API's would be.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from labs.runtime.cfn_resources import Created, Provisioner, ResourceFailure
+
+__all__ = ["HANDLERS"]
+
+_HTTP_METHODS = {"get", "post", "put", "delete", "patch", "head", "options", "x-amazon-apigateway-any-method"}
+
+
+def _method_name(openapi_method: str) -> str:
+    return "ANY" if openapi_method == "x-amazon-apigateway-any-method" else openapi_method.upper()
+
+
+def _operations(body: Any, logical_id: str):
+    if not isinstance(body, dict):
+        raise ResourceFailure("Body must be an OpenAPI document (an object)")
+    for path, item in (body.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            raise ResourceFailure(f"Body.paths.{path} must be an object")
+        for method, operation in item.items():
+            if method.lower() in _HTTP_METHODS and isinstance(operation, dict):
+                yield path, _method_name(method.lower()), operation
+
+
+# -- REST APIs (v1) ----------------------------------------------------------------------------------------
+def _rest_api(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    apigateway = ctx.client("apigateway")
+    body = props.get("Body")
+    if "BodyS3Location" in props:
+        raise ResourceFailure("BodyS3Location is not simulated: put the OpenAPI document in Body")
+    title = ((body or {}).get("info") or {}).get("title") if isinstance(body, dict) else None
+    params: dict[str, Any] = {"name": props.get("Name") or title or logical_id}
+    if "Description" in props:
+        params["description"] = props["Description"]
+    if "EndpointConfiguration" in props:
+        params["endpointConfiguration"] = {"types": props["EndpointConfiguration"].get("Types", ["EDGE"])}
+    if "BinaryMediaTypes" in props:
+        params["binaryMediaTypes"] = props["BinaryMediaTypes"]
+    api_id = apigateway.create_rest_api(**params)["id"]
+    ctx.began(api_id)
+    resources = {item["path"]: item["id"] for item in apigateway.get_resources(restApiId=api_id)["items"]}
+    root_id = resources["/"]
+    if body is not None:
+        for path, method, operation in _operations(body, logical_id):
+            resource_id = _rest_resource(apigateway, api_id, resources, path)
+            _rest_method(apigateway, api_id, resource_id, method, operation)
+    for name in sorted(
+        set(props) - {"Name", "Body", "Description", "EndpointConfiguration", "BinaryMediaTypes", "Tags"}
+    ):
+        ctx.warn(logical_id, f"property {name} is not simulated and was ignored")
+    return Created(api_id, {"RootResourceId": root_id, "RestApiId": api_id})
+
+
+def _rest_resource(apigateway, api_id: str, resources: dict[str, str], path: str) -> str:
+    """The id of ``path``'s resource, creating it and its missing parents (one per path segment)."""
+    if path in resources:
+        return resources[path]
+    parent_path, _, part = path.rstrip("/").rpartition("/")
+    parent_id = _rest_resource(apigateway, api_id, resources, parent_path or "/")
+    resources[path] = apigateway.create_resource(restApiId=api_id, parentId=parent_id, pathPart=part)["id"]
+    return resources[path]
+
+
+def _rest_method(apigateway, api_id: str, resource_id: str, method: str, operation: dict) -> None:
+    security = operation.get("security") or []
+    authorization = "AWS_IAM" if any("sigv4" in str(item).lower() for item in security) else "NONE"
+    apigateway.put_method(
+        restApiId=api_id,
+        resourceId=resource_id,
+        httpMethod=method,
+        authorizationType=authorization,
+        apiKeyRequired=any("api_key" in str(item).lower() for item in security),
+    )
+    integration = operation.get("x-amazon-apigateway-integration")
+    if not isinstance(integration, dict):
+        return
+    params: dict[str, Any] = {
+        "restApiId": api_id,
+        "resourceId": resource_id,
+        "httpMethod": method,
+        "type": str(integration.get("type", "aws_proxy")).upper(),
+    }
+    for openapi_key, api_key in (
+        ("httpMethod", "integrationHttpMethod"),
+        ("uri", "uri"),
+        ("credentials", "credentials"),
+        ("requestTemplates", "requestTemplates"),
+        ("passthroughBehavior", "passthroughBehavior"),
+    ):
+        if openapi_key in integration:
+            params[api_key] = integration[openapi_key]
+    apigateway.put_integration(**params)
+
+
+def _resource(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    created = ctx.client("apigateway").create_resource(
+        restApiId=props["RestApiId"], parentId=props["ParentId"], pathPart=props["PathPart"]
+    )
+    return Created(created["id"], {"ResourceId": created["id"]})
+
+
+def _method(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    apigateway = ctx.client("apigateway")
+    api_id, resource_id, method = props["RestApiId"], props["ResourceId"], props["HttpMethod"].upper()
+    params: dict[str, Any] = {
+        "restApiId": api_id,
+        "resourceId": resource_id,
+        "httpMethod": method,
+        "authorizationType": props.get("AuthorizationType", "NONE"),
+    }
+    for cfn_key, api_key in (
+        ("ApiKeyRequired", "apiKeyRequired"),
+        ("RequestParameters", "requestParameters"),
+        ("AuthorizerId", "authorizerId"),
+        ("OperationName", "operationName"),
+    ):
+        if cfn_key in props:
+            params[api_key] = props[cfn_key]
+    apigateway.put_method(**params)
+    integration = props.get("Integration")
+    if integration:
+        call: dict[str, Any] = {
+            "restApiId": api_id,
+            "resourceId": resource_id,
+            "httpMethod": method,
+            "type": integration.get("Type", "AWS_PROXY"),
+        }
+        for cfn_key, api_key in (
+            ("IntegrationHttpMethod", "integrationHttpMethod"),
+            ("Uri", "uri"),
+            ("Credentials", "credentials"),
+            ("RequestTemplates", "requestTemplates"),
+            ("PassthroughBehavior", "passthroughBehavior"),
+            ("RequestParameters", "requestParameters"),
+        ):
+            if cfn_key in integration:
+                call[api_key] = integration[cfn_key]
+        apigateway.put_integration(**call)
+        for response in integration.get("IntegrationResponses") or []:
+            apigateway.put_integration_response(
+                restApiId=api_id,
+                resourceId=resource_id,
+                httpMethod=method,
+                statusCode=str(response.get("StatusCode", "200")),
+                **(
+                    {"responseTemplates": response["ResponseTemplates"]}
+                    if "ResponseTemplates" in response
+                    else {}
+                ),
+            )
+    for response in props.get("MethodResponses") or []:
+        apigateway.put_method_response(
+            restApiId=api_id,
+            resourceId=resource_id,
+            httpMethod=method,
+            statusCode=str(response.get("StatusCode", "200")),
+        )
+    return Created(f"{api_id}|{resource_id}|{method}")
+
+
+def _deployment(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    params: dict[str, Any] = {"restApiId": props["RestApiId"]}
+    if "StageName" in props:
+        params["stageName"] = props["StageName"]
+    if "Description" in props:
+        params["description"] = props["Description"]
+    deployment = ctx.client("apigateway").create_deployment(**params)
+    return Created(deployment["id"], {"DeploymentId": deployment["id"]})
+
+
+def _stage(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    apigateway = ctx.client("apigateway")
+    api_id, name = props["RestApiId"], props.get("StageName") or logical_id
+    existing = {stage["stageName"] for stage in apigateway.get_stages(restApiId=api_id).get("item", [])}
+    if name in existing:  # a Deployment with StageName already made it (SAM's "Stage" stage does this)
+        apigateway.update_stage(
+            restApiId=api_id,
+            stageName=name,
+            patchOperations=[{"op": "replace", "path": "/deploymentId", "value": props["DeploymentId"]}],
+        )
+    else:
+        params: dict[str, Any] = {
+            "restApiId": api_id,
+            "stageName": name,
+            "deploymentId": props["DeploymentId"],
+        }
+        if props.get("Variables"):
+            params["variables"] = props["Variables"]
+        apigateway.create_stage(**params)
+    return Created(name)
+
+
+# -- HTTP APIs (v2) ----------------------------------------------------------------------------------------
+def _http_api(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    apigatewayv2 = ctx.client("apigatewayv2")
+    body = props.get("Body")
+    if "BodyS3Location" in props:
+        raise ResourceFailure("BodyS3Location is not simulated: put the OpenAPI document in Body")
+    title = ((body or {}).get("info") or {}).get("title") if isinstance(body, dict) else None
+    params: dict[str, Any] = {
+        "Name": props.get("Name") or title or logical_id,
+        "ProtocolType": props.get("ProtocolType", "HTTP"),
+    }
+    for key in ("Description", "RouteKey", "Target", "RouteSelectionExpression", "DisableExecuteApiEndpoint"):
+        if key in props:
+            params[key] = props[key]
+    if "CorsConfiguration" in props:
+        params["CorsConfiguration"] = props["CorsConfiguration"]
+    api = apigatewayv2.create_api(**params)
+    ctx.began(api["ApiId"])
+    if body is not None:
+        for path, method, operation in _operations(body, logical_id):
+            integration = operation.get("x-amazon-apigateway-integration")
+            route: dict[str, Any] = {
+                "ApiId": api["ApiId"],
+                "RouteKey": "$default" if path in ("$default", "/$default") else f"{method} {path}",
+            }
+            if isinstance(integration, dict):
+                created = apigatewayv2.create_integration(
+                    ApiId=api["ApiId"],
+                    IntegrationType=str(integration.get("type", "aws_proxy")).upper(),
+                    IntegrationUri=integration.get("uri", ""),
+                    IntegrationMethod=integration.get("httpMethod", "POST"),
+                    PayloadFormatVersion=str(integration.get("payloadFormatVersion", "2.0")),
+                )
+                route["Target"] = f"integrations/{created['IntegrationId']}"
+            apigatewayv2.create_route(**route)
+    return Created(api["ApiId"], {"ApiId": api["ApiId"], "ApiEndpoint": api.get("ApiEndpoint", "")})
+
+
+def _v2_call(operation: str, id_key: str):
+    def handler(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+        client = ctx.client("apigatewayv2")
+        members = client.meta.service_model.operation_model(operation).input_shape.members
+        params = {key: value for key, value in props.items() if key in members}
+        for name in sorted(set(props) - set(params)):
+            ctx.warn(logical_id, f"property {name} is not simulated and was ignored")
+        method = getattr(
+            client, "".join("_" + c.lower() if c.isupper() else c for c in operation).lstrip("_")
+        )
+        created = method(**params)
+        return Created(str(created[id_key]), {id_key: created[id_key]})
+
+    return handler
+
+
+HANDLERS = {
+    "AWS::ApiGateway::RestApi": _rest_api,
+    "AWS::ApiGateway::Resource": _resource,
+    "AWS::ApiGateway::Method": _method,
+    "AWS::ApiGateway::Deployment": _deployment,
+    "AWS::ApiGateway::Stage": _stage,
+    "AWS::ApiGatewayV2::Api": _http_api,
+    "AWS::ApiGatewayV2::Integration": _v2_call("CreateIntegration", "IntegrationId"),
+    "AWS::ApiGatewayV2::Route": _v2_call("CreateRoute", "RouteId"),
+    "AWS::ApiGatewayV2::Stage": _v2_call("CreateStage", "StageName"),
+    "AWS::ApiGatewayV2::Deployment": _v2_call("CreateDeployment", "DeploymentId"),
+}
