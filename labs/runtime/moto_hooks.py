@@ -66,6 +66,29 @@ def _install() -> None:
 
         sns_models.Subscription.publish = subscription_publish
 
+        moto_topic_publish = sns_models.Topic.publish
+
+        def topic_publish(topic, message, **options) -> str:
+            # one scheduled delivery for all of a topic's subscriptions (moto calls each in turn)
+            cloud = owner_of(topic.account_id)
+            if cloud is None:
+                return moto_topic_publish(topic, message, **options)
+            message_id = str(sns_models.mock_random.uuid4())
+            subscriptions, _ = topic.sns_backend.list_subscriptions_by_topic(topic_arn=topic.arn)
+            cloud.sns_delivery.deliver_all(list(subscriptions), message, message_id, **options)
+            topic.sent_notifications.append(
+                (
+                    message_id,
+                    message,
+                    options.get("subject"),
+                    options.get("message_attributes"),
+                    options.get("group_id"),
+                )
+            )
+            return message_id
+
+        sns_models.Topic.publish = topic_publish
+
         moto_put_events = events_models.EventsBackend.put_events
 
         def put_events(backend, events):

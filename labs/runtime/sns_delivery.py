@@ -54,6 +54,17 @@ class SnsDelivery:
             label=f"sns delivery {subscription.arn}",
         )
 
+    def deliver_all(self, subscriptions: list, message: str, message_id: str, **options) -> None:
+        """Called (through ``moto_hooks``) once per message published to a topic, with its subscriptions."""
+        published_at = self.cloud.clock()
+        self.cloud.after_call(
+            lambda cause: [
+                self._deliver_now(subscription, message, message_id, published_at, cause, options)
+                for subscription in subscriptions
+            ],
+            label=f"sns deliveries of {message_id}",
+        )
+
     def _deliver_now(self, subscription, message, message_id, published_at, cause, options) -> None:
         attributes = options.get("message_attributes") or {}
         if options.get("message_structure") == "json":
