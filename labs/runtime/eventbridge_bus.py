@@ -362,17 +362,8 @@ class EventBus:
 
         def fire() -> None:
             self._schedule_next(rule, next_after, when)
-            event = {
-                "version": "0",
-                "id": self.cloud.new_request_id(),
-                "detail-type": "Scheduled Event",
-                "source": "aws.events",
-                "account": self.cloud.account_id,
-                "time": _iso_s(when),
-                "region": self.cloud.region,
-                "resources": [rule.arn],
-                "detail": {},
-            }
+            entry = {"Source": "aws.events", "DetailType": "Scheduled Event", "Detail": "{}", "Time": when}
+            event = self._event({**entry, "Resources": [rule.arn]})
             fired = self.cloud.trace.record("schedule_fired", when, None, rule=rule.arn, event_id=event["id"])
             for target in list(rule.targets):
                 self._deliver(rule, target, event, fired["seq"], attempt=0, first_at=when)
