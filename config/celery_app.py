@@ -3,9 +3,24 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("platform")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_process_init.connect
+def _warm_up_grading(**_: object) -> None:
+    """Each worker process loads the runtime and the template tools before its first task, so the first
+    student of a session does not wait seconds for them (a failure is logged; grading reports it later)."""
+    import logging
+
+    try:
+        from labs.grading import warm_up
+
+        warm_up()
+    except Exception:  # noqa: BLE001 - warming is an optimisation; the task itself surfaces real problems
+        logging.getLogger(__name__).exception("labs: warming up the grading runtime failed")

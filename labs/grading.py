@@ -392,6 +392,24 @@ def invoke_draft(lab: LabSpec, files: dict[str, str], event: Any, *, handler: st
     }
 
 
+def warm_up() -> None:
+    """Load, once per worker process, what a first grading would otherwise wait for: the runtime's fork
+    server, boto3's service models, cfn-lint's rule collection (about 2 s) and the SAM translator. A
+    failure here is not fatal: the first grading then pays for it, or reports what is missing."""
+    from labs.runtime import Cloud
+    from labs.runtime.cfn_template import _lint_rules
+
+    _lint_rules()
+    import samtranslator.translator.transform  # noqa: F401 - imported for its side effect: loaded once
+
+    from labs.runtime.sandbox import fork_server
+
+    with Cloud() as cloud:
+        for service in ("iam", "lambda", "sqs", "sns", "s3", "dynamodb", "events", "stepfunctions"):
+            cloud.client(service)
+        fork_server(cloud.sandbox_mode)  # started, with boto3 preloaded in it
+
+
 def _run(function, session: Session) -> str | None:
     """Run a check (or the setup): None when it passed, else the message for the student."""
     try:
