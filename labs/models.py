@@ -97,7 +97,11 @@ class Submission(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["lab", "user", "kind"])]
+        indexes = [
+            models.Index(fields=["lab", "user", "kind"]),
+            # the queue estimate on every submit and status poll: recent gradings, and what is still pending
+            models.Index(fields=["status", "graded_at"], name="submission_status_graded"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} · {self.lab} · {self.get_status_display()}"
