@@ -413,18 +413,9 @@ class ApiGateway:
     def call_function(self, call: Call, uri: str, credentials, source_arn: str, payload: dict, entry: dict):
         function, name, qualifier = self._function(call, uri)
         self._may_invoke(call, function, credentials, source_arn)
-        reserved = function.reserved_concurrency
-        if self.cloud.lambda_.throttle_reason(function):
-            self.cloud.trace.record(
-                "throttle",
-                self.cloud.clock(),
-                entry["seq"],
-                function_arn=function.function_arn,
-                reserved_concurrency=None if reserved is None else int(reserved),
-            )
-            raise internal_error(
-                call.api_type, f"Lambda throttled {function.function_name} (reserved concurrency {reserved})"
-            )
+        reason = self.cloud.lambda_.throttled(function, entry["seq"])
+        if reason:
+            raise internal_error(call.api_type, f"Lambda throttled {function.function_name} ({reason})")
         return self.cloud.lambda_.invoke(name, json.dumps(payload).encode(), qualifier, None, entry["seq"])
 
     def _invoke(self, call, kind, uri, credentials, version, source_arn, entry, binary=False) -> HttpResponse:

@@ -131,22 +131,9 @@ class AsyncInvoker:
             self._trace("throttle", event, function, reserved_concurrency=0)
             self._fail(event, function, config, "RetriesExhausted", None)
             return
-        injected = self.cloud.faults.invocation_fault(
-            function.function_name, event.cause, kinds=("throttle",)
-        )
-        reason = "injected" if injected else lambda_.throttle_reason(function)
-        if reason:
+        if lambda_.throttled(function, event.cause, request_id=event.request_id):
             event.throttle_delay_s = min(
                 max(event.throttle_delay_s * 2, THROTTLE_FIRST_DELAY_S), THROTTLE_MAX_DELAY_S
-            )
-            limit = None if reserved is None else int(reserved)
-            self._trace(
-                "throttle",
-                event,
-                function,
-                reserved_concurrency=limit,
-                injected=bool(injected),
-                reason=reason,
             )
             self._retry_later(event, event.throttle_delay_s, "throttled")
             return

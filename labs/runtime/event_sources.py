@@ -180,18 +180,7 @@ class SqsPoller:
         at reserved concurrency before receiving (AWS's knowledge-center article "lambda-sqs-scaling"), so
         the batch is received first and the invocation is throttled."""
         function = self.cloud.lambda_.get_function(mapping.function_arn)
-        reserved = function.reserved_concurrency
-        if not self.cloud.lambda_.throttle_reason(function):
-            return False
-        self.cloud.trace.record(
-            "throttle",
-            self.cloud.clock(),
-            cause,
-            function_arn=function.function_arn,
-            reserved_concurrency=None if reserved is None else int(reserved),
-            reason=self.cloud.lambda_.throttle_reason(function),
-        )
-        return True
+        return bool(self.cloud.lambda_.throttled(function, cause))
 
     @staticmethod
     def _failed_ids(mapping, result, batch_ids: list[str]) -> set[str]:

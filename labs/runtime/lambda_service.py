@@ -572,23 +572,15 @@ class LambdaService:
             # is read, and is retried there (async_invoke).
             request_id = self.cloud.async_invoker.accept(name, qualifier, body or b"{}", cause)
             return 202, {"x-amzn-RequestId": request_id}, b""
-        reserved = function.reserved_concurrency
-        injected = self.cloud.faults.invocation_fault(function.function_name, cause, kinds=("throttle",))
-        reason = self.throttle_reason(function)
-        if injected or reason:
+        reason = self.throttled(function, cause)
+        if reason:
             status, response_headers, _ = wire.error_response(
                 "lambda", 429, "TooManyRequestsException", "Rate Exceeded."
             )
-            self.cloud.trace.record(
-                "throttle",
-                self.cloud.clock(),
-                cause,
-                function_arn=function.function_arn,
-                reserved_concurrency=None if reserved is None else int(reserved),
-                injected=bool(injected),
-            )
             throttle = {
-                "Reason": reason or "ReservedFunctionConcurrentInvocationLimitExceeded",
+                "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"
+                if reason == "injected"
+                else reason,
                 "Type": "User",
                 "message": "Rate Exceeded.",
             }
@@ -624,6 +616,26 @@ class LambdaService:
         while ends and ends[0] <= now:
             heapq.heappop(ends)
         return self._in_flight[function_name] + len(ends or ())
+
+    def throttled(self, function, cause: int | None, **fields: object) -> str | None:
+        """Whether a new invocation of ``function`` is throttled now, for every invocation model: a throttle
+        the lab injected (used up here) or no concurrency left (``throttle_reason``). When it is, the
+        throttle is traced, caused by ``cause`` and carrying ``fields``, and the reason is returned."""
+        injected = self.cloud.faults.invocation_fault(function.function_name, cause, kinds=("throttle",))
+        reason = "injected" if injected else self.throttle_reason(function)
+        if reason:
+            reserved = function.reserved_concurrency
+            self.cloud.trace.record(
+                "throttle",
+                self.cloud.clock(),
+                cause,
+                function_arn=function.function_arn,
+                reserved_concurrency=None if reserved is None else int(reserved),
+                reason=reason,
+                injected=bool(injected),
+                **fields,
+            )
+        return reason
 
     def throttle_reason(self, function) -> str | None:
         """Why a new invocation of ``function`` would be throttled now, as Lambda names it, or None.

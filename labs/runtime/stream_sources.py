@@ -253,10 +253,9 @@ class StreamPoller:
             batch.throttles += 1  # never reached the function: waits like a throttle, not counted
             self._retry_later(mapping, shard, batch, "function_unavailable", base, error=str(error))
             return
-        reserved = function.reserved_concurrency
-        if reserved is not None and self.cloud.lambda_.in_flight(function.function_name) >= int(reserved):
+        source = {"event_source_arn": mapping.event_source_arn, "shard_id": shard.shard_id}
+        if self.cloud.lambda_.throttled(function, batch.cause, **source):
             batch.throttles += 1  # a throttle never reaches the function: not counted as a retry
-            self.cloud.trace.record("throttle", now, batch.cause, **base, reserved_concurrency=int(reserved))
             self._retry_later(mapping, shard, batch, "throttled", base)
             return
         batch.attempts += 1

@@ -138,3 +138,19 @@ def test_s3_notification_to_lambda_can_be_duplicated(cloud, deploy):
     s3.put_object(Bucket="dup-bkt", Key="k", Body=b"1")
     seen = events_seen(cloud.run_pending())
     assert len(seen) == 2 and json.dumps(seen[0]) == json.dumps(seen[1])
+
+
+def test_an_injected_throttle_reaches_every_invocation_model(cloud, deploy):
+    """One throttle mechanism for all: a poller's batch meets an armed throttle like a direct call does."""
+    name = deploy(RECORDER)
+    sqs = cloud.client("sqs")
+    url = sqs.create_queue(QueueName="jobs", Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    cloud.client("lambda").create_event_source_mapping(EventSourceArn=arn, FunctionName=name, BatchSize=1)
+    cloud.faults.throttle(name)
+    sqs.send_message(QueueUrl=url, MessageBody='{"n": 1}')
+    cloud.run_until_idle()
+    (throttle,) = cloud.trace.of_kind("throttle")
+    assert throttle["injected"] is True and throttle["reason"] == "injected"
+    handled = [e for e in cloud.trace.of_kind("invocation") if e["function_arn"].endswith(f":{name}")]
+    assert len(handled) == 1 and handled[0]["time"] >= throttle["time"] + 30  # after the visibility timeout
