@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import base64
 import itertools
-import json
 import random
-import re
 import sys
 import threading
 import time
@@ -34,11 +32,11 @@ from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
 from labs.runtime import (
     client_pool,
-    eventbridge_bus,
     moto_clock,
     moto_hooks,
     moto_sqs,
     rekognition,
+    request_checks,
     s3_events,
     service_access,
     wire,
@@ -53,7 +51,6 @@ from labs.runtime.iam_policy import Decision, access_denied_message, evaluate
 from labs.runtime.lambda_service import LambdaService
 from labs.runtime.sandbox import resolve_mode
 from labs.runtime.scheduler import Scheduler
-from labs.runtime.sns import InvalidFilterPolicyError, compile_filter_policy
 from labs.runtime.sns_delivery import SnsDelivery
 from labs.runtime.stepfunctions.service import StepFunctionsService
 from labs.runtime.stream_sources import StreamPoller
@@ -96,9 +93,6 @@ def _prepare_client(client, cloud_of: Callable[[], Cloud]) -> None:
 
 
 _MAX_URL, _MAX_HEADERS, _MAX_BODY = 16384, 200, 8 * 1024 * 1024
-_FUNCTION_LIMITS = {"MemorySize": (128, 10240), "Timeout": (1, 900)}
-# both operations share one URL; the wire parser names the older one
-_NOTIFICATION_PUTS = ("PutBucketNotificationConfiguration", "PutBucketNotification")
 
 
 class Cloud:
@@ -391,22 +385,10 @@ class Cloud:
                 )
             effect_cause = call["seq"] if call is not None else cause
             if call is not None and parsed.service == "sqs" and parsed.operation.startswith("SendMessage"):
-                self._remember_sent_messages(response, call["seq"])
+                request_checks.remember_sent_messages(self, response, call["seq"])
             for action, label in effects:
                 self.scheduler.call_later(0, lambda a=action: a(effect_cause), label)
             return response
-
-    def _remember_sent_messages(self, response: tuple[int, dict, bytes], seq: int) -> None:
-        """Which trace record sent each SQS message, so the batch a poller hands to a function links back."""
-        try:
-            answer = json.loads(response[2] or b"{}")
-        except ValueError:
-            return  # an XML answer (the query protocol): the batch's trace record then has no cause
-        if not isinstance(answer, dict):
-            return
-        for sent in [answer, *(answer.get("Successful") or [])]:
-            if isinstance(sent, dict) and sent.get("MessageId"):
-                self.message_causes[sent["MessageId"]] = seq
 
     def _serve(self, parsed, method, url, headers, body, principal, cause) -> tuple[int, dict, bytes]:
         if parsed is not None and parsed.service == "lambda":
@@ -416,14 +398,6 @@ class Cloud:
                     return invalid
             if parsed.operation == "Invoke":
                 return self.lambda_.invoke_api(parsed, headers, body, cause)
-            if parsed.operation in ("CreateFunction", "UpdateFunctionConfiguration"):
-                invalid = self._validate_function(body)
-                if invalid is not None:
-                    return invalid
-                response = self._moto(method, url, headers, body)
-                if response[0] < 300:
-                    self._remember_dead_letter_config(parsed, body)
-                return response
         if parsed is not None and parsed.service == "stepfunctions":
             return self.stepfunctions.handle(parsed.operation, body)
         if parsed is not None and parsed.service == "rekognition":
@@ -434,92 +408,18 @@ class Cloud:
             return rekognition.handle(body, self._read_object)
         if parsed is not None and principal is not None and parsed.operation == "GetCallerIdentity":
             return self._caller_identity(principal)
-        if parsed is not None and parsed.service == "sqs" and parsed.operation == "ReceiveMessage":
-            body = self._without_long_polling(body)
-        if parsed is not None and parsed.operation in _NOTIFICATION_PUTS:
-            # S3 takes filter rule names in any case ("Prefix" too); moto accepts only lower case
-            body = re.sub(
-                rb"<Name>(Prefix|Suffix)</Name>", lambda m: b"<Name>" + m[1].lower() + b"</Name>", body
-            )
         if parsed is not None:
-            refused = self._refuse_invalid_configuration(parsed, body)
+            body = request_checks.rewrite(parsed, body)
+            refused = request_checks.refuse(self, parsed, body)
             if refused is not None:
                 return refused
         response = self._moto(method, url, headers, body)
         if parsed is not None and response[0] < 300:
-            response = self._after_configuration(parsed, method, url, headers, response)
+            response = request_checks.after(self, parsed, body, response)
         if parsed is not None and parsed.service == "lambda" and "EventSourceMapping" in parsed.operation:
             self.sqs_poller.detach_from_moto()  # moto would invoke through Docker; the poller owns mappings
             self.stream_poller.mapping_changed(parsed.operation, response)
         return response
-
-    @staticmethod
-    def _without_long_polling(body: bytes) -> bytes:
-        """A long poll on the simulated clock returns at once: waiting would cost real seconds while the
-        simulated clock stands still (the poll would find nothing new either way)."""
-        try:
-            request = json.loads(body or b"{}")
-        except ValueError:
-            return body
-        if not isinstance(request, dict):
-            return body
-        request["WaitTimeSeconds"] = 0
-        return json.dumps(request).encode()
-
-    def _refuse_invalid_configuration(
-        self, parsed: wire.ParsedRequest, body: bytes
-    ) -> tuple[int, dict, bytes] | None:
-        """Checks AWS makes that moto does not make the same way: event patterns and schedules, SNS filter
-        policies. The answer is AWS's error, before anything is stored."""
-        if parsed.service == "s3" and parsed.operation in _NOTIFICATION_PUTS:
-            bucket = self._bucket(parsed)
-            self._notification_before = getattr(bucket, "notification_configuration", None)
-        if parsed.service == "events" and parsed.operation == "PutRule":
-            problem = eventbridge_bus.validate_rule_request(body)
-            if problem:
-                code, message = problem.split(":", 1)
-                return wire.error_response("events", 400, code, message)
-        if parsed.service == "sns" and parsed.operation in ("Subscribe", "SetSubscriptionAttributes"):
-            from urllib.parse import parse_qs
-
-            form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
-            policy, scope = (
-                form.get("AttributeValue") if form.get("AttributeName") == "FilterPolicy" else None,
-                None,
-            )
-            for index in range(1, 20):
-                if form.get(f"Attributes.entry.{index}.key") == "FilterPolicy":
-                    policy = form.get(f"Attributes.entry.{index}.value")
-                if form.get(f"Attributes.entry.{index}.key") == "FilterPolicyScope":
-                    scope = form.get(f"Attributes.entry.{index}.value")
-            if policy:
-                try:
-                    compile_filter_policy(policy, scope or "MessageAttributes")
-                except InvalidFilterPolicyError as error:
-                    return wire.error_response("sns", 400, "InvalidParameter", str(error))
-        return None
-
-    def _after_configuration(self, parsed: wire.ParsedRequest, method, url, headers, response):
-        """Follow-ups to a stored configuration: S3 validates notification destinations (and refuses the
-        configuration when one fails); scheduled rules go on the simulated clock."""
-        if parsed.service == "events":
-            self.eventbridge_bus.sync_schedules()
-        if parsed.service == "s3" and parsed.operation in _NOTIFICATION_PUTS:
-            bucket = self._bucket(parsed)
-            problem = s3_events.validate_configuration(self, bucket) if bucket is not None else None
-            if problem:
-                bucket.notification_configuration = self._notification_before  # nothing half-written
-                return wire.error_response("s3", 400, "InvalidArgument", problem)
-        return response
-
-    def _bucket(self, parsed: wire.ParsedRequest):
-        from moto.s3.models import s3_backends
-
-        name = parsed.resources[0].split(":::", 1)[-1].split("/", 1)[0]
-        try:
-            return s3_backends[self.account_id]["aws"].get_bucket(name)
-        except Exception:  # noqa: BLE001 - no such bucket: moto answers that itself
-            return None
 
     def _moto(self, method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[int, dict, bytes]:
         request = AWSPreparedRequest(
@@ -533,32 +433,6 @@ class Cloud:
         if isinstance(response_body, str):
             response_body = response_body.encode("utf-8")
         return status, {str(k): str(v) for k, v in dict(response_headers).items()}, response_body or b""
-
-    def _remember_dead_letter_config(self, parsed: wire.ParsedRequest, body: bytes) -> None:
-        try:
-            config = json.loads(body or b"{}")
-        except ValueError:
-            return
-        if "DeadLetterConfig" not in config:
-            return
-        name = str(config.get("FunctionName") or parsed.params.get("FunctionName", ""))
-        name = name.split(":function:", 1)[-1].split(":", 1)[0]
-        self.lambda_.set_dead_letter_target(name, (config["DeadLetterConfig"] or {}).get("TargetArn"))
-
-    @staticmethod
-    def _validate_function(body: bytes) -> tuple[int, dict, bytes] | None:
-        try:
-            config = json.loads(body or b"{}")
-        except ValueError:
-            return None
-        for field, (low, high) in _FUNCTION_LIMITS.items():
-            value = config.get(field)
-            if isinstance(value, int) and not low <= value <= high:
-                bound = f"greater than or equal to {low}" if value < low else f"less than or equal to {high}"
-                name = field[0].lower() + field[1:]
-                message = f"1 validation error detected: Value '{value}' at '{name}' failed to satisfy constraint: Member must have value {bound}"
-                return wire.error_response("lambda", 400, "ValidationException", message)
-        return None
 
     # -- requests from execution environments (untrusted) -------------------------------------------------
     def principal_for(self, function, invocation_seq: int) -> dict:

@@ -1,0 +1,138 @@
+"""What a ``Cloud`` adds around moto for each API request: AWS's checks that moto does not make (or makes
+differently), the rewrites moto needs, and the follow-ups to a stored configuration.
+
+- Before moto: a long poll returns at once (the simulated clock stands still while real time would pass);
+  S3 filter rule names in any case (AWS takes ``Prefix``, moto only ``prefix``).
+- Refused with AWS's error before anything is stored: Lambda's memory and timeout limits, EventBridge
+  patterns and schedules (``eventbridge_bus.validate_rule_request``), SNS filter policies.
+- After moto stored it: S3 validates notification destinations and refuses the configuration when one fails,
+  keeping the previous one; scheduled rules go on the simulated clock; a function's dead-letter target is
+  remembered (moto does not keep it); which API call sent each SQS message, for the trace.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import parse_qs
+
+from labs.runtime import eventbridge_bus, s3_events, wire
+from labs.runtime.sns import InvalidFilterPolicyError, compile_filter_policy
+
+__all__ = ["after", "refuse", "remember_sent_messages", "rewrite"]
+
+_FUNCTION_LIMITS = {"MemorySize": (128, 10240), "Timeout": (1, 900)}
+# both operations share one URL; the wire parser names the older one
+_NOTIFICATION_PUTS = ("PutBucketNotificationConfiguration", "PutBucketNotification")
+_FUNCTION_WRITES = ("CreateFunction", "UpdateFunctionConfiguration")
+
+
+def _json_object(body: bytes) -> dict | None:
+    try:
+        value = json.loads(body or b"{}")
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def rewrite(parsed: wire.ParsedRequest, body: bytes) -> bytes:
+    """The body moto should see."""
+    if parsed.service == "sqs" and parsed.operation == "ReceiveMessage":
+        request = _json_object(body)
+        if request is not None:
+            request["WaitTimeSeconds"] = 0  # waiting would cost real seconds and find nothing new
+            return json.dumps(request).encode()
+    if parsed.operation in _NOTIFICATION_PUTS:
+        return re.sub(rb"<Name>(Prefix|Suffix)</Name>", lambda m: b"<Name>" + m[1].lower() + b"</Name>", body)
+    return body
+
+
+def refuse(cloud, parsed: wire.ParsedRequest, body: bytes) -> tuple[int, dict, bytes] | None:
+    """AWS's error for a request it would refuse, or None."""
+    if parsed.service == "lambda" and parsed.operation in _FUNCTION_WRITES:
+        return _function_limits(body)
+    if parsed.service == "s3" and parsed.operation in _NOTIFICATION_PUTS:
+        bucket = _bucket(cloud, parsed)
+        cloud._notification_before = getattr(bucket, "notification_configuration", None)
+    if parsed.service == "events" and parsed.operation == "PutRule":
+        problem = eventbridge_bus.validate_rule_request(body)
+        if problem:
+            code, message = problem.split(":", 1)
+            return wire.error_response("events", 400, code, message)
+    if parsed.service == "sns" and parsed.operation in ("Subscribe", "SetSubscriptionAttributes"):
+        return _filter_policy(body)
+    return None
+
+
+def after(cloud, parsed: wire.ParsedRequest, body: bytes, response: tuple[int, dict, bytes]):
+    """The answer after moto stored a configuration (AWS's error when a follow-up check fails)."""
+    if parsed.service == "events":
+        cloud.eventbridge_bus.sync_schedules()
+    if parsed.service == "lambda" and parsed.operation in _FUNCTION_WRITES:
+        _remember_dead_letter_config(cloud, parsed, body)
+    if parsed.service == "s3" and parsed.operation in _NOTIFICATION_PUTS:
+        bucket = _bucket(cloud, parsed)
+        problem = s3_events.validate_configuration(cloud, bucket) if bucket is not None else None
+        if problem:
+            bucket.notification_configuration = cloud._notification_before  # nothing half-written
+            return wire.error_response("s3", 400, "InvalidArgument", problem)
+    return response
+
+
+def remember_sent_messages(cloud, response: tuple[int, dict, bytes], seq: int) -> None:
+    """Which trace record sent each SQS message, so the batch a poller hands to a function links back."""
+    answer = _json_object(response[2])
+    if answer is None:
+        return  # an XML answer (the query protocol): the batch's trace record then has no cause
+    for sent in [answer, *(answer.get("Successful") or [])]:
+        if isinstance(sent, dict) and sent.get("MessageId"):
+            cloud.message_causes[sent["MessageId"]] = seq
+
+
+def _function_limits(body: bytes) -> tuple[int, dict, bytes] | None:
+    config = _json_object(body) or {}
+    for field, (low, high) in _FUNCTION_LIMITS.items():
+        value = config.get(field)
+        if isinstance(value, int) and not low <= value <= high:
+            bound = f"greater than or equal to {low}" if value < low else f"less than or equal to {high}"
+            name = field[0].lower() + field[1:]
+            message = f"1 validation error detected: Value '{value}' at '{name}' failed to satisfy constraint: Member must have value {bound}"
+            return wire.error_response("lambda", 400, "ValidationException", message)
+    return None
+
+
+def _filter_policy(body: bytes) -> tuple[int, dict, bytes] | None:
+    form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+    policy = form.get("AttributeValue") if form.get("AttributeName") == "FilterPolicy" else None
+    scope = None
+    for index in range(1, 20):
+        if form.get(f"Attributes.entry.{index}.key") == "FilterPolicy":
+            policy = form.get(f"Attributes.entry.{index}.value")
+        if form.get(f"Attributes.entry.{index}.key") == "FilterPolicyScope":
+            scope = form.get(f"Attributes.entry.{index}.value")
+    if not policy:
+        return None
+    try:
+        compile_filter_policy(policy, scope or "MessageAttributes")
+    except InvalidFilterPolicyError as error:
+        return wire.error_response("sns", 400, "InvalidParameter", str(error))
+    return None
+
+
+def _remember_dead_letter_config(cloud, parsed: wire.ParsedRequest, body: bytes) -> None:
+    config = _json_object(body)
+    if config is None or "DeadLetterConfig" not in config:
+        return
+    name = str(config.get("FunctionName") or parsed.params.get("FunctionName", ""))
+    name = name.split(":function:", 1)[-1].split(":", 1)[0]
+    cloud.lambda_.set_dead_letter_target(name, (config["DeadLetterConfig"] or {}).get("TargetArn"))
+
+
+def _bucket(cloud, parsed: wire.ParsedRequest):
+    from moto.s3.models import s3_backends
+
+    name = parsed.resources[0].split(":::", 1)[-1].split("/", 1)[0]
+    try:
+        return s3_backends[cloud.account_id]["aws"].get_bucket(name)
+    except Exception:  # noqa: BLE001 - no such bucket: moto answers that itself
+        return None
