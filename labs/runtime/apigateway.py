@@ -413,7 +413,7 @@ class ApiGateway:
     def call_function(self, call: Call, uri: str, credentials, source_arn: str, payload: dict, entry: dict):
         function, name, qualifier = self._function(call, uri)
         self._may_invoke(call, function, credentials, source_arn)
-        reason = self.cloud.lambda_.throttled(function, entry["seq"])
+        reason = self.cloud.lambda_.concurrency.throttled(function, entry["seq"])
         if reason:
             raise internal_error(call.api_type, f"Lambda throttled {function.function_name} ({reason})")
         return self.cloud.lambda_.invoke(name, json.dumps(payload).encode(), qualifier, None, entry["seq"])

@@ -131,7 +131,7 @@ class AsyncInvoker:
             self._trace("throttle", event, function, reserved_concurrency=0)
             self._fail(event, function, config, "RetriesExhausted", None)
             return
-        if lambda_.throttled(function, event.cause, request_id=event.request_id):
+        if lambda_.concurrency.throttled(function, event.cause, request_id=event.request_id):
             event.throttle_delay_s = min(
                 max(event.throttle_delay_s * 2, THROTTLE_FIRST_DELAY_S), THROTTLE_MAX_DELAY_S
             )

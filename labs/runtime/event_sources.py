@@ -180,7 +180,7 @@ class SqsPoller:
         at reserved concurrency before receiving (AWS's knowledge-center article "lambda-sqs-scaling"), so
         the batch is received first and the invocation is throttled."""
         function = self.cloud.lambda_.get_function(mapping.function_arn)
-        return bool(self.cloud.lambda_.throttled(function, cause))
+        return bool(self.cloud.lambda_.concurrency.throttled(function, cause))
 
     @staticmethod
     def _failed_ids(mapping, result, batch_ids: list[str]) -> set[str]:

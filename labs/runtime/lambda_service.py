@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import heapq
 import json
 import math
 import sys
 import time
-from collections import Counter
 from dataclasses import asdict
 from types import SimpleNamespace
 
@@ -29,6 +27,7 @@ from moto.awslambda.models import lambda_backends
 from moto.logs.models import logs_backends
 
 from labs.runtime import wire
+from labs.runtime.concurrency import Concurrency
 from labs.runtime.invocation import LOG_TAIL_BYTES, Invocation, error_payload
 from labs.runtime.pricing import invocation_cost_usd
 from labs.runtime.sandbox import UNSAFE_WARNING, Environment, Outcome, fork_server
@@ -49,10 +48,9 @@ class LambdaService:
     def __init__(self, cloud) -> None:
         self.cloud = cloud
         self._idle: dict[str, list[Environment]] = {}
-        self._in_flight: Counter[str] = Counter()
-        # simulated end times of invocations the simulation started (async events, pollers, deliveries): each
-        # holds one unit of concurrency until then, so a burst of events at one instant meets the limits
-        self._busy_until: dict[str, list[float]] = {}
+        self.concurrency = Concurrency(
+            cloud, lambda: [entry["latest"] for entry in self._backend()._lambdas._functions.values()]
+        )
         self._dead_letter_targets: dict[str, str] = {}
 
     # -- the function versions, read from moto's control plane ------------------------------------------
@@ -185,14 +183,10 @@ class LambdaService:
         fault = self.cloud.faults.invocation_fault(function.function_name, cause)
         if fault is not None:
             return self._injected(function, request_id, fault, cause)
-        self._in_flight[function.function_name] += 1
-        try:
+        with self.concurrency.running(function.function_name):
             result = self._run(function, key, request_id, payload, invoked_arn, client_context, cause)
-        finally:
-            self._in_flight[function.function_name] -= 1
-        if self.cloud.scheduler.running:
-            ends = self._busy_until.setdefault(function.function_name, [])
-            heapq.heappush(ends, self.cloud.clock() + result.billed_duration_ms / 1000)
+        if self.cloud.scheduler.running:  # started by the simulation: it overlaps what else runs now
+            self.concurrency.hold(function.function_name, result.billed_duration_ms / 1000)
         return result
 
     def _injected(self, function, request_id: str, fault: dict, cause: int | None) -> Invocation:
@@ -572,7 +566,7 @@ class LambdaService:
             # is read, and is retried there (async_invoke).
             request_id = self.cloud.async_invoker.accept(name, qualifier, body or b"{}", cause)
             return 202, {"x-amzn-RequestId": request_id}, b""
-        reason = self.throttled(function, cause)
+        reason = self.concurrency.throttled(function, cause)
         if reason:
             status, response_headers, _ = wire.error_response(
                 "lambda", 429, "TooManyRequestsException", "Rate Exceeded."
@@ -607,55 +601,6 @@ class LambdaService:
         if lowered.get("x-amz-log-type") == "Tail":
             response_headers["X-Amz-Log-Result"] = result.log_tail
         return 200, response_headers, result.payload
-
-    def in_flight(self, function_name: str) -> int:
-        """How many invocations of ``function_name`` are running at this simulated instant: the ones under
-        way now, and those the simulation started whose (billed) duration has not elapsed yet."""
-        ends = self._busy_until.get(function_name)
-        now = self.cloud.clock()
-        while ends and ends[0] <= now:
-            heapq.heappop(ends)
-        return self._in_flight[function_name] + len(ends or ())
-
-    def throttled(self, function, cause: int | None, **fields: object) -> str | None:
-        """Whether a new invocation of ``function`` is throttled now, for every invocation model: a throttle
-        the lab injected (used up here) or no concurrency left (``throttle_reason``). When it is, the
-        throttle is traced, caused by ``cause`` and carrying ``fields``, and the reason is returned."""
-        injected = self.cloud.faults.invocation_fault(function.function_name, cause, kinds=("throttle",))
-        reason = "injected" if injected else self.throttle_reason(function)
-        if reason:
-            reserved = function.reserved_concurrency
-            self.cloud.trace.record(
-                "throttle",
-                self.cloud.clock(),
-                cause,
-                function_arn=function.function_arn,
-                reserved_concurrency=None if reserved is None else int(reserved),
-                reason=reason,
-                injected=bool(injected),
-                **fields,
-            )
-        return reason
-
-    def throttle_reason(self, function) -> str | None:
-        """Why a new invocation of ``function`` would be throttled now, as Lambda names it, or None.
-
-        A function with reserved concurrency may run that many at once; every other function shares the
-        account's unreserved concurrency (the account limit less all reservations), as AWS documents in
-        https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html."""
-        reserved = function.reserved_concurrency
-        if reserved is not None:
-            if self.in_flight(function.function_name) >= int(reserved):
-                return "ReservedFunctionConcurrentInvocationLimitExceeded"
-            return None
-        functions = [entry["latest"] for entry in self._backend()._lambdas._functions.values()]
-        reservations = sum(int(f.reserved_concurrency or 0) for f in functions)
-        unreserved_busy = sum(
-            self.in_flight(f.function_name) for f in functions if f.reserved_concurrency is None
-        )
-        if unreserved_busy >= self.cloud.concurrency_limit - reservations:
-            return "ConcurrentInvocationLimitExceeded"
-        return None
 
     def set_dead_letter_target(self, function_name: str, target_arn: str | None) -> None:
         """Remember a function's ``DeadLetterConfig.TargetArn`` (moto does not keep it)."""

@@ -254,7 +254,7 @@ class StreamPoller:
             self._retry_later(mapping, shard, batch, "function_unavailable", base, error=str(error))
             return
         source = {"event_source_arn": mapping.event_source_arn, "shard_id": shard.shard_id}
-        if self.cloud.lambda_.throttled(function, batch.cause, **source):
+        if self.cloud.lambda_.concurrency.throttled(function, batch.cause, **source):
             batch.throttles += 1  # a throttle never reaches the function: not counted as a retry
             self._retry_later(mapping, shard, batch, "throttled", base)
             return
