@@ -145,6 +145,18 @@ class Session:
             self._clients[service] = self.cloud.client(service)
         return self._clients[service]
 
+    def take_messages(self, queue: str) -> list[str]:
+        """The bodies of every message visible on ``queue`` (a name or URL) now, oldest first, deleted from
+        it: what a grader reads once and keeps, as a consumer would."""
+        sqs = self.client("sqs")
+        url = queue if queue.startswith("https://") else sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+        bodies = []
+        while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in messages:
+                bodies.append(message["Body"])
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return bodies
+
     def role(
         self, actions: Iterable[str] = (), *, policy: dict | None = None, service: str = "lambda"
     ) -> str:

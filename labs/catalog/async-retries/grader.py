@@ -124,18 +124,11 @@ def attempts(lab, request_id: str) -> list[dict]:
 def failure_records(lab) -> list[dict]:
     """Every record that reached the failure queue so far (read once, kept on the session)."""
     records = getattr(lab, "failure_records", [])
-    sqs = lab.client("sqs")
-    url = sqs.get_queue_url(QueueName=FAILURE_QUEUE)["QueueUrl"]
-    while True:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not messages:
-            break
-        for message in messages:
-            try:
-                records.append(json.loads(message["Body"]))
-            except ValueError:
-                records.append({"unreadable": message["Body"]})
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    for body in lab.take_messages(FAILURE_QUEUE):
+        try:
+            records.append(json.loads(body))
+        except ValueError:
+            records.append({"unreadable": body})
     lab.failure_records = records
     return records
 

@@ -158,17 +158,11 @@ def _expected_labels(lab, key) -> list[str]:
 def _notifications(lab, key) -> list:
     """The JSON messages published to the topic about ``key``, oldest first (every message is kept in
     ``lab.notifications`` for the failure messages)."""
-    sqs = lab.client("sqs")
-    while True:
-        batch = sqs.receive_message(QueueUrl=lab.queue_url, MaxNumberOfMessages=10).get("Messages", [])
-        if not batch:
-            break
-        for message in batch:
-            try:
-                lab.notifications.append(json.loads(message["Body"]))
-            except ValueError:
-                lab.notifications.append(message["Body"])
-            sqs.delete_message(QueueUrl=lab.queue_url, ReceiptHandle=message["ReceiptHandle"])
+    for body in lab.take_messages(lab.queue_url):
+        try:
+            lab.notifications.append(json.loads(body))
+        except ValueError:
+            lab.notifications.append(body)
     return [
         message for message in lab.notifications if isinstance(message, dict) and message.get("key") == key
     ]

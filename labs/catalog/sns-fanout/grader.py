@@ -277,20 +277,15 @@ def dead_letters(lab, consumer: Consumer) -> tuple[str, list[str]]:
     arn = redrive.get("deadLetterTargetArn", "")
     if not arn:
         return "", []
-    sqs = lab.client("sqs")
-    url = sqs.get_queue_url(QueueName=arn.rsplit(":", 1)[-1])["QueueUrl"]
     bodies = []
-    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        for message in messages:
-            body = message["Body"]
-            try:
-                envelope = json.loads(body)
-                if isinstance(envelope, dict) and envelope.get("Type") == "Notification":
-                    body = envelope["Message"]
-            except ValueError:
-                pass
-            bodies.append(body)
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    for body in lab.take_messages(arn.rsplit(":", 1)[-1]):
+        try:
+            envelope = json.loads(body)
+            if isinstance(envelope, dict) and envelope.get("Type") == "Notification":
+                body = envelope["Message"]
+        except ValueError:
+            pass
+        bodies.append(body)
     return arn.rsplit(":", 1)[-1], bodies
 
 

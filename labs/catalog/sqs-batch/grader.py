@@ -80,14 +80,7 @@ def run_queue(lab, bodies: list[str]) -> Outcome:
     batches = [e for e in entries if e["kind"] == "sqs_batch" and e["event_source_arn"] == arn]
     causes = {batch["seq"] for batch in batches}
     results = [e for e in entries if e["kind"] == "sqs_batch_result" and e["cause"] in causes]
-    dead = []
-    while True:
-        messages = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10).get("Messages", [])
-        if not messages:
-            break
-        for message in messages:
-            dead.append(message["Body"])
-            sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
+    dead = lab.take_messages(dlq_url)
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     return Outcome(
         ids=ids,

@@ -148,18 +148,11 @@ def shipments(lab, order_id: str) -> int:
 def dead_letters(lab) -> list[str]:
     """Order ids (or raw bodies) that reached the DLQ so far; read once and kept on the session."""
     found = getattr(lab, "dead_letters", [])
-    sqs = lab.client("sqs")
-    url = sqs.get_queue_url(QueueName=DLQ)["QueueUrl"]
-    while True:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not messages:
-            break
-        for message in messages:
-            try:
-                found.append(json.loads(message["Body"]).get("order_id", message["Body"]))
-            except (ValueError, AttributeError):
-                found.append(message["Body"])
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    for body in lab.take_messages(DLQ):
+        try:
+            found.append(json.loads(body).get("order_id", body))
+        except (ValueError, AttributeError):
+            found.append(body)
     lab.dead_letters = found
     return found
 
