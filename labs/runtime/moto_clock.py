@@ -15,7 +15,7 @@ import contextvars
 import datetime
 from collections.abc import Callable, Iterator
 
-__all__ = ["simulated"]
+__all__ = ["epoch_seconds", "simulated"]
 
 _clock: contextvars.ContextVar[Callable[[], float] | None] = contextvars.ContextVar(
     "labs_moto_clock", default=None
@@ -65,3 +65,23 @@ def simulated(clock: Callable[[], float]) -> Iterator[None]:
         yield
     finally:
         _clock.reset(token)
+
+
+def epoch_seconds(stamp: float | int | str | datetime.datetime) -> float:
+    """Epoch seconds of a timestamp that moto keeps on a record, whatever type its release gives.
+
+    moto 5.2.5 and earlier keep a Kinesis record's ``created_at`` as epoch seconds (a float); 5.2.6 keeps a naive
+    UTC ``datetime``, as it does for DynamoDB stream records. A naive datetime is UTC (moto's ``utcnow``); an aware
+    one is converted. Raises ``TypeError`` for anything else, naming the type.
+    """
+    if isinstance(stamp, datetime.datetime):
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=datetime.UTC)
+        return stamp.timestamp()
+    if isinstance(stamp, bool):
+        raise TypeError("a timestamp cannot be a bool")
+    if isinstance(stamp, int | float):
+        return float(stamp)
+    if isinstance(stamp, str):
+        return float(stamp)
+    raise TypeError(f"cannot read a timestamp from {type(stamp).__name__}")

@@ -14,8 +14,8 @@ destination receives for a discarded batch.
 
 from __future__ import annotations
 
+import base64
 import bisect
-import calendar
 import hashlib
 import json
 import time
@@ -23,6 +23,7 @@ import weakref
 from dataclasses import dataclass
 
 from labs.runtime.filter_criteria import kinesis_view
+from labs.runtime.moto_clock import epoch_seconds
 
 __all__ = ["DYNAMODB_RETENTION_S", "StreamRecord", "detach_mappings", "failure_record", "shards_of", "watch"]
 
@@ -112,8 +113,7 @@ class DynamoDBShard:
     def record(self, position: int) -> StreamRecord:
         source = self._items[position].record
         dynamodb = source["dynamodb"]
-        created = dynamodb["ApproximateCreationDateTime"]  # a naive UTC datetime, on the simulated clock
-        arrival = calendar.timegm(created.timetuple()) + created.microsecond / 1e6
+        arrival = epoch_seconds(dynamodb["ApproximateCreationDateTime"])  # on the simulated clock
         sequence = str(dynamodb["SequenceNumber"])
         images = {name: dynamodb[name] for name in ("Keys", "NewImage", "OldImage") if name in dynamodb}
         event = {
@@ -140,10 +140,44 @@ class DynamoDBShard:
 
 
 def _attributes_size(attributes: dict) -> int:
-    """DynamoDB's item size rules (name bytes plus value bytes), as AWS's SizeBytes counts them."""
-    from moto.dynamodb.models.dynamo_type import DynamoType
+    """An item's size by DynamoDB's rules, the ones AWS's ``SizeBytes`` counts: attribute names plus values
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html).
 
-    return sum(len(name.encode()) + DynamoType(value).size() for name, value in attributes.items())
+    Our own, not moto's: moto's sizes changed between releases (5.2.6 counts numbers as DynamoDB does, earlier
+    releases counted their characters), and a record's size must not move with a dependency's release.
+    """
+    return sum(len(name.encode()) + _value_size(value) for name, value in attributes.items())
+
+
+def _number_size(text: str) -> int:
+    """1 byte per two significant digits, plus 1; leading and trailing zeroes do not count."""
+    mantissa = text.strip().lstrip("+-").lower().partition("e")[0].replace(".", "")
+    digits = mantissa.strip("0") or "0"
+    return (len(digits) + 1) // 2 + 1
+
+
+def _value_size(value: dict) -> int:
+    """The size of one attribute value in DynamoDB's JSON form (``{"S": ...}``, ``{"N": ...}``, ...)."""
+    [(kind, inner)] = value.items()
+    if kind == "S":
+        return len(inner.encode())
+    if kind == "N":
+        return _number_size(inner)
+    if kind == "B":
+        return len(inner) if isinstance(inner, bytes) else len(base64.b64decode(inner))
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "SS":
+        return sum(len(member.encode()) for member in inner)
+    if kind == "NS":
+        return sum(_number_size(member) for member in inner)
+    if kind == "BS":
+        return sum(_value_size({"B": member}) for member in inner)
+    if kind == "L":  # 3 bytes for the list, 1 more for each element
+        return 3 + sum(1 + _value_size(member) for member in inner)
+    if kind == "M":
+        return 3 + sum(1 + len(name.encode()) + _value_size(member) for name, member in inner.items())
+    raise ValueError(f"unknown DynamoDB attribute type {kind!r}")
 
 
 class KinesisShard:
@@ -167,13 +201,12 @@ class KinesisShard:
     def record(self, position: int) -> StreamRecord:
         source = self._moto_record(position)
         sequence = str(source.sequence_number)
-        data = source.data.decode() if isinstance(source.data, bytes) else str(source.data)
         kinesis = {
             "kinesisSchemaVersion": "1.0",
             "partitionKey": source.partition_key,
             "sequenceNumber": sequence,
-            "data": data,  # moto keeps the base64 text the producer sent
-            "approximateArrivalTimestamp": round(float(source.created_at), 3),
+            "data": _base64_data(source.data),
+            "approximateArrivalTimestamp": round(epoch_seconds(source.created_at), 3),
         }
         event = {
             "kinesis": kinesis,
@@ -188,12 +221,18 @@ class KinesisShard:
         size = len(json.dumps(event)) + 128  # and the role ARN filled in later
         writer = getattr(source, "labs_written_by", None)
         return StreamRecord(
-            position, sequence, float(source.created_at), event, kinesis_view(kinesis), size, writer
+            position, sequence, epoch_seconds(source.created_at), event, kinesis_view(kinesis), size, writer
         )
 
     def position_at(self, timestamp: float) -> int:
-        arrivals = [float(record.created_at) for record in self._records.values()]
+        arrivals = [epoch_seconds(record.created_at) for record in self._records.values()]
         return bisect.bisect_left(arrivals, timestamp)
+
+
+def _base64_data(data: bytes | str) -> str:
+    """A Kinesis record's data as Lambda receives it (base64 text), whatever moto's release keeps: moto 5.2.6
+    keeps the producer's raw bytes, 5.2.5 and earlier the base64 text the producer's request carried."""
+    return base64.b64encode(data).decode() if isinstance(data, bytes) else str(data)
 
 
 def _install() -> None:

@@ -148,8 +148,9 @@ def test_each_view_type_gives_the_records_aws_sends(cloud, deploy, view, images)
         assert stream["Keys"] == {"id": {"S": "o1"}} and stream["StreamViewType"] == view
         assert stream["ApproximateCreationDateTime"] == int(START)
         assert set(stream) & {"NewImage", "OldImage"} == expected
-        # DynamoDB's size rules: "id" + "o1" = 4 bytes of keys, "id" + "o1" + "total" + one digit = 10 per image
-        assert stream["SizeBytes"] == 4 + ("NewImage" in stream) * 10 + ("OldImage" in stream) * 10
+        # DynamoDB's size rules (CapacityUnitCalculations.html): "id" + "o1" = 4 bytes of keys; "id" + "o1" +
+        # "total" + a one-digit number (1 byte per two significant digits, plus 1: 2 bytes) = 11 per image
+        assert stream["SizeBytes"] == 4 + ("NewImage" in stream) * 11 + ("OldImage" in stream) * 11
     sequence_numbers = [int(r["dynamodb"]["SequenceNumber"]) for r in records]
     assert sequence_numbers == sorted(sequence_numbers) and len(set(sequence_numbers)) == 3
     if view == "NEW_AND_OLD_IMAGES":
