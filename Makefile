@@ -2,20 +2,31 @@
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# requirements.lock pins every package (with hashes) that the suite passed with; pyproject.toml keeps the ranges.
+LOCK := requirements.lock
+UV_LOCK := requirements-uv.lock
+LOCK_INPUTS := pyproject.toml requirements-uv.in
+# A universal lock: one file for every platform and for every Python that pyproject.toml allows.
+COMPILE_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet
+LOCK_FLAGS := --extra dev $(COMPILE_FLAGS)
+SYNC := $(UV) pip sync --quiet --python $(PY) --require-hashes
+INSTALL_PROJECT := $(UV) pip install --quiet --python $(PY) --no-deps -e .
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench lock upgrade clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK) $(UV_LOCK)
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) is required (set PYTHON=...)"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(UV_LOCK)
+	$(SYNC) $(LOCK)
+	$(INSTALL_PROJECT)
 	@touch $(STAMP)
 
-## setup: create .venv and install the project (idempotent; reinstalls only when pyproject.toml changed)
+## setup: create .venv and install exactly requirements.lock (idempotent; reinstalls only when a lock changed)
 setup: $(STAMP)
 
 ## run: migrate, import the course, create demo users, start web server + Celery worker on :8000
@@ -39,5 +50,25 @@ test: setup lint
 bench: setup
 	$(PY) bench/run_all.py
 
+## lock: re-resolve the locks after editing pyproject.toml, keeping every pin that still fits
+lock: setup
+	$(UV) pip compile $(LOCK_INPUTS) $(LOCK_FLAGS) --custom-compile-command "make lock" -o $(LOCK)
+	$(UV) pip compile requirements-uv.in $(COMPILE_FLAGS) --custom-compile-command "make lock" -o $(UV_LOCK)
+	$(MAKE) setup
+
+## upgrade: newest versions pyproject.toml allows, judged by the whole suite; the lock changes only if it passes
+upgrade: setup
+	$(UV) pip compile $(LOCK_INPUTS) $(LOCK_FLAGS) --upgrade --custom-compile-command "make lock" -o $(LOCK).new
+	$(PY) -m tools.lockfile diff $(LOCK) $(LOCK).new
+	$(SYNC) $(LOCK).new && $(INSTALL_PROJECT)
+	@if LOCK_FILE=$(LOCK).new $(PY) tests/run.py; then \
+	  mv $(LOCK).new $(LOCK) && touch $(STAMP) && \
+	  echo "make upgrade: the suite passed; $(LOCK) now pins the versions above. Commit it."; \
+	else \
+	  echo "make upgrade: the suite FAILED on the new versions; $(LOCK) is unchanged (candidate kept as $(LOCK).new)."; \
+	  echo "make upgrade: reinstalling the locked versions."; \
+	  $(SYNC) $(LOCK) && $(INSTALL_PROJECT); exit 1; \
+	fi
+
 clean:
-	rm -rf $(VENV) var test-artifacts .pytest_cache .ruff_cache
+	rm -rf $(VENV) var test-artifacts .pytest_cache .ruff_cache $(LOCK).new
