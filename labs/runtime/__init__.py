@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from labs.runtime.errors import (
+from labs.runtime.core.errors import (
     InvalidCodeError,
     LabsRuntimeError,
     ProtocolError,

@@ -161,7 +161,7 @@ def _stepfunctions(args: argparse.Namespace) -> int:
 def _deploy(args: argparse.Namespace) -> int:
     from labs.runtime import Cloud
     from labs.runtime.cloudformation import deploy
-    from labs.runtime.errors import TemplateError
+    from labs.runtime.core.errors import TemplateError
     from labs.runtime.scenario import (
         ScenarioError,
         load_scenario,

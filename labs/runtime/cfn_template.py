@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from labs.runtime.cfn_resources import LOCAL_CODE_BUCKET
-from labs.runtime.errors import TemplateError, TemplateProblem
+from labs.runtime.core.errors import TemplateError, TemplateProblem
 
 __all__ = ["decode_template", "is_blocking", "lint_template", "locate", "sam_translate", "template_error"]
 

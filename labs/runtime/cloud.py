@@ -31,7 +31,6 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
 from labs.runtime import (
-    client_pool,
     moto_clock,
     moto_hooks,
     moto_sqs,
@@ -39,22 +38,22 @@ from labs.runtime import (
     request_checks,
     s3_events,
     service_access,
-    wire,
 )
 from labs.runtime.apigateway import ApiGateway
 from labs.runtime.async_invoke import AsyncInvoker
+from labs.runtime.core import client_pool, wire
+from labs.runtime.core.faults import Faults
+from labs.runtime.core.scheduler import Scheduler
+from labs.runtime.core.trace import Trace
 from labs.runtime.event_sources import SqsPoller
 from labs.runtime.eventbridge_bus import EventBus
-from labs.runtime.faults import Faults
 from labs.runtime.framing import FrameError, require
 from labs.runtime.iam_policy import Decision, access_denied_message, evaluate
 from labs.runtime.lambda_service import LambdaService
 from labs.runtime.sandbox import resolve_mode
-from labs.runtime.scheduler import Scheduler
 from labs.runtime.sns_delivery import SnsDelivery
 from labs.runtime.stepfunctions.service import StepFunctionsService
 from labs.runtime.stream_sources import StreamPoller
-from labs.runtime.trace import Trace
 
 __all__ = ["Cloud"]
 

@@ -29,7 +29,7 @@ from labs.runtime.cfn_template import (
     sam_translate,
     template_error,
 )
-from labs.runtime.errors import TemplateError, TemplateProblem
+from labs.runtime.core.errors import TemplateError, TemplateProblem
 from labs.runtime.intrinsics_cfn import IntrinsicError, Resolver, references
 
 __all__ = ["Stack", "StackResource", "TemplateError", "TemplateProblem", "deploy"]

@@ -26,8 +26,8 @@ from moto.awslambda.exceptions import UnknownFunctionException
 from moto.awslambda.models import lambda_backends
 from moto.logs.models import logs_backends
 
-from labs.runtime import wire
 from labs.runtime.concurrency import Concurrency
+from labs.runtime.core import wire
 from labs.runtime.invocation import LOG_TAIL_BYTES, Invocation, error_payload
 from labs.runtime.pricing import invocation_cost_usd
 from labs.runtime.sandbox import UNSAFE_WARNING, Environment, Outcome, fork_server

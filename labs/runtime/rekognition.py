@@ -74,7 +74,7 @@ def detect_labels(params: dict, read_object: Callable[[str, str], bytes | None])
 
 
 def handle(body: bytes, read_object: Callable[[str, str], bytes | None]) -> tuple[int, dict, bytes]:
-    from labs.runtime import wire
+    from labs.runtime.core import wire
 
     try:
         params = json.loads(body or b"{}")

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labs.runtime import framing
-from labs.runtime.errors import InvalidCodeError, SandboxUnavailableError
+from labs.runtime.core.errors import InvalidCodeError, SandboxUnavailableError
 
 __all__ = ["Environment", "ForkServer", "Outcome", "ProcessLimiter", "fork_server", "resolve_mode"]
 

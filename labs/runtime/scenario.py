@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 import yaml
 
-from labs.runtime.errors import LabsRuntimeError
+from labs.runtime.core.errors import LabsRuntimeError
 
 __all__ = ["ScenarioError", "load_scenario", "print_final_state", "print_trace", "run_scenario"]
 

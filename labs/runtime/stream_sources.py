@@ -38,7 +38,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 
-from labs.runtime import wire
+from labs.runtime.core import wire
 from labs.runtime.filter_criteria import FilterCriteriaError, compile_filter_criteria, matches_any
 from labs.runtime.stream_records import StreamRecord, detach_mappings, failure_record, shards_of, watch
 

@@ -41,7 +41,7 @@ def run(
     Without ``cloud`` time is simulated on a private clock starting at ``start_time`` and Task states fail
     with States.TaskFailed (there is no account to call). Raises ``DefinitionError`` for an invalid definition.
     """
-    from labs.runtime.scheduler import Scheduler
+    from labs.runtime.core.scheduler import Scheduler
     from labs.runtime.stepfunctions.interpreter import Execution
     from labs.runtime.stepfunctions.machine import compile_machine
     from labs.runtime.stepfunctions.tasks import TaskRunner

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from labs.runtime import wire
+from labs.runtime.core import wire
 from labs.runtime.stepfunctions.flow import StatesError
 from labs.runtime.stepfunctions.interpreter import Execution
 from labs.runtime.stepfunctions.machine import compile_machine

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from labs.runtime.scheduler import Scheduler
+from labs.runtime.core.scheduler import Scheduler
 from labs.runtime.stepfunctions.expressions import ExpressionError, compile_expression_template
 from labs.runtime.stepfunctions.flow import error_matches
 from labs.runtime.stepfunctions.interpreter import Execution

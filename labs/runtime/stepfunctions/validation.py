@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from labs.runtime.json_locations import escape_pointer, line_numbers, nearest_line
+from labs.runtime.core.json_locations import escape_pointer, line_numbers, nearest_line
 from labs.runtime.stepfunctions import intrinsics
 from labs.runtime.stepfunctions.choice import COMPARISONS, TYPE_TESTS, parse_timestamp
 from labs.runtime.stepfunctions.expressions import (

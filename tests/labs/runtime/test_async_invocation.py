@@ -6,7 +6,7 @@ import time
 import pytest
 
 from labs.runtime import Cloud
-from labs.runtime.scheduler import Scheduler
+from labs.runtime.core.scheduler import Scheduler
 
 FAILING = "def handler(event, context):\n    raise ValueError('bad order ' + str(event.get('id')))\n"
 WORKING = "def handler(event, context):\n    return {'done': event.get('id')}\n"

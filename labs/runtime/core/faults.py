@@ -19,7 +19,7 @@ calls (the grader must be able to look at the state it is grading).
 
 from __future__ import annotations
 
-from labs.runtime import wire
+from labs.runtime.core import wire
 
 __all__ = ["Faults"]
 

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from labs.runtime.errors import LabsRuntimeError
+from labs.runtime.core.errors import LabsRuntimeError
 
 __all__ = ["ClientLease", "lease", "release"]
 
