@@ -30,17 +30,13 @@ import moto.backends
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
-from labs.runtime import (
-    moto_clock,
-    moto_hooks,
-    moto_sqs,
-    rekognition,
-    request_checks,
-    s3_events,
-    service_access,
-)
+from labs.runtime import request_checks, s3_events, service_access
 from labs.runtime.apigateway import ApiGateway
 from labs.runtime.async_invoke import AsyncInvoker
+from labs.runtime.backends import clock as moto_clock
+from labs.runtime.backends import hooks as moto_hooks
+from labs.runtime.backends import rekognition
+from labs.runtime.backends import sqs as moto_sqs
 from labs.runtime.core import client_pool, wire
 from labs.runtime.core.faults import Faults
 from labs.runtime.core.scheduler import Scheduler
