@@ -18,7 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from labs.runtime import Cloud, packaging  # noqa: E402
+from labs.runtime import Cloud  # noqa: E402
+from labs.runtime.awslambda import packaging  # noqa: E402
 
 BATCH_SIZE = 100
 CONSUMER = """

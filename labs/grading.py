@@ -30,9 +30,9 @@ from labs.catalog import LabSpec
 from labs.checks import CheckFailed
 from labs.runtime import Cloud, LabsRuntimeError
 from labs.runtime.apigateway_proxy import HttpResponse
+from labs.runtime.awslambda.packaging import zip_files
 from labs.runtime.cfn_template import is_blocking, lint_template
 from labs.runtime.cloudformation import Stack, TemplateError, TemplateProblem, deploy
-from labs.runtime.packaging import zip_files
 
 __all__ = ["InfrastructureError", "InvocationResult", "Session", "grade", "invoke_draft", "validate_files"]
 

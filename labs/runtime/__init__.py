@@ -17,8 +17,8 @@ from labs.runtime.core.errors import (
 )
 
 if TYPE_CHECKING:
+    from labs.runtime.awslambda.invocation import Invocation
     from labs.runtime.cloud import Cloud
-    from labs.runtime.invocation import Invocation
 
 __all__ = [
     "Cloud",
@@ -37,7 +37,7 @@ def __getattr__(name: str) -> object:
 
         return Cloud
     if name == "Invocation":
-        from labs.runtime.invocation import Invocation
+        from labs.runtime.awslambda.invocation import Invocation
 
         return Invocation
     raise AttributeError(f"module 'labs.runtime' has no attribute {name!r}")

@@ -13,8 +13,8 @@ import json
 import sys
 from pathlib import Path
 
+from labs.runtime.awslambda.packaging import zip_directory
 from labs.runtime.events import EVENTS, generate_event
-from labs.runtime.packaging import zip_directory
 
 __all__ = ["main"]
 

@@ -12,6 +12,7 @@ import functools
 import json
 from typing import Any
 
+from labs.runtime.awslambda.packaging import zip_directory, zip_files
 from labs.runtime.cfn_resources import (
     LOCAL_CODE_BUCKET,
     Created,
@@ -22,7 +23,6 @@ from labs.runtime.cfn_resources import (
     tag_map,
     warn_ignored,
 )
-from labs.runtime.packaging import zip_directory, zip_files
 
 __all__ = ["HANDLERS", "ensure_aws_managed_policy"]
 

@@ -32,7 +32,8 @@ from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
 from labs.runtime import request_checks, s3_events, service_access
 from labs.runtime.apigateway import ApiGateway
-from labs.runtime.async_invoke import AsyncInvoker
+from labs.runtime.awslambda.async_invoke import AsyncInvoker
+from labs.runtime.awslambda.service import LambdaService
 from labs.runtime.backends import clock as moto_clock
 from labs.runtime.backends import hooks as moto_hooks
 from labs.runtime.backends import rekognition
@@ -45,7 +46,6 @@ from labs.runtime.event_sources import SqsPoller
 from labs.runtime.eventbridge_bus import EventBus
 from labs.runtime.framing import FrameError, require
 from labs.runtime.iam_policy import Decision, access_denied_message, evaluate
-from labs.runtime.lambda_service import LambdaService
 from labs.runtime.sandbox import resolve_mode
 from labs.runtime.sns_delivery import SnsDelivery
 from labs.runtime.stepfunctions.service import StepFunctionsService

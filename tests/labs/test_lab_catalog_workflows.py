@@ -8,7 +8,7 @@ import pytest
 
 from labs.catalog import load_catalog
 from labs.grading import grade
-from labs.runtime.pricing import invocation_cost_usd
+from labs.runtime.awslambda.pricing import invocation_cost_usd
 
 LABS = {lab.slug: lab for lab in load_catalog()}
 

@@ -5,13 +5,13 @@ environment that goes over its memory size fails with Runtime.OutOfMemory), so "
 running each function at the chosen size. It cannot measure how duration depends on memory, because CPU
 does not scale with memory here as it does on AWS; durations therefore come from MEASUREMENTS, a table of
 p95 durations measured on AWS (the kind AWS Lambda Power Tuning produces), and costs from the runtime's
-dated price table (labs.runtime.pricing)."""
+dated price table (labs.runtime.awslambda.pricing)."""
 
 import json
 import math
 
 from labs.checks import CheckFailed, check
-from labs.runtime.pricing import invocation_cost_usd
+from labs.runtime.awslambda.pricing import invocation_cost_usd
 
 FILE = "tuning.json"
 SIZES = (128, 256, 512, 1024, 1769, 3008)

@@ -5,7 +5,8 @@ import textwrap
 
 import pytest
 
-from labs.runtime import Cloud, packaging
+from labs.runtime import Cloud
+from labs.runtime.awslambda import packaging
 
 TRUST_POLICY = json.dumps(
     {

@@ -26,10 +26,10 @@ from moto.awslambda.exceptions import UnknownFunctionException
 from moto.awslambda.models import lambda_backends
 from moto.logs.models import logs_backends
 
-from labs.runtime.concurrency import Concurrency
+from labs.runtime.awslambda.concurrency import Concurrency
+from labs.runtime.awslambda.invocation import LOG_TAIL_BYTES, Invocation, error_payload
+from labs.runtime.awslambda.pricing import invocation_cost_usd
 from labs.runtime.core import wire
-from labs.runtime.invocation import LOG_TAIL_BYTES, Invocation, error_payload
-from labs.runtime.pricing import invocation_cost_usd
 from labs.runtime.sandbox import UNSAFE_WARNING, Environment, Outcome, fork_server
 
 __all__ = ["Invocation", "LambdaService", "SYNC_PAYLOAD_LIMIT", "ASYNC_PAYLOAD_LIMIT"]
