@@ -42,14 +42,14 @@ from labs.runtime.core import client_pool, wire
 from labs.runtime.core.faults import Faults
 from labs.runtime.core.scheduler import Scheduler
 from labs.runtime.core.trace import Trace
-from labs.runtime.event_sources import SqsPoller
 from labs.runtime.eventbridge_bus import EventBus
+from labs.runtime.eventsources.sqs import SqsPoller
+from labs.runtime.eventsources.streams import StreamPoller
 from labs.runtime.framing import FrameError, require
 from labs.runtime.iam_policy import Decision, access_denied_message, evaluate
 from labs.runtime.sandbox import resolve_mode
 from labs.runtime.sns_delivery import SnsDelivery
 from labs.runtime.stepfunctions.service import StepFunctionsService
-from labs.runtime.stream_sources import StreamPoller
 
 __all__ = ["Cloud"]
 

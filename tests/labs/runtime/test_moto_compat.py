@@ -7,7 +7,7 @@ import datetime
 import pytest
 
 from labs.runtime.backends.clock import epoch_seconds
-from labs.runtime.stream_records import _attributes_size, _base64_data
+from labs.runtime.eventsources.stream_records import _attributes_size, _base64_data
 
 STAMP = 1_704_110_400.25  # 2024-01-01T12:00:00.250Z
 

@@ -30,7 +30,12 @@ from __future__ import annotations
 import json
 import sys
 
-from labs.runtime.filter_criteria import FilterCriteriaError, compile_filter_criteria, matches_any, sqs_view
+from labs.runtime.eventsources.filter_criteria import (
+    FilterCriteriaError,
+    compile_filter_criteria,
+    matches_any,
+    sqs_view,
+)
 
 __all__ = ["SqsPoller"]
 

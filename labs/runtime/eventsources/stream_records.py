@@ -23,7 +23,7 @@ import weakref
 from dataclasses import dataclass
 
 from labs.runtime.backends.clock import epoch_seconds
-from labs.runtime.filter_criteria import kinesis_view
+from labs.runtime.eventsources.filter_criteria import kinesis_view
 
 __all__ = ["DYNAMODB_RETENTION_S", "StreamRecord", "detach_mappings", "failure_record", "shards_of", "watch"]
 
