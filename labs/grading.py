@@ -414,7 +414,7 @@ def warm_up() -> None:
     _lint_rules()
     import samtranslator.translator.transform  # noqa: F401 - imported for its side effect: loaded once
 
-    from labs.runtime.sandbox import fork_server
+    from labs.runtime.sandbox.host import fork_server
 
     with Cloud() as cloud:
         for service in ("iam", "lambda", "sqs", "sns", "s3", "dynamodb", "events", "stepfunctions"):

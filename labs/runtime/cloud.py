@@ -45,9 +45,9 @@ from labs.runtime.core.trace import Trace
 from labs.runtime.eventbridge_bus import EventBus
 from labs.runtime.eventsources.sqs import SqsPoller
 from labs.runtime.eventsources.streams import StreamPoller
-from labs.runtime.framing import FrameError, require
 from labs.runtime.iam_policy import Decision, access_denied_message, evaluate
-from labs.runtime.sandbox import resolve_mode
+from labs.runtime.sandbox.framing import FrameError, require
+from labs.runtime.sandbox.host import resolve_mode
 from labs.runtime.sns_delivery import SnsDelivery
 from labs.runtime.stepfunctions.service import StepFunctionsService
 

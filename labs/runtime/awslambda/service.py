@@ -30,7 +30,8 @@ from labs.runtime.awslambda.concurrency import Concurrency
 from labs.runtime.awslambda.invocation import LOG_TAIL_BYTES, Invocation, error_payload
 from labs.runtime.awslambda.pricing import invocation_cost_usd
 from labs.runtime.core import wire
-from labs.runtime.sandbox import UNSAFE_WARNING, Environment, Outcome, fork_server
+from labs.runtime.sandbox.environment import Environment, Outcome
+from labs.runtime.sandbox.host import UNSAFE_WARNING, fork_server
 
 __all__ = ["Invocation", "LambdaService", "SYNC_PAYLOAD_LIMIT", "ASYNC_PAYLOAD_LIMIT"]
 

@@ -8,7 +8,8 @@ import weakref
 
 import pytest
 
-from labs.runtime import Cloud, LabsRuntimeError, SandboxUnavailableError, sandbox
+from labs.runtime import Cloud, LabsRuntimeError, SandboxUnavailableError
+from labs.runtime.sandbox import host
 from tests.labs.runtime.conftest import TRUST_POLICY, make_zip
 
 
@@ -77,17 +78,17 @@ def test_clients_with_options_are_made_for_the_account_alone():
 
 
 def test_bubblewrap_is_probed_once_per_process_and_a_path_without_it_is_still_refused(monkeypatch):
-    assert sandbox.resolve_mode(None) == "bwrap"  # proven (here or by an earlier test)
+    assert host.resolve_mode(None) == "bwrap"  # proven (here or by an earlier test)
 
     def no_probe(*args, **kwargs):
         raise AssertionError(f"bubblewrap probed again: {args}")
 
-    monkeypatch.setattr(sandbox.subprocess, "run", no_probe)
-    assert sandbox.resolve_mode(None) == "bwrap"
+    monkeypatch.setattr(host.subprocess, "run", no_probe)
+    assert host.resolve_mode(None) == "bwrap"
     monkeypatch.setenv("PATH", "/nonexistent")
     monkeypatch.delenv("LABS_RUNTIME_UNSAFE_NO_SANDBOX", raising=False)
     with pytest.raises(SandboxUnavailableError, match="refusing to run untrusted code"):
-        sandbox.resolve_mode(None)
+        host.resolve_mode(None)
 
 
 def _warm_functions(cloud, count: int) -> None:
@@ -106,7 +107,7 @@ def _warm_functions(cloud, count: int) -> None:
 
 
 def test_closing_an_account_ends_its_warm_environments():
-    server = sandbox.fork_server("bwrap")._process.pid  # bwrap, then the fork server inside it
+    server = host.fork_server("bwrap")._process.pid  # bwrap, then the fork server inside it
     with Cloud() as warm_up:  # whatever the fork server keeps once it has served a spawn is the baseline
         _warm_functions(warm_up, 1)
     time.sleep(0.5)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from labs.runtime import SandboxUnavailableError
-from labs.runtime.sandbox import resolve_mode
+from labs.runtime.sandbox.host import resolve_mode
 
 REPO_ROOT = str(Path(__file__).resolve().parents[3])
 
@@ -74,7 +74,7 @@ def test_fork_bomb_is_contained(cloud, deploy, invoke):
 
 def test_each_environment_gets_its_own_process_limit(cloud, deploy, invoke):
     """A fork bomb in one environment must not stop another environment from starting processes."""
-    from labs.runtime.sandbox import fork_server
+    from labs.runtime.sandbox.host import fork_server
 
     if os.getuid() == 0:  # as root only the pids cgroup limits processes; it must be there
         assert fork_server(cloud.sandbox_mode).limiter.available
@@ -208,7 +208,7 @@ def test_subprocesses_find_no_binaries(deploy, invoke):
 
 
 def test_killing_parent_or_pid_1_does_not_reach_the_host(cloud, deploy, invoke):
-    from labs.runtime.sandbox import fork_server
+    from labs.runtime.sandbox.host import fork_server
 
     server = fork_server(cloud.sandbox_mode)
     _, payload, _ = run(
@@ -282,8 +282,8 @@ def test_garbage_on_the_channel_discards_the_environment(deploy, invoke):
     def handler(event, context):
         os.write(CHANNEL, b"\\xff\\xff\\xff\\xffgarbage")
         return "never"
-    import sandbox_runtime
-    CHANNEL = sandbox_runtime._channel_fd
+    import lambda_runtime
+    CHANNEL = lambda_runtime._channel_fd
     """)
     _, payload, _ = invoke(name)
     assert payload["errorType"] == "Runtime.ExitError"
@@ -325,7 +325,7 @@ def test_environment_holds_only_its_own_descriptors(deploy, invoke):
         deploy,
         invoke,
         """
-    import sandbox_runtime
+    import lambda_runtime
     open_fds = []
     for fd in range(1024):
         try:
@@ -333,7 +333,7 @@ def test_environment_holds_only_its_own_descriptors(deploy, invoke):
             open_fds.append(fd)
         except OSError:
             pass
-    return {"open": open_fds, "channel": sandbox_runtime._channel_fd}
+    return {"open": open_fds, "channel": lambda_runtime._channel_fd}
     """,
     )
     assert payload["open"] == [0, 1, 2, payload["channel"]]
@@ -341,21 +341,22 @@ def test_environment_holds_only_its_own_descriptors(deploy, invoke):
 
 def test_environment_refuses_to_run_outside_its_pids_cgroup(deploy, invoke, monkeypatch, tmp_path):
     """A spare (or, once it has failed, a direct clone) that cannot join its cgroup never runs the code."""
-    from labs.runtime import sandbox
+    from labs.runtime.sandbox import host
+    from labs.runtime.sandbox.cgroups import ProcessLimiter
 
     if os.getuid() != 0:
         pytest.skip("pids cgroups are used when the host is root")
     unwritable = lambda self, processes: (os.open(os.devnull, os.O_RDONLY), tmp_path / "none")  # noqa: E731
-    monkeypatch.setattr(sandbox.ProcessLimiter, "open_for_environment", unwritable)
-    monkeypatch.setattr(sandbox.ProcessLimiter, "close", lambda self: None)  # the hierarchy is shared
-    monkeypatch.setattr(sandbox, "_servers", {})  # a fork server of its own, started with these cgroups
+    monkeypatch.setattr(ProcessLimiter, "open_for_environment", unwritable)
+    monkeypatch.setattr(ProcessLimiter, "close", lambda self: None)  # the hierarchy is shared
+    monkeypatch.setattr(host, "_servers", {})  # a fork server of its own, started with these cgroups
     name = deploy("def handler(e, c):\n    return 'ran'\n")
     try:
         for _ in range(3):  # the first spare, then direct clones after each failed spare
             _, payload, logs = invoke(name)
             assert payload["errorType"] == "Runtime.ExitError", (payload, logs)
     finally:
-        for server in sandbox._servers.values():
+        for server in host._servers.values():
             server.close()
         monkeypatch.undo()
     assert invoke(name)[1] == "ran"  # the shared fork server, with real cgroups, still serves

@@ -1,7 +1,7 @@
 """The sandbox's seccomp filter: kernel attack surface a handler never needs answers EPERM, the rest works.
 
 System call numbers are written out here from the kernel's tables, independently of the filter's own table,
-so that a wrong number in ``sandbox_seccomp`` fails these tests instead of being checked against itself.
+so that a wrong number in ``labs/runtime/sandbox/seccomp.py`` fails these tests instead of being checked against itself.
 """
 
 import os

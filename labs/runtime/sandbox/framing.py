@@ -1,7 +1,7 @@
 """Length-prefixed JSON frames: the wire format of every private channel of the runtime.
 
 A frame is a 4-byte big-endian length followed by that many bytes of UTF-8 JSON whose top level is an object.
-This module is imported both by the host (as ``labs.runtime.framing``) and inside the sandbox (as the top-level
+This module is imported both by the host (as ``labs.runtime.sandbox.framing``) and inside the sandbox (as the top-level
 module ``framing``), so it uses only the standard library and imports nothing from the package.
 
 The host treats every frame that comes out of an execution environment as untrusted input: ``read_frame``

@@ -1,13 +1,13 @@
 """The warm fork server and the isolation of each execution environment. Runs INSIDE the sandbox.
 
-The host starts this file as a script inside bubblewrap (see ``sandbox.py``), with its sibling modules
-``framing``, ``sandbox_runtime`` and ``sandbox_seccomp`` beside it under ``/var/runtime``. It imports boto3
+The host starts this file as a script inside bubblewrap (see ``host.py``), with its sibling modules
+``framing``, ``lambda_runtime`` and ``seccomp`` beside it under ``/var/runtime``. It imports boto3
 and botocore once, then answers ``spawn`` requests on its control socket (fd 3). Each environment is one
 ``clone``: it starts as PID 1 of new user, mount, PID, network, IPC and UTS namespaces, joins its pids
 cgroup, starts its own session, closes every descriptor it inherited but its own channels, maps its uid,
 mounts a private size-capped ``/tmp``, binds only its own function code at ``/var/task`` and layers at
 ``/opt``, hides the shared code store and ``/proc``, sets resource limits, drops every capability, sets
-``no_new_privs``, installs the seccomp filter, then runs the Lambda runtime loop of ``sandbox_runtime``.
+``no_new_privs``, installs the seccomp filter, then runs the Lambda runtime loop of ``lambda_runtime``.
 
 The part that does not depend on the function (clone, namespaces, session, pids cgroup, uid map) is done
 ahead of time by one *spare* clone, which then receives the function's channels and spec and does the rest;
@@ -32,8 +32,8 @@ import socket
 import sys
 
 import framing
-import sandbox_runtime
-import sandbox_seccomp
+import lambda_runtime
+import seccomp
 
 __all__ = ["main"]
 
@@ -50,7 +50,7 @@ _syscall.argtypes = [
     ctypes.c_void_p,
     ctypes.c_ulong,
 ]
-_SYS_CLONE = {"x86_64": 56, "aarch64": 220}[sandbox_seccomp.MACHINE]  # the filter module checked it
+_SYS_CLONE = {"x86_64": 56, "aarch64": 220}[seccomp.MACHINE]  # the filter module checked it
 _IDS = (os.getuid(), os.getgid())
 _SERVER_PID = os.getpid()
 
@@ -233,14 +233,14 @@ def _become(spec: dict, channel_fd: int, output_fds: tuple[int, int], isolate: b
         os.chdir(spec["task_dir"] if not isolate else "/var/task")
         if isolate:
             _drop_privileges()
-            sandbox_seccomp.install()  # after no_new_privs, which an unprivileged filter requires
+            seccomp.install()  # after no_new_privs, which an unprivileged filter requires
         _set_limits(spec["limits"])
     except BaseException as error:  # noqa: BLE001 - report any setup failure to the host and stop
         framing.write_frame(channel_fd, {"type": "setup_failed", "error": f"{type(error).__name__}: {error}"})
         os._exit(70)
     code = 0
     try:
-        sandbox_runtime.run(channel_fd, spec, output_fd)
+        lambda_runtime.run(channel_fd, spec, output_fd)
     except SystemExit as exit_request:  # sys.exit() in the handler ends the runtime, as on Lambda
         code = (
             exit_request.code
@@ -432,7 +432,7 @@ class _Server:
 
 def main() -> None:
     isolate = "--unsafe" not in sys.argv[1:]
-    sandbox_runtime.preload()
+    lambda_runtime.preload()
     # Everything loaded so far lives as long as the server: the collector of an environment never needs to
     # scan it, and scanning would write to (and so copy) pages the environments otherwise share.
     gc.freeze()

@@ -1,6 +1,6 @@
 """The Lambda Python runtime as it runs INSIDE an execution environment (the role of AWS's awslambdaric).
 
-Loaded by ``sandbox_server`` in the fork server, so that every environment starts with boto3 and botocore
+Loaded by ``forkserver`` in the fork server, so that every environment starts with boto3 and botocore
 already imported. ``run`` then: sets the function's environment variables, routes every botocore HTTP request
 over the private channel (fd passed in; never stdout), installs Lambda's log format on the root logger,
 imports the handler module (the init phase), and answers ``invoke`` frames one at a time.

@@ -1,11 +1,11 @@
-"""Host side of the sandbox: the bubblewrap fork server, the code store, and one execution environment.
+"""Host side of the sandbox: the bubblewrap fork server and the code store.
 
-``ForkServer`` starts ``sandbox_server.py`` inside bubblewrap (new user, mount, PID, network, IPC, UTS and
+``ForkServer`` starts ``forkserver.py`` inside bubblewrap (new user, mount, PID, network, IPC, UTS and
 cgroup namespaces; no capabilities; a read-only view of only the Python runtime, boto3 and its dependencies,
-and the code store) and asks it for environments. ``Environment`` is the host's handle on one of them: its
-private channel (a socketpair; the protocol never shares a stream with the function's output), the read end
-of its stdout/stderr pipe, and a status socket to the fork server, its supervisor. Everything read from an environment is
-untrusted: frames are capped and schema-checked, output is capped, and any breach discards the environment.
+and the code store) and asks it for environments. Each comes back as an ``Environment`` (``environment.py``),
+the host's handle on it: its private channel (a socketpair; the protocol never shares a stream with the
+function's output), the read end of its stdout/stderr pipe, and a status socket to the fork server, its
+supervisor; its processes are counted in a pids cgroup of their own (``cgroups.py``).
 
 Where bubblewrap or user namespaces are unavailable, ``SandboxUnavailableError`` is raised unless the caller
 chose the unsafe development mode explicitly (``sandbox="unsafe"`` or ``LABS_RUNTIME_UNSAFE_NO_SANDBOX=1``).
@@ -20,7 +20,6 @@ import hashlib
 import importlib.util
 import io
 import os
-import select
 import shutil
 import socket
 import subprocess
@@ -29,23 +28,23 @@ import tempfile
 import threading
 import time
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from labs.runtime import framing
 from labs.runtime.core.errors import InvalidCodeError, SandboxUnavailableError
+from labs.runtime.sandbox import framing
+from labs.runtime.sandbox.cgroups import ProcessLimiter
+from labs.runtime.sandbox.environment import Environment
 
-__all__ = ["Environment", "ForkServer", "Outcome", "ProcessLimiter", "fork_server", "resolve_mode"]
+__all__ = ["CodeStore", "ForkServer", "UNSAFE_WARNING", "fork_server", "resolve_mode"]
 
 UNSAFE_ENV_VAR = "LABS_RUNTIME_UNSAFE_NO_SANDBOX"
 UNSAFE_WARNING = (
     "WARNING: labs.runtime is running untrusted code WITHOUT a sandbox (unsafe development mode). "
     "Never use this mode for code you did not write."
 )
-OUTPUT_CAP_BYTES = 1024 * 1024  # per invocation; the rest is drained and counted, not kept
 MAX_UNZIPPED_BYTES = 250 * 1024 * 1024  # Lambda's limit for a function and its layers, unzipped
 _RUNTIME_DIR = Path(__file__).resolve().parent
-_SANDBOX_FILES = ("framing.py", "sandbox_runtime.py", "sandbox_seccomp.py", "sandbox_server.py")
+_SANDBOX_FILES = ("framing.py", "lambda_runtime.py", "seccomp.py", "forkserver.py")
 _SANDBOX_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 _F_SETPIPE_SZ = 1031
 _ENVIRONMENT_PROCESSES = 64  # what a function may start besides its runtime, unless its spec says otherwise
@@ -147,245 +146,6 @@ class CodeStore:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-class ProcessLimiter:
-    """One pids cgroup per execution environment, so a fork bomb stops at the function's process limit.
-
-    ``RLIMIT_NPROC`` alone is not enough: the kernel does not apply it to processes whose host uid is 0,
-    which is what sandboxed processes are when the host runs as root (as in CI). The host creates
-    ``<hierarchy>/labs-runtime-<pid>/env-<n>`` with ``pids.max`` set, opens its ``cgroup.procs`` and hands
-    the open file to the environment, which writes ``0`` to it (meaning "me") as its first act, before any
-    student code can run; the environment and all its children then stay in that cgroup. The open
-    file is the only access the sandbox gets: no cgroup file system is mounted inside it.
-
-    Where no writable pids hierarchy exists (no cgroups, not root), ``available`` is False and only the
-    rlimit applies, which is effective whenever the host is not root.
-    """
-
-    _HIERARCHIES = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")  # cgroup v1 pids controller, then v2
-
-    def __init__(self) -> None:
-        self.parent: Path | None = None
-        self._count = 0
-        self._leftovers: list[Path] = []
-        self._lock = threading.Lock()
-        for hierarchy in map(Path, self._HIERARCHIES):
-            v1 = hierarchy.name == "pids" and (hierarchy / "cgroup.procs").exists()
-            v2 = not v1 and self._v2_has_pids(hierarchy)
-            if not (v1 or v2):
-                continue
-            parent = hierarchy / f"labs-runtime-{os.getpid()}"
-            try:
-                parent.mkdir(exist_ok=True)
-                if v2:
-                    (parent / "cgroup.subtree_control").write_text("+pids")
-            except OSError:
-                continue
-            self.parent = parent
-            break
-
-    @staticmethod
-    def _v2_has_pids(hierarchy: Path) -> bool:
-        try:
-            return "pids" in (hierarchy / "cgroup.subtree_control").read_text().split()
-        except OSError:
-            return False
-
-    @property
-    def available(self) -> bool:
-        return self.parent is not None
-
-    def open_for_environment(self, max_processes: int) -> tuple[int, Path] | None:
-        """A new cgroup allowing ``max_processes``; returns (fd of its cgroup.procs, path) or None."""
-        if self.parent is None:
-            return None
-        with self._lock:
-            self._count += 1
-            path = self.parent / f"env-{self._count}"
-            self._retry_leftovers()
-        try:
-            path.mkdir()
-            (path / "pids.max").write_text(str(max_processes))
-            return os.open(path / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC), path
-        except OSError:
-            self.release(path)
-            return None
-
-    def release(self, path: Path) -> None:
-        """Remove an environment's cgroup; one whose last process is still exiting is retried later."""
-        try:
-            path.rmdir()
-        except FileNotFoundError:
-            pass
-        except OSError:
-            with self._lock:
-                self._leftovers.append(path)
-
-    def _retry_leftovers(self) -> None:
-        still = []
-        for path in self._leftovers:
-            try:
-                path.rmdir()
-            except FileNotFoundError:
-                pass
-            except OSError:
-                still.append(path)
-        self._leftovers = still
-
-    def close(self) -> None:
-        if self.parent is None:
-            return
-        deadline = time.monotonic() + 2
-        with self._lock:
-            while True:
-                self._retry_leftovers()
-                children = [p for p in self.parent.iterdir() if p.is_dir()]
-                for child in children:
-                    with contextlib.suppress(OSError):
-                        child.rmdir()
-                if not any(p.is_dir() for p in self.parent.iterdir()) or time.monotonic() > deadline:
-                    break
-                time.sleep(0.02)
-        with contextlib.suppress(OSError):
-            self.parent.rmdir()
-        self.parent = None
-
-
-@dataclass
-class Outcome:
-    """What came back from one request to an environment: a frame, or why there is none."""
-
-    kind: str  # "frame" | "timeout" | "exited" | "protocol_error"
-    frame: dict | None = None
-    output: bytes = b""
-    dropped_output: int = 0
-    exit: dict = field(default_factory=dict)
-    detail: str = ""
-
-
-class Environment:
-    """The host's handle on one execution environment (one warm Python process in its own namespaces)."""
-
-    def __init__(
-        self,
-        channel: socket.socket,
-        output_fds: tuple[int, int],
-        status: socket.socket,
-        key: str,
-        on_close=None,
-    ) -> None:
-        """``output_fds``: the read ends of the init phase's output pipe and of the invocations' one.
-
-        Two pipes, because the first invocation may start before the host has read the init phase's
-        output: the runtime switches to the second pipe once init is over, so nothing is misattributed.
-        """
-        self.channel, self.status, self.key = channel, status, key
-        self.output_fd, self._invocation_output_fd = output_fds
-        self._on_close = on_close
-        self.alive = True
-        self.invocations = 0
-        for fd in output_fds:
-            os.set_blocking(fd, False)
-
-    def end_init(self) -> None:
-        """Read the invocations' output from now on (call once the init frame or outcome is in)."""
-        if self.output_fd != self._invocation_output_fd:
-            with contextlib.suppress(OSError):
-                os.close(self.output_fd)
-            self.output_fd = self._invocation_output_fd
-
-    def _drain(self, sink: bytearray, dropped: list[int]) -> None:
-        while True:
-            try:
-                chunk = os.read(self.output_fd, 1 << 16)
-            except BlockingIOError:
-                return
-            if not chunk:
-                return
-            room = OUTPUT_CAP_BYTES - len(sink)
-            sink.extend(chunk[: max(room, 0)])
-            dropped[0] += max(len(chunk) - max(room, 0), 0)
-
-    def exchange(self, message: dict | None, deadline: float, on_request=None) -> Outcome:
-        """Send ``message`` (if any) and wait for the next non-request frame before ``deadline``.
-
-        ``aws_request`` frames that arrive meanwhile are answered with ``on_request(frame)``, which returns
-        the reply frame. The function's output is collected along the way.
-        """
-        output, dropped = bytearray(), [0]
-        channel_fd = self.channel.fileno()
-        try:
-            if message is not None:
-                # If it has gone (say, right after a failed init), what it sent first is still to be read.
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    framing.write_frame(channel_fd, message)
-            while True:
-                wait_s = deadline - time.monotonic()
-                if wait_s <= 0:
-                    return Outcome("timeout", output=bytes(output), dropped_output=dropped[0])
-                readable, _, _ = select.select([channel_fd, self.output_fd], [], [], wait_s)
-                if self.output_fd in readable:
-                    self._drain(output, dropped)
-                if channel_fd not in readable:
-                    continue
-                frame = framing.read_frame(channel_fd, deadline=deadline)
-                if frame is None:
-                    self._drain(output, dropped)
-                    return Outcome(
-                        "exited", output=bytes(output), dropped_output=dropped[0], exit=self.wait_exit()
-                    )
-                if frame.get("type") == "aws_request" and on_request is not None:
-                    framing.write_frame(channel_fd, on_request(frame))
-                    continue
-                self._drain(output, dropped)
-                return Outcome("frame", frame=frame, output=bytes(output), dropped_output=dropped[0])
-        except TimeoutError:
-            return Outcome("timeout", output=bytes(output), dropped_output=dropped[0])
-        except (framing.FrameError, OSError) as error:
-            return Outcome(
-                "protocol_error", output=bytes(output), dropped_output=dropped[0], detail=str(error)
-            )
-
-    def wait_exit(self, timeout_s: float = 2.0) -> dict:
-        """The fork server's report of how the environment ended: ``{"code": n}`` or ``{"signal": n}``."""
-        try:
-            report = framing.read_frame(
-                self.status.fileno(), max_bytes=4096, deadline=time.monotonic() + timeout_s
-            )
-        except (TimeoutError, framing.FrameError, OSError):
-            report = None
-        self.close()
-        return report or {}
-
-    def kill(self) -> dict:
-        """Kill the environment's whole PID namespace and return its exit report."""
-        if not self.alive:
-            return {}
-        with contextlib.suppress(OSError):
-            self.status.send(b"k")
-        return self.wait_exit()
-
-    def discard(self) -> None:
-        """Kill the environment without waiting for its exit report (nobody reads it): the supervisor ends
-        the PID namespace on the request, or on the status socket closing if the request did not get
-        through. Saves the 5-10 ms a discarded warm environment's report takes to come back."""
-        if not self.alive:
-            return
-        with contextlib.suppress(OSError):
-            self.status.send(b"k")
-        self.close()
-
-    def close(self) -> None:
-        if not self.alive:
-            return
-        self.alive = False
-        self.end_init()
-        for closer in (self.channel.close, self.status.close, lambda: os.close(self.output_fd)):
-            with contextlib.suppress(OSError):
-                closer()
-        if self._on_close is not None:
-            self._on_close()
-
-
 class ForkServer:
     """One warm, already-isolated process that forks execution environments on request."""
 
@@ -403,7 +163,7 @@ class ForkServer:
             "-S",
             "-s",
             "-B",
-            f"{script_dir}/sandbox_server.py",
+            f"{script_dir}/forkserver.py",
             "--control-fd",
             str(server_end.fileno()),
         ]
