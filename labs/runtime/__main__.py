@@ -84,7 +84,7 @@ def _json_argument(value: str, option: str) -> object:
 
 
 def _test_event_pattern(args: argparse.Namespace) -> int:
-    from labs.runtime.eventbridge import InvalidEventPatternError, matches
+    from labs.runtime.eventbridge.patterns import InvalidEventPatternError, matches
 
     try:
         pattern = _json_argument(args.event_pattern, "--event-pattern")

@@ -42,7 +42,7 @@ from labs.runtime.core import client_pool, wire
 from labs.runtime.core.faults import Faults
 from labs.runtime.core.scheduler import Scheduler
 from labs.runtime.core.trace import Trace
-from labs.runtime.eventbridge_bus import EventBus
+from labs.runtime.eventbridge.bus import EventBus
 from labs.runtime.eventsources.sqs import SqsPoller
 from labs.runtime.eventsources.streams import StreamPoller
 from labs.runtime.iam_policy import Decision, access_denied_message, evaluate

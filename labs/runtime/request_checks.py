@@ -16,8 +16,9 @@ import json
 import re
 from urllib.parse import parse_qs
 
-from labs.runtime import eventbridge_bus, s3_events
+from labs.runtime import s3_events
 from labs.runtime.core import wire
+from labs.runtime.eventbridge import bus as eventbridge_bus
 from labs.runtime.sns import InvalidFilterPolicyError, compile_filter_policy
 
 __all__ = ["after", "refuse", "remember_sent_messages", "rewrite"]

@@ -24,7 +24,7 @@ import base64
 import functools
 import json
 
-from labs.runtime.eventbridge import CompiledPattern, InvalidEventPatternError, compile_pattern
+from labs.runtime.eventbridge.patterns import CompiledPattern, InvalidEventPatternError, compile_pattern
 
 __all__ = [
     "FilterCriteriaError",

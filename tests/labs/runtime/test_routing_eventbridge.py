@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import pytest
 from botocore.exceptions import ClientError
 
-from labs.runtime.eventbridge_bus import transform_input
-from labs.runtime.schedules import InvalidScheduleError, compile_schedule
+from labs.runtime.eventbridge.bus import transform_input
+from labs.runtime.eventbridge.schedules import InvalidScheduleError, compile_schedule
 
 from .test_routing_s3_sns import RECORDER, allow, events_seen, function_arn, queue, receive
 

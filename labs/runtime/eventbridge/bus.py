@@ -29,8 +29,8 @@ import json
 import time
 
 from labs.runtime import service_access
-from labs.runtime.eventbridge import InvalidEventPatternError, compile_pattern
-from labs.runtime.schedules import InvalidScheduleError, compile_schedule
+from labs.runtime.eventbridge.patterns import InvalidEventPatternError, compile_pattern
+from labs.runtime.eventbridge.schedules import InvalidScheduleError, compile_schedule
 from labs.runtime.stepfunctions.paths import NoMatchError, PathSyntaxError, compile_path
 
 __all__ = ["EventBus", "transform_input"]
