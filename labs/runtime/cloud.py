@@ -30,7 +30,7 @@ import moto.backends
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
-from labs.runtime import request_checks, s3_events, service_access
+from labs.runtime import request_checks, service_access
 from labs.runtime.apigateway import ApiGateway
 from labs.runtime.awslambda.async_invoke import AsyncInvoker
 from labs.runtime.awslambda.service import LambdaService
@@ -46,9 +46,10 @@ from labs.runtime.eventbridge.bus import EventBus
 from labs.runtime.eventsources.sqs import SqsPoller
 from labs.runtime.eventsources.streams import StreamPoller
 from labs.runtime.iam_policy import Decision, access_denied_message, evaluate
+from labs.runtime.notifications import s3_events
+from labs.runtime.notifications.sns_delivery import SnsDelivery
 from labs.runtime.sandbox.framing import FrameError, require
 from labs.runtime.sandbox.host import resolve_mode
-from labs.runtime.sns_delivery import SnsDelivery
 from labs.runtime.stepfunctions.service import StepFunctionsService
 
 __all__ = ["Cloud"]

@@ -16,10 +16,10 @@ import json
 import re
 from urllib.parse import parse_qs
 
-from labs.runtime import s3_events
 from labs.runtime.core import wire
 from labs.runtime.eventbridge import bus as eventbridge_bus
-from labs.runtime.sns import InvalidFilterPolicyError, compile_filter_policy
+from labs.runtime.notifications import s3_events
+from labs.runtime.notifications.filter_policies import InvalidFilterPolicyError, compile_filter_policy
 
 __all__ = ["after", "refuse", "remember_sent_messages", "rewrite"]
 

@@ -23,7 +23,7 @@ import json
 import time
 
 from labs.runtime import service_access
-from labs.runtime.sns import InvalidFilterPolicyError, compile_filter_policy
+from labs.runtime.notifications.filter_policies import InvalidFilterPolicyError, compile_filter_policy
 
 __all__ = ["SnsDelivery"]
 

@@ -1,6 +1,6 @@
 """Amazon SNS subscription filter policies.
 
-SNS filter policies use the same pattern language as EventBridge (``eventbridge.py`` compiles and matches them),
+SNS filter policies use the same pattern language as EventBridge (``eventbridge/patterns.py`` compiles and matches them),
 with SNS's own rules on top (https://docs.aws.amazon.com/sns/latest/dg/sns-subscription-filter-policies.html and
 .../subscription-filter-policy-constraints.html):
 
