@@ -7,11 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from labs.runtime.notifications.filter_policies import (
-    InvalidFilterPolicyError,
-    compile_filter_policy,
-    filter_policy_matches,
-)
+from labs.runtime.sns import InvalidFilterPolicyError, compile_filter_policy, filter_policy_matches
 
 CASES = json.loads((Path(__file__).parent / "events" / "sns_filter_policies.json").read_text())
 
