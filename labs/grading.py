@@ -29,7 +29,7 @@ from botocore.exceptions import ClientError
 from labs.catalog import LabSpec
 from labs.checks import CheckFailed
 from labs.runtime import Cloud, LabsRuntimeError
-from labs.runtime.apigateway_proxy import HttpResponse
+from labs.runtime.apigateway.proxy import HttpResponse
 from labs.runtime.awslambda.packaging import zip_files
 from labs.runtime.cfn_template import is_blocking, lint_template
 from labs.runtime.cloudformation import Stack, TemplateError, TemplateProblem, deploy

@@ -31,7 +31,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
 from labs.runtime import request_checks, service_access
-from labs.runtime.apigateway import ApiGateway
+from labs.runtime.apigateway.gateway import ApiGateway
 from labs.runtime.awslambda.async_invoke import AsyncInvoker
 from labs.runtime.awslambda.service import LambdaService
 from labs.runtime.backends import clock as moto_clock

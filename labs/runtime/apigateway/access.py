@@ -1,6 +1,6 @@
 """Who may call an API, and how often: throttling, API keys with usage plans, and Lambda authorizers.
 
-Used by ``apigateway.py`` for every request, in this order (behaviour copied from the API Gateway developer
+Used by ``gateway.py`` for every request, in this order (behaviour copied from the API Gateway developer
 guide pages named below):
 
 - Throttling (api-gateway-request-throttling.html, http-api-throttling.html) with token buckets on the
@@ -34,7 +34,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from labs.runtime.apigateway_proxy import Call, HttpResponse, v1_event, v2_event
+from labs.runtime.apigateway.proxy import Call, HttpResponse, v1_event, v2_event
 from labs.runtime.iam_policy import evaluate
 
 __all__ = [

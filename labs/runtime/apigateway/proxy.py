@@ -1,6 +1,6 @@
 """Lambda proxy integrations' payload formats: the event API Gateway sends, and how it reads the answer.
 
-Pure functions over plain data, used by ``apigateway.py``. Shapes follow AWS's documentation:
+Pure functions over plain data, used by ``gateway.py``. Shapes follow AWS's documentation:
 format 1.0 (REST APIs, and HTTP APIs that choose it) in
 https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html, and
 format 2.0 (HTTP APIs) in .../http-api-develop-integrations-lambda.html. Behaviour copied from AWS:

@@ -4,7 +4,7 @@ APIs are configured with ordinary boto3 calls (``apigateway``: rest APIs, resour
 deployments, stages, authorizers, API keys, usage plans; ``apigatewayv2``: HTTP APIs, integrations, routes,
 stages, authorizers), which moto stores. This module reads that configuration from moto's backends and
 serves ``cloud.http_request(...)``, since AWS has no API for calling an API. Lambda proxy integrations only;
-the payload formats are in ``apigateway_proxy.py``.
+the payload formats are in ``proxy.py``.
 
 Behaviour copied from AWS (developer guide pages named in each comment), in the order a request meets it:
 
@@ -13,7 +13,7 @@ Behaviour copied from AWS (developer guide pages named in each comment), in the 
    an unknown one is 404. No REST resource and method: 403 "Missing Authentication Token"; no HTTP route
    (and no ``$default`` route): 404 "Not Found". Literal segments beat ``{param}``, which beats ``{proxy+}``;
    a method beats ``ANY``.
-2. Throttling, Lambda authorizers, API keys and HTTP API CORS: ``apigateway_access.py``.
+2. Throttling, Lambda authorizers, API keys and HTTP API CORS: ``access.py``.
 3. The Lambda invocation, allowed by the function's resource policy for ``apigateway.amazonaws.com``
    (``lambda add-permission`` with ``aws:SourceArn`` ``arn:aws:execute-api:region:account:api/stage/
    METHOD/path``, the path as the resource or route has it) or by the integration's credentials role.
@@ -44,7 +44,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from moto.awslambda.exceptions import UnknownFunctionException
 from moto.awslambda.models import lambda_backends
 
-from labs.runtime.apigateway_access import (
+from labs.runtime.apigateway.access import (
     AccessControl,
     Refused,
     cors_headers,
@@ -52,7 +52,7 @@ from labs.runtime.apigateway_access import (
     internal_error,
     rest_backend,
 )
-from labs.runtime.apigateway_proxy import (
+from labs.runtime.apigateway.proxy import (
     Call,
     HttpResponse,
     MalformedResponse,
