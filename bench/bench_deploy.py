@@ -15,8 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from labs.runtime import Cloud, cfn_template  # noqa: E402
+from labs.runtime import Cloud  # noqa: E402
 from labs.runtime.cloudformation import deploy  # noqa: E402
+from labs.runtime.cloudformation import template as cfn_template  # noqa: E402
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "tests" / "labs" / "runtime" / "templates"
 
@@ -38,10 +39,10 @@ def main() -> int:
 
         return wrapper
 
-    import labs.runtime.cloudformation as cloudformation
+    from labs.runtime.cloudformation import deployment
 
-    cloudformation.lint_template = timed("lint", cfn_template.lint_template)
-    cloudformation.sam_translate = timed("transform", cfn_template.sam_translate)
+    deployment.lint_template = timed("lint", cfn_template.lint_template)
+    deployment.sam_translate = timed("transform", cfn_template.sam_translate)
     for _ in range(args.runs + 1):
         with Cloud(seed=1) as cloud:
             started = time.perf_counter()

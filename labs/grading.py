@@ -31,8 +31,8 @@ from labs.checks import CheckFailed
 from labs.runtime import Cloud, LabsRuntimeError
 from labs.runtime.apigateway.proxy import HttpResponse
 from labs.runtime.awslambda.packaging import zip_files
-from labs.runtime.cfn_template import is_blocking, lint_template
 from labs.runtime.cloudformation import Stack, TemplateError, TemplateProblem, deploy
+from labs.runtime.cloudformation.template import is_blocking, lint_template
 
 __all__ = ["InfrastructureError", "InvocationResult", "Session", "grade", "invoke_draft", "validate_files"]
 
@@ -409,7 +409,7 @@ def warm_up() -> None:
     server, boto3's service models, cfn-lint's rule collection (about 2 s) and the SAM translator. A
     failure here is not fatal: the first grading then pays for it, or reports what is missing."""
     from labs.runtime import Cloud
-    from labs.runtime.cfn_template import _lint_rules
+    from labs.runtime.cloudformation.template import _lint_rules
 
     _lint_rules()
     import samtranslator.translator.transform  # noqa: F401 - imported for its side effect: loaded once

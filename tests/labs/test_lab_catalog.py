@@ -153,7 +153,7 @@ def test_a_grader_that_breaks_is_an_infrastructure_error_not_a_zero(tmp_path):
 
 def test_a_worker_warms_up_the_runtime_and_the_template_tools_before_its_first_task():
     from labs.grading import warm_up
-    from labs.runtime.cfn_template import _lint_rules
+    from labs.runtime.cloudformation.template import _lint_rules
     from labs.runtime.sandbox.host import fork_server, resolve_mode
 
     _lint_rules.cache_clear()

@@ -13,7 +13,7 @@ import pytest
 from labs.runtime import Cloud
 from labs.runtime.__main__ import main
 from labs.runtime.cloudformation import TemplateError, deploy
-from labs.runtime.intrinsics_cfn import NO_VALUE, IntrinsicError, Resolver, references
+from labs.runtime.cloudformation.intrinsics import NO_VALUE, IntrinsicError, Resolver, references
 
 TEMPLATES = Path(__file__).parent / "templates"
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -724,7 +724,7 @@ Outputs:"""
 def test_deploying_loads_no_django():
     code = (
         "import sys; from labs.runtime import Cloud; from labs.runtime.cloudformation import deploy\n"
-        "from labs.runtime.cfn_template import lint_template, sam_translate\n"
+        "from labs.runtime.cloudformation.template import lint_template, sam_translate\n"
         "import cfnlint.runner, samtranslator.translator.translator\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'django'))"
     )
@@ -895,7 +895,7 @@ Resources:
 
 
 def test_a_cfn_lint_crash_is_a_warning_not_a_refusal(cloud, monkeypatch):
-    from labs.runtime import cfn_template
+    from labs.runtime.cloudformation import template as cfn_template
 
     def crash():
         raise RuntimeError("rule exploded")

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from labs.runtime.awslambda.packaging import zip_directory, zip_files
-from labs.runtime.cfn_resources import (
+from labs.runtime.cloudformation.resources import (
     LOCAL_CODE_BUCKET,
     Created,
     Provisioner,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from labs.runtime.cfn_resources import Created, Provisioner, ResourceFailure
+from labs.runtime.cloudformation.resources import Created, Provisioner, ResourceFailure
 
 __all__ = ["HANDLERS"]
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from labs.runtime.cfn_resources import LOCAL_CODE_BUCKET
+from labs.runtime.cloudformation.resources import LOCAL_CODE_BUCKET
 from labs.runtime.core.errors import TemplateError, TemplateProblem
 
 __all__ = ["decode_template", "is_blocking", "lint_template", "locate", "sam_translate", "template_error"]

@@ -4,8 +4,8 @@ The same tools as AWS: ``cfn-lint`` validates the template (its rule ids, paths 
 deploy, warnings are returned) and ``aws-sam-translator`` expands ``Transform: AWS::Serverless-2016-10-31``.
 Then parameters, conditions and mappings are evaluated, resources are created in dependency order
 (``Ref`` / ``Fn::GetAtt`` / ``Fn::Sub`` / ``DependsOn``; a cycle is an error) through the account's boto3
-clients (``cfn_lambda.py``, ``cfn_resources.py``, ``cfn_apigateway.py``), and outputs are resolved.
-Reading, linting and the SAM transform live in ``cfn_template.py``; everything runs offline.
+clients (``awslambda.py``, ``resources.py``, ``apigateway.py``), and outputs are resolved.
+Reading, linting and the SAM transform live in ``template.py``; everything runs offline.
 """
 
 from __future__ import annotations
@@ -19,9 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labs.runtime import cfn_apigateway, cfn_lambda, cfn_resources
-from labs.runtime.cfn_rollback import roll_back
-from labs.runtime.cfn_template import (
+from labs.runtime.cloudformation import apigateway as cfn_apigateway
+from labs.runtime.cloudformation import awslambda as cfn_lambda
+from labs.runtime.cloudformation import resources as cfn_resources
+from labs.runtime.cloudformation.intrinsics import IntrinsicError, Resolver, references
+from labs.runtime.cloudformation.rollback import roll_back
+from labs.runtime.cloudformation.template import (
     decode_template,
     is_blocking,
     lint_template,
@@ -30,7 +33,6 @@ from labs.runtime.cfn_template import (
     template_error,
 )
 from labs.runtime.core.errors import TemplateError, TemplateProblem
-from labs.runtime.intrinsics_cfn import IntrinsicError, Resolver, references
 
 __all__ = ["Stack", "StackResource", "TemplateError", "TemplateProblem", "deploy"]
 

@@ -1,5 +1,5 @@
 """Creating CloudFormation resources through the account's boto3 clients, one function per resource type
-(IAM and Lambda in cfn_lambda.py, API Gateway in cfn_apigateway.py).
+(IAM and Lambda in awslambda.py, API Gateway in apigateway.py).
 
 Each handler takes the ``Provisioner`` (the account and stack), the logical id and the resolved
 ``Properties`` and returns ``Created(physical_id, attributes)``: what ``Ref`` and ``Fn::GetAtt`` answer,
