@@ -6,9 +6,9 @@ Invoke to ``LambdaService`` (our code runs the function) and everything else to 
 handling, under this Cloud's own account id so that two Clouds never share state.
 
 Requests from handlers arrive through ``serve_environment_request``: they are parsed by the host
-(``wire``), authorized against the function's execution role (``iam_policy``), traced, then dispatched the
-same way. Host clients are the account's administrator: graders are trusted, so their calls are not
-authorized, only traced.
+(``core/wire.py``), authorized against the function's execution role (``iam/authorization.py``), traced, then
+dispatched the same way. Host clients are the account's administrator: graders are trusted, so their calls
+are not authorized, only traced.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import moto.backends
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
-from labs.runtime import request_checks, service_access
+from labs.runtime import request_checks
 from labs.runtime.apigateway.gateway import ApiGateway
 from labs.runtime.awslambda.async_invoke import AsyncInvoker
 from labs.runtime.awslambda.service import LambdaService
@@ -45,7 +45,8 @@ from labs.runtime.core.trace import Trace
 from labs.runtime.eventbridge.bus import EventBus
 from labs.runtime.eventsources.sqs import SqsPoller
 from labs.runtime.eventsources.streams import StreamPoller
-from labs.runtime.iam_policy import Decision, access_denied_message, evaluate
+from labs.runtime.iam import authorization
+from labs.runtime.iam.policy import Decision
 from labs.runtime.notifications import s3_events
 from labs.runtime.notifications.sns_delivery import SnsDelivery
 from labs.runtime.sandbox.framing import FrameError, require
@@ -170,7 +171,7 @@ class Cloud:
         """A boto3 client whose calls are made as ``role_arn`` (authorized against its policies), the way a
         service such as Step Functions acts with its role; ``cause`` is the trace record its calls point
         back to. A role that does not exist gives a host client."""
-        if not role_arn or not self._role_exists(role_arn):
+        if not role_arn or not authorization.role_exists(self.account_id, role_arn):
             return self.client(service_name)
         # Creating a boto3 client costs tens of milliseconds, and Step Functions asks for one per task: keep
         # one per (service, role, session). Safe because the role's policies are read at every request.
@@ -226,11 +227,11 @@ class Cloud:
     def role_allows(self, role_arn: str, action: str, resource: str) -> Decision:
         """Whether the role's identity policies allow ``action`` on ``resource`` (for what a service does
         with a function's role: sending to its destinations and dead-letter queue)."""
-        context = {"aws:PrincipalArn": role_arn, "aws:PrincipalAccount": self.account_id}
-        try:
-            return evaluate(self._role_policies(role_arn), action, resource, context)
-        except ValueError:
-            return evaluate([], action, resource, context)
+        return authorization.role_allows(self.account_id, role_arn, action, resource)
+
+    def principal_for(self, function, invocation_seq: int) -> dict:
+        """The principal a function's requests are made as: its execution role, in a session named after it."""
+        return authorization.function_principal(self.account_id, function, invocation_seq)
 
     def after_call(self, action: Callable[[int | None], object], label: str = "") -> None:
         """Run ``action(cause)`` asynchronously (at the current simulated time, once the simulation runs),
@@ -356,7 +357,7 @@ class Cloud:
                     return 400, {}, f"labs.runtime cannot serve this request: {error}".encode()
                 parsed = None  # the trusted host may use any service moto has (IAM, EventBridge, ...)
             cause = principal.get("invocation_seq") if principal else None
-            response = self._authorize(parsed, principal) if principal and parsed else None
+            response = authorization.authorize(self, parsed, principal) if principal and parsed else None
             if response is None and principal and parsed:
                 response = self.faults.service_error_for(parsed.service, parsed.operation, cause)
             self._effects.append([])
@@ -403,7 +404,7 @@ class Cloud:
                 )
             return rekognition.handle(body, self._read_object)
         if parsed is not None and principal is not None and parsed.operation == "GetCallerIdentity":
-            return self._caller_identity(principal)
+            return authorization.caller_identity(self, principal)
         if parsed is not None:
             body = request_checks.rewrite(parsed, body)
             refused = request_checks.refuse(self, parsed, body)
@@ -431,91 +432,11 @@ class Cloud:
         return status, {str(k): str(v) for k, v in dict(response_headers).items()}, response_body or b""
 
     # -- requests from execution environments (untrusted) -------------------------------------------------
-    def principal_for(self, function, invocation_seq: int) -> dict:
-        role_name = str(function.role).rsplit("/", 1)[-1]
-        return {
-            "role_arn": str(function.role),
-            "session_arn": f"arn:aws:sts::{self.account_id}:assumed-role/{role_name}/{function.function_name}",
-            "function_arn": function.function_arn,
-            "invocation_seq": invocation_seq,
-        }
-
     def _read_object(self, bucket: str, key: str) -> bytes | None:
         try:
             return self.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
         except Exception:  # noqa: BLE001 - any failure reads as "no such object", as Rekognition reports it
             return None
-
-    def _role_exists(self, role_arn: str) -> bool:
-        from moto.iam.models import iam_backends
-
-        try:
-            iam_backends[self.account_id]["global"].get_role_by_arn(role_arn)
-        except Exception:  # noqa: BLE001 - moto raises its own not-found error
-            return False
-        return True
-
-    def _role_policies(self, role_arn: str) -> list:
-        from moto.iam.models import iam_backends
-
-        try:
-            role = iam_backends[self.account_id]["global"].get_role_by_arn(role_arn)
-        except Exception:  # noqa: BLE001 - a missing role simply grants nothing
-            return []
-        documents: list = list(role.policies.values())
-        for policy in role.managed_policies.values():
-            documents += [version.document for version in policy.versions if version.is_default]
-        return documents
-
-    def _authorize(self, parsed: wire.ParsedRequest, principal: dict) -> tuple[int, dict, bytes] | None:
-        if parsed.operation == "GetCallerIdentity":
-            return None  # always allowed, as on AWS
-        policies = self._role_policies(principal["role_arn"])
-        context = {
-            "aws:PrincipalArn": principal["role_arn"],
-            "aws:RequestedRegion": parsed.region,
-            "aws:PrincipalAccount": self.account_id,
-        }
-        for resource in parsed.resources:
-            try:
-                decision = evaluate(policies, parsed.action, resource, context)
-            except ValueError:
-                decision = evaluate([], parsed.action, resource, context)
-            if decision.reason != "explicit_deny" and parsed.service == "lambda":
-                decision = self._with_function_policy(decision, parsed.action, resource, principal, context)
-            if not decision.allowed:
-                status, code = wire.ACCESS_DENIED[parsed.service]
-                message = access_denied_message(principal["session_arn"], parsed.action, resource, decision)
-                return wire.error_response(parsed.service, status, code, message)
-        return None
-
-    def _with_function_policy(
-        self, identity: Decision, action: str, resource: str, principal: dict, context: dict
-    ) -> Decision:
-        """Combine the identity decision with the function's resource-based policy (same account).
-
-        Within one account either policy may allow the call; an explicit deny in either one wins.
-        """
-        name = resource.split(":function:", 1)[-1].split(":", 1)[0]
-        document = service_access.function_policy_document(self, name)
-        if document is None:
-            return identity
-        caller = {"arn": principal["role_arn"], "account": self.account_id}
-        decision = evaluate([document], action, resource, context, caller=caller)
-        if decision.reason == "explicit_deny":
-            return Decision(False, "explicit_deny_resource")
-        return decision if decision.allowed else identity
-
-    def _caller_identity(self, principal: dict) -> tuple[int, dict, bytes]:
-        role_name = principal["role_arn"].rsplit("/", 1)[-1]
-        body = (
-            '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>'
-            f"<Arn>{principal['session_arn']}</Arn><UserId>AROA{abs(hash(role_name)) % 10**16:016d}:"
-            f"{principal['session_arn'].rsplit('/', 1)[-1]}</UserId><Account>{self.account_id}</Account>"
-            f"</GetCallerIdentityResult><ResponseMetadata><RequestId>{self.new_request_id()}</RequestId>"
-            "</ResponseMetadata></GetCallerIdentityResponse>"
-        )
-        return 200, {"Content-Type": "text/xml"}, body.encode()
 
     def serve_environment_request(self, frame: dict, principal: dict) -> dict:
         """Answer one ``aws_request`` frame from an environment; every field is checked before use."""

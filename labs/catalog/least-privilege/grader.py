@@ -1,12 +1,12 @@
 """Least privilege: the student's policy becomes the execution role of a working function (written here).
 Graded twice over: the function must run without AccessDenied, and the policy, evaluated by the runtime's
-IAM engine (labs.runtime.iam_policy), must deny actions and resources the code never uses."""
+IAM engine (labs.runtime.iam.policy), must deny actions and resources the code never uses."""
 
 import json
 import re
 
 from labs.checks import CheckFailed, check
-from labs.runtime.iam_policy import evaluate
+from labs.runtime.iam.policy import evaluate
 
 FILE = "policy.json"
 FUNCTION = "invoice-writer"

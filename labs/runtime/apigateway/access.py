@@ -35,7 +35,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from labs.runtime.apigateway.proxy import Call, HttpResponse, v1_event, v2_event
-from labs.runtime.iam_policy import evaluate
+from labs.runtime.iam.policy import evaluate
 
 __all__ = [
     "ACCOUNT_BURST",

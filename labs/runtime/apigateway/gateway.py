@@ -61,7 +61,7 @@ from labs.runtime.apigateway.proxy import (
     v2_event,
     v2_response,
 )
-from labs.runtime.iam_policy import evaluate
+from labs.runtime.iam.policy import evaluate
 
 __all__ = ["ApiGateway", "HttpResponse"]
 

@@ -28,9 +28,9 @@ from __future__ import annotations
 import json
 import time
 
-from labs.runtime import service_access
 from labs.runtime.eventbridge.patterns import InvalidEventPatternError, compile_pattern
 from labs.runtime.eventbridge.schedules import InvalidScheduleError, compile_schedule
+from labs.runtime.iam import service_access
 from labs.runtime.stepfunctions.paths import NoMatchError, PathSyntaxError, compile_path
 
 __all__ = ["EventBus", "transform_input"]

@@ -23,7 +23,7 @@ import json
 import time
 from urllib.parse import quote_plus
 
-from labs.runtime import service_access
+from labs.runtime.iam import service_access
 
 __all__ = ["S3Notifier", "validate_configuration"]
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import time
 
-from labs.runtime import service_access
+from labs.runtime.iam import service_access
 from labs.runtime.notifications.filter_policies import InvalidFilterPolicyError, compile_filter_policy
 
 __all__ = ["SnsDelivery"]

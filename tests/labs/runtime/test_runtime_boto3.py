@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from labs.runtime.iam_policy import evaluate
+from labs.runtime.iam.policy import evaluate
 
 HANDLER = """
 import boto3, json

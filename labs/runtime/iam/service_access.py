@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from labs.runtime.iam_policy import Decision, evaluate
+from labs.runtime.iam.policy import Decision, evaluate
 
 __all__ = ["check_service_may_send", "deliver", "function_policy_document", "send", "send_with_faults"]
 
