@@ -2,8 +2,9 @@
 
 ``run(definition, input)`` validates and runs a state machine and returns how it ended; with ``cloud=`` its
 Task states call that account's Lambda functions and services. ``cloud.client("stepfunctions")`` serves
-the API (``service.py``). Modules: ``validation`` (CreateStateMachine's checks), ``machine`` (compile),
-``interpreter`` (the execution loop and history), ``paths`` / ``intrinsics`` / ``choice`` / ``expressions``
+the API (``service.py``). Modules: ``validation`` and ``state_checks`` (CreateStateMachine's checks),
+``machine`` (compile), ``interpreter`` (the execution loop and history), ``dataflow`` (how a state reads and
+writes its data), ``branches`` (Parallel and Map), ``paths`` / ``intrinsics`` / ``choice`` / ``expressions``
 (JSONPath, intrinsic functions, Choice rules, JSONata), ``tasks`` (integrations), ``graph`` (for drawing),
 ``testing`` (TestState).
 """

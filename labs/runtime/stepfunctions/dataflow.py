@@ -1,0 +1,147 @@
+"""How a state reads and writes its data: a mixin of ``Execution`` (``interpreter.py``).
+
+Paths are looked up in the state's input, the context object or a variable; templates (``Parameters``,
+``ResultSelector``, ``Assign``) and JSONata expressions are rendered with their failures turned into AWS's
+errors (``States.Runtime`` naming the state and the entered event, ``States.IntrinsicFailure``,
+``States.QueryEvaluationError`` after an ``EvaluationFailed`` history event); fields given as a value, a
+``...Path`` or an expression are resolved; ``ResultPath`` places a result in the input; ``Assign`` sets
+variables, every value computed before any is assigned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from labs.runtime.stepfunctions.expressions import ExpressionError
+from labs.runtime.stepfunctions.flow import StatesError
+from labs.runtime.stepfunctions.intrinsics import Intrinsic, IntrinsicFailure
+from labs.runtime.stepfunctions.machine import DISCARD, State
+from labs.runtime.stepfunctions.paths import JsonPath, NoMatchError, TemplateError, compile_path, set_path
+from labs.runtime.stepfunctions.scope import Scope, dumps
+
+__all__ = ["DataFlow"]
+
+
+class DataFlow:
+    """Data access for ``Execution`` (which supplies history, record, scheduler and rng)."""
+
+    def _runtime_error(self, state: State, message: str) -> StatesError:
+        entered = next(
+            (
+                e["id"]
+                for e in reversed(self.history)
+                if e["type"].endswith("StateEntered") and e["stateEnteredEventDetails"]["name"] == state.name
+            ),
+            0,
+        )
+        return StatesError(
+            "States.Runtime",
+            f"An error occurred while executing the state '{state.name}' (entered at the event id #{entered}). {message}",
+        )
+
+    def _lookup(self, data: Any, context: dict, scope: Scope) -> Callable[[JsonPath], Any]:
+        def lookup(path: JsonPath) -> Any:
+            if path.root == "input":
+                return path.value(data)
+            if path.root == "context":
+                return path.value(context)
+            return path.value(scope.get(path.variable))
+
+        return lookup
+
+    def _bindings(self, scope: Scope, states: dict) -> dict:
+        bindings = scope.all()
+        bindings["states"] = states
+        bindings["_now"] = self.scheduler.now()
+        bindings["_rng"] = self.rng
+        return bindings
+
+    def _evaluate(self, state: State, render: Callable, *args: Any, source: Any = None) -> Any:
+        """Render a template or expression (``source``: the data its paths read), turning its failures into
+        AWS's errors."""
+        try:
+            return render(*args)
+        except TemplateError as error:
+            raise self._runtime_error(
+                state,
+                f"The JSONPath '{error.path}' specified for the field '{error.field}' could not be found in "
+                f"the input '{dumps(source)}'",
+            ) from None
+        except IntrinsicFailure as error:
+            raise StatesError("States.IntrinsicFailure", str(error.args[0])) from None
+        except ExpressionError as error:
+            failure = StatesError("States.QueryEvaluationError", str(error.args[0]))
+            # AWS records the failed evaluation itself before the state fails (EvaluationFailed, added with
+            # JSONata in 2024); its location (the field) is optional, and the state is always named.
+            self.record(
+                None,
+                "EvaluationFailed",
+                evaluationFailedEventDetails={
+                    "error": failure.error,
+                    "cause": failure.cause,
+                    "state": state.name,
+                },
+            )
+            raise failure from None
+
+    def _apply_path(
+        self, state: State, path: JsonPath | None | bool, data: Any, context: dict, scope: Scope, field: str
+    ) -> Any:
+        if path is None:
+            return data
+        if path is DISCARD:
+            return {}
+        try:
+            return self._lookup(data, context, scope)(path)
+        except NoMatchError:
+            raise self._runtime_error(
+                state, f"Invalid path '{path.text}' : No results for path: {path.normalized()}"
+            ) from None
+
+    def _dynamic(
+        self, state: State, field: str, data: Any, context: dict, scope: Scope, bindings: dict | None
+    ):
+        """The value of a field given as a constant, a ``...Path`` or a JSONata expression."""
+        value = state.dynamic.get(field)
+        if isinstance(value, Intrinsic):
+            lookup = self._lookup(data, context, scope)
+            try:
+                return value.evaluate(lambda text: lookup(compile_path(text)), self.rng)
+            except NoMatchError as error:
+                raise self._runtime_error(state, f"Invalid path '{error.path}' in {field}Path") from None
+            except IntrinsicFailure as error:
+                raise StatesError("States.IntrinsicFailure", str(error.args[0])) from None
+        if isinstance(value, JsonPath):
+            try:
+                return self._lookup(data, context, scope)(value)
+            except NoMatchError:
+                raise self._runtime_error(
+                    state, f"Invalid path '{value.text}' : No results for path: {value.normalized()}"
+                ) from None
+        if callable(value):
+            return self._evaluate(state, value, bindings)
+        return value
+
+    def _result_path(self, state: State, path, raw: Any, result: Any) -> Any:
+        if path is None:
+            return result
+        if path is DISCARD:
+            return raw
+        try:
+            return set_path(raw, path, result)
+        except NoMatchError:
+            raise StatesError(
+                "States.ResultPathMatchFailure",
+                f"Unable to apply ResultPath '{path.text}' to input '{dumps(raw)}'",
+            ) from None
+
+    def _assign(self, state: State, render, data: Any, context: dict, scope: Scope, bindings=None) -> dict:
+        if render is None:
+            return {}
+        if state.jsonata:
+            values = self._evaluate(state, render, bindings)
+        else:
+            values = self._evaluate(state, render, self._lookup(data, context, scope), self.rng, source=data)
+        scope.values.update(values)  # every value was computed before any is assigned, as AWS specifies
+        return values
