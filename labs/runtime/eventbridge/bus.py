@@ -1,9 +1,9 @@
 """Amazon EventBridge event buses: PutEvents, rules (patterns and schedules), targets, retries and DLQs.
 
-moto keeps buses, rules and targets; ``moto_hooks`` sends every PutEvents of a ``Cloud``'s account here, and so
-do S3 (EventBridge notifications) and Lambda destinations. What AWS documents and this module copies
-(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html, eb-transform-target-input.html,
-eb-rule-retry-policy.html, eb-rule-dlq.html, eb-use-resource-based.html):
+moto keeps buses, rules and targets; ``backends/hooks.py`` sends every PutEvents of a ``Cloud``'s account
+here, and so do S3 (EventBridge notifications) and Lambda destinations. What AWS documents and this module
+copies (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html,
+eb-transform-target-input.html, eb-rule-retry-policy.html, eb-rule-dlq.html, eb-use-resource-based.html):
 
 - An event gets ``version`` "0", an ``id``, ``detail-type``, ``source``, ``account``, ``time`` (the entry's
   ``Time`` or now, to the second), ``region``, ``resources`` and ``detail``. Each enabled rule of the bus whose
@@ -126,7 +126,7 @@ class EventBus:
 
     # -- events in ------------------------------------------------------------------------------------------
     def put_events(self, backend, entries: list[dict]) -> list[dict]:
-        """PutEvents (through ``moto_hooks``): validate each entry as AWS does, answer at once, route later."""
+        """PutEvents (through ``backends/hooks.py``): validate each entry as AWS does, answer at once, route later."""
         from moto.events.exceptions import ValidationException
 
         if len(entries) > MAX_ENTRIES:

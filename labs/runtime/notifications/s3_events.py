@@ -1,15 +1,16 @@
 """Amazon S3 event notifications: to Lambda, SQS, SNS and EventBridge, on the simulated clock.
 
-moto stores each bucket's notification configuration and tells us (``moto_hooks``) when an object is created or
-removed; this module builds the event as S3 sends it and delivers it asynchronously. What AWS documents and this
-module copies (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html,
+moto stores each bucket's notification configuration and tells us (``backends/hooks.py``) when an object is
+created or removed; this module builds the event as S3 sends it and delivers it asynchronously. What AWS
+documents and this module copies
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html,
 .../EventBridge.html and .../ev-events.html):
 
 - One record per event, ``eventVersion`` 2.1; the object key is URL-encoded as in an HTML form (a space is
   ``+``), so a handler must ``unquote_plus`` it; ``size`` and ``eTag`` only for ObjectCreated; ``sequencer``
   grows for each key, so a consumer can order events of one key; ``versionId`` on versioned buckets.
 - Filters are a prefix and/or a suffix on the key (rule names are case-insensitive).
-- A Lambda destination is invoked asynchronously (retries, DLQ, destinations of ``async_invoke``); SQS and SNS
+- A Lambda destination is invoked asynchronously (retries, DLQ, destinations of ``awslambda/async_invoke.py``); SQS and SNS
   receive the event as the message body; with ``EventBridgeConfiguration`` every event also goes to the
   account's default bus as ``Object Created`` / ``Object Deleted`` (key not URL-encoded there).
 - Saving a configuration checks each destination as S3 does: it must exist and its resource policy must allow
@@ -60,7 +61,7 @@ class S3Notifier:
         self._sequencers: dict[tuple[str, str], int] = {}
 
     def object_event(self, event_name: str, bucket, key) -> None:
-        """Called (through ``moto_hooks``) when moto creates or removes ``key`` in ``bucket``."""
+        """Called (through ``backends/hooks.py``) when moto creates or removes ``key`` in ``bucket``."""
         config = bucket.notification_configuration
         if config is None:
             return

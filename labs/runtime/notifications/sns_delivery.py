@@ -1,9 +1,10 @@
 """Amazon SNS deliveries: a published message reaches each subscription whose filter policy matches.
 
-moto keeps topics and subscriptions; ``moto_hooks`` hands each (subscription, message) pair to this module, which
-delivers it asynchronously on the simulated clock, as AWS documents
-(https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html, .../sns-large-payload-raw-message-delivery.html,
-.../sns-lambda-as-subscriber.html, .../sns-dead-letter-queues.html):
+moto keeps topics and subscriptions; ``backends/hooks.py`` hands each (subscription, message) pair to this
+module, which delivers it asynchronously on the simulated clock, as AWS documents
+(https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html,
+.../sns-large-payload-raw-message-delivery.html, .../sns-lambda-as-subscriber.html,
+.../sns-dead-letter-queues.html):
 
 - The subscription's ``FilterPolicy`` (``FilterPolicyScope`` MessageAttributes or MessageBody) is applied with
   ``sns.compile_filter_policy``; a message it rejects is not delivered and the trace says so.
@@ -47,7 +48,7 @@ class SnsDelivery:
         self._policies: dict[tuple[str, str], object] = {}
 
     def deliver(self, subscription, message: str, message_id: str, **options) -> None:
-        """Called (through ``moto_hooks``) once per subscription of a topic a message was published to."""
+        """Called (through ``backends/hooks.py``) once per subscription of a topic a message was published to."""
         published_at = self.cloud.clock()
         self.cloud.after_call(
             lambda cause: self._deliver_now(subscription, message, message_id, published_at, cause, options),
@@ -55,7 +56,7 @@ class SnsDelivery:
         )
 
     def deliver_all(self, subscriptions: list, message: str, message_id: str, **options) -> None:
-        """Called (through ``moto_hooks``) once per message published to a topic, with its subscriptions."""
+        """Called (through ``backends/hooks.py``) once per message published to a topic, with its subscriptions."""
         published_at = self.cloud.clock()
         self.cloud.after_call(
             lambda cause: [

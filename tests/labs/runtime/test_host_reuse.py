@@ -1,4 +1,4 @@
-"""What one process reuses from one simulated account to the next (labs/runtime/client_pool.py, the
+"""What one process reuses from one simulated account to the next (labs/runtime/core/client_pool.py, the
 sandbox probe, discarding environments at close), and that none of it lets one account reach another."""
 
 import gc
