@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from courses.models import Course
+from courses.page_cache import user_generation_bump
 from courses.services import course_content_changed
 
 from . import questions
@@ -57,8 +58,6 @@ def check_answer(*, user, quiz: Quiz, question: Question, response, now: datetim
             answer.response, answer.score, answer.correct = response, grade.score, grade.correct
             answer.answered_at, answer.tries = now, answer.tries + 1
             answer.save()
-    from courses.page_cache import user_generation_bump
-
     user_generation_bump(user_id=user.id)
     return answer, grade
 

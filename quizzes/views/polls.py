@@ -6,6 +6,7 @@ move on, and read results afterwards (CSV too)."""
 import csv
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -202,8 +203,6 @@ def create(request: HttpRequest, course_slug: str) -> HttpResponse:
 def _hosted(request: HttpRequest, code: str) -> PollSession:
     session = _session(code)
     if session.host_id != request.user.id and not request.user.is_superuser:
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied("Only the instructor who started this poll can run it.")
     return session
 
