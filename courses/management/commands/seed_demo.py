@@ -1,3 +1,6 @@
+"""Demo accounts for development. Here rather than in accounts because the demo student is enrolled in
+every published course: accounts sit below courses and never import them."""
+
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
