@@ -64,6 +64,12 @@ def instructor(db) -> User:
 
 
 @pytest.fixture
+def teacher_client(client, instructor):
+    client.force_login(instructor)
+    return client
+
+
+@pytest.fixture
 def content_dir(tmp_path: Path) -> Path:
     """A small course folder: two modules, three lessons."""
     course = tmp_path / "demo"
