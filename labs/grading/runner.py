@@ -24,7 +24,7 @@ from typing import Any
 from labs.grading.catalog import LabSpec
 from labs.grading.checks import CheckFailed
 from labs.grading.files import validate_files
-from labs.grading.session import InfrastructureError, Session, _plain
+from labs.grading.session import InfrastructureError, Session, json_safe
 from labs.runtime import Cloud, LabsRuntimeError
 from labs.runtime.cfn_template import _lint_rules
 from labs.runtime.sandbox import fork_server
@@ -69,7 +69,7 @@ def grade(lab: LabSpec, files: dict[str, str], *, visible_only: bool = False) ->
                         "execution_range": [first_execution, len(session.executions)],
                     }
                 )
-            trace = [_plain(entry) for entry in cloud.trace]
+            trace = [json_safe(entry) for entry in cloud.trace]
             executions = session.executions
     except LabsRuntimeError as error:
         raise InfrastructureError(f"the runtime failed: {error}") from error
@@ -104,7 +104,9 @@ def invoke_draft(lab: LabSpec, files: dict[str, str], event: Any, *, handler: st
             first = len(cloud.trace)  # what follows the deployment is the student's run
             result = session.invoke(name, event)
             # the logs are shown once, from the result; the trace keeps the rest of each invocation
-            trace = [_plain({k: v for k, v in entry.items() if k != "logs"}) for entry in cloud.trace[first:]]
+            trace = [
+                json_safe({k: v for k, v in entry.items() if k != "logs"}) for entry in cloud.trace[first:]
+            ]
     except LabsRuntimeError as error:
         raise InfrastructureError(f"the runtime failed: {error}") from error
     invocation = next((entry for entry in trace if entry["kind"] == "invocation"), {})

@@ -24,7 +24,7 @@ from labs.runtime.cloudformation import Stack, TemplateError, TemplateProblem, d
 from labs.runtime.packaging import zip_files
 from labs.runtime.stepfunctions.graph import state_machine_graph
 
-__all__ = ["InfrastructureError", "InvocationResult", "Session"]
+__all__ = ["InfrastructureError", "InvocationResult", "Session", "json_safe"]
 
 LAMBDA_TRUST = json.dumps(
     {
@@ -274,7 +274,7 @@ class Session:
             "error": described.get("error"),
             "cause": described.get("cause"),
             "graph": state_machine_graph(json.loads(text), execution),
-            "history": [_plain(event) for event in history],
+            "history": [json_safe(event) for event in history],
         }
         self.executions.append(record)
         return record
@@ -290,6 +290,6 @@ def _lint_warnings(text: str, region: str, file_name: str) -> list[TemplateProbl
     return [problem for problem in problems if not is_blocking(problem)]
 
 
-def _plain(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """JSON-able copy (boto3 gives datetimes; the trace may hold bytes)."""
     return json.loads(json.dumps(value, default=str))
