@@ -7,7 +7,11 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("accounts", "config", "courses", "gradebook", "labs", "quizzes")
+PACKAGES = tuple(
+    sorted(
+        path.parent.name for path in ROOT.glob("*/__init__.py") if path.parent.name not in {"tests", "bench"}
+    )
+)
 MAX_FILE_LINES = 500
 MAX_FUNCTION_LINES = 80
 # Kept out of this check for now, each for its reason (remove an entry once its module is within limits):
