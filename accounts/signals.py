@@ -1,16 +1,27 @@
-"""Role or profile changes made anywhere (admin included) change what the user's cached pages show."""
+"""Role or profile changes made anywhere (admin included) change what the user's cached pages show.
+
+Accounts sit below the apps that cache per-user pages, so they do not call those caches: they forget the
+cached user (``backends.forget_user``) and announce ``user_changed``; an app whose cached pages depend
+on the user connects to it (courses: ``courses.apps``, which bumps the lesson-page cache's generation).
+"""
 
 from django.contrib.auth.models import User
 from django.db.models.signals import m2m_changed, post_delete, post_save
-
-from courses.page_cache import user_generation_bump
+from django.dispatch import Signal
 
 from .backends import forget_user
 
+# Sent with ``user_id`` after a user's row, role (groups) or profile changed.
+user_changed = Signal()
+
+
+def _changed(user_id: int) -> None:
+    forget_user(user_id)
+    user_changed.send(sender=User, user_id=user_id)
+
 
 def _user_saved(sender, instance: User, **kwargs) -> None:
-    forget_user(instance.pk)
-    user_generation_bump(user_id=instance.pk)
+    _changed(instance.pk)
 
 
 def _user_deleted(sender, instance: User, **kwargs) -> None:
@@ -21,12 +32,10 @@ def _groups_changed(sender, instance, action: str, pk_set, **kwargs) -> None:
     if not action.startswith("post_"):
         return
     if isinstance(instance, User):
-        forget_user(instance.pk)
-        user_generation_bump(user_id=instance.pk)
+        _changed(instance.pk)
     else:  # a group's members changed from the group side
         for user_id in pk_set or User.objects.filter(groups=instance).values_list("pk", flat=True):
-            forget_user(user_id)
-            user_generation_bump(user_id=user_id)
+            _changed(user_id)
 
 
 def connect() -> None:

@@ -84,8 +84,9 @@ def setup(students: int) -> dict:
 
     from accounts.roles import STUDENTS, role_group
     from courses.importing import import_course_dir
-    from labs.catalog import load_catalog
-    from labs.services import lab_import, lab_spec
+    from labs.grading import load_catalog
+    from labs.jobs import lab_spec
+    from labs.services import lab_import
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.module_loading import import_string
@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.roles import is_instructor
+from config.htmx import HtmxHttpRequest
 
 from . import page_cache
 from .models import Course, Enrollment, Lesson
@@ -18,7 +19,7 @@ from .services import enrollment_create, enrollment_remember_lesson, lesson_set_
 
 
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HtmxHttpRequest) -> HttpResponse:
     courses = list(Course.objects.filter(is_published=True).order_by("title"))
     enrolled: set[int] = set()
     if request.user.is_authenticated:
@@ -26,14 +27,14 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "courses/home.html", {"courses": courses, "enrolled": enrolled})
 
 
-def _enrollment(request: HttpRequest, course: Course) -> Enrollment | None:
+def _enrollment(request: HtmxHttpRequest, course: Course) -> Enrollment | None:
     if not request.user.is_authenticated:
         return None
     return Enrollment.objects.filter(user=request.user, course=course).first()
 
 
 @require_GET
-def course_detail(request: HttpRequest, course_slug: str) -> HttpResponse:
+def course_detail(request: HtmxHttpRequest, course_slug: str) -> HttpResponse:
     course = get_object_or_404(Course, slug=course_slug, is_published=True)
     outline = course_outline(course=course, user=request.user)
     enrollment = _enrollment(request, course)
@@ -52,7 +53,7 @@ def course_detail(request: HttpRequest, course_slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def course_enroll(request: HttpRequest, course_slug: str) -> HttpResponse:
+def course_enroll(request: HtmxHttpRequest, course_slug: str) -> HttpResponse:
     course = get_object_or_404(Course, slug=course_slug, is_published=True)
     enrollment_create(user=request.user, course=course)
     messages.success(request, f"You are enrolled in {course.title}.")
@@ -66,7 +67,9 @@ def _lesson_panels() -> list:
     return [import_string(name) for name in settings.LESSON_PANELS]
 
 
-def _lesson_for(request: HttpRequest, course_slug: str, lesson_slug: str) -> tuple[Lesson, Enrollment | None]:
+def _lesson_for(
+    request: HtmxHttpRequest, course_slug: str, lesson_slug: str
+) -> tuple[Lesson, Enrollment | None]:
     lesson = get_object_or_404(
         Lesson.objects.select_related("course", "module"),
         course__slug=course_slug,
@@ -79,7 +82,7 @@ def _lesson_for(request: HttpRequest, course_slug: str, lesson_slug: str) -> tup
 
 @login_required
 @require_GET
-def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
+def lesson_detail(request: HtmxHttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
     # The whole page is cached per student (see page_cache): a warm view costs the session, the user and
     # one cache read, no queries and no template work.
     key = page_cache.page_key(request, course_slug, lesson_slug)
@@ -116,7 +119,7 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
 
 @login_required
 @require_POST
-def lesson_complete(request: HttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
+def lesson_complete(request: HtmxHttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
     """Toggle completion. With htmx, answer with the button and (out of band) the progress bars."""
     lesson, enrollment = _lesson_for(request, course_slug, lesson_slug)
     if enrollment is None:
@@ -134,7 +137,7 @@ def lesson_complete(request: HttpRequest, course_slug: str, lesson_slug: str) ->
 
 
 @require_GET
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: HtmxHttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     hits = lesson_search(query=query) if query else []
     template = "courses/_search_results.html" if request.htmx else "courses/search.html"

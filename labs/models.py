@@ -7,7 +7,7 @@ from django.utils import timezone
 
 
 class Lab(models.Model):
-    """One lab of the catalog (labs/catalog/<slug>/), as last imported. The folder is the source of truth;
+    """One lab of the catalog (labs/content/<slug>/), as last imported. The folder is the source of truth;
     the row holds what pages and the gradebook need without reading files."""
 
     slug = models.SlugField(unique=True)

@@ -10,18 +10,15 @@ attempt: it has its own table, no checks, no score, and only its owner ever sees
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from labs.grading import invoke_draft, validate_files
-from labs.models import Draft, Lab, PlaygroundRun
-from labs.runtime.events import EVENTS, generate_event
-from labs.services import SubmissionRejected, lab_spec
+from labs import jobs
+from labs.grading import SAMPLE_EVENT_KINDS, generate_event, invoke_draft
+from labs.models import Lab, PlaygroundRun
 
 __all__ = [
     "MAX_EVENT_BYTES",
@@ -57,12 +54,13 @@ _LABELS = {
 }
 # (key, label) for the sample picker, in the runtime's order; the key is "<service>-<event>".
 SAMPLE_EVENTS = [
-    (f"{service}-{event}", _LABELS.get((service, event), f"{service} {event}")) for service, event in EVENTS
+    (f"{service}-{event}", _LABELS.get((service, event), f"{service} {event}"))
+    for service, event in SAMPLE_EVENT_KINDS
 ]
-_SAMPLES = {f"{service}-{event}": (service, event) for service, event in EVENTS}
+_SAMPLES = {f"{service}-{event}": (service, event) for service, event in SAMPLE_EVENT_KINDS}
 
 
-class PlaygroundRejected(SubmissionRejected):
+class PlaygroundRejected(jobs.JobRejected):
     """A test run was refused before it was saved; ``message`` (and ``status``) are for the student."""
 
 
@@ -97,68 +95,43 @@ def playground_run_create(*, user, lab: Lab, files: dict, event_text: str) -> Pl
     draft), and enqueue it after commit. Raises ``PlaygroundRejected``."""
     if not lab.playground_handler:
         raise PlaygroundRejected("This lab has no Test button: its design is not a single function.", 404)
-    try:
-        validate_files(lab_spec(lab), files)
-    except ValueError as error:
-        raise PlaygroundRejected(str(error)) from None
-    files = {name: files[name] for name in lab.editable_files}
+    files = jobs.checked_files(lab, files, rejected=PlaygroundRejected)
     event = parse_event(event_text)
     with transaction.atomic():
-        # Lock the student's row so two quick clicks cannot both pass the in-flight limit.
-        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
-        in_flight = PlaygroundRun.objects.filter(
-            user=user, status__in=[PlaygroundRun.Status.QUEUED, PlaygroundRun.Status.RUNNING]
-        ).count()
-        if in_flight >= MAX_IN_FLIGHT:
-            raise PlaygroundRejected(
-                f"You already have {in_flight} tests running; wait for one to finish.", status=429
-            )
-        run = PlaygroundRun.objects.create(
-            user=user, lab=lab, handler=lab.playground_handler, files=files, event=event
+        run = jobs.create(
+            jobs.PLAYGROUND_RUN,
+            user=user,
+            lab=lab,
+            files=files,
+            limit=MAX_IN_FLIGHT,
+            busy="You already have {in_flight} tests running; wait for one to finish.",
+            rejected=PlaygroundRejected,
+            handler=lab.playground_handler,
+            event=event,
         )
-        Draft.objects.update_or_create(user=user, lab=lab, defaults={"files": files})
         kept = PlaygroundRun.objects.filter(user=user, lab=lab).values_list("pk", flat=True)[:KEEP_RUNS]
         PlaygroundRun.objects.filter(user=user, lab=lab).exclude(pk__in=list(kept)).exclude(
-            status__in=[PlaygroundRun.Status.QUEUED, PlaygroundRun.Status.RUNNING]
+            status__in=jobs.PENDING
         ).delete()
-        transaction.on_commit(functools.partial(_enqueue, run.pk))
     return run
-
-
-def _enqueue(run_id: int) -> None:
-    from labs.tasks import run_playground
-
-    run_playground.delay(run_id)
 
 
 def playground_run_execute(*, run_id: int) -> PlaygroundRun | None:
     """Run one test. Idempotent: a finished run is returned unchanged. Raises ``InfrastructureError``
     when the run could not be done (the task retries)."""
-    with transaction.atomic():
-        run = PlaygroundRun.objects.select_for_update().filter(pk=run_id).first()
-        if run is None or not run.is_pending:
-            return run
-        run.status = PlaygroundRun.Status.RUNNING
-        run.started_at = timezone.now()
-        run.attempts += 1
-        run.save(update_fields=["status", "started_at", "attempts"])
+    run, claimed = jobs.claim(jobs.PLAYGROUND_RUN, run_id)
+    if not claimed:
+        return run
     try:
-        result = invoke_draft(lab_spec(run.lab), run.files, run.event, handler=run.handler)
+        result = invoke_draft(jobs.lab_spec(run.lab), run.files, run.event, handler=run.handler)
     except ValueError as error:  # the lab changed since (files or playground): the student's to redo
         result = {"rejected": str(error)}
-    run.status = PlaygroundRun.Status.DONE
-    run.result = result
-    run.error = ""
-    run.finished_at = timezone.now()
-    run.save(update_fields=["status", "result", "error", "finished_at"])
-    return run
+    return jobs.record(jobs.PLAYGROUND_RUN, run, status=PlaygroundRun.Status.DONE, result=result)
 
 
 def playground_run_fail(*, run_id: int, reason: str) -> None:
     """Mark a run that repeatedly could not be done; the student is told it was not their code."""
-    PlaygroundRun.objects.filter(
-        pk=run_id, status__in=[PlaygroundRun.Status.QUEUED, PlaygroundRun.Status.RUNNING]
-    ).update(status=PlaygroundRun.Status.INFRA_ERROR, error=reason[:2000], finished_at=timezone.now())
+    jobs.fail(jobs.PLAYGROUND_RUN, run_id, reason=reason)
 
 
 def playground_run_sweep(*, now=None, stuck_after_s: int = 120) -> list[int]:
@@ -174,9 +147,4 @@ def playground_run_sweep(*, now=None, stuck_after_s: int = 120) -> list[int]:
             "pk", flat=True
         )
     )
-    PlaygroundRun.objects.filter(pk__in=stuck, status=PlaygroundRun.Status.RUNNING).update(
-        status=PlaygroundRun.Status.QUEUED
-    )
-    for run_id in stuck:
-        _enqueue(run_id)
-    return stuck
+    return jobs.requeue(jobs.PLAYGROUND_RUN, stuck)

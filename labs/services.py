@@ -14,19 +14,19 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from courses.models import Lesson
 from courses.rendering import render_markdown
-from labs.catalog import CATALOG_DIR, LabError, LabSpec, load_lab
-from labs.grading import InfrastructureError, grade, validate_files
+from labs import jobs
+from labs.grading import LabError, LabSpec, grade
 from labs.models import Draft, Lab, Submission
+from labs.selectors import latest_submission_ids
 
 __all__ = [
     "RegradeRefused",
@@ -46,14 +46,11 @@ __all__ = [
 MAX_IN_FLIGHT = getattr(settings, "LABS_MAX_IN_FLIGHT", 3)
 # Re-grades per UPDATE (well under SQLite's limit on query parameters) and per fan-out message.
 REGRADE_CHUNK = 500
+FAN_OUT_TASK = "labs.tasks.enqueue_gradings"
 
 
-class SubmissionRejected(Exception):
-    """A submission was refused before it was saved; ``message`` is shown to the student."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message, self.status = message, status
+class SubmissionRejected(jobs.JobRejected):
+    """A submission (or a draft) was refused before it was saved; ``message`` is shown to the student."""
 
 
 class RegradeRefused(Exception):
@@ -101,27 +98,10 @@ def lab_import(*, spec: LabSpec) -> tuple[Lab, bool]:
     return lab, True
 
 
-@functools.lru_cache(maxsize=64)
-def _spec(slug: str, content_hash: str, catalog: str) -> LabSpec:
-    """The lab's spec, loaded once per version (the hash changes when any of its files does)."""
-    return load_lab(Path(catalog) / slug)
-
-
-def lab_spec(lab: Lab) -> LabSpec:
-    return _spec(lab.slug, lab.content_hash, str(getattr(settings, "LABS_CATALOG_DIR", CATALOG_DIR)))
-
-
-# -- drafts and submissions ---------------------------------------------------------------------------------
-def _checked_files(lab: Lab, files: dict) -> dict[str, str]:
-    try:
-        validate_files(lab_spec(lab), files)
-    except ValueError as error:
-        raise SubmissionRejected(str(error)) from None
-    return {name: files[name] for name in lab.editable_files}
-
-
+# -- drafts an# -- drafts and submissions ---------------------------------------------------------------------------------
 def draft_save(*, user, lab: Lab, files: dict) -> Draft:
-    files = _checked_files(lab, files)
+    """Save what the student typed. Raises ``SubmissionRejected`` for files that do not fit the lab."""
+    files = jobs.checked_files(lab, files, rejected=SubmissionRejected)
     draft, _ = Draft.objects.update_or_create(user=user, lab=lab, defaults={"files": files})
     return draft
 
@@ -130,51 +110,32 @@ def submission_create(*, user, lab: Lab, files: dict, kind: str = Submission.Kin
     """Save a submission (queued) and enqueue its grading after commit. Raises ``SubmissionRejected``."""
     if kind not in Submission.Kind.values:
         raise SubmissionRejected(f"unknown kind {kind!r}")
-    files = _checked_files(lab, files)
-    with transaction.atomic():
-        # Lock the student's row so two quick clicks cannot both pass the in-flight limit.
-        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    return jobs.create(
+        jobs.GRADING,
+        user=user,
+        lab=lab,
+        files=jobs.checked_files(lab, files, rejected=SubmissionRejected),
+        limit=MAX_IN_FLIGHT,
+        busy="You already have {in_flight} submissions waiting to be graded; wait for one to finish.",
+        rejected=SubmissionRejected,
         # Re-grades an instructor asked for are not the student's doing, so they do not use up the limit.
-        in_flight = Submission.objects.filter(
-            user=user,
-            status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING],
-            regrade_requested_at__isnull=True,
-        ).count()
-        if in_flight >= MAX_IN_FLIGHT:
-            raise SubmissionRejected(
-                f"You already have {in_flight} submissions waiting to be graded; wait for one to finish.",
-                status=429,
-            )
-        submission = Submission.objects.create(user=user, lab=lab, kind=kind, files=files)
-        Draft.objects.update_or_create(user=user, lab=lab, defaults={"files": files})
-        transaction.on_commit(functools.partial(_enqueue, submission.pk))
-    return submission
-
-
-def _enqueue(submission_id: int) -> None:
-    from labs.tasks import grade_submission
-
-    grade_submission.delay(submission_id)
+        not_counted=Q(regrade_requested_at__isnull=False),
+        kind=kind,
+    )
 
 
 def _enqueue_many(submission_ids: list[int]) -> None:
     """Hand a large batch to the workers in chunks: one message per chunk, so the request that asked for
     it returns at once (30,000 re-grades are 60 messages, not 30,000 sent from the web process)."""
     for start in range(0, len(submission_ids), REGRADE_CHUNK):
-        _enqueue_fan_out(submission_ids[start : start + REGRADE_CHUNK])
-
-
-def _enqueue_fan_out(submission_ids: list[int]) -> None:
-    from labs.tasks import enqueue_gradings
-
-    enqueue_gradings.delay(submission_ids)
+        jobs.send(FAN_OUT_TASK, submission_ids[start : start + REGRADE_CHUNK])
 
 
 def submissions_enqueue(*, submission_ids: list[int]) -> int:
     """Enqueue the grading of each submission (the fan-out task calls this); returns how many. Rows that
     are no longer waiting are skipped by the grading task itself (it is idempotent)."""
     for submission_id in submission_ids:
-        _enqueue(submission_id)
+        jobs.enqueue(jobs.GRADING, submission_id)
     return len(submission_ids)
 
 
@@ -182,25 +143,14 @@ def submission_grade(*, submission_id: int, now=None) -> Submission | None:
     """Grade one submission. Idempotent: a graded (or failed) submission is returned unchanged.
 
     Raises ``InfrastructureError`` when grading could not be done (the task retries)."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        _commit_without_waiting_for_disk()
-        # the lab comes in the same query; only the submission row is locked
-        submission = (
-            Submission.objects.select_for_update(of=("self",))
-            .select_related("lab")
-            .filter(pk=submission_id)
-            .first()
-        )
-        if submission is None or not submission.is_pending:
-            return submission
-        submission.status = Submission.Status.RUNNING
-        submission.started_at = now
-        submission.grading_attempts += 1
-        submission.save(update_fields=["status", "started_at", "grading_attempts"])
+    submission, claimed = jobs.claim(jobs.GRADING, submission_id, now=now)
+    if not claimed:
+        return submission
     lab = submission.lab
     try:
-        report = grade(lab_spec(lab), submission.files, visible_only=submission.kind == Submission.Kind.RUN)
+        report = grade(
+            jobs.lab_spec(lab), submission.files, visible_only=submission.kind == Submission.Kind.RUN
+        )
     except ValueError as error:  # files that no longer fit the lab (it changed since): the student's to fix
         report = {"score": 0, "max_score": lab.points, "checks": [], "rejected": str(error)}
     if submission.regrade_requested_at is not None:
@@ -211,38 +161,16 @@ def submission_grade(*, submission_id: int, now=None) -> Submission | None:
             "previous_max_score": submission.max_score,
             "previous_graded_at": submission.graded_at.isoformat() if submission.graded_at else None,
         }
-    submission.status = Submission.Status.GRADED
-    submission.score, submission.max_score = report["score"], report["max_score"]
-    submission.result = report
-    submission.verdicts = check_verdicts(report["checks"])
-    submission.lab_hash = lab.content_hash
-    submission.graded_at = timezone.now()
-    submission.error = ""
-    with transaction.atomic():
-        _commit_without_waiting_for_disk()
-        submission.save(
-            update_fields=[
-                "status",
-                "score",
-                "max_score",
-                "result",
-                "verdicts",
-                "lab_hash",
-                "graded_at",
-                "error",
-            ]
-        )
-    return submission
-
-
-def _commit_without_waiting_for_disk() -> None:
-    """PostgreSQL: the current transaction commits without waiting for its WAL to reach the disk (4 ms of
-    each grading's two commits on a busy machine). Safe for grading's own writes only: a database crash
-    loses at most the last fraction of a second of them, which leaves the row queued or running, and
-    ``submission_sweep`` sends it to be graded again. A submission itself is always committed durably."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    return jobs.record(
+        jobs.GRADING,
+        submission,
+        status=Submission.Status.GRADED,
+        score=report["score"],
+        max_score=report["max_score"],
+        result=report,
+        verdicts=check_verdicts(report["checks"]),
+        lab_hash=lab.content_hash,
+    )
 
 
 VERDICT_MESSAGE_CHARS = 300
@@ -268,13 +196,11 @@ def submission_fail(*, submission_id: int, reason: str) -> None:
     never overwritten); ``error`` keeps the reason for the instructor."""
     Submission.objects.filter(
         pk=submission_id,
-        status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING],
+        status__in=jobs.PENDING,
         regrade_requested_at__isnull=False,
         score__isnull=False,
     ).update(status=Submission.Status.GRADED, error=f"Re-grading failed: {reason}"[:2000])
-    Submission.objects.filter(
-        pk=submission_id, status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING]
-    ).update(status=Submission.Status.INFRA_ERROR, error=reason[:2000], graded_at=timezone.now())
+    jobs.fail(jobs.GRADING, submission_id, reason=reason)
 
 
 def submission_sweep(*, now=None, queued_after_s: int = 120, running_grace_s: int = 60) -> list[int]:
@@ -292,12 +218,7 @@ def submission_sweep(*, now=None, queued_after_s: int = 120, running_grace_s: in
         limit = dt.timedelta(seconds=submission.lab.grading_seconds + running_grace_s)
         if submission.started_at is None or submission.started_at < now - limit:
             stuck.append(submission.pk)
-    for submission_id in stuck:
-        Submission.objects.filter(pk=submission_id, status=Submission.Status.RUNNING).update(
-            status=Submission.Status.QUEUED
-        )
-        _enqueue(submission_id)
-    return stuck
+    return jobs.requeue(jobs.GRADING, stuck)
 
 
 # -- re-grading (instructors) -------------------------------------------------------------------------------
@@ -322,7 +243,7 @@ def submission_regrade(*, submission: Submission, now=None) -> Submission:
         locked.status = Submission.Status.QUEUED
         locked.regrade_requested_at = now
         locked.save(update_fields=["status", "regrade_requested_at"])
-        transaction.on_commit(functools.partial(_enqueue, locked.pk))
+        jobs.enqueue_on_commit(jobs.GRADING, locked.pk)
     return locked
 
 
@@ -332,8 +253,6 @@ def lab_regrade_all(*, lab: Lab, now=None) -> tuple[list[int], int]:
     Returns (the ids queued, how many students were skipped because their latest submission is already
     waiting to be graded: it will be graded against the current lab anyway). Like ``submission_regrade``,
     no attempt is added. All rows of one call share ``regrade_requested_at``, which names the batch."""
-    from labs.selectors import latest_submission_ids
-
     now = now or timezone.now()
     latest = latest_submission_ids(lab)
     queued: list[int] = []
@@ -352,6 +271,3 @@ def lab_regrade_all(*, lab: Lab, now=None) -> tuple[list[int], int]:
             queued += ids
         transaction.on_commit(functools.partial(_enqueue_many, sorted(queued)))
     return sorted(queued), len(latest) - len(queued)
-
-
-__all__ += ["InfrastructureError", "lab_spec"]

@@ -1,17 +1,35 @@
-"""Celery tasks for labs: thin wrappers that load by id and call a service.
+"""Celery tasks for labs: thin wrappers that load by id and call a service (labs/jobs.py has the lifecycle).
 
 Grading acknowledges late and is rejected when its worker dies (settings: CELERY_TASK_ACKS_LATE,
 CELERY_TASK_REJECT_ON_WORKER_LOST), so a killed worker's submission is delivered again; the periodic
-sweep catches anything else (a message lost before it reached the broker).
+sweep catches anything else (a message lost before it reached the broker). The task names
+(``labs.tasks.<function>``) are what ``labs.jobs`` sends and the beat schedule names: keep them.
 """
 
-from celery import shared_task
+from collections.abc import Callable
+
+from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from labs import playground, services
 from labs.grading import InfrastructureError
 
 MAX_RETRIES = 3
+
+
+def _run_job(task: Task, job_id: int, *, run: Callable, fail: Callable, timed_out: str) -> str:
+    """The retry rule of every job: an infrastructure error (or the soft time limit) is retried after 1,
+    2, then 4 s; after ``MAX_RETRIES`` the job is marked as not done (``fail``), never as the student's
+    fault. Returns the job's status, or "missing"."""
+    try:
+        job = run(job_id)
+    except (InfrastructureError, SoftTimeLimitExceeded) as error:
+        reason = str(error) or timed_out
+        if task.request.retries >= MAX_RETRIES:
+            fail(job_id, reason)
+            return "infra_error"
+        raise task.retry(exc=error, countdown=2**task.request.retries) from error
+    return job.status if job is not None else "missing"
 
 
 @shared_task(
@@ -23,15 +41,14 @@ MAX_RETRIES = 3
     time_limit=75,
 )
 def grade_submission(self, submission_id: int) -> str:
-    try:
-        submission = services.submission_grade(submission_id=submission_id)
-    except (InfrastructureError, SoftTimeLimitExceeded) as error:
-        reason = str(error) or "grading took longer than its time limit"
-        if self.request.retries >= MAX_RETRIES:
-            services.submission_fail(submission_id=submission_id, reason=reason)
-            return "infra_error"
-        raise self.retry(exc=error, countdown=2**self.request.retries) from error
-    return submission.status if submission is not None else "missing"
+    return _run_job(
+        self,
+        submission_id,
+        # looked up on each call (not bound at import), so a test can replace the service
+        run=lambda pk: services.submission_grade(submission_id=pk),
+        fail=lambda pk, reason: services.submission_fail(submission_id=pk, reason=reason),
+        timed_out="grading took longer than its time limit",
+    )
 
 
 @shared_task(
@@ -44,15 +61,13 @@ def grade_submission(self, submission_id: int) -> str:
 )
 def run_playground(self, run_id: int) -> str:
     """One Test-button run (labs/playground.py): retried like grading, never an attempt."""
-    try:
-        run = playground.playground_run_execute(run_id=run_id)
-    except (InfrastructureError, SoftTimeLimitExceeded) as error:
-        reason = str(error) or "the test took longer than its time limit"
-        if self.request.retries >= MAX_RETRIES:
-            playground.playground_run_fail(run_id=run_id, reason=reason)
-            return "infra_error"
-        raise self.retry(exc=error, countdown=2**self.request.retries) from error
-    return run.status if run is not None else "missing"
+    return _run_job(
+        self,
+        run_id,
+        run=lambda pk: playground.playground_run_execute(run_id=pk),
+        fail=lambda pk, reason: playground.playground_run_fail(run_id=pk, reason=reason),
+        timed_out="the test took longer than its time limit",
+    )
 
 
 @shared_task

@@ -14,9 +14,10 @@ from datetime import datetime
 
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.utils import timezone
 
+from accounts.roles import is_instructor
 from courses.models import Course, Enrollment
 
 from . import questions
@@ -170,8 +171,6 @@ def poll_join(*, session: PollSession, user, now: datetime | None = None) -> boo
     Returns True for a first join (so the caller knows there is no earlier answer to show). A whole class
     joins within seconds, so the usual case is one statement: insert the participant if the user is
     enrolled and not yet in the poll."""
-    from accounts.roles import is_instructor
-
     participants = PollParticipant._meta.db_table
     enrollments = Enrollment._meta.db_table
     # Only the two model table names are interpolated; every value is a parameter.
@@ -322,8 +321,6 @@ def poll_tally(*, session: PollSession, question_id: int) -> Tally:
 
 
 def leaderboard(*, session: PollSession, limit: int = 10) -> list[tuple[str, int]]:
-    from django.db.models import Sum
-
     rows = (
         PollResponse.objects.filter(session=session)
         .values("user__username")

@@ -10,9 +10,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from courses.models import Course
+from courses.page_cache import user_generation_bump
 from courses.services import course_content_changed
 
-from . import questions
+from . import questions, selectors
 from .gift import GiftError, parse_gift
 from .grading import ResponseError
 from .models import Attempt, AttemptAnswer, CheckAnswer, Question, Quiz, QuizItem
@@ -23,12 +24,14 @@ DEADLINE_GRACE = timedelta(seconds=5)
 
 
 class QuizError(Exception):
-    """A quiz action that is not allowed; ``message`` is shown to the user."""
+    """A quiz action that is not allowed; ``message`` is shown to the user. ``errors`` lists every problem
+    found as ``(field, message)`` pairs, ``field`` "" when no form field is at fault."""
 
-    def __init__(self, message: str, status: int = 400):
+    def __init__(self, message: str, status: int = 400, *, errors: list[tuple[str, str]] | None = None):
         super().__init__(message)
         self.message = message
         self.status = status
+        self.errors = errors or [("", message)]
 
 
 # --- Knowledge checks ---------------------------------------------------------------------------------
@@ -57,8 +60,6 @@ def check_answer(*, user, quiz: Quiz, question: Question, response, now: datetim
             answer.response, answer.score, answer.correct = response, grade.score, grade.correct
             answer.answered_at, answer.tries = now, answer.tries + 1
             answer.save()
-    from courses.page_cache import user_generation_bump
-
     user_generation_bump(user_id=user.id)
     return answer, grade
 
@@ -210,6 +211,76 @@ def quiz_set_questions(*, quiz: Quiz, question_ids: list[int]) -> None:
     course_content_changed(course_id=quiz.course_id)
 
 
+def question_delete(*, question: Question) -> None:
+    """Delete a question nobody has answered. Raises QuizError when students' answers refer to it."""
+    if selectors.question_has_answers(question=question):
+        raise QuizError(
+            f"“{question.title}” has students' answers and was kept; remove it from its quizzes "
+            "instead, or duplicate it to make a new version."
+        )
+    with transaction.atomic():
+        question.delete()
+        course_content_changed(course_id=question.course_id)
+
+
+QUIZ_FIELDS = (
+    "title",
+    "slug",
+    "kind",
+    "lesson",
+    "description",
+    "attempts_allowed",
+    "shuffle_questions",
+    "shuffle_choices",
+    "time_limit_s",
+    "pass_mark",
+    "draw_count",
+    "draw_tags",
+    "is_published",
+)
+
+
+def quiz_save(*, course: Course, values: dict, quiz: Quiz | None = None) -> Quiz:
+    """Create (``quiz`` None) or update a quiz of ``course`` with ``values`` (names from ``QUIZ_FIELDS``).
+    Checks every rule before saving; raises QuizError whose ``errors`` name each value at fault."""
+    unknown = sorted(set(values) - set(QUIZ_FIELDS))
+    if unknown:
+        raise QuizError(f"Not a field of a quiz: {', '.join(unknown)}.")
+    quiz = quiz or Quiz(course=course)
+    for name, value in values.items():
+        setattr(quiz, name, value)
+    quiz.course = course
+    problems = _quiz_problems(course, quiz)
+    if problems:
+        raise QuizError(problems[0][1], errors=problems)
+    with transaction.atomic():
+        quiz.save()
+        course_content_changed(course_id=course.id)
+    return quiz
+
+
+def _quiz_problems(course: Course, quiz: Quiz) -> list[tuple[str, str]]:
+    found = []
+    if Quiz.objects.filter(course=course, slug=quiz.slug).exclude(pk=quiz.pk).exists():
+        found.append(("slug", "Another quiz of this course has this slug."))
+    if quiz.pass_mark > 100:
+        found.append(("pass_mark", "The pass mark is a percentage (0 to 100)."))
+    if quiz.kind == Quiz.Kind.CHECK and quiz.lesson is None:
+        found.append(("lesson", "A knowledge check belongs to a lesson."))
+    elif quiz.lesson is not None and quiz.lesson.course_id != course.id:
+        found.append(("lesson", "The lesson belongs to another course."))
+    return found
+
+
+def quiz_delete(*, quiz: Quiz) -> None:
+    """Delete a quiz nobody has attempted. Raises QuizError when students' attempts or answers exist."""
+    if selectors.quiz_has_answers(quiz=quiz):
+        raise QuizError(f"“{quiz.title}” has students' attempts and was kept; unpublish it instead.")
+    with transaction.atomic():
+        quiz.delete()
+        course_content_changed(course_id=quiz.course_id)
+
+
 def gift_import(*, course: Course, text: str, quiz: Quiz | None = None, user=None) -> list[Question]:
     """Import GIFT text into the course's bank (and append to ``quiz``). All or nothing: raises GiftError
     naming the line of every problem, and then nothing is saved."""
@@ -249,7 +320,10 @@ __all__ = [
     "attempt_submit",
     "check_answer",
     "gift_import",
+    "question_delete",
     "question_duplicate",
     "question_save",
+    "quiz_delete",
+    "quiz_save",
     "quiz_set_questions",
 ]

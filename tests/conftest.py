@@ -64,6 +64,12 @@ def instructor(db) -> User:
 
 
 @pytest.fixture
+def teacher_client(client, instructor):
+    client.force_login(instructor)
+    return client
+
+
+@pytest.fixture
 def content_dir(tmp_path: Path) -> Path:
     """A small course folder: two modules, three lessons."""
     course = tmp_path / "demo"
@@ -177,11 +183,11 @@ def celery_worker_factory(redis_url):
 
 @pytest.fixture
 def catalog(db):
-    """The real course and every lab of labs/catalog, imported."""
+    """The real course and every lab of labs/content, imported."""
     from django.conf import settings
 
     from courses.importing import import_course_dir
-    from labs.catalog import load_catalog
+    from labs.grading import load_catalog
     from labs.models import Lab
     from labs.services import lab_import
 

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "courses",
     "quizzes",
     "labs",
+    "gradebook",
 ]
 
 MIDDLEWARE = [

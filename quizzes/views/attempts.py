@@ -3,12 +3,13 @@ limit are enforced on the server; correct answers appear only in the review of a
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import is_instructor
+from config.htmx import HtmxHttpRequest
 from courses.models import Course, Enrollment
 
 from .. import questions
@@ -17,7 +18,7 @@ from ..responses import response_from_post
 from ..services import QuizError, attempt_answer, attempt_expired, attempt_start, attempt_submit
 
 
-def _require_enrolled(request: HttpRequest, course: Course) -> None:
+def _require_enrolled(request: HtmxHttpRequest, course: Course) -> None:
     if (
         not is_instructor(request.user)
         and not Enrollment.objects.filter(user=request.user, course=course).exists()
@@ -25,7 +26,7 @@ def _require_enrolled(request: HttpRequest, course: Course) -> None:
         raise QuizError("Enroll in the course to take its quizzes.", status=403)
 
 
-def _own_attempt(request: HttpRequest, attempt_id: int) -> Attempt:
+def _own_attempt(request: HtmxHttpRequest, attempt_id: int) -> Attempt:
     # Another student's attempt is a 404, not a 403: its existence is not revealed.
     return get_object_or_404(
         Attempt.objects.select_related("quiz", "quiz__course"), pk=attempt_id, user=request.user
@@ -34,7 +35,7 @@ def _own_attempt(request: HttpRequest, attempt_id: int) -> Attempt:
 
 @login_required
 @require_GET
-def quiz_list(request: HttpRequest, course_slug: str) -> HttpResponse:
+def quiz_list(request: HtmxHttpRequest, course_slug: str) -> HttpResponse:
     course = get_object_or_404(Course, slug=course_slug, is_published=True)
     quizzes = Quiz.objects.filter(course=course, kind=Quiz.Kind.QUIZ, is_published=True).order_by("title")
     return render(request, "quizzes/quiz_list.html", {"course": course, "quizzes": quizzes})
@@ -42,7 +43,7 @@ def quiz_list(request: HttpRequest, course_slug: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def quiz_detail(request: HttpRequest, course_slug: str, quiz_slug: str) -> HttpResponse:
+def quiz_detail(request: HtmxHttpRequest, course_slug: str, quiz_slug: str) -> HttpResponse:
     quiz = get_object_or_404(
         Quiz.objects.select_related("course"), course__slug=course_slug, slug=quiz_slug, is_published=True
     )
@@ -63,7 +64,7 @@ def quiz_detail(request: HttpRequest, course_slug: str, quiz_slug: str) -> HttpR
 
 @login_required
 @require_POST
-def attempt_start_view(request: HttpRequest, course_slug: str, quiz_slug: str) -> HttpResponse:
+def attempt_start_view(request: HtmxHttpRequest, course_slug: str, quiz_slug: str) -> HttpResponse:
     quiz = get_object_or_404(Quiz, course__slug=course_slug, slug=quiz_slug, is_published=True)
     try:
         _require_enrolled(request, quiz.course)
@@ -98,7 +99,7 @@ def _attempt_items(attempt: Attempt) -> list[dict]:
 
 @login_required
 @require_GET
-def attempt_take(request: HttpRequest, attempt_id: int) -> HttpResponse:
+def attempt_take(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
     attempt = _own_attempt(request, attempt_id)
     if not attempt.is_open or attempt_expired(attempt, timezone.now()):
         attempt_submit(attempt=attempt)
@@ -112,7 +113,7 @@ def attempt_take(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def attempt_answer_view(request: HttpRequest, attempt_id: int, question_id: int) -> HttpResponse:
+def attempt_answer_view(request: HtmxHttpRequest, attempt_id: int, question_id: int) -> HttpResponse:
     """Autosave of one answer (htmx, on change). Says "saved" and nothing about correctness."""
     attempt = _own_attempt(request, attempt_id)
     question = get_object_or_404(Question, pk=question_id)
@@ -129,7 +130,7 @@ def attempt_answer_view(request: HttpRequest, attempt_id: int, question_id: int)
 
 @login_required
 @require_POST
-def attempt_submit_view(request: HttpRequest, attempt_id: int) -> HttpResponse:
+def attempt_submit_view(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
     """Answers were saved one by one as the student chose them; submitting scores what is saved."""
     attempt = _own_attempt(request, attempt_id)
     try:
@@ -152,7 +153,7 @@ def _describe(view: dict, response) -> str:
 
 @login_required
 @require_GET
-def attempt_review(request: HttpRequest, attempt_id: int) -> HttpResponse:
+def attempt_review(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
     attempt = _own_attempt(request, attempt_id)
     if attempt.is_open:
         return redirect("quizzes:attempt", attempt_id=attempt.id)

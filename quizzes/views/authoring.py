@@ -3,26 +3,29 @@ quiz editor with ordering, GIFT upload and download. Every view here is for inst
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import instructor_required
+from config.htmx import HtmxHttpRequest
 from courses.models import Course, Lesson
 from courses.rendering import render_markdown
-from courses.services import course_content_changed
 
+from .. import selectors
 from ..authoring import ROWS, errors_by_field, rows_from_spec, spec_data_from_post
 from ..exporting import export_questions
 from ..gift import GiftError
-from ..models import AttemptAnswer, CheckAnswer, PollResponse, Question, Quiz
+from ..models import Question, Quiz
 from ..services import (
     QuizError,
     SpecError,
     gift_import,
+    question_delete,
     question_duplicate,
     question_save,
+    quiz_delete,
+    quiz_save,
     quiz_set_questions,
 )
 
@@ -31,35 +34,28 @@ MAX_GIFT_UPLOAD_BYTES = 1024 * 1024
 
 @instructor_required
 @require_GET
-def author_home(request: HttpRequest) -> HttpResponse:
+def author_home(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "quizzes/author_home.html", {"courses": Course.objects.order_by("title")})
 
 
 @instructor_required
 @require_GET
-def bank(request: HttpRequest, course_slug: str) -> HttpResponse:
+def bank(request: HtmxHttpRequest, course_slug: str) -> HttpResponse:
     course = get_object_or_404(Course, slug=course_slug)
     tag = request.GET.get("tag", "").strip()
-    questions = list(
-        Question.objects.filter(course=course)
-        .select_related("lesson")
-        .annotate(uses=Count("items"))
-        .order_by("title")
-    )
-    if tag:
-        questions = [question for question in questions if tag in question.tags]
-    quizzes = Quiz.objects.filter(course=course).annotate(size=Count("items")).order_by("kind", "title")
-    tags = sorted({tag for question in Question.objects.filter(course=course) for tag in question.tags})
-    return render(
-        request,
-        "quizzes/author_bank.html",
-        {"course": course, "questions": questions, "quizzes": quizzes, "tags": tags, "tag": tag},
-    )
+    context = {
+        "course": course,
+        "questions": selectors.bank_questions(course=course, tag=tag),
+        "quizzes": selectors.bank_quizzes(course=course),
+        "tags": selectors.bank_tags(course=course),
+        "tag": tag,
+    }
+    return render(request, "quizzes/author_bank.html", context)
 
 
 @instructor_required
 @require_http_methods(["GET", "POST"])
-def question_edit(request: HttpRequest, course_slug: str, question_id: int | None = None) -> HttpResponse:
+def question_edit(request: HtmxHttpRequest, course_slug: str, question_id: int | None = None) -> HttpResponse:
     course = get_object_or_404(Course, slug=course_slug)
     question = get_object_or_404(Question, pk=question_id, course=course) if question_id else None
     lessons = Lesson.objects.filter(course=course, is_published=True).order_by("module__order", "order")
@@ -102,7 +98,7 @@ def question_edit(request: HttpRequest, course_slug: str, question_id: int | Non
 
 @instructor_required
 @require_POST
-def question_duplicate_view(request: HttpRequest, course_slug: str, question_id: int) -> HttpResponse:
+def question_duplicate_view(request: HtmxHttpRequest, course_slug: str, question_id: int) -> HttpResponse:
     question = get_object_or_404(Question, pk=question_id, course__slug=course_slug)
     copy = question_duplicate(question=question, user=request.user)
     messages.success(request, f"Duplicated as “{copy.title}”.")
@@ -111,29 +107,20 @@ def question_duplicate_view(request: HttpRequest, course_slug: str, question_id:
 
 @instructor_required
 @require_POST
-def question_delete_view(request: HttpRequest, course_slug: str, question_id: int) -> HttpResponse:
+def question_delete_view(request: HtmxHttpRequest, course_slug: str, question_id: int) -> HttpResponse:
     question = get_object_or_404(Question, pk=question_id, course__slug=course_slug)
-    answered = (
-        AttemptAnswer.objects.filter(question=question).exists()
-        or CheckAnswer.objects.filter(question=question).exists()
-        or PollResponse.objects.filter(question=question).exists()
-    )
-    if answered:
-        messages.error(
-            request,
-            f"“{question.title}” has students' answers and was kept; remove it from its quizzes "
-            "instead, or duplicate it to make a new version.",
-        )
+    try:
+        question_delete(question=question)
+    except QuizError as refused:
+        messages.error(request, refused.message)
     else:
-        question.delete()
-        course_content_changed(course_id=question.course_id)
         messages.success(request, f"Deleted “{question.title}”.")
     return redirect("quizzes:author_bank", course_slug=course_slug)
 
 
 @instructor_required
 @require_POST
-def preview(request: HttpRequest) -> HttpResponse:
+def preview(request: HtmxHttpRequest) -> HttpResponse:
     """Live preview of a Markdown field (htmx): rendered and sanitized exactly as students will see it."""
     field = request.GET.get("field", "stem")
     text = request.POST.get(field, "")[:20000]
@@ -141,6 +128,9 @@ def preview(request: HttpRequest) -> HttpResponse:
 
 
 class QuizForm(forms.ModelForm):
+    """Parses and shows the quiz's fields; the rules (a unique slug, a pass mark in percent, a knowledge
+    check's lesson) are ``quiz_save``'s, and its refusals are shown on the field they name."""
+
     draw_tags_text = forms.CharField(
         required=False, label="Draw from tags", help_text="Comma-separated tags."
     )
@@ -168,47 +158,31 @@ class QuizForm(forms.ModelForm):
         self.fields["lesson"].queryset = Lesson.objects.filter(course=course)
         self.fields["draw_tags_text"].initial = ", ".join(self.instance.draw_tags or [])
 
-    def clean_slug(self):
-        slug = self.cleaned_data["slug"]
-        clash = Quiz.objects.filter(course=self.course, slug=slug).exclude(pk=self.instance.pk).exists()
-        if clash:
-            raise forms.ValidationError("Another quiz of this course has this slug.")
-        return slug
-
-    def clean_pass_mark(self):
-        value = self.cleaned_data["pass_mark"]
-        if value > 100:
-            raise forms.ValidationError("The pass mark is a percentage (0 to 100).")
-        return value
-
-    def clean(self):
-        data = super().clean()
-        if data.get("kind") == Quiz.Kind.CHECK and not data.get("lesson"):
-            self.add_error("lesson", "A knowledge check belongs to a lesson.")
-        return data
-
-    def save(self, commit=True):
-        self.instance.course = self.course
-        self.instance.draw_tags = [
-            t.strip() for t in self.cleaned_data.get("draw_tags_text", "").split(",") if t.strip()
-        ]
-        return super().save(commit)
+    def values(self) -> dict:
+        """The cleaned fields as ``quiz_save`` takes them."""
+        values = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        text = self.cleaned_data.get("draw_tags_text", "")
+        values["draw_tags"] = [tag.strip() for tag in text.split(",") if tag.strip()]
+        return values
 
 
 @instructor_required
 @require_http_methods(["GET", "POST"])
-def quiz_edit(request: HttpRequest, course_slug: str, quiz_id: int | None = None) -> HttpResponse:
+def quiz_edit(request: HtmxHttpRequest, course_slug: str, quiz_id: int | None = None) -> HttpResponse:
     course = get_object_or_404(Course, slug=course_slug)
     quiz = get_object_or_404(Quiz, pk=quiz_id, course=course) if quiz_id else None
     form = QuizForm(request.POST or None, instance=quiz, course=course)
     if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        course_content_changed(course_id=course.id)
-        messages.success(request, f"Saved quiz “{saved.title}”.")
-        return redirect("quizzes:quiz_edit", course_slug=course.slug, quiz_id=saved.id)
-    items = list(quiz.items.select_related("question").order_by("order")) if quiz else []
-    used = {item.question_id for item in items}
-    available = Question.objects.filter(course=course).exclude(id__in=used).order_by("title")
+        try:
+            saved = quiz_save(course=course, quiz=quiz, values=form.values())
+        except QuizError as refused:
+            for field, message in refused.errors:
+                form.add_error(field or None, message)
+        else:
+            messages.success(request, f"Saved quiz “{saved.title}”.")
+            return redirect("quizzes:quiz_edit", course_slug=course.slug, quiz_id=saved.id)
+    items = selectors.quiz_items(quiz=quiz)
+    available = selectors.questions_outside(course=course, items=items)
     return render(
         request,
         "quizzes/quiz_edit.html",
@@ -219,7 +193,7 @@ def quiz_edit(request: HttpRequest, course_slug: str, quiz_id: int | None = None
 
 @instructor_required
 @require_POST
-def quiz_reorder(request: HttpRequest, course_slug: str, quiz_id: int) -> HttpResponse:
+def quiz_reorder(request: HtmxHttpRequest, course_slug: str, quiz_id: int) -> HttpResponse:
     """Move, add or remove a question: the page posts the whole new order, the server checks it."""
     quiz = get_object_or_404(Quiz, pk=quiz_id, course__slug=course_slug)
     order = list(quiz.items.order_by("order").values_list("question_id", flat=True))
@@ -246,20 +220,20 @@ def quiz_reorder(request: HttpRequest, course_slug: str, quiz_id: int) -> HttpRe
 
 @instructor_required
 @require_POST
-def quiz_delete_view(request: HttpRequest, course_slug: str, quiz_id: int) -> HttpResponse:
+def quiz_delete_view(request: HtmxHttpRequest, course_slug: str, quiz_id: int) -> HttpResponse:
     quiz = get_object_or_404(Quiz, pk=quiz_id, course__slug=course_slug)
-    if quiz.attempts.exists() or quiz.check_answers.exists():
-        messages.error(request, f"“{quiz.title}” has students' attempts and was kept; unpublish it instead.")
+    try:
+        quiz_delete(quiz=quiz)
+    except QuizError as refused:
+        messages.error(request, refused.message)
     else:
-        quiz.delete()
-        course_content_changed(course_id=quiz.course_id)
         messages.success(request, f"Deleted quiz “{quiz.title}”.")
     return redirect("quizzes:author_bank", course_slug=course_slug)
 
 
 @instructor_required
 @require_http_methods(["GET", "POST"])
-def gift_upload(request: HttpRequest, course_slug: str) -> HttpResponse:
+def gift_upload(request: HtmxHttpRequest, course_slug: str) -> HttpResponse:
     course = get_object_or_404(Course, slug=course_slug)
     quizzes = Quiz.objects.filter(course=course).order_by("title")
     errors: list[tuple[int, str]] = []
@@ -294,18 +268,12 @@ def gift_upload(request: HttpRequest, course_slug: str) -> HttpResponse:
 
 @instructor_required
 @require_GET
-def gift_download(request: HttpRequest, course_slug: str) -> HttpResponse:
+def gift_download(request: HtmxHttpRequest, course_slug: str) -> HttpResponse:
     course = get_object_or_404(Course, slug=course_slug)
     quiz_id, tag = request.GET.get("quiz", ""), request.GET.get("tag", "").strip()
-    if quiz_id.isdigit():
-        quiz = get_object_or_404(Quiz, pk=int(quiz_id), course=course)
-        questions = [item.question for item in quiz.items.select_related("question").order_by("order")]
-        name = quiz.slug
-    elif tag:
-        questions = [q for q in Question.objects.filter(course=course).order_by("id") if tag in q.tags]
-        name = f"tag-{tag}"
-    else:
-        questions, name = list(Question.objects.filter(course=course).order_by("id")), f"{course.slug}-bank"
+    quiz = get_object_or_404(Quiz, pk=int(quiz_id), course=course) if quiz_id.isdigit() else None
+    questions = selectors.questions_for_export(course=course, quiz=quiz, tag=tag)
+    name = quiz.slug if quiz else (f"tag-{tag}" if tag else f"{course.slug}-bank")
     response = HttpResponse(export_questions(questions), content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.gift"'
     return response

@@ -1,10 +1,12 @@
 """Knowledge checks inside lessons: answer with htmx, see right/wrong, feedback and explanation, retry."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.roles import is_instructor
+from config.htmx import HtmxHttpRequest
 from courses.models import Enrollment
 
 from .. import questions
@@ -13,25 +15,23 @@ from ..responses import response_from_post
 from ..services import QuizError, check_answer
 
 
-def _check_for(request: HttpRequest, quiz_id: int, question_id: int) -> tuple[Quiz, Question]:
+def _check_for(request: HtmxHttpRequest, quiz_id: int, question_id: int) -> tuple[Quiz, Question]:
     quiz = get_object_or_404(Quiz, pk=quiz_id, kind=Quiz.Kind.CHECK, is_published=True)
     question = get_object_or_404(Question, pk=question_id, items__quiz=quiz)
-    if not Enrollment.objects.filter(user=request.user, course_id=quiz.course_id).exists():
-        from accounts.roles import is_instructor
-
-        if not is_instructor(request.user):
-            raise QuizError("Enroll in the course to answer its knowledge checks.", status=403)
+    enrolled = Enrollment.objects.filter(user=request.user, course_id=quiz.course_id).exists()
+    if not enrolled and not is_instructor(request.user):
+        raise QuizError("Enroll in the course to answer its knowledge checks.", status=403)
     return quiz, question
 
 
-def _number(request: HttpRequest) -> int:
+def _number(request: HtmxHttpRequest) -> int:
     raw = request.POST.get("n") or request.GET.get("n") or "1"
     return int(raw) if raw.isdigit() else 1
 
 
 @login_required
 @require_POST
-def check_answer_view(request: HttpRequest, quiz_id: int, question_id: int) -> HttpResponse:
+def check_answer_view(request: HtmxHttpRequest, quiz_id: int, question_id: int) -> HttpResponse:
     try:
         quiz, question = _check_for(request, quiz_id, question_id)
     except QuizError as exc:
@@ -67,7 +67,7 @@ def check_answer_view(request: HttpRequest, quiz_id: int, question_id: int) -> H
 
 @login_required
 @require_GET
-def check_question_view(request: HttpRequest, question_id: int) -> HttpResponse:
+def check_question_view(request: HtmxHttpRequest, question_id: int) -> HttpResponse:
     """The blank form again (Try again)."""
     raw_quiz = request.GET.get("quiz", "")
     try:

@@ -6,16 +6,18 @@ move on, and read results afterwards (CSV too)."""
 import csv
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling, push_url, reswap, retarget
 
 from accounts.roles import instructor_required
+from config.htmx import HtmxHttpRequest
 from courses.models import Course
 
-from .. import polls, questions
+from .. import polls, questions, selectors
 from ..grading import grade
 from ..models import PollParticipant, PollResponse, PollSession, Question, Quiz
 from ..responses import response_from_post
@@ -45,7 +47,7 @@ def _current(session: PollSession) -> Question | None:
 # --- Students ------------------------------------------------------------------------------------------
 @login_required
 @require_http_methods(["GET", "POST"])
-def join(request: HttpRequest) -> HttpResponse:
+def join(request: HtmxHttpRequest) -> HttpResponse:
     code = (request.POST.get("code") or request.GET.get("code") or "").strip().upper()
     error = ""
     if code:
@@ -73,7 +75,7 @@ def join(request: HttpRequest) -> HttpResponse:
 
 
 def _student_context(
-    request: HttpRequest, session: PollSession, question: Question | None = None, answered: bool = True
+    request: HtmxHttpRequest, session: PollSession, question: Question | None = None, answered: bool = True
 ) -> dict:
     """``answered=False`` when the student cannot have answered yet (they just joined for the first time)."""
     question = question if question is not None else _current(session)
@@ -94,7 +96,7 @@ def _student_context(
 
 @login_required
 @require_GET
-def student(request: HttpRequest, code: str) -> HttpResponse:
+def student(request: HtmxHttpRequest, code: str) -> HttpResponse:
     session, question = _live(code)
     if not polls.is_participant(session=session, user=request.user):
         return redirect(f"{reverse('quizzes:poll_join')}?code={session.code}")
@@ -102,7 +104,7 @@ def student(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_GET
-def student_state(request: HttpRequest, code: str) -> HttpResponse:
+def student_state(request: HtmxHttpRequest, code: str) -> HttpResponse:
     """Polled by the student page with the version it shows; 204 (no swap) while nothing changed. The
     unchanged case is answered from the cache before authentication touches the database: it reveals
     nothing but "no change", and it is most of a class's requests."""
@@ -125,7 +127,9 @@ def student_state(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
-def _answer_refused(request: HttpRequest, session: PollSession, message: str, status: int) -> HttpResponse:
+def _answer_refused(
+    request: HtmxHttpRequest, session: PollSession, message: str, status: int
+) -> HttpResponse:
     """The whole poll body with the reason, replacing the body rather than the small status line the answer
     form targets: the question may have moved on, and the student must see where the poll is now."""
     context = _student_context(request, session)
@@ -136,7 +140,7 @@ def _answer_refused(request: HttpRequest, session: PollSession, message: str, st
 
 @login_required
 @require_POST
-def answer(request: HttpRequest, code: str) -> HttpResponse:
+def answer(request: HtmxHttpRequest, code: str) -> HttpResponse:
     """Record an answer. This is the hot path when a whole class answers at once: it reuses the cached
     session and question, and answers htmx with only the "answer received" line (and the button's new
     label), which is all that changes on the page."""
@@ -162,7 +166,7 @@ def answer(request: HttpRequest, code: str) -> HttpResponse:
 # --- Instructors ---------------------------------------------------------------------------------------
 @instructor_required
 @require_http_methods(["GET", "POST"])
-def create(request: HttpRequest, course_slug: str) -> HttpResponse:
+def create(request: HtmxHttpRequest, course_slug: str) -> HttpResponse:
     course = get_object_or_404(Course, slug=course_slug)
     bank = list(Question.objects.filter(course=course).order_by("title"))
     sequences = list(Quiz.objects.filter(course=course).order_by("kind", "title"))
@@ -199,16 +203,14 @@ def create(request: HttpRequest, course_slug: str) -> HttpResponse:
     )
 
 
-def _hosted(request: HttpRequest, code: str) -> PollSession:
+def _hosted(request: HtmxHttpRequest, code: str) -> PollSession:
     session = _session(code)
     if session.host_id != request.user.id and not request.user.is_superuser:
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied("Only the instructor who started this poll can run it.")
     return session
 
 
-def _presenter_context(request: HttpRequest, session: PollSession) -> dict:
+def _presenter_context(request: HtmxHttpRequest, session: PollSession) -> dict:
     question = _current(session)
     context = {
         "session": session,
@@ -241,11 +243,7 @@ def _presenter_context(request: HttpRequest, session: PollSession) -> dict:
             explanation=spec.explanation if session.state == PollSession.State.REVEALED else "",
         )
         if not session.anonymous:
-            context["who"] = list(
-                PollResponse.objects.filter(session=session, question=question)
-                .select_related("user")
-                .order_by("answered_at")
-            )
+            context["who"] = selectors.poll_answers(session=session, question=question)
     if session.competition and session.state in (PollSession.State.REVEALED, PollSession.State.ENDED):
         context["leaderboard"] = polls.leaderboard(session=session)
     return context
@@ -253,14 +251,14 @@ def _presenter_context(request: HttpRequest, session: PollSession) -> dict:
 
 @instructor_required
 @require_GET
-def present(request: HttpRequest, code: str) -> HttpResponse:
+def present(request: HtmxHttpRequest, code: str) -> HttpResponse:
     session = _hosted(request, code)
     return render(request, "quizzes/poll_present.html", _presenter_context(request, session))
 
 
 @instructor_required
 @require_GET
-def present_live(request: HttpRequest, code: str) -> HttpResponse:
+def present_live(request: HtmxHttpRequest, code: str) -> HttpResponse:
     session = _hosted(request, code)
     return render(request, "quizzes/_poll_present_body.html", _presenter_context(request, session))
 
@@ -276,7 +274,7 @@ ACTIONS = {
 
 @instructor_required
 @require_POST
-def action(request: HttpRequest, code: str, name: str) -> HttpResponse:
+def action(request: HtmxHttpRequest, code: str, name: str) -> HttpResponse:
     session = _hosted(request, code)
     if name not in ACTIONS:
         return HttpResponse("Unknown action.", status=404)
@@ -295,31 +293,15 @@ def action(request: HttpRequest, code: str, name: str) -> HttpResponse:
 
 @instructor_required
 @require_GET
-def results(request: HttpRequest, code: str) -> HttpResponse:
+def results(request: HtmxHttpRequest, code: str) -> HttpResponse:
     session = _hosted(request, code)
-    rows = []
-    for question in Question.objects.filter(id__in=session.question_ids):
-        tally = polls.poll_tally(session=session, question_id=question.id)
-        answers = list(
-            PollResponse.objects.filter(session=session, question=question)
-            .select_related("user")
-            .order_by("user__username")
-        )
-        rows.append(
-            {
-                "question": question,
-                "view": questions.public_view(question),
-                "tally": tally,
-                "answers": answers,
-            }
-        )
-    rows.sort(key=lambda row: session.question_ids.index(row["question"].id))
+    rows = selectors.poll_results(session=session)
     return render(request, "quizzes/poll_results.html", {"session": session, "rows": rows})
 
 
 @instructor_required
 @require_GET
-def results_csv(request: HttpRequest, code: str) -> HttpResponse:
+def results_csv(request: HtmxHttpRequest, code: str) -> HttpResponse:
     session = _hosted(request, code)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="poll-{session.code}.csv"'
@@ -327,7 +309,7 @@ def results_csv(request: HttpRequest, code: str) -> HttpResponse:
     writer.writerow(["question", "student", "answer", "correct", "points", "answered_at", "changes"])
     order = {question_id: index for index, question_id in enumerate(session.question_ids)}
     answers = sorted(
-        PollResponse.objects.filter(session=session).select_related("user", "question"),
+        selectors.poll_answers(session=session),
         key=lambda row: (order.get(row.question_id, 0), row.user.username),
     )
     for row in answers:
@@ -347,7 +329,7 @@ def results_csv(request: HttpRequest, code: str) -> HttpResponse:
 
 @instructor_required
 @require_GET
-def qr(request: HttpRequest, code: str) -> HttpResponse:
+def qr(request: HtmxHttpRequest, code: str) -> HttpResponse:
     """The join link as an SVG QR code, for the projector."""
     import io
 

@@ -9,7 +9,7 @@ import io
 
 import pytest
 
-from labs import playground, services
+from labs import jobs
 from labs.models import PlaygroundRun, Submission
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,8 +38,8 @@ def test_a_student_edits_submits_and_reads_the_result(
 ):
     start, send = celery_worker_factory
     start()
-    monkeypatch.setattr(services, "_enqueue", send)  # the web process enqueues on the worker's queue
-    monkeypatch.setattr(playground, "_enqueue", lambda pk: send(pk, task="labs.tasks.run_playground"))
+    # the web process enqueues (gradings and test runs) on the worker's queue
+    monkeypatch.setattr(jobs, "send", lambda task, job_id: send(job_id, task=task))
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     base = live_server.url
     page.goto(f"{base}/accounts/login/")
@@ -253,8 +253,8 @@ def test_a_state_machine_execution_is_drawn_with_its_statuses(
     flowchart whose states carry their status as a class, and a second execution, in a closed <details>,
     is drawn when opened."""
     from labs.grading import Session
+    from labs.jobs import lab_spec
     from labs.runtime import Cloud
-    from labs.services import lab_spec
 
     spec = lab_spec(squared)
     with Cloud(seed=7) as cloud:

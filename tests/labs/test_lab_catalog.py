@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from labs.catalog import CATALOG_DIR, LabError, load_catalog, load_lab
-from labs.grading import InfrastructureError, grade
+from labs.grading import CATALOG_DIR, InfrastructureError, LabError, grade, load_catalog, load_lab
 
 LABS = load_catalog()
 

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from labs.catalog import load_catalog
-from labs.grading import grade
+from labs.grading import grade, load_catalog
 
 LABS = {lab.slug: lab for lab in load_catalog()}
 EVENT_LABS = ["s3-metadata", "sqs-batch", "async-retries", "throttling"]

@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from labs.catalog import load_catalog
-from labs.checks import CheckFailed
-from labs.grading import Session, grade
+from labs.grading import CheckFailed, Session, grade, load_catalog
 from labs.runtime import Cloud
 
 COURSE = Path(__file__).resolve().parents[2] / "courses" / "content" / "serverless"

@@ -3,8 +3,7 @@ function and a DynamoDB table."""
 
 import pytest
 
-from labs.catalog import CATALOG_DIR, load_lab
-from labs.grading import grade
+from labs.grading import CATALOG_DIR, grade, load_lab
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from labs.catalog import load_catalog
-from labs.grading import grade
+from labs.grading import grade, load_catalog
 from labs.runtime.awslambda.pricing import invocation_cost_usd
 
 LABS = {lab.slug: lab for lab in load_catalog()}

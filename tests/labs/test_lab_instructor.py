@@ -1,27 +1,19 @@
 """Instructor pages of the labs: permissions, the live class view (counts, failing checks, scores; full page
-and htmx fragment), the gradebook and its CSV, the submission list and review, and re-grading (one or all,
+and htmx fragment), the submission list and review, and re-grading (one or all,
 enqueued on commit, never a new attempt, a failed re-grade keeps the grade)."""
 
-import csv
 import datetime as dt
-import io
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.roles import STUDENTS
-from accounts.services import user_create
-from courses.services import enrollment_create
-from labs import selectors, services
-from labs.gradebook import gradebook_for, spreadsheet_safe
-from labs.models import Lab, Submission
-from quizzes.models import Attempt, Quiz
+from labs import jobs, selectors, services
+from labs.models import Submission
+from tests.labs.helpers import MESSAGE, graded, make_student
 
 pytestmark = pytest.mark.django_db
-
-MESSAGE = "Expected {'square': 25}"
 
 
 @pytest.fixture
@@ -40,60 +32,14 @@ def enqueued(monkeypatch):
         sent.batches.append(list(ids))
         tasks.enqueue_gradings.apply(args=[ids], throw=True)
 
-    monkeypatch.setattr(services, "_enqueue", sent.append)
-    monkeypatch.setattr(services, "_enqueue_fan_out", fan_out)
+    def send(task, argument):
+        if task == services.FAN_OUT_TASK:
+            fan_out(argument)
+        else:
+            sent.append(argument)
+
+    monkeypatch.setattr(jobs, "send", send)
     return sent
-
-
-@pytest.fixture
-def teacher_client(client, instructor):
-    client.force_login(instructor)
-    return client
-
-
-def make_student(name: str, **fields):
-    user = user_create(username=name, password=f"{name}-pass-123", role=STUDENTS)
-    if fields:
-        for key, value in fields.items():
-            setattr(user, key, value)
-        user.save()
-    return user
-
-
-def graded(user, lab, *, failing=(), created_at=None, kind="submit", message=MESSAGE, **extra) -> Submission:
-    """A graded submission whose result fails the ``failing`` check ids (the real report's shape)."""
-    checks = [
-        {
-            "id": check["id"],
-            "name": check["name"],
-            "points": check["points"],
-            "earned": 0 if check["id"] in failing else check["points"],
-            "passed": check["id"] not in failing,
-            "message": message if check["id"] in failing else "",
-            "visibility": check["visibility"],
-            "trace_range": [0, 0],
-            "execution_range": [0, 0],
-        }
-        for check in lab.checks
-        if kind == "submit" or check["visibility"] == "visible"
-    ]
-    score = sum(check["earned"] for check in checks)
-    fields = {
-        "user": user,
-        "lab": lab,
-        "kind": kind,
-        "files": {"app.py": f"# by {user.username}\n"},
-        "status": "graded",
-        "score": score,
-        "max_score": sum(check["points"] for check in checks),
-        "result": {"checks": checks, "trace": [], "invocations": []},
-        "verdicts": services.check_verdicts(checks),
-        "lab_hash": lab.content_hash,
-        "graded_at": timezone.now(),
-        "created_at": created_at or timezone.now(),
-    }
-    fields.update(extra)
-    return Submission.objects.create(**fields)
 
 
 # -- permissions --------------------------------------------------------------------------------------------
@@ -105,8 +51,8 @@ def _views(lab, submission):
         ("get", reverse("labs:instructor_submission", args=[lab.slug, submission.pk])),
         ("post", reverse("labs:instructor_regrade", args=[lab.slug, submission.pk])),
         ("post", reverse("labs:instructor_regrade_all", args=[lab.slug])),
-        ("get", reverse("labs:gradebook", args=[course])),
-        ("get", reverse("labs:gradebook_csv", args=[course])),
+        ("get", reverse("gradebook:course", args=[course])),
+        ("get", reverse("gradebook:csv", args=[course])),
     ]
 
 
@@ -267,131 +213,6 @@ def test_score_bins(scores, points, expected):
     assert max(b["percent"] for b in bins) == 100
 
 
-# -- gradebook ----------------------------------------------------------------------------------------------
-@pytest.fixture
-def book(squared, student, instructor):
-    """A deadline, a graded quiz, and students with on-time, late and tied work."""
-    deadline = timezone.now() - dt.timedelta(days=1)
-    squared.deadline = deadline
-    squared.save()
-    course = squared.lesson.course
-    before, after = deadline - dt.timedelta(hours=2), deadline + dt.timedelta(hours=2)
-    ann, bob, cat = make_student("ann", first_name="=HYPERLINK(1)"), make_student("bob"), make_student("cat")
-    enrollment_create(user=cat, course=course)  # enrolled, nothing done yet
-    graded(ann, squared, failing={"returns_square", "rejects_missing_number"}, created_at=before)  # 5
-    graded(ann, squared, created_at=after)  # 10, late: best and latest
-    graded(ann, squared, failing={"returns_square"}, created_at=after + dt.timedelta(minutes=5))  # 7
-    graded(ann, squared, kind="run", created_at=after + dt.timedelta(minutes=9))  # never counts
-    graded(bob, squared, created_at=before)  # 10 on time
-    graded(bob, squared, created_at=after)  # 10 again, late: the best stays the on-time one
-    Submission.objects.create(user=bob, lab=squared, files={"app.py": ""}, status="infra_error")
-    Submission.objects.create(user=bob, lab=squared, files={"app.py": ""})  # waiting
-    graded(instructor, squared)  # instructors are not students
-    quiz = Quiz.objects.create(course=course, slug="final", title='Final, "the" quiz', kind="quiz")
-    Quiz.objects.create(course=course, slug="kc", title="A knowledge check", kind="check")
-    # the course's own quizzes are left out of this table by unpublishing them (unpublished: not listed)
-    Quiz.objects.filter(course=course).exclude(pk=quiz.pk).update(is_published=False)
-    now = timezone.now()
-    for number, score in ((1, 60.0), (2, 85.5)):
-        Attempt.objects.create(
-            quiz=quiz, user=ann, number=number, started_at=now, submitted_at=now, score=score
-        )
-    Attempt.objects.create(quiz=quiz, user=bob, number=1, started_at=now, score=None)  # still open
-    return {"course": course, "ann": ann, "bob": bob, "cat": cat, "quiz": quiz}
-
-
-@pytest.fixture
-def only_squared(squared):
-    """The catalog has many labs; these tests read the gradebook's columns for one of them."""
-    Lab.objects.exclude(pk=squared.pk).update(is_published=False)
-    return squared
-
-
-def test_gradebook_best_latest_and_late(only_squared, book, student):
-    squared = only_squared
-    gradebook = gradebook_for(book["course"])
-    assert gradebook.labs == [squared] and gradebook.quizzes == [book["quiz"]]  # no knowledge checks
-    rows = {row.user.username: row for row in gradebook.rows(gradebook.students())}
-    assert sorted(rows) == ["ann", "bob", "cat"]
-    ann = rows["ann"].labs[0]
-    assert (ann.best, ann.best_max, ann.best_late) == (10, 10, True)
-    assert (ann.latest, ann.latest_late, ann.submissions, ann.pending) == (7, True, 3, 0)
-    bob = rows["bob"].labs[0]
-    assert (bob.best, bob.best_late, bob.latest, bob.latest_late) == (10, False, 10, True)
-    assert Submission.objects.get(pk=bob.best_id).created_at < squared.deadline
-    assert (bob.submissions, bob.pending) == (3, 1)  # the one that could not be graded is not counted
-    cat = rows["cat"].labs[0]
-    assert (cat.best, cat.latest, cat.submissions) == (None, None, 0)
-    assert rows["ann"].quizzes == [85.5] and rows["bob"].quizzes == [None]
-
-
-def test_gradebook_rows_cost_two_queries_whatever_the_number_of_students(book, django_assert_num_queries):
-    gradebook = gradebook_for(book["course"])
-    users = list(gradebook.students())
-    with django_assert_num_queries(2):  # the lab submissions and the quiz attempts of these students
-        gradebook.rows(users)
-
-
-def test_gradebook_page_links_each_student_to_their_submissions(teacher_client, squared, book):
-    response = teacher_client.get(reverse("labs:gradebook", args=[book["course"].slug]))
-    html = response.content.decode()
-    assert response.status_code == 200
-    listing = reverse("labs:instructor_submissions", args=[squared.slug])
-    assert f'href="{listing}?student=ann"' in html and f'href="{listing}?student=bob"' in html
-    best = Submission.objects.filter(user=book["ann"], score=10).get()
-    assert reverse("labs:instructor_submission", args=[squared.slug, best.pk]) in html
-    body = html.split("<tbody>")[1]
-    assert body.count('class="badge late"') == 3  # ann's best and latest, bob's latest
-    assert "86%" in body and "teach" not in body
-    filtered = teacher_client.get(reverse("labs:gradebook", args=[book["course"].slug]), {"q": "bo"})
-    assert "ann" not in filtered.content.decode().split("<tbody>")[1]
-
-
-def test_gradebook_csv(teacher_client, only_squared, book):
-    squared = only_squared
-    response = teacher_client.get(reverse("labs:gradebook_csv", args=[book["course"].slug]))
-    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    today = timezone.localdate().isoformat()
-    assert response["Content-Disposition"] == f'attachment; filename="gradebook-serverless-{today}.csv"'
-    raw = b"".join(response.streaming_content).decode()
-    assert '"Final, ""the"" quiz: best %"' in raw  # commas and quotes are quoted
-    table = list(csv.reader(io.StringIO(raw)))
-    title = squared.title
-    assert table[0] == [
-        "username",
-        "name",
-        "email",
-        f"{title}: best (of 10)",
-        f"{title}: best late",
-        f"{title}: latest",
-        f"{title}: latest late",
-        f"{title}: submissions",
-        'Final, "the" quiz: best %',
-    ]
-    assert table[1] == ["ann", "'=HYPERLINK(1)", "", "10", "yes", "7", "yes", "3", "85.5"]
-    assert table[2] == ["bob", "", "", "10", "", "10", "yes", "3", ""]
-    assert table[3] == ["cat", "", "", "", "", "", "", "0", ""]
-    assert len(table) == 4
-
-
-def test_the_csv_goes_through_the_whole_class_in_chunks(teacher_client, squared, monkeypatch):
-    from labs import gradebook
-
-    monkeypatch.setattr(gradebook, "CSV_CHUNK", 2)
-    for index in range(5):
-        graded(make_student(f"s{index}"), squared)
-    response = teacher_client.get(reverse("labs:gradebook_csv", args=[squared.lesson.course.slug]))
-    table = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert [row[0] for row in table[1:]] == ["s0", "s1", "s2", "s3", "s4"]
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"), [("=1+1", "'=1+1"), ("@SUM", "'@SUM"), ("-x", "'-x"), ("ann", "ann"), (-3, -3)]
-)
-def test_spreadsheet_safe(value, expected):
-    assert spreadsheet_safe(value) == expected
-
-
 # -- submissions and their review ---------------------------------------------------------------------------
 def test_the_submission_list_filters_by_student_status_and_kind(teacher_client, squared, class_work, student):
     url = reverse("labs:instructor_submissions", args=[squared.slug])
@@ -420,7 +241,7 @@ def test_the_submission_list_says_which_latest_submissions_are_graded_against_an
 
 
 def test_the_submission_list_pages_keep_the_filters(teacher_client, squared, student, monkeypatch):
-    from labs import instructor_views
+    from labs.views import review as instructor_views
 
     monkeypatch.setattr(instructor_views, "SUBMISSIONS_PAGE", 2)
     for _ in range(5):
@@ -594,7 +415,7 @@ def test_regrade_views_say_what_was_enqueued(
 # -- links --------------------------------------------------------------------------------------------------
 def test_instructors_find_these_pages_from_where_they_already_go(client, squared, student, instructor):
     live = reverse("labs:instructor_live", args=[squared.slug])
-    gradebook = reverse("labs:gradebook", args=[squared.lesson.course.slug])
+    gradebook = reverse("gradebook:course", args=[squared.lesson.course.slug])
     client.force_login(instructor)
     assert live in client.get(reverse("labs:detail", args=[squared.slug])).content.decode()
     assert live in client.get(reverse("labs:list")).content.decode()

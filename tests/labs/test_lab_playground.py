@@ -11,9 +11,8 @@ from django.urls import reverse
 
 from accounts.roles import STUDENTS
 from accounts.services import user_create
-from labs import playground, services
-from labs.catalog import CATALOG_DIR, LabError, load_lab
-from labs.grading import InfrastructureError
+from labs import jobs, playground
+from labs.grading import CATALOG_DIR, InfrastructureError, LabError, load_lab
 from labs.models import Draft, PlaygroundRun, Submission
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +24,9 @@ SOLUTION = (CATALOG_DIR / "squared-number" / "solution" / "app.py").read_text()
 def queued(monkeypatch):
     """Runs are not sent anywhere; the list holds the ids that would have been."""
     sent: list[int] = []
-    monkeypatch.setattr(playground, "_enqueue", sent.append)
+    monkeypatch.setattr(
+        jobs, "send", lambda task, pk: sent.append(pk) if task == jobs.PLAYGROUND_RUN.task else None
+    )
     return sent
 
 
@@ -335,7 +336,7 @@ def test_the_playground_needs_a_login_and_csrf(client, student, squared):
 def test_an_execution_is_drawn_beside_its_list(student_client, student, squared, monkeypatch):
     from labs.runtime.stepfunctions.graph import state_machine_graph
 
-    monkeypatch.setattr(services, "_enqueue", lambda pk: None)
+    monkeypatch.setattr(jobs, "send", lambda task, argument: None)
     definition = {
         "StartAt": "Work",
         "States": {"Work": {"Type": "Pass", "Next": "Done"}, "Done": {"Type": "Succeed"}},

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.roles import STUDENTS
 from accounts.services import user_create
-from labs import services
+from labs import jobs, services
 from labs.grading import InfrastructureError
 from labs.models import Draft, Submission
 from labs.selectors import result_view
@@ -20,7 +20,7 @@ SOLUTION_FIELD = "file:app.py"
 
 
 def solution(lab):
-    from labs.services import lab_spec
+    from labs.jobs import lab_spec
 
     return lab_spec(lab).solution["app.py"]
 
@@ -29,7 +29,7 @@ def test_a_submission_is_saved_first_and_enqueued_on_commit(
     squared, student, django_capture_on_commit_callbacks, monkeypatch
 ):
     enqueued = []
-    monkeypatch.setattr(services, "_enqueue", enqueued.append)
+    monkeypatch.setattr(jobs, "send", lambda task, pk: enqueued.append(pk))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         submission = services.submission_create(user=student, lab=squared, files={"app.py": "x = 1\n"})
         assert enqueued == []  # nothing is sent before the row is committed
@@ -41,7 +41,7 @@ def test_a_submission_is_saved_first_and_enqueued_on_commit(
 
 
 def test_grading_is_idempotent_and_stores_the_report(squared, student, monkeypatch):
-    monkeypatch.setattr(services, "_enqueue", lambda pk: None)
+    monkeypatch.setattr(jobs, "send", lambda task, argument: None)
     submission = services.submission_create(user=student, lab=squared, files={"app.py": solution(squared)})
     graded = services.submission_grade(submission_id=submission.pk)
     assert (graded.status, graded.score, graded.max_score) == ("graded", 10, 10)
@@ -53,7 +53,7 @@ def test_grading_is_idempotent_and_stores_the_report(squared, student, monkeypat
 
 
 def test_run_checks_runs_only_the_visible_checks(squared, student, monkeypatch):
-    monkeypatch.setattr(services, "_enqueue", lambda pk: None)
+    monkeypatch.setattr(jobs, "send", lambda task, argument: None)
     run = services.submission_create(
         user=student, lab=squared, files={"app.py": solution(squared)}, kind="run"
     )
@@ -73,7 +73,7 @@ def test_files_that_do_not_fit_are_refused_before_saving(squared, student, files
 
 
 def test_a_student_has_a_limit_on_submissions_in_flight(squared, student, monkeypatch):
-    monkeypatch.setattr(services, "_enqueue", lambda pk: None)
+    monkeypatch.setattr(jobs, "send", lambda task, argument: None)
     for _ in range(services.MAX_IN_FLIGHT):
         services.submission_create(user=student, lab=squared, files={"app.py": ""})
     with pytest.raises(services.SubmissionRejected) as caught:
@@ -86,7 +86,7 @@ def test_a_student_has_a_limit_on_submissions_in_flight(squared, student, monkey
 
 def test_the_sweep_re_enqueues_stuck_submissions(squared, student, monkeypatch):
     enqueued = []
-    monkeypatch.setattr(services, "_enqueue", enqueued.append)
+    monkeypatch.setattr(jobs, "send", lambda task, pk: enqueued.append(pk))
     old = timezone.now() - dt.timedelta(minutes=10)
     stuck_queued = Submission.objects.create(user=student, lab=squared, files={"app.py": ""}, created_at=old)
     stuck_running = Submission.objects.create(
@@ -103,7 +103,7 @@ def test_the_sweep_re_enqueues_stuck_submissions(squared, student, monkeypatch):
 def test_infrastructure_failures_are_retried_then_shown_not_zeroed(squared, student, monkeypatch):
     from labs import tasks
 
-    monkeypatch.setattr(services, "_enqueue", lambda pk: None)
+    monkeypatch.setattr(jobs, "send", lambda task, argument: None)
     submission = services.submission_create(user=student, lab=squared, files={"app.py": ""})
 
     def broken(**kwargs):
@@ -120,7 +120,7 @@ def test_infrastructure_failures_are_retried_then_shown_not_zeroed(squared, stud
 
 
 def test_students_never_see_hidden_checks_or_what_they_caused(squared, student, instructor, monkeypatch):
-    monkeypatch.setattr(services, "_enqueue", lambda pk: None)
+    monkeypatch.setattr(jobs, "send", lambda task, argument: None)
     submission = services.submission_create(user=student, lab=squared, files={"app.py": solution(squared)})
     graded = services.submission_grade(submission_id=submission.pk)
     view = result_view(graded, student)
@@ -144,8 +144,8 @@ def test_lab_pages_need_a_login(client, squared):
 
 
 def test_the_lab_list_follows_the_course_order(student_client, squared):
-    from labs.catalog import load_catalog
-    from labs.gradebook import gradebook_for
+    from gradebook.selectors import gradebook_for
+    from labs.grading import load_catalog
 
     html = student_client.get(reverse("labs:list")).content.decode()
     in_course_order = gradebook_for(squared.lesson.course).labs
@@ -195,7 +195,7 @@ def test_the_lab_page_shows_instructions_editor_and_visible_checks(student_clien
 
 
 def test_submit_over_htmx_then_poll_until_graded(student_client, student, squared, monkeypatch):
-    monkeypatch.setattr(services, "_enqueue", lambda pk: None)
+    monkeypatch.setattr(jobs, "send", lambda task, argument: None)
     url = reverse("labs:submit", args=[squared.slug])
     response = student_client.post(
         url, {"kind": "submit", SOLUTION_FIELD: solution(squared)}, HTTP_HX_REQUEST="true"
@@ -238,7 +238,7 @@ def test_drafts_are_saved(student_client, student, squared):
 
 
 def test_students_only_see_their_own_submissions(client, student, instructor, squared, monkeypatch):
-    monkeypatch.setattr(services, "_enqueue", lambda pk: None)
+    monkeypatch.setattr(jobs, "send", lambda task, argument: None)
     submission = services.submission_create(user=student, lab=squared, files={"app.py": "x = 1\n"})
     other = user_create(username="other", password="other-pass-123", role=STUDENTS)
     client.force_login(other)

@@ -44,19 +44,19 @@ def wait_for(submission: Submission, statuses: set[str], timeout_s: float) -> Su
 
 def create(squared, student, files) -> Submission:
     # Enqueueing is the test's job here (to its own queue), so the service's on-commit hook is bypassed.
-    from labs import services
+    from labs import jobs
 
-    original, services._enqueue = services._enqueue, lambda pk: None
+    original, jobs.send = jobs.send, lambda task, argument: None
     try:
         return submission_create(user=student, lab=squared, files=files)
     finally:
-        services._enqueue = original
+        jobs.send = original
 
 
 def test_a_worker_grades_a_submission_end_to_end(squared, student, celery_worker_factory):
     start, send = celery_worker_factory
     start()
-    from labs.services import lab_spec
+    from labs.jobs import lab_spec
 
     submission = create(squared, student, {"app.py": lab_spec(squared).solution["app.py"]})
     send(submission.pk)

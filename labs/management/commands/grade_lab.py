@@ -4,8 +4,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from labs.catalog import CATALOG_DIR, LabError, load_lab
-from labs.grading import InfrastructureError, grade
+from labs.grading import CATALOG_DIR, InfrastructureError, LabError, grade, load_lab
 
 
 class Command(BaseCommand):

@@ -4,13 +4,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from labs.catalog import CATALOG_DIR, LabError, load_catalog
+from labs.grading import CATALOG_DIR, LabError, load_catalog
 from labs.models import Lab
 from labs.services import lab_import
 
 
 class Command(BaseCommand):
-    help = "Import the lab catalog (labs/catalog/<slug>/). Idempotent; all-or-nothing; validates every lab."
+    help = "Import the lab catalog (labs/content/<slug>/). Idempotent; all-or-nothing; validates every lab."
 
     def add_arguments(self, parser):
         parser.add_argument("path", nargs="?", help="The catalog folder (default: LABS_CATALOG_DIR).")

@@ -1,0 +1,77 @@
+"""The labs a student sees: the list of labs, and a lab's page (instructions, editor, latest result and
+test run), with drafts saved as they type."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.html import escape
+from django.views.decorators.http import require_GET, require_POST
+
+from config.htmx import HtmxHttpRequest
+from labs import playground, selectors, services
+from labs.models import Draft, Lab, PlaygroundRun, Submission
+from labs.views.common import files_from, published_lab
+from labs.views.playground import run_context
+from labs.views.submissions import submission_context
+
+
+@login_required
+@require_GET
+def lab_list(request: HtmxHttpRequest) -> HttpResponse:
+    # In the course's order (module, lesson), as the lessons and the gradebook list them.
+    labs = list(
+        Lab.objects.filter(is_published=True)
+        .select_related("lesson")
+        .order_by("lesson__course__slug", "lesson__module__order", "lesson__order", "order", "slug")
+    )
+    best = {}
+    for submission in Submission.objects.filter(
+        user=request.user, kind=Submission.Kind.SUBMIT, status=Submission.Status.GRADED
+    ).only("lab_id", "score"):
+        best[submission.lab_id] = max(best.get(submission.lab_id, 0), submission.score or 0)
+    for lab in labs:
+        lab.best_score = best.get(lab.pk)
+    return render(request, "labs/lab_list.html", {"labs": labs})
+
+
+@login_required
+@require_GET
+def lab_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    lab = published_lab(slug)
+    draft = Draft.objects.filter(user=request.user, lab=lab).first()
+    files = {name: (draft.files if draft else lab.starter_files).get(name, "") for name in lab.editable_files}
+    history = selectors.submissions_of(request.user, lab)
+    latest = history[0] if history else None
+    context = {
+        "lab": lab,
+        "files": files,
+        "visible_checks": [check for check in lab.checks if check["visibility"] == "visible"],
+        "other_checks": sum(1 for check in lab.checks if check["visibility"] != "visible"),
+        "history": history,
+    }
+    if latest is not None:
+        context.update(submission_context(request, latest))
+    if lab.playground_handler:
+        run = PlaygroundRun.objects.filter(user=request.user, lab=lab).first()
+        context["samples"] = playground.SAMPLE_EVENTS
+        # The event box starts from the student's last test, else the lab's starting event.
+        context["event_text"] = json.dumps(run.event if run else lab.playground_event, indent=2)
+        if run is not None:
+            context.update(run_context(run))
+    return render(request, "labs/lab_detail.html", context)
+
+
+@login_required
+@require_POST
+def draft_save(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    lab = published_lab(slug)
+    try:
+        services.draft_save(user=request.user, lab=lab, files=files_from(request))
+    except services.SubmissionRejected as error:
+        return HttpResponse(f'<span class="error">Not saved: {escape(error.message)}</span>', status=400)
+    return HttpResponse(f'<span class="muted">Draft saved at {timezone.localtime():%H:%M:%S}</span>')

@@ -1,0 +1,110 @@
+"""Reads for quiz pages that are more than a lookup: the authoring bank, a quiz's items, what a GIFT
+download holds, whether students answered a question or a quiz, and a poll's results."""
+
+from __future__ import annotations
+
+from django.db.models import Count
+
+from courses.models import Course
+
+from . import polls, questions
+from .models import AttemptAnswer, CheckAnswer, PollResponse, PollSession, Question, Quiz, QuizItem
+
+__all__ = [
+    "bank_questions",
+    "bank_quizzes",
+    "bank_tags",
+    "poll_answers",
+    "poll_results",
+    "question_has_answers",
+    "questions_for_export",
+    "questions_outside",
+    "quiz_has_answers",
+    "quiz_items",
+]
+
+
+def bank_questions(*, course: Course, tag: str = "") -> list[Question]:
+    """The course's questions by title, each with ``uses`` (how many quizzes hold it); ``tag`` keeps the
+    questions that carry it."""
+    found = list(
+        Question.objects.filter(course=course)
+        .select_related("lesson")
+        .annotate(uses=Count("items"))
+        .order_by("title")
+    )
+    return [question for question in found if tag in question.tags] if tag else found
+
+
+def bank_quizzes(*, course: Course) -> list[Quiz]:
+    """The course's quizzes (checks, polls and graded quizzes) with ``size``, their number of questions."""
+    return list(Quiz.objects.filter(course=course).annotate(size=Count("items")).order_by("kind", "title"))
+
+
+def bank_tags(*, course: Course) -> list[str]:
+    """Every tag used by a question of the course, sorted."""
+    return sorted(
+        {
+            tag
+            for tags in Question.objects.filter(course=course).values_list("tags", flat=True)
+            for tag in tags
+        }
+    )
+
+
+def quiz_items(*, quiz: Quiz | None) -> list[QuizItem]:
+    """The quiz's items in order, with their questions (none for a quiz not yet saved)."""
+    return list(quiz.items.select_related("question").order_by("order")) if quiz else []
+
+
+def questions_outside(*, course: Course, items: list[QuizItem]) -> list[Question]:
+    """The course's questions that ``items`` do not hold: what can still be added to the quiz."""
+    used = {item.question_id for item in items}
+    return list(Question.objects.filter(course=course).exclude(id__in=used).order_by("title"))
+
+
+def questions_for_export(*, course: Course, quiz: Quiz | None = None, tag: str = "") -> list[Question]:
+    """The questions a GIFT download holds: a quiz's in its order, else those with ``tag``, else the whole
+    bank (oldest first, so a file exported twice reads the same)."""
+    if quiz is not None:
+        return [item.question for item in quiz_items(quiz=quiz)]
+    bank = list(Question.objects.filter(course=course).order_by("id"))
+    return [question for question in bank if tag in question.tags] if tag else bank
+
+
+def question_has_answers(*, question: Question) -> bool:
+    """Whether any student answered it, in a quiz attempt, a knowledge check or a live poll."""
+    return (
+        AttemptAnswer.objects.filter(question=question).exists()
+        or CheckAnswer.objects.filter(question=question).exists()
+        or PollResponse.objects.filter(question=question).exists()
+    )
+
+
+def quiz_has_answers(*, quiz: Quiz) -> bool:
+    """Whether any student attempted the quiz or answered it as a knowledge check."""
+    return quiz.attempts.exists() or quiz.check_answers.exists()
+
+
+def poll_answers(*, session: PollSession, question: Question | None = None, by: str = "answered_at") -> list:
+    """The answers of a poll session (to one question, or to all), with their students, ordered by ``by``."""
+    rows = PollResponse.objects.filter(session=session).select_related("user", "question")
+    if question is not None:
+        rows = rows.filter(question=question)
+    return list(rows.order_by(by))
+
+
+def poll_results(*, session: PollSession) -> list[dict]:
+    """Per question of the session, in the session's order: the question, its public view, the tally and
+    every answer (by username)."""
+    rows = [
+        {
+            "question": question,
+            "view": questions.public_view(question),
+            "tally": polls.poll_tally(session=session, question_id=question.id),
+            "answers": poll_answers(session=session, question=question, by="user__username"),
+        }
+        for question in Question.objects.filter(id__in=session.question_ids)
+    ]
+    rows.sort(key=lambda row: session.question_ids.index(row["question"].id))
+    return rows

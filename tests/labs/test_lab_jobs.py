@@ -1,0 +1,103 @@
+"""The job lifecycle shared by gradings and playground runs (labs/jobs.py): files checked against the Lab
+row in the web process, messages sent by task name to the tasks that exist, claim / record / fail /
+requeue for both kinds of job."""
+
+import pytest
+
+from config.celery_app import app
+from labs import jobs, playground, services
+from labs.models import PlaygroundRun, Submission
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    messages: list[tuple[str, object]] = []
+    monkeypatch.setattr(jobs, "send", lambda task, argument: messages.append((task, argument)))
+    return messages
+
+
+@pytest.fixture
+def no_lab_folders(settings, tmp_path):
+    """The web process has no lab folder to read: every check must come from the Lab row."""
+    jobs._spec.cache_clear()
+    settings.LABS_CATALOG_DIR = tmp_path / "empty"
+    yield
+    jobs._spec.cache_clear()
+
+
+def test_every_job_names_a_registered_task():
+    app.loader.import_default_modules()
+    for task in (jobs.GRADING.task, jobs.PLAYGROUND_RUN.task, services.FAN_OUT_TASK):
+        assert task in app.tasks, task
+    assert "labs.tasks.sweep_stuck_submissions" in app.tasks  # the beat schedule's name
+
+
+def test_the_web_process_checks_files_against_the_lab_row_without_its_folder(
+    squared, student, sent, no_lab_folders, django_capture_on_commit_callbacks
+):
+    files = {"app.py": "def lambda_handler(event, context):\n    return event\n"}
+    with django_capture_on_commit_callbacks(execute=True):
+        services.draft_save(user=student, lab=squared, files=files)
+        submission = services.submission_create(user=student, lab=squared, files=files)
+        run = playground.playground_run_create(user=student, lab=squared, files=files, event_text="{}")
+    assert sent == [(jobs.GRADING.task, submission.pk), (jobs.PLAYGROUND_RUN.task, run.pk)]
+    with pytest.raises(services.SubmissionRejected, match=r"^other.py: this lab has no editable file"):
+        services.submission_create(user=student, lab=squared, files={**files, "other.py": ""})
+    with pytest.raises(playground.PlaygroundRejected, match=r"^app.py: missing from the submission"):
+        playground.playground_run_create(user=student, lab=squared, files={}, event_text="{}")
+    with pytest.raises(services.SubmissionRejected, match=r"^app.py: larger than 256 KB"):
+        services.draft_save(user=student, lab=squared, files={"app.py": "x" * (256 * 1024 + 1)})
+    with pytest.raises(services.SubmissionRejected, match="files must map each file name"):
+        services.draft_save(user=student, lab=squared, files=["app.py"])
+
+
+@pytest.mark.parametrize("kind", [jobs.GRADING, jobs.PLAYGROUND_RUN], ids=["grading", "playground"])
+def test_claim_runs_a_pending_job_once(kind, squared, student):
+    extra = {"handler": "app.lambda_handler", "event": {}} if kind is jobs.PLAYGROUND_RUN else {}
+    job = kind.model.objects.create(user=student, lab=squared, files={"app.py": ""}, **extra)
+    claimed, first = jobs.claim(kind, job.pk)
+    assert first and claimed.status == "running" and getattr(claimed, kind.attempts_field) == 1
+    assert claimed.lab == squared  # loaded with the job, for the runner
+    again, second = jobs.claim(kind, job.pk)  # a redelivered message while it runs: claimed again
+    assert second and getattr(again, kind.attempts_field) == 2
+    jobs.record(kind, again, status="graded" if kind is jobs.GRADING else "done")
+    done, third = jobs.claim(kind, job.pk)
+    assert not third and getattr(done, kind.attempts_field) == 2  # finished: left as it is
+    assert getattr(done, kind.finished_field) is not None and done.error == ""
+    assert jobs.claim(kind, 10**9) == (None, False)
+
+
+@pytest.mark.parametrize("kind", [jobs.GRADING, jobs.PLAYGROUND_RUN], ids=["grading", "playground"])
+def test_fail_marks_only_a_pending_job(kind, squared, student):
+    extra = {"handler": "app.lambda_handler", "event": {}} if kind is jobs.PLAYGROUND_RUN else {}
+    pending = kind.model.objects.create(user=student, lab=squared, files={}, status="running", **extra)
+    finished_status = "graded" if kind is jobs.GRADING else "done"
+    finished = kind.model.objects.create(user=student, lab=squared, files={}, status=finished_status, **extra)
+    assert jobs.fail(kind, pending.pk, reason="the sandbox could not start " + "x" * 3000) == 1
+    assert jobs.fail(kind, finished.pk, reason="late") == 0
+    pending.refresh_from_db()
+    finished.refresh_from_db()
+    assert pending.status == "infra_error" and pending.error.startswith("the sandbox could not start")
+    assert len(pending.error) == 2000 and getattr(pending, kind.finished_field) is not None
+    assert finished.status == finished_status and finished.error == ""
+
+
+def test_requeue_puts_running_jobs_back_and_sends_each(squared, student, sent):
+    running = Submission.objects.create(user=student, lab=squared, files={}, status="running")
+    queued = Submission.objects.create(user=student, lab=squared, files={})
+    assert jobs.requeue(jobs.GRADING, [running.pk, queued.pk]) == [running.pk, queued.pk]
+    running.refresh_from_db()
+    assert running.status == "queued"
+    assert sent == [(jobs.GRADING.task, running.pk), (jobs.GRADING.task, queued.pk)]
+
+
+def test_the_in_flight_limit_counts_each_kind_of_job_apart(squared, student, sent):
+    for _ in range(services.MAX_IN_FLIGHT):
+        Submission.objects.create(user=student, lab=squared, files={"app.py": ""})
+    with pytest.raises(services.SubmissionRejected) as refused:
+        services.submission_create(user=student, lab=squared, files={"app.py": ""})
+    assert refused.value.status == 429 and "3 submissions waiting" in refused.value.message
+    run = playground.playground_run_create(user=student, lab=squared, files={"app.py": ""}, event_text="{}")
+    assert run.status == PlaygroundRun.Status.QUEUED  # test runs have their own limit
