@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
 
-from .facts import FactError, course_facts, resolve_tags
+from .facts import Fact, FactError, course_facts, resolve_tags
 from .models import Course, Lesson, Module
 from .page_cache import content_generation_forget
 from .rendering import plain_text
@@ -100,6 +100,26 @@ def _load_yaml(text: str, path: Path, line_offset: int = 0) -> object:
         raise ContentError(path, f"{where}invalid YAML: {problem}") from exc
 
 
+def _content_error(exc: FactError) -> ContentError:
+    return ContentError(exc.path, f"line {exc.line}: {exc.problem}" if exc.line else exc.problem)
+
+
+def content_facts(directory: Path) -> dict[str, Fact]:
+    """The course's facts.yaml (empty without one). A bad table is a ContentError naming that file."""
+    try:
+        return course_facts(directory)
+    except FactError as exc:
+        raise _content_error(exc) from exc
+
+
+def resolve_content_tags(text: str, facts: dict[str, Fact], path: Path, first_line: int = 1) -> str:
+    """``resolve_tags`` for course content: a bad tag is a ContentError naming the file and line."""
+    try:
+        return resolve_tags(text, facts, path, first_line=first_line)
+    except FactError as exc:
+        raise _content_error(exc) from exc
+
+
 def _sources(path: Path, sources: list) -> list[dict[str, str]]:
     """``sources:`` is a non-empty list of {title, url}: the AWS pages the lesson relies on."""
     if not sources:
@@ -161,10 +181,7 @@ def parse_lesson(path: Path, module_slugs: set[str], facts: dict | None = None) 
     if not objectives or not all(isinstance(item, str) and item.strip() for item in objectives):
         raise ContentError(path, "field 'objectives' must be a non-empty list of strings")
     body_line = text.count("\n", 0, match.start("body")) + 1
-    try:
-        body = resolve_tags(match.group("body"), facts or {}, path, first_line=body_line).strip()
-    except FactError as exc:
-        raise ContentError(path, f"line {exc.line}: {exc.problem}") from exc
+    body = resolve_content_tags(match.group("body"), facts or {}, path, first_line=body_line).strip()
     if not body:
         raise ContentError(path, "the lesson has no body after the front matter")
     return LessonSource(
@@ -204,10 +221,7 @@ def parse_course_dir(directory: Path) -> CourseSource:
     module_slugs = {slug for slug, _ in modules}
     if len(module_slugs) != len(modules):
         raise ContentError(course_file, "modules: duplicate module slug")
-    try:
-        facts = course_facts(directory)
-    except FactError as exc:
-        raise ContentError(exc.path, str(exc).removeprefix(f"{exc.path}: ")) from exc
+    facts = content_facts(directory)
     lessons = [parse_lesson(path, module_slugs, facts) for path in sorted(directory.glob("*.md"))]
     seen: dict[str, Path] = {}
     positions: dict[tuple[str, int], Path] = {}

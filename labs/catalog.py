@@ -105,6 +105,8 @@ def _instructions(slug: str, path: Path, course: str) -> str:
     try:
         return resolve_tags(text, course_facts(content_dir() / course), path / "instructions.md")
     except FactError as exc:
+        if exc.path.name != "instructions.md":  # the course's facts.yaml itself is bad: say so
+            raise LabError(slug, "instructions.md", f"its course's facts: {exc}") from None
         where = f"line {exc.line}: " if exc.line else ""
         raise LabError(slug, "instructions.md", f"{where}{exc.problem}") from None
 

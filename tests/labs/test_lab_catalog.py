@@ -165,6 +165,19 @@ def test_an_unknown_fact_in_instructions_names_the_file_and_line(tmp_path):
     )
 
 
+def test_a_bad_facts_table_is_blamed_on_the_table_not_the_lab(tmp_path, monkeypatch):
+    folder = copy_lab(tmp_path)
+    (folder / "instructions.md").write_text("Up to {{ fact:lambda.timeout_max }}.\n")
+    broken = tmp_path / "content" / "serverless"
+    broken.mkdir(parents=True)
+    (broken / "facts.yaml").write_text("lambda:\n  timeout_max: {value: 900, unit: seconds}\n")
+    monkeypatch.setenv("COURSE_CONTENT_DIR", str(tmp_path / "content"))
+    with pytest.raises(LabError) as caught:
+        load_lab(folder)
+    assert "its course's facts:" in str(caught.value)
+    assert f"{broken / 'facts.yaml'}: key 'lambda.timeout_max': missing 'source'" in str(caught.value)
+
+
 def test_graders_check_the_same_numbers_the_lessons_state():
     from courses.facts import fact
 
