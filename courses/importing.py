@@ -19,12 +19,22 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
 
+from .facts import Fact, FactError, course_facts, resolve_tags
 from .models import Course, Lesson, Module
 from .page_cache import content_generation_forget
 from .rendering import plain_text
 
 COURSE_FILE = "_course.yaml"
-LESSON_FIELDS = {"title": str, "module": str, "order": int, "minutes": int, "objectives": list}
+LESSON_FIELDS = {
+    "title": str,
+    "module": str,
+    "order": int,
+    "minutes": int,
+    "objectives": list,
+    "sources": list,
+    "verified": str,
+}
+VERIFIED = re.compile(r"^20\d\d-(0[1-9]|1[0-2])$")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?)\n---[ \t]*(?:\n|\Z)(?P<body>.*)\Z", re.DOTALL)
 
@@ -47,6 +57,8 @@ class LessonSource:
     order: int
     minutes: int
     objectives: list[str]
+    sources: list[dict[str, str]]
+    verified: str
     body: str
     content_hash: str
     path: Path
@@ -88,7 +100,44 @@ def _load_yaml(text: str, path: Path, line_offset: int = 0) -> object:
         raise ContentError(path, f"{where}invalid YAML: {problem}") from exc
 
 
-def parse_lesson(path: Path, module_slugs: set[str]) -> LessonSource:
+def _content_error(exc: FactError) -> ContentError:
+    return ContentError(exc.path, f"line {exc.line}: {exc.problem}" if exc.line else exc.problem)
+
+
+def content_facts(directory: Path) -> dict[str, Fact]:
+    """The course's facts.yaml (empty without one). A bad table is a ContentError naming that file."""
+    try:
+        return course_facts(directory)
+    except FactError as exc:
+        raise _content_error(exc) from exc
+
+
+def resolve_content_tags(text: str, facts: dict[str, Fact], path: Path, first_line: int = 1) -> str:
+    """``resolve_tags`` for course content: a bad tag is a ContentError naming the file and line."""
+    try:
+        return resolve_tags(text, facts, path, first_line=first_line)
+    except FactError as exc:
+        raise _content_error(exc) from exc
+
+
+def _sources(path: Path, sources: list) -> list[dict[str, str]]:
+    """``sources:`` is a non-empty list of {title, url}: the AWS pages the lesson relies on."""
+    if not sources:
+        raise ContentError(path, "field 'sources' must list at least one {title, url}")
+    cleaned = []
+    for index, item in enumerate(sources):
+        if not isinstance(item, dict) or set(item) != {"title", "url"}:
+            raise ContentError(path, f"field 'sources[{index}]' must be a mapping with exactly title and url")
+        title, url = str(item["title"] or "").strip(), str(item["url"] or "").strip()
+        if not title:
+            raise ContentError(path, f"field 'sources[{index}].title' is empty")
+        if not url.startswith("https://"):
+            raise ContentError(path, f"field 'sources[{index}].url' must be an https:// URL, got {url!r}")
+        cleaned.append({"title": title, "url": url})
+    return cleaned
+
+
+def parse_lesson(path: Path, module_slugs: set[str], facts: dict | None = None) -> LessonSource:
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
@@ -113,6 +162,13 @@ def parse_lesson(path: Path, module_slugs: set[str]) -> LessonSource:
     unknown = set(meta) - set(LESSON_FIELDS) - {"slug"}
     if unknown:
         raise ContentError(path, f"unknown field(s): {', '.join(sorted(unknown))}")
+    if not VERIFIED.match(meta["verified"]):
+        raise ContentError(
+            path,
+            f"field 'verified' must be the year and month the facts were checked (YYYY-MM), got "
+            f"{meta['verified']!r}",
+        )
+    sources = _sources(path, meta["sources"])
     if meta["module"] not in module_slugs:
         raise ContentError(
             path,
@@ -124,7 +180,8 @@ def parse_lesson(path: Path, module_slugs: set[str]) -> LessonSource:
     objectives = meta["objectives"]
     if not objectives or not all(isinstance(item, str) and item.strip() for item in objectives):
         raise ContentError(path, "field 'objectives' must be a non-empty list of strings")
-    body = match.group("body").strip()
+    body_line = text.count("\n", 0, match.start("body")) + 1
+    body = resolve_content_tags(match.group("body"), facts or {}, path, first_line=body_line).strip()
     if not body:
         raise ContentError(path, "the lesson has no body after the front matter")
     return LessonSource(
@@ -134,6 +191,8 @@ def parse_lesson(path: Path, module_slugs: set[str]) -> LessonSource:
         order=meta["order"],
         minutes=meta["minutes"],
         objectives=[item.strip() for item in objectives],
+        sources=sources,
+        verified=meta["verified"],
         body=body,
         content_hash=hashlib.sha256(raw).hexdigest(),
         path=path,
@@ -162,7 +221,8 @@ def parse_course_dir(directory: Path) -> CourseSource:
     module_slugs = {slug for slug, _ in modules}
     if len(module_slugs) != len(modules):
         raise ContentError(course_file, "modules: duplicate module slug")
-    lessons = [parse_lesson(path, module_slugs) for path in sorted(directory.glob("*.md"))]
+    facts = content_facts(directory)
+    lessons = [parse_lesson(path, module_slugs, facts) for path in sorted(directory.glob("*.md"))]
     seen: dict[str, Path] = {}
     positions: dict[tuple[str, int], Path] = {}
     for lesson in lessons:
@@ -231,6 +291,8 @@ def _apply(source: CourseSource, report: ImportReport) -> None:
             "order": item.order,
             "minutes": item.minutes,
             "objectives": item.objectives,
+            "sources": item.sources,
+            "verified": item.verified,
             "body": item.body,
             "search_text": plain_text(item.body),
             "content_hash": item.content_hash,

@@ -23,7 +23,7 @@ from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 
 # Bump when the rendering pipeline changes so old cache entries are not reused.
-RENDERER_VERSION = "1"
+RENDERER_VERSION = "2"
 
 _ALLOWED_TAGS = {
     "a", "abbr", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "h2", "h3", "h4", "h5",
@@ -40,7 +40,7 @@ _ALLOWED_ATTRIBUTES = {
 # Only classes our renderer emits may pass: a lesson cannot smuggle in classes that restyle the page.
 _ALLOWED_CLASS_PATTERN = re.compile(
     r"^(highlight|mermaid|admonition|admonition-title|toclink|headerlink|"
-    r"note|tip|warning|danger|important|info|caution|[a-z]{1,3}[0-9]?)$"
+    r"note|tip|warning|danger|important|info|caution|changed|[a-z]{1,3}[0-9]?)$"
 )
 
 

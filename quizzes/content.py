@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from courses.importing import ContentError, ImportReport
+from courses.importing import ContentError, ImportReport, content_facts, resolve_content_tags
 from courses.models import Course, Lesson
 
 from .gift import GiftError, parse_gift
@@ -45,9 +45,11 @@ def _quiz_meta(path: Path, lessons: dict[str, Lesson]) -> dict:
 def parse_checks_dir(directory: Path) -> list[tuple[Path, list]]:
     """Parse every GIFT file of a course; raise ContentError naming the file and line of the first problem."""
     parsed = []
+    facts = content_facts(directory)
     for path in sorted((directory / CHECKS_DIR).glob("*.gift")):
         try:
-            questions = parse_gift(path.read_text(encoding="utf-8"))
+            # Fact tags are replaced before GIFT is parsed: a tag never adds a line, so GIFT lines still match.
+            questions = parse_gift(resolve_content_tags(path.read_text(encoding="utf-8"), facts, path))
         except GiftError as exc:
             raise ContentError(path, f"line {exc.line}: {exc.message}") from exc
         except UnicodeDecodeError as exc:

@@ -4,6 +4,13 @@ import textwrap
 from pathlib import Path
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "courses" / "content"
+# Every lesson needs the AWS pages it relies on and the month they were checked.
+SOURCES_YAML = (
+    "sources:\n"
+    "  - title: Lambda quotas\n"
+    "    url: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html\n"
+    "verified: 2026-12\n"
+)
 
 
 def write_lesson(
@@ -15,6 +22,7 @@ def write_lesson(
     order: int = 1,
     body: str = "Some text.\n\n## Part one\n\nMore text.",
     extra: str = "",
+    sources: str = SOURCES_YAML,
 ) -> Path:
     path = folder / f"{slug}.md"
     path.write_text(
@@ -27,8 +35,9 @@ def write_lesson(
         objectives:
           - Learn one thing
         {extra}
-        ---
         """)
+        + sources
+        + "---\n"
         + body
         + "\n",
         encoding="utf-8",

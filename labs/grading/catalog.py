@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+from courses.facts import FactError, content_dir, course_facts, resolve_tags
 from labs.grading.checks import Check, checks_of, setup_of
 
 __all__ = ["CATALOG_DIR", "LabError", "LabSpec", "VISIBILITIES", "load_catalog", "load_lab"]
@@ -98,6 +99,18 @@ def load_catalog(root: Path = CATALOG_DIR) -> list[LabSpec]:
     return sorted(labs, key=lambda lab: (lab.order, lab.slug))
 
 
+def _instructions(slug: str, path: Path, course: str) -> str:
+    """instructions.md with its ``{{ fact:key }}`` tags replaced from the course's facts.yaml."""
+    text = _text(slug, path, "instructions.md")
+    try:
+        return resolve_tags(text, course_facts(content_dir() / course), path / "instructions.md")
+    except FactError as exc:
+        if exc.path.name != "instructions.md":  # the course's facts.yaml itself is bad: say so
+            raise LabError(slug, "instructions.md", f"its course's facts: {exc}") from None
+        where = f"line {exc.line}: " if exc.line else ""
+        raise LabError(slug, "instructions.md", f"{where}{exc.problem}") from None
+
+
 def load_lab(path: Path) -> LabSpec:
     """Load and validate one lab folder. Raises ``LabError``."""
     slug = path.name
@@ -105,7 +118,7 @@ def load_lab(path: Path) -> LabSpec:
         raise LabError(slug, ".", "the folder name must be a slug (lowercase letters, digits and dashes)")
     manifest = _manifest(slug, path / "lab.toml")
     editable = manifest["editable"]
-    instructions = _text(slug, path, "instructions.md")
+    instructions = _instructions(slug, path, manifest["course"])
     starter = {name: _text(slug, path, f"starter/{name}") for name in editable}
     solution = {name: _text(slug, path, f"solution/{name}") for name in editable}
     grader = _import_grader(slug, path / "grader.py")
@@ -140,7 +153,7 @@ def load_lab(path: Path) -> LabSpec:
         playground_function=function,
         playground_event=event,
         grader=grader,
-        content_hash=_content_hash(path),
+        content_hash=_content_hash(path, instructions),
     )
 
 
@@ -250,8 +263,9 @@ def _visibility(slug: str, table: dict, check_ids: list[str]) -> dict[str, str]:
     return visibility
 
 
-def _content_hash(path: Path) -> str:
-    digest = hashlib.sha256()
+def _content_hash(path: Path, instructions: str) -> str:
+    """The lab's files, plus its instructions as rendered: an edited facts.yaml changes the hash too."""
+    digest = hashlib.sha256(instructions.encode())
     for file in sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         digest.update(str(file.relative_to(path)).encode())
         digest.update(file.read_bytes())

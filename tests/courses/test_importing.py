@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 
 from courses.importing import ContentError, import_course_dir
 from courses.models import Course, Lesson, Module
-from tests.helpers import write_lesson
+from tests.helpers import SOURCES_YAML, write_lesson
 
 pytestmark = pytest.mark.django_db
 
@@ -63,25 +63,61 @@ def test_removed_file_unpublishes_and_readding_republishes(content_dir):
     [
         ("title: X\nmodule: basics\norder: 3\nobjectives:\n  - a\n", "missing required field 'minutes'"),
         (
-            "title: X\nmodule: nowhere\norder: 3\nminutes: 2\nobjectives:\n  - a\n",
+            "title: X\nmodule: nowhere\norder: 3\nminutes: 2\nobjectives:\n  - a\n" + SOURCES_YAML,
             "'nowhere' is not a module",
         ),
         (
-            "title: X\nmodule: basics\norder: three\nminutes: 2\nobjectives:\n  - a\n",
+            "title: X\nmodule: basics\norder: three\nminutes: 2\nobjectives:\n  - a\n" + SOURCES_YAML,
             "field 'order' must be int",
         ),
         (
-            "title: X\nmodule: basics\norder: 3\nminutes: 2\nobjectives: []\n",
+            "title: X\nmodule: basics\norder: 3\nminutes: 2\nobjectives: []\n" + SOURCES_YAML,
             "'objectives' must be a non-empty list",
         ),
         ("title: [unclosed\nmodule: basics\n", "line 3: invalid YAML"),
         (
-            "title: X\nmodule: basics\norder: 3\nminutes: 2\nobjectives:\n  - a\ncolour: red\n",
+            "title: X\nmodule: basics\norder: 3\nminutes: 2\nobjectives:\n  - a\ncolour: red\n"
+            + SOURCES_YAML,
             "unknown field(s): colour",
         ),
         (
-            "title: X\nmodule: basics\norder: 1\nminutes: 2\nobjectives:\n  - a\n",
+            "title: X\nmodule: basics\norder: 1\nminutes: 2\nobjectives:\n  - a\n" + SOURCES_YAML,
             "already has a lesson with order 1",
+        ),
+        # Every lesson names the AWS pages it relies on and when its facts were checked.
+        (
+            "title: X\nmodule: basics\norder: 3\nminutes: 2\nobjectives:\n  - a\n" + "verified: 2026-12\n",
+            "missing required field 'sources'",
+        ),
+        (
+            "title: X\nmodule: basics\norder: 3\nminutes: 2\nobjectives:\n  - a\n"
+            + SOURCES_YAML.replace("verified: 2026-12\n", ""),
+            "missing required field 'verified'",
+        ),
+        (
+            "title: X\nmodule: basics\norder: 3\nminutes: 2\nobjectives:\n  - a\n"
+            + "sources: []\nverified: 2026-12\n",
+            "field 'sources' must list at least one",
+        ),
+        (
+            "title: X\nmodule: basics\norder: 3\nminutes: 2\nobjectives:\n  - a\n"
+            + SOURCES_YAML.replace("2026-12", "December"),
+            "field 'verified' must be the year and month",
+        ),
+        (
+            "title: X\nmodule: basics\norder: 3\nminutes: 2\nobjectives:\n  - a\n"
+            + "sources:\n  - https://docs.aws.amazon.com/\nverified: 2026-12\n",
+            "field 'sources[0]' must be a mapping with exactly title and url",
+        ),
+        (
+            "title: X\nmodule: basics\norder: 3\nminutes: 2\nobjectives:\n  - a\n"
+            + SOURCES_YAML.replace("https://docs", "http://docs"),
+            "field 'sources[0].url' must be an https:// URL",
+        ),
+        (
+            "title: X\nmodule: basics\norder: 3\nminutes: 2\nobjectives:\n  - a\n"
+            + "sources:\n  - title: ''\n    url: https://docs.aws.amazon.com/\nverified: 2026-12\n",
+            "field 'sources[0].title' is empty",
         ),
     ],
 )
@@ -106,7 +142,7 @@ def test_missing_front_matter_and_empty_body(content_dir):
     with pytest.raises(ContentError, match="line 1: missing front matter"):
         import_course_dir(content_dir)
     (content_dir / "plain.md").write_text(
-        "---\ntitle: T\nmodule: basics\norder: 9\nminutes: 1\nobjectives:\n  - a\n---\n\n"
+        "---\ntitle: T\nmodule: basics\norder: 9\nminutes: 1\nobjectives:\n  - a\n" + SOURCES_YAML + "---\n\n"
     )
     with pytest.raises(ContentError, match="no body"):
         import_course_dir(content_dir)
@@ -116,3 +152,46 @@ def test_missing_front_matter_and_empty_body(content_dir):
 def test_missing_course_file(tmp_path):
     with pytest.raises(ContentError, match="no course found"):
         import_course_dir(tmp_path)
+
+
+def test_fact_tags_are_resolved_at_import(content_dir):
+    (content_dir / "facts.yaml").write_text(
+        "lambda:\n  timeout_max:\n    value: 900\n    unit: seconds\n    text: 15 minutes\n"
+        "    source: https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html\n"
+    )
+    write_lesson(content_dir, "second", order=2, body="## Limits\n\nAt most {{ fact:lambda.timeout_max }}.")
+    run_import(content_dir)
+    lesson = Lesson.objects.get(slug="second")
+    assert lesson.body == "## Limits\n\nAt most 15 minutes."
+    assert lesson.sources == [
+        {
+            "title": "Lambda quotas",
+            "url": "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html",
+        }
+    ]
+    assert lesson.verified == "2026-12"
+    # A changed number in facts.yaml reaches every lesson that states it on the next import.
+    (content_dir / "facts.yaml").write_text(
+        (content_dir / "facts.yaml").read_text().replace("15 minutes", "a quarter hour")
+    )
+    assert "Updated 1: lesson second" in run_import(content_dir)
+    assert Lesson.objects.get(slug="second").body.endswith("At most a quarter hour.")
+
+
+def test_an_unknown_fact_tag_is_an_error_naming_file_and_line(content_dir):
+    path = write_lesson(
+        content_dir, "second", order=2, body="## Limits\n\nFine.\n\nUp to {{ fact:lambda.nope }}."
+    )
+    line = path.read_text().splitlines().index("Up to {{ fact:lambda.nope }}.") + 1
+    with pytest.raises(CommandError) as error:
+        run_import(content_dir)
+    assert f"second.md: line {line}: unknown fact 'lambda.nope'" in str(error.value)
+    assert not Course.objects.exists()
+
+
+def test_a_bad_facts_file_is_named(content_dir):
+    (content_dir / "facts.yaml").write_text("lambda:\n  timeout_max:\n    value: 900\n    unit: seconds\n")
+    with pytest.raises(ContentError) as error:
+        import_course_dir(content_dir)
+    assert error.value.path.name == "facts.yaml"
+    assert "key 'lambda.timeout_max': missing 'source'" in str(error.value)

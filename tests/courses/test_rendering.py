@@ -79,3 +79,11 @@ def test_render_cached_does_no_markdown_work_when_warm(monkeypatch):
     assert first == second
     render_cached("# Title\n\nedited body")
     assert len(calls) == 2  # an edit is a new hash, rendered once
+
+
+def test_what_changed_callout_keeps_its_class_through_the_sanitizer():
+    html = render_markdown('!!! changed "What changed (Nov 2025)"\n    VPC links V2 reach ALBs.\n').html
+    assert '<div class="admonition changed">' in html
+    assert '<p class="admonition-title">What changed (Nov 2025)</p>' in html
+    # A made-up class is still stripped: only the renderer's own classes pass.
+    assert 'class="admonition"' in render_markdown('!!! restyle "T"\n    x\n').html

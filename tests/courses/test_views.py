@@ -190,3 +190,24 @@ def test_role_change_in_admin_refreshes_cached_pages(enrolled, student, course):
     assert 'badge">instructor' not in enrolled.get(lesson_url("intro")).content.decode()
     student.groups.add(role_group(INSTRUCTORS))
     assert 'badge">instructor' in enrolled.get(lesson_url("intro")).content.decode()
+
+
+def test_lesson_page_ends_with_its_sources_and_when_they_were_checked(enrolled):
+    page = enrolled.get(lesson_url("second")).content.decode()
+    assert '<h2 id="sources-title">Sources · checked 2026-12</h2>' in page
+    link = (
+        '<a href="https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html" '
+        'rel="noopener noreferrer">Lambda quotas</a>'
+    )
+    assert link in page
+    # At the end: after the lesson body, before the knowledge check.
+    assert (
+        page.index('class="lesson-body"') < page.index("lesson-sources") < page.index('id="knowledge-check"')
+    )
+
+
+def test_a_lesson_row_without_sources_shows_no_empty_section(enrolled):
+    Lesson.objects.filter(slug="second").update(sources=[], verified="")
+    cache.clear()
+    page = enrolled.get(lesson_url("second")).content.decode()
+    assert "lesson-sources" not in page and "Sources ·" not in page

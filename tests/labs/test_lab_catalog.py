@@ -141,6 +141,51 @@ def test_invalid_labs_name_the_lab_and_the_file(tmp_path, change, where, says):
     assert str(caught.value).startswith(f"lab squared-number: {where}: ")
 
 
+def test_instructions_state_limits_from_the_course_facts(tmp_path):
+    folder = copy_lab(tmp_path)
+    text = (folder / "instructions.md").read_text()
+    (folder / "instructions.md").write_text(
+        text + "\nA function may run for {{ fact:lambda.timeout_max }}.\n"
+    )
+    lab = load_lab(folder)
+    assert lab.instructions.endswith("A function may run for 15 minutes.\n")
+    assert lab.content_hash != load_lab(copy_lab(tmp_path / "plain")).content_hash
+
+
+def test_an_unknown_fact_in_instructions_names_the_file_and_line(tmp_path):
+    folder = copy_lab(tmp_path)
+    text = (folder / "instructions.md").read_text()
+    (folder / "instructions.md").write_text(text + "Up to {{ fact:lambda.nope }}.\n")
+    with pytest.raises(LabError) as caught:
+        load_lab(folder)
+    line = len(text.splitlines()) + 1
+    assert (
+        str(caught.value) == f"lab squared-number: instructions.md: line {line}: unknown fact 'lambda.nope'"
+    )
+
+
+def test_a_bad_facts_table_is_blamed_on_the_table_not_the_lab(tmp_path, monkeypatch):
+    folder = copy_lab(tmp_path)
+    (folder / "instructions.md").write_text("Up to {{ fact:lambda.timeout_max }}.\n")
+    broken = tmp_path / "content" / "serverless"
+    broken.mkdir(parents=True)
+    (broken / "facts.yaml").write_text("lambda:\n  timeout_max: {value: 900, unit: seconds}\n")
+    monkeypatch.setenv("COURSE_CONTENT_DIR", str(tmp_path / "content"))
+    with pytest.raises(LabError) as caught:
+        load_lab(folder)
+    assert "its course's facts:" in str(caught.value)
+    assert f"{broken / 'facts.yaml'}: key 'lambda.timeout_max': missing 'source'" in str(caught.value)
+
+
+def test_graders_check_the_same_numbers_the_lessons_state():
+    from courses.facts import fact
+
+    graders = {lab.slug: lab.grader for lab in load_catalog()}
+    assert graders["throttling"].MIN_RECEIVES == fact("sqs.lambda_max_receive_count_min") == 5
+    assert fact("sqs.lambda_visibility_timeout_factor") == graders["throttling"].VISIBILITY_FACTOR
+    assert graders["sqs-batch"].MAX_RECEIVES == graders["sns-fanout"].MAX_RECEIVES == 5
+
+
 def test_a_grader_that_breaks_is_an_infrastructure_error_not_a_zero(tmp_path):
     folder = copy_lab(tmp_path)
     grader = folder / "grader.py"

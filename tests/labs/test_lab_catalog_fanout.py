@@ -134,7 +134,7 @@ def test_a_queue_without_a_dead_letter_queue_is_named():
     files = with_template(
         (
             "      RedrivePolicy:\n        deadLetterTargetArn: !GetAtt FraudReviewDlq.Arn\n"
-            "        maxReceiveCount: 3\n",
+            "        maxReceiveCount: 5\n",
             "",
         )
     )

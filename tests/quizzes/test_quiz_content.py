@@ -54,3 +54,32 @@ def test_bad_gift_stops_the_whole_import(with_checks):
         run(with_checks)
     assert "second.gift" in str(error.value) and "line 3" in str(error.value)
     assert not Lesson.objects.exists() and not Question.objects.exists()
+
+
+FACTS_YAML = (
+    "lambda:\n  timeout_max:\n    value: 900\n    unit: seconds\n    text: 15 minutes\n"
+    "    source: https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html\n"
+)
+
+
+def test_fact_tags_in_gift_are_resolved_before_parsing(with_checks):
+    (with_checks / "facts.yaml").write_text(FACTS_YAML)
+    (with_checks / "checks" / "final-review.gift").write_text(
+        "::R1::Longest invocation, in seconds?{#{{ fact:lambda.timeout_max|raw }}:0####"
+        "That is {{ fact:lambda.timeout_max }}.}\n"
+    )
+    run(with_checks)
+    spec = Question.objects.get(title="R1").spec
+    assert spec["answers"][0]["value"] == 900
+    assert spec["explanation"] == "That is 15 minutes."
+
+
+def test_an_unknown_fact_tag_in_gift_names_file_and_line(with_checks):
+    (with_checks / "facts.yaml").write_text(FACTS_YAML)
+    (with_checks / "checks" / "final-review.gift").write_text(
+        "::R1::fine{T}\n\n::R2::Up to {{ fact:lambda.timeout_maximum }}?{T}\n"
+    )
+    with pytest.raises(CommandError) as error:
+        run(with_checks)
+    assert "final-review.gift: line 3: unknown fact 'lambda.timeout_maximum'" in str(error.value)
+    assert not Question.objects.exists()

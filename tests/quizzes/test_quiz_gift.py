@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from courses.facts import course_facts, resolve_tags
 from quizzes.gift import GiftError, dump_gift, parse_gift
 from quizzes.spec import (
     Answer,
@@ -712,8 +713,10 @@ def test_property_any_text_parses_or_raises_gift_error_with_lines(text):
 # --- The GIFT files shipped with the courses ---------------------------------------------------------------------
 @pytest.mark.parametrize("path", GIFT_FILES, ids=[str(path.relative_to(CONTENT_DIR)) for path in GIFT_FILES])
 def test_every_content_gift_file_parses(path):
+    # As import_course does: fact tags are replaced from the course's facts.yaml before GIFT is parsed.
+    text = resolve_tags(path.read_text(encoding="utf-8"), course_facts(path.parent.parent), path)
     try:
-        questions = parse_gift(path.read_text(encoding="utf-8"))
+        questions = parse_gift(text)
     except GiftError as error:
         pytest.fail(
             f"{path.relative_to(CONTENT_DIR)}:\n"

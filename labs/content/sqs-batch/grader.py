@@ -1,5 +1,6 @@
 """Order queue: an SQS event source mapping (BatchSize 10, ReportBatchItemFailures) feeds the student's
-function; the queue's redrive policy moves a message to the dead-letter queue after 3 receives. Each check
+function; the queue's redrive policy moves a message to the dead-letter queue after MAX_RECEIVES receives (Lambda's advice
+for a queue that feeds a function, read from the course's facts.yaml like the lessons that state it). Each check
 sends its own messages to its own queue pair and runs the simulation until the queue is drained; what a
 message went through is read from the trace (batches, invocations, what the mapping deleted)."""
 
@@ -7,11 +8,12 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 
+from courses.facts import fact
 from labs.grading.checks import check
 
 FUNCTION = "order-consumer"
 TABLE = "orders"
-MAX_RECEIVES = 3
+MAX_RECEIVES = int(fact("sqs.lambda_max_receive_count_min"))
 VISIBILITY_TIMEOUT_S = 30
 
 
@@ -196,7 +198,11 @@ def reports_only_failed_messages(lab):
     )
 
 
-@check("poison_reaches_the_dlq", "A poison message reaches the DLQ after 3 receives, unchanged", points=2)
+@check(
+    "poison_reaches_the_dlq",
+    f"A poison message reaches the DLQ after {MAX_RECEIVES} receives, unchanged",
+    points=2,
+)
 def poison_reaches_the_dlq(lab):
     poison = json.dumps({"order_id": "no-quantity", "price_cents": 100})
     good = order("beside-poison")
