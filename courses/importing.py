@@ -25,6 +25,9 @@ from .rendering import plain_text
 
 COURSE_FILE = "_course.yaml"
 LESSON_FIELDS = {"title": str, "module": str, "order": int, "minutes": int, "objectives": list}
+# Provenance fields a lesson may carry (the AWS pages it relies on, the month its facts were checked).
+# Accepted here so new lessons import; the content-facts branch validates and stores them.
+OPTIONAL_LESSON_FIELDS = {"sources", "verified"}
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?)\n---[ \t]*(?:\n|\Z)(?P<body>.*)\Z", re.DOTALL)
 
@@ -110,7 +113,7 @@ def parse_lesson(path: Path, module_slugs: set[str]) -> LessonSource:
             raise ContentError(
                 path, f"field '{name}' must be {kind.__name__}, got {type(meta[name]).__name__}"
             )
-    unknown = set(meta) - set(LESSON_FIELDS) - {"slug"}
+    unknown = set(meta) - set(LESSON_FIELDS) - OPTIONAL_LESSON_FIELDS - {"slug"}
     if unknown:
         raise ContentError(path, f"unknown field(s): {', '.join(sorted(unknown))}")
     if meta["module"] not in module_slugs:
