@@ -7,6 +7,7 @@ import re
 import pytest
 import yaml
 
+from courses.facts import course_facts, resolve_tags
 from courses.importing import parse_course_dir
 from quizzes.gift import parse_gift
 from quizzes.spec import MultipleResponse, SingleChoice
@@ -46,7 +47,8 @@ def test_lesson_cites_aws_pages_and_is_verified(slug):
 
 @pytest.mark.parametrize("slug", sorted(NEW_LESSONS))
 def test_lesson_has_an_exam_style_check(slug):
-    questions = parse_gift((COURSE_DIR / "checks" / f"{slug}.gift").read_text())
+    path = COURSE_DIR / "checks" / f"{slug}.gift"
+    questions = parse_gift(resolve_tags(path.read_text(), course_facts(COURSE_DIR), path))
     assert len(questions) >= 5
     for question in questions:
         assert question.explanation, f"{question.title}: no general feedback"
