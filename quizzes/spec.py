@@ -206,8 +206,8 @@ class QuestionSpec(_Data):
             for i, tag in enumerate(self.tags):
                 if not isinstance(tag, str) or not tag.strip() or tag != tag.strip():
                     found.append((f"tags[{i}]", "must be non-empty text without surrounding spaces"))
-                elif any(char in tag for char in "[]\n\r"):
-                    found.append((f"tags[{i}]", "must not contain brackets or line breaks"))
+                elif "\n" in tag or "\r" in tag:
+                    found.append((f"tags[{i}]", "must not contain line breaks"))
         found.extend(self._kind_problems())
         return found
 
@@ -369,7 +369,9 @@ class TrueFalse(QuestionSpec):
 
 @dataclass(frozen=True, kw_only=True)
 class ShortAnswer(QuestionSpec):
-    """Typed text compared with each accepted answer (see ``normalize_answer``); the best match counts."""
+    """Typed text compared with each accepted answer (see ``normalize_answer``); the best match counts.
+    As in Moodle, ``*`` in an accepted answer matches any characters (``*`` alone: any other answer) and
+    ``\\*`` is a literal asterisk."""
 
     kind: ClassVar[str] = "short"
     answers: tuple[Answer, ...] = ()

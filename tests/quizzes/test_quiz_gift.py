@@ -229,7 +229,7 @@ def test_category_applies_to_the_questions_that_follow():
     )
     assert [(q.title, q.category) for q in questions] == [
         ("Q1", ""),
-        ("Q2", "$course$/top/Lambda"),
+        ("Q2", "Lambda"),
         ("Q3", "Step Functions"),
     ]
 
@@ -292,13 +292,14 @@ def test_dash_escape_writes_a_literal_arrow_in_answers():
     assert parse_one(r"Type it.{=a-\>b}").answers[0].text == "a->b"
 
 
-def test_multi_line_question_lines_are_trimmed_and_joined():
+def test_multi_line_question_lines_are_joined_as_written():
+    # Moodle keeps each line as written (only the question's ends are trimmed), so indentation survives.
     question = parse_one("""
         ::Q::First line
            second line
         {=yes ~no}
     """)
-    assert question.stem == "First line\nsecond line"
+    assert question.stem == "First line\n   second line"
 
 
 def test_missing_word_question_shows_a_blank():
@@ -506,24 +507,25 @@ EXAMPLES = [
 
 def test_export_writes_readable_gift():
     text = dump_gift(EXAMPLES[:2])
-    # Answers are indented with a tab, as Moodle writes them ("|" marks one here).
+    # Answers are indented with a tab, as Moodle writes them ("|" marks one here). Choices are plain
+    # text here, and Moodle reads an untagged answer in the stem's format: so they say [plain].
     assert text == gift(r"""
-        $CATEGORY: AWS/Lambda
+        $CATEGORY: $course$/top/AWS/Lambda
 
         // [tag:lambda] [tag:limits]
         ::Max memory::[markdown]What is Lambda's **maximum** memory?\n\nPick one. {
-        |=10,240 MB#Right\: since 2020.
-        |~3,008 MB#The old limit.
-        |~%0%%50 of it
-        |~%50%10 GB
+        |=[plain]10,240 MB#Right\: since 2020.
+        |~[plain]3,008 MB#The old limit.
+        |~[plain]%50 of it
+        |~%50%[plain]10 GB
         |####Raised in 2020\: see `MemorySize`.
         }
 
         // [scoring:all_or_nothing]
         ::Serverless::[markdown]Which are serverless? {
-        |~%50%Lambda
-        |~%50%S3 \= storage
-        |~%-100%EC2 \~ servers#\#1 mistake
+        |~%50%[plain]Lambda
+        |~%50%[plain]S3 \= storage
+        |~%-100%[plain]EC2 \~ servers#\#1 mistake
         }
     """).replace("|", "\t")
 
