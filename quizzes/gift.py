@@ -27,14 +27,12 @@ and kept as written, indentation included (code in ``<pre>`` or Markdown keeps i
 - escapes ``\\~ \\= \\# \\{ \\} \\:``, ``\\n`` for a line break and ``\\\\`` for a backslash; ``-\\>`` writes a
   literal ``->`` inside an answer block (our extension; any other backslash stays as it is);
 - tags as in Moodle 3.6+, in a comment line of the question: ``// [tag:lambda] [tag:t\\]ag]`` (``\\]``
-  and ``\\\\`` escape a bracket and a backslash); and two
-  extensions in the same style for what GIFT cannot say: ``[scoring:all_or_nothing]`` on a multiple
-  response question and ``[case:sensitive]`` on a short answer.
+  and ``\\\\`` escape a bracket and a backslash); and two extensions in the same style for what GIFT
+  cannot say: ``[scoring:all_or_nothing]`` (multiple response) and ``[case:sensitive]`` (short answer).
 
-A short answer ``*`` is Moodle's wildcard (any other answer; see ``quizzes.grading``).
-
-Not supported, and reported as errors: essays (``{}``), descriptions (no answer block), more than one
-answer block in a question, and Moodle's ``*`` wildcard numeric answer.
+A short answer ``*`` is Moodle's wildcard (any other answer; see ``quizzes.grading``). Not supported, and
+reported as errors: essays (``{}``), descriptions (no answer block), more than one answer block in a
+question, and Moodle's ``*`` wildcard numeric answer.
 
 Parsing is all or nothing: every problem is collected and raised together in one GiftError.
 """
@@ -46,7 +44,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .gift_export import dump_gift
-
 from .spec import (
     Answer,
     Choice,

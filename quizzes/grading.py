@@ -128,9 +128,7 @@ def _grade_short(spec: ShortAnswer, response: Any) -> tuple[float, list[str]]:
     if not isinstance(response, str):
         raise ResponseError("type your answer as text")
     typed = normalize_answer(response, case_sensitive=spec.case_sensitive)
-    matches = [
-        answer for answer in spec.answers if _short_matches(answer.text, typed, spec.case_sensitive)
-    ]
+    matches = [answer for answer in spec.answers if _short_matches(answer.text, typed, spec.case_sensitive)]
     if not matches:
         return 0.0, []
     best = max(matches, key=lambda answer: answer.weight)

@@ -42,9 +42,7 @@ class _TextOnly(HTMLParser):
         self.in_pre = 0
 
     def handle_starttag(self, tag: str, attrs) -> None:
-        if tag == "br":
-            self.parts.append("\n")
-        elif tag in _BLOCK_TAGS and self.parts:
+        if tag == "br" or tag in _BLOCK_TAGS and self.parts:
             self.parts.append("\n")
         if tag == "pre":
             self.in_pre += 1
