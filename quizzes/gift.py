@@ -26,9 +26,8 @@ and kept as written, indentation included (code in ``<pre>`` or Markdown keeps i
   with ``#wrong feedback#right feedback``; otherwise short answer (every answer starts with ``=``);
 - escapes ``\\~ \\= \\# \\{ \\} \\:``, ``\\n`` for a line break and ``\\\\`` for a backslash; ``-\\>`` writes a
   literal ``->`` inside an answer block (our extension; any other backslash stays as it is);
-- tags as in Moodle 3.6+, in a comment line of the question: ``// [tag:lambda] [tag:t\\]ag]`` (``\\]``
-  and ``\\\\`` escape a bracket and a backslash); and two extensions in the same style for what GIFT
-  cannot say: ``[scoring:all_or_nothing]`` (multiple response) and ``[case:sensitive]`` (short answer).
+- tags as in Moodle 3.6+, in a comment line of the question: ``// [tag:lambda] [tag:t\\]ag]``, and our
+  tokens in the same style for what GIFT cannot say (``quizzes.gift_tokens``);
 
 A short answer ``*`` is Moodle's wildcard (any other answer; see ``quizzes.grading``). Not supported, and
 reported as errors: essays (``{}``), descriptions (no answer block), more than one answer block in a
@@ -44,6 +43,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .gift_export import dump_gift
+from .gift_tokens import TokenProblem, read_tokens
 from .spec import (
     Answer,
     Choice,
@@ -63,8 +63,6 @@ from .textformat import FORMAT_TAG, PLAIN_PARTS, RICH_PARTS, convert, split_form
 WEIGHT = re.compile(r"%(-?\d+(?:\.\d+)?)%")
 LOOKS_LIKE_WEIGHT = re.compile(r"%[^%\s]*%")
 NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-COMMENT_TOKEN = re.compile(r"\[(tag|scoring|case):((?:\\.|[^\]\\])*)\]")
-TAG_ESCAPE = re.compile(r"\\(.)")
 CONTEXT_PREFIX = re.compile(r"^\$[a-z0-9]+\$(/|$)")
 BLANK = "_____"  # where the answer block stood in a missing-word question, as in Moodle
 TITLE_FROM_STEM_LENGTH = 80
@@ -276,7 +274,10 @@ def _parse_question(block: _Block, category: str) -> QuestionSpec:
     if general != -1:
         explanation, end = block.part(general + 4, closing, RICH_PARTS, "general feedback"), general
     start, end = block.trim(opening + 1, end)
-    options = _comment_options(block)
+    try:
+        options = read_tokens(block.comments)
+    except TokenProblem as problem:
+        raise _Problem(problem.line, problem.message) from None
     common = {
         "title": title or _title_from(stem),
         "stem": stem,
@@ -284,6 +285,8 @@ def _parse_question(block: _Block, category: str) -> QuestionSpec:
         "explanation": explanation,
         "category": category,
         "tags": options["tags"],
+        "hints": options["hints"],
+        "penalty": options.get("penalty", 0),
     }
     body = shape[start:end]
     if not body:
@@ -313,23 +316,6 @@ def _title_from(stem: str) -> str:
     return (
         words if len(words) <= TITLE_FROM_STEM_LENGTH else words[: TITLE_FROM_STEM_LENGTH - 1].rstrip() + "…"
     )
-
-
-def _comment_options(block: _Block) -> dict:
-    options: dict = {"tags": []}
-    for number, comment in block.comments:
-        for name, raw in COMMENT_TOKEN.findall(comment):
-            value = TAG_ESCAPE.sub(r"\1", raw).strip()
-            if name == "tag":
-                if value and value not in options["tags"]:
-                    options["tags"].append(value)
-            elif name == "scoring" and value not in ("all_or_nothing", "partial"):
-                raise _Problem(number, f"[scoring:{value}]: write all_or_nothing or partial")
-            elif name == "case" and value not in ("sensitive", "insensitive"):
-                raise _Problem(number, f"[case:{value}]: write sensitive or insensitive")
-            else:
-                options[name], options[f"{name}_line"] = value, number
-    return options
 
 
 def _split(block: _Block, start: int, end: int, markers: str, what: str) -> list[tuple[str, int, int]]:

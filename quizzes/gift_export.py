@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .gift_tokens import write_tokens
 from .spec import Matching, MultipleResponse, Numeric, QuestionSpec, ShortAnswer, SingleChoice, TrueFalse
 from .textformat import FORMAT_TAG, PLAIN_PARTS, RICH_PARTS, needs_tag
 
@@ -37,10 +38,6 @@ def _literal(text: str) -> str:
     return ("[plain]" if FORMAT_TAG.match(text) else "") + _escape(text, in_block=True)
 
 
-def _tag_escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("]", "\\]")
-
-
 def _number_text(value: float) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return str(int(value))
@@ -55,15 +52,6 @@ def _answer(marker: str, weight: float, default: float, text: str, feedback: str
     # A text that starts with "%" would be read as a weight: give the weight explicitly before it.
     prefix = f"%{_number_text(weight)}%" if weight != default or text.startswith("%") else ""
     return f"\t{marker}{prefix}{text}{feedback}"
-
-
-def _comment(question: QuestionSpec) -> list[str]:
-    tokens = [f"[tag:{_tag_escape(tag)}]" for tag in question.tags]
-    if isinstance(question, MultipleResponse) and question.scoring != "partial":
-        tokens.append(f"[scoring:{question.scoring}]")
-    if isinstance(question, ShortAnswer) and question.case_sensitive:
-        tokens.append("[case:sensitive]")
-    return [f"// {' '.join(tokens)}"] if tokens else []
 
 
 def _numeric_lines(question: Numeric, fmt: str) -> list[str]:
@@ -112,7 +100,7 @@ def _dump_question(question: QuestionSpec) -> str:
     if not isinstance(question, QuestionSpec):
         raise TypeError(f"not a question spec: {type(question).__name__}")
     fmt = question.stem_format
-    lines = _comment(question)
+    lines = write_tokens(question)
     head = (f"::{_escape(question.title)}::" if question.title else "") + f"[{fmt}]"
     head += _escape(question.stem)
     general = f"####{_part(question.explanation, RICH_PARTS, fmt)}" if question.explanation else ""

@@ -173,7 +173,9 @@ class Pair(_Data):
 
 @dataclass(frozen=True, kw_only=True)
 class QuestionSpec(_Data):
-    """Fields every kind has. ``explanation`` is the general feedback shown after answering."""
+    """Fields every kind has. ``explanation`` is the general feedback shown after answering. ``hints``
+    (Markdown) and ``penalty`` (the fraction of the mark a wrong try costs, 0..1) are Moodle's, carried
+    through imports and exports so that a bank goes back to Moodle as it came."""
 
     kind: ClassVar[str] = ""
     title: str = ""
@@ -182,6 +184,9 @@ class QuestionSpec(_Data):
     explanation: str = ""
     category: str = ""
     tags: tuple[str, ...] = ()
+    hints: tuple[str, ...] = ()
+    penalty: float = 0
+    _numbers: ClassVar[tuple[str, ...]] = ("penalty",)
 
     def validate(self) -> None:
         """Raise SpecError for the first problem (``errors`` lists them all); return None when valid."""
@@ -208,6 +213,13 @@ class QuestionSpec(_Data):
                     found.append((f"tags[{i}]", "must be non-empty text without surrounding spaces"))
                 elif "\n" in tag or "\r" in tag:
                     found.append((f"tags[{i}]", "must not contain line breaks"))
+        if not isinstance(self.hints, tuple):
+            found.append(("hints", "must be a list of text"))
+        else:
+            for i, hint in enumerate(self.hints):
+                _check_text(found, f"hints[{i}]", hint)
+        if not _is_number(self.penalty) or not 0 <= self.penalty <= 1:
+            found.append(("penalty", "must be a number from 0 to 1 (the fraction a wrong try costs)"))
         found.extend(self._kind_problems())
         return found
 

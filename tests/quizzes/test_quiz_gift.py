@@ -570,6 +570,8 @@ def commons(draw):
         "tags": draw(
             st.lists(st.from_regex(r"[a-z][a-z0-9-]{0,8}", fullmatch=True), max_size=3, unique=True)
         ),
+        "hints": draw(st.lists(texts, max_size=2)),
+        "penalty": draw(st.sampled_from([0, 0.1, 0.3333333, 1])),
     }
 
 

@@ -223,3 +223,34 @@ def test_errors_still_name_their_line_with_format_tags():
 )
 def test_convert(text, source, target, expected):
     assert convert(text, source, target) == expected
+
+
+# --- Our tokens for what GIFT cannot say (Moodle skips them as comment text) -----------------------------
+def test_hints_and_penalty_travel_in_comment_tokens():
+    question = TrueFalse(
+        title="Q", stem="s", hints=("Think [again].", "Line\nbreak \\ here"), penalty=0.3333333
+    )
+    text = dump_gift([question])
+    assert "[penalty:0.3333333] [hint:Think [again\\].] [hint:Line\\nbreak \\\\ here]" in text
+    assert parse_gift(text) == [question]
+
+
+@pytest.mark.parametrize(
+    ("comment", "message"),
+    [
+        ("[penalty:much]", "[penalty:much]: write a number from 0 to 1"),
+        ("[scoring:some]", "[scoring:some]: write all_or_nothing or partial"),
+    ],
+)
+def test_bad_token_values_name_their_line(comment, message):
+    with pytest.raises(GiftError) as caught:
+        parse_gift(f"::Q::One.{{T}}\n\n// {comment}\n::R::Two.{{T}}")
+    assert caught.value.errors == [(3, message)]
+
+
+def test_penalty_out_of_range_is_refused():
+    with pytest.raises(GiftError) as caught:
+        parse_gift("// [penalty:2]\n::Q::One.{T}")
+    assert caught.value.errors == [
+        (2, "penalty: must be a number from 0 to 1 (the fraction a wrong try costs)")
+    ]
