@@ -98,7 +98,9 @@ def parse_xml(data: bytes, *, limit: int = MAX_XML_BYTES) -> ET.Element:
         raise BankError(1, f"refused: {exc}") from None
     except ET.ParseError as exc:
         line, column = exc.position
-        raise BankError(line, f"not well-formed XML (column {column + 1}): {exc.msg.split(':')[0]}") from None
+        raise BankError(
+            line, f"not well-formed XML (column {column + 1}): {str(exc).split(':')[0]}"
+        ) from None
 
 
 class _Problem(Exception):
@@ -351,6 +353,7 @@ def read_moodle_xml(data: bytes, *, limit: int = MAX_XML_BYTES) -> Bank:
         bank.lines.append(question.line)
     if errors:
         raise BankError(*errors[0], errors=errors)
+    bank.warnings.sort(key=lambda warning: warning[0])
     return bank
 
 
