@@ -24,6 +24,7 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 from posixpath import normpath
+from urllib.parse import unquote
 
 from .interchange import FILE_REF_PATTERN, Bank, BankError, BankFile, image_type, safe_file_name
 from .moodle_xml import MAX_XML_BYTES, parse_xml
@@ -121,7 +122,7 @@ class _Reader:
         return _IMG_SOURCE.sub(self._image, text)
 
     def _image(self, match) -> str:
-        name = match.group(2)
+        name = unquote(match.group(2))
         for candidate in (f"web_resources/{name}", name):
             data = self.contents.get(normpath(candidate))
             if data is not None and image_type(data):
@@ -204,6 +205,23 @@ def _read_item(reader: _Reader, item: ET.Element, category: str) -> QuestionSpec
     return _ours_if_it_agrees(reader, meta.get(SPEC_FIELD), spec)
 
 
+def _comparable(spec: QuestionSpec):
+    """What a student is shown besides the stem, with whitespace runs as one space (HTML shows them so)."""
+
+    def tidy(value):
+        if isinstance(value, str):
+            return " ".join(value.split())
+        if isinstance(value, list):
+            return [tidy(item) for item in value]
+        if isinstance(value, dict):
+            return {key: tidy(item) for key, item in value.items()}
+        return value
+
+    return tidy(
+        {key: value for key, value in spec.public_dict().items() if key not in {"stem", "stem_format"}}
+    )
+
+
 def _ours_if_it_agrees(reader: _Reader, raw: str | None, spec: QuestionSpec) -> QuestionSpec:
     """Our own export's full spec, when the item still says the same (kind, texts, right answers)."""
     if not raw:
@@ -212,13 +230,8 @@ def _ours_if_it_agrees(reader: _Reader, raw: str | None, spec: QuestionSpec) -> 
         ours = from_dict(json.loads(raw))
     except (ValueError, SpecError):
         return spec
-    ours_public = {
-        key: value for key, value in ours.public_dict().items() if key not in {"stem", "stem_format"}
-    }
-    spec_public = {
-        key: value for key, value in spec.public_dict().items() if key not in {"stem", "stem_format"}
-    }
-    if ours.kind == spec.kind and ours_public == spec_public and ours.correct_ids() == spec.correct_ids():
+    agrees = _comparable(ours) == _comparable(spec) and ours.correct_ids() == spec.correct_ids()
+    if ours.kind == spec.kind and agrees:
         if reader.bank.files:  # the images our spec names are the ones in the package
             wanted = {m.group(1) for m in FILE_REF_PATTERN.finditer(raw)}
             if not wanted <= set(reader.bank.files):
