@@ -27,10 +27,14 @@ def _url_prefix() -> str:
     return reverse("quizzes:question_file", args=["0" * 64, "x"]).removesuffix(f"{'0' * 64}/x")
 
 
+def map_refs(data: dict, prefix: str) -> dict:
+    """A spec dict whose file references ``@@FILE@@/<sha256>/<name>`` start with ``prefix`` instead."""
+    return _map_strings(data, lambda text: text.replace(FILE_REF, prefix))
+
+
 def with_file_urls(data: dict) -> dict:
     """A spec dict whose file references point at the address the images are served from."""
-    prefix = _url_prefix()
-    return _map_strings(data, lambda text: text.replace(FILE_REF, prefix))
+    return map_refs(data, _url_prefix())
 
 
 def with_file_refs(data: dict) -> tuple[dict, dict[str, BankFile]]:

@@ -70,6 +70,11 @@ urlpatterns = [
     path("author/<slug:course_slug>/import/", authoring_banks.bank_upload, name="bank_import"),
     path("author/<slug:course_slug>/import/confirm/", authoring_banks.bank_confirm, name="bank_confirm"),
     path(
+        "author/<slug:course_slug>/import/<str:token>/files/<str:sha256>/<str:name>",
+        authoring_banks.bank_staged_file,
+        name="bank_staged_file",
+    ),
+    path(
         "author/<slug:course_slug>/moodle-xml/export/",
         authoring_banks.moodle_xml_download,
         name="moodle_xml_export",

@@ -13,7 +13,7 @@ from courses.models import Course, Lesson
 from courses.rendering import render_markdown
 from courses.services import course_content_changed
 
-from ..authoring import ROWS, errors_by_field, rows_from_spec, spec_data_from_post
+from ..authoring import ROWS, errors_by_field, hints_to_text, rows_from_spec, spec_data_from_post
 from ..exporting import export_questions
 from ..models import AttemptAnswer, CheckAnswer, PollResponse, Question, Quiz
 from ..services import (
@@ -23,6 +23,7 @@ from ..services import (
     question_save,
     quiz_set_questions,
 )
+from ..spec import FORMATS
 
 
 @instructor_required
@@ -90,6 +91,8 @@ def question_edit(request: HttpRequest, course_slug: str, question_id: int | Non
             "errors": field_errors,
             "general_errors": general,
             "tags_text": ", ".join(data.get("tags", [])),
+            "hints_text": hints_to_text(data.get("hints")),
+            "stem_formats": FORMATS,
             "kinds": Question.Kind.choices,
         },
         status=400 if field_errors or general else 200,

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
@@ -23,7 +24,7 @@ from courses.models import Course
 
 from ..bank_formats import LABELS, LIMITS, detect_format, read_bank
 from ..exporting import export_moodle_xml, export_qti
-from ..files import with_file_urls
+from ..files import map_refs as _map_refs
 from ..interchange import BankError
 from ..models import Question, QuestionFile, Quiz
 from ..services import bank_import
@@ -41,12 +42,14 @@ def _staging_key(token: str) -> str:
     return f"quizzes:bank-upload:{token}"
 
 
-def _preview(bank) -> list[dict]:
+def _preview(bank, course: Course, token: str) -> list[dict]:
     """Each question as the preview shows it: its kind, title, category and public view (stem and what to
-    choose from), with image references pointing where the images will be served once imported."""
+    choose from), its images served from the upload that waits for confirmation."""
+    staged = reverse("quizzes:bank_staged_file", args=[course.slug, token, "0" * 64, "x"])
+    prefix = staged.removesuffix(f"{'0' * 64}/x")
     rows = []
     for spec in bank.questions:
-        shown = from_dict(with_file_urls(spec.to_dict()))
+        shown = from_dict(_map_refs(spec.to_dict(), prefix))
         rows.append(
             {"spec": shown, "kind": KIND_LABELS.get(spec.kind, spec.kind), "view": shown.public_dict()}
         )
@@ -89,13 +92,43 @@ def bank_upload(request: HtmxHttpRequest, course_slug: str) -> HttpResponse:
         "format": file_format,
         "name": upload.name,
         "data": data,
+        "files": {sha: (stored.content_type, stored.name) for sha, stored in bank.files.items()},
     }
     cache.set(_staging_key(token), staged, STAGING_SECONDS)
     counts = sorted((KIND_LABELS.get(kind, kind), count) for kind, count in bank.counts().items())
     context.update(
-        token=token, quiz=quiz, bank=bank, counts=counts, rows=_preview(bank), warnings=sorted(bank.warnings)
+        token=token,
+        quiz=quiz,
+        bank=bank,
+        counts=counts,
+        rows=_preview(bank, course, token),
+        warnings=sorted(bank.warnings),
     )
     return render(request, "quizzes/bank_preview.html", context)
+
+
+@instructor_required
+@require_GET
+def bank_staged_file(
+    request: HtmxHttpRequest, course_slug: str, token: str, sha256: str, name: str
+) -> HttpResponse:
+    """An image of an upload waiting for confirmation, for its preview (only to the instructor who sent it)."""
+    staged = cache.get(_staging_key(token))
+    if not staged or staged["user"] != request.user.pk or sha256 not in staged["files"]:
+        raise Http404("No such file.")
+    content_type, stored_name = staged["files"][sha256]
+    for stored in read_bank(staged["data"], staged["format"]).files.values():
+        if stored.sha256 == sha256 and stored_name == name:
+            return _image_response(stored.data, content_type, stored_name)
+    raise Http404("No such file.")
+
+
+def _image_response(data: bytes, content_type: str, name: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
 
 
 @instructor_required
@@ -162,9 +195,6 @@ def question_file(request: HtmxHttpRequest, sha256: str, name: str) -> HttpRespo
     stored = QuestionFile.objects.filter(sha256=sha256).first()
     if stored is None or stored.name != name:
         raise Http404("No such file.")
-    response = HttpResponse(bytes(stored.data), content_type=stored.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Content-Disposition"] = f'inline; filename="{stored.name}"'
+    response = _image_response(bytes(stored.data), stored.content_type, stored.name)
     response["Cache-Control"] = "private, max-age=31536000, immutable"  # the address names the content
     return response

@@ -180,3 +180,54 @@ def test_moodle_xml_commands(tmp_path, course, check):
         call_command("export_moodle_xml")
     with pytest.raises(CommandError, match="No question has the tag 'nope'"):
         call_command("export_moodle_xml", "--tag", "nope")
+
+
+def test_preview_images_are_served_only_to_the_instructor_who_uploaded(author, client, course):
+    response = preview(author, "bank.xml", EXPORT)
+    (stored,) = response.context["bank"].files.values()
+    url = reverse(
+        "quizzes:bank_staged_file", args=["demo", response.context["token"], stored.sha256, stored.name]
+    )
+    assert url in response.content.decode()
+    served = author.get(url)
+    assert (
+        served.status_code == 200 and served["Content-Type"] == "image/png" and served.content == stored.data
+    )
+    assert served["X-Content-Type-Options"] == "nosniff"
+    author.force_login(user_create(username="other", password="other-pass-123", role=INSTRUCTORS))
+    assert author.get(url).status_code == 404
+
+
+def test_editing_an_imported_question_keeps_its_format_hints_and_penalty(author, course):
+    token = preview(author, "bank.xml", EXPORT).context["token"]
+    author.post(reverse("quizzes:bank_confirm", args=["demo"]), {"token": token})
+    icon = Question.objects.get(title="Lambda icon")
+    page = author.get(reverse("quizzes:question_edit", args=["demo", icon.id])).content.decode()
+    assert '<option value="html" selected>html</option>' in page
+    assert "&lt;p&gt;Greek letter.&lt;/p&gt;\n---\nThink of functions." in page
+    form = {
+        "kind": "single",
+        "title": icon.title,
+        "stem": icon.spec["stem"],
+        "stem_format": "html",
+        "hints": "<p>Greek letter.</p>\n---\nThink of functions.",
+        "penalty": "0.3333333",
+        "tags": "lambda, icons",
+        "category": "AWS/Lambda",
+        "explanation": icon.spec["explanation"],
+        "row-0-text": "Lambda",
+        "row-0-weight": "100",
+        "row-0-feedback": icon.spec["choices"][0]["feedback"],
+        "row-1-text": "S3",
+        "row-1-weight": "0",
+    }
+    assert author.post(reverse("quizzes:question_edit", args=["demo", icon.id]), form).status_code == 302
+    icon.refresh_from_db()
+    assert from_dict(icon.spec) == from_dict(Question.objects.get(pk=icon.pk).spec)
+    assert (icon.spec["stem_format"], icon.spec["hints"], icon.spec["penalty"]) == (
+        "html",
+        ["<p>Greek letter.</p>", "Think of functions."],
+        0.3333333,
+    )
+    bad = author.post(reverse("quizzes:question_edit", args=["demo", icon.id]), {**form, "penalty": "2"})
+    assert bad.status_code == 400 and "must be a number from 0 to 1" in bad.content.decode()
