@@ -10,6 +10,7 @@ from django.http import QueryDict
 from .spec import choice_id
 
 ROWS = 8
+ROW_FIELDS = ("text", "weight", "feedback", "value", "tolerance", "minimum", "maximum", "left", "right")
 
 
 def _tags(raw: str) -> list[str]:
@@ -53,23 +54,7 @@ def spec_data_from_post(post: QueryDict) -> dict:
         "hints": hints_from_text(post.get("hints", "")),
         "penalty": _number(post.get("penalty", "")) or 0,
     }
-    rows = [
-        {
-            name: post.get(f"row-{index}-{name}", "")
-            for name in (
-                "text",
-                "weight",
-                "feedback",
-                "value",
-                "tolerance",
-                "minimum",
-                "maximum",
-                "left",
-                "right",
-            )
-        }
-        for index in range(ROWS)
-    ]
+    rows = [{name: post.get(f"row-{index}-{name}", "") for name in ROW_FIELDS} for index in range(ROWS)]
     if kind in {"single", "multiple"}:
         data["choices"] = [
             {

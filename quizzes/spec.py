@@ -12,9 +12,19 @@ questions use the fixed ids "true" and "false".
 from __future__ import annotations
 
 import math
-import unicodedata
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import dataclass
 from typing import Any, ClassVar
+
+from .spec_data import (
+    SpecData,
+    SpecError,
+    check_text,
+    check_weight,
+    choice_id,
+    format_number,
+    is_number,
+    normalize_answer,
+)
 
 FORMATS = ("markdown", "moodle", "html", "plain")
 SCORINGS = ("all_or_nothing", "partial")
@@ -24,101 +34,8 @@ TITLE_MAX_LENGTH = 200  # Question.title is a CharField(max_length=200)
 WEIGHT_SUM_SLACK = 0.5
 
 
-class SpecError(ValueError):
-    """A question that is malformed or breaks a rule. ``field`` names the offending field in ``to_dict()``
-    terms (``"stem"``, ``"choices[1].text"``), ``message`` says what is wrong, and ``errors`` lists every
-    problem found as ``(field, message)`` pairs (the first one is ``field``/``message``)."""
-
-    def __init__(self, field: str, message: str, errors: list[tuple[str, str]] | None = None):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-        self.errors = errors or [(field, message)]
-
-
-def choice_id(index: int) -> str:
-    """The id a choice gets from its position: a..z, then aa, ab, ... (spreadsheet columns)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(ord("a") + rest) + letters
-    return letters
-
-
-def normalize_answer(text: str, *, case_sensitive: bool = False) -> str:
-    """How short answers compare: Unicode NFC, whitespace runs collapsed, ends trimmed, case folded
-    unless the question is case sensitive."""
-    text = " ".join(unicodedata.normalize("NFC", text).split())
-    return text if case_sensitive else text.casefold()
-
-
-def _tidy_number(value: Any) -> Any:
-    # 50.0 and 50 are the same weight; store integers as int so the JSON reads like what authors write.
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return int(value)
-    return value
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _format_number(value: float) -> str:
-    return str(_tidy_number(value))
-
-
-class _Data:
-    """Shared plumbing of the dataclasses below: lists become tuples (so specs compare and stay frozen),
-    numbers are tidied, and the dict form is generated from the fields."""
-
-    _items: ClassVar[dict[str, type]] = {}  # field name -> class of its elements (nested dataclasses)
-    _numbers: ClassVar[tuple[str, ...]] = ()
-
-    def __post_init__(self) -> None:
-        for f in fields(self):  # type: ignore[arg-type]
-            value = getattr(self, f.name)
-            if isinstance(value, list):
-                object.__setattr__(self, f.name, tuple(value))
-            elif f.name in self._numbers:
-                object.__setattr__(self, f.name, _tidy_number(value))
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {}
-        for f in fields(self):  # type: ignore[arg-type]
-            value = getattr(self, f.name)
-            if isinstance(value, tuple):
-                value = [item.to_dict() if isinstance(item, _Data) else item for item in value]
-            data[f.name] = value
-        return data
-
-    @classmethod
-    def _from_dict(cls, data: Any, where: str):
-        if not isinstance(data, dict):
-            raise SpecError(where or "spec", "must be an object")
-        path = f"{where}." if where else ""
-        by_name = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
-        values = {}
-        for name, value in data.items():
-            if name not in by_name:
-                raise SpecError(path + str(name), "is not a field of this kind of question")
-            if by_name[name].default == ():  # the list fields
-                if not isinstance(value, list | tuple):
-                    raise SpecError(path + name, "must be a list")
-                item_class = cls._items.get(name)
-                if item_class is not None:
-                    value = [
-                        item_class._from_dict(item, f"{path}{name}[{i}]") for i, item in enumerate(value)
-                    ]
-            values[name] = value
-        for name, f in by_name.items():
-            if f.default is MISSING and name not in values:
-                raise SpecError(path + name, "is required")
-        return cls(**values)
-
-
 @dataclass(frozen=True)
-class Choice(_Data):
+class Choice(SpecData):
     """One choice of a single-choice or multiple-response question."""
 
     id: str
@@ -129,7 +46,7 @@ class Choice(_Data):
 
 
 @dataclass(frozen=True)
-class Answer(_Data):
+class Answer(SpecData):
     """One accepted short answer; ``weight`` 0..100."""
 
     text: str
@@ -139,7 +56,7 @@ class Answer(_Data):
 
 
 @dataclass(frozen=True)
-class NumericAnswer(_Data):
+class NumericAnswer(SpecData):
     """A numeric answer: either ``value`` ± ``tolerance`` or the range ``minimum``..``maximum`` (both ends
     included); the other form's fields stay None. ``weight`` 0..100."""
 
@@ -157,14 +74,14 @@ class NumericAnswer(_Data):
 
     def describe(self) -> str:
         if self.is_range:
-            return f"{_format_number(self.minimum)} to {_format_number(self.maximum)}"
+            return f"{format_number(self.minimum)} to {format_number(self.maximum)}"
         if self.tolerance:
-            return f"{_format_number(self.value)} ± {_format_number(self.tolerance)}"
-        return _format_number(self.value)
+            return f"{format_number(self.value)} ± {format_number(self.tolerance)}"
+        return format_number(self.value)
 
 
 @dataclass(frozen=True)
-class Pair(_Data):
+class Pair(SpecData):
     """A matching pair: the student must match ``left`` with ``right``."""
 
     left: str
@@ -172,7 +89,7 @@ class Pair(_Data):
 
 
 @dataclass(frozen=True, kw_only=True)
-class QuestionSpec(_Data):
+class QuestionSpec(SpecData):
     """Fields every kind has. ``explanation`` is the general feedback shown after answering. ``hints``
     (Markdown) and ``penalty`` (the fraction of the mark a wrong try costs, 0..1) are Moodle's, carried
     through imports and exports so that a bank goes back to Moodle as it came."""
@@ -197,14 +114,14 @@ class QuestionSpec(_Data):
     def problems(self) -> list[tuple[str, str]]:
         """Every rule this question breaks, as ``(field, message)`` pairs; empty when valid."""
         found: list[tuple[str, str]] = []
-        _check_text(found, "title", self.title, single_line=True)
+        check_text(found, "title", self.title, single_line=True)
         if isinstance(self.title, str) and len(self.title) > TITLE_MAX_LENGTH:
             found.append(("title", f"must be at most {TITLE_MAX_LENGTH} characters"))
-        _check_text(found, "stem", self.stem)
+        check_text(found, "stem", self.stem)
         if self.stem_format not in FORMATS:
             found.append(("stem_format", f"must be one of {', '.join(FORMATS)}"))
-        _check_text(found, "explanation", self.explanation, required=False)
-        _check_text(found, "category", self.category, required=False, single_line=True)
+        check_text(found, "explanation", self.explanation, required=False)
+        check_text(found, "category", self.category, required=False, single_line=True)
         if not isinstance(self.tags, tuple):
             found.append(("tags", "must be a list of text"))
         else:
@@ -217,8 +134,8 @@ class QuestionSpec(_Data):
             found.append(("hints", "must be a list of text"))
         else:
             for i, hint in enumerate(self.hints):
-                _check_text(found, f"hints[{i}]", hint)
-        if not _is_number(self.penalty) or not 0 <= self.penalty <= 1:
+                check_text(found, f"hints[{i}]", hint)
+        if not is_number(self.penalty) or not 0 <= self.penalty <= 1:
             found.append(("penalty", "must be a number from 0 to 1 (the fraction a wrong try costs)"))
         found.extend(self._kind_problems())
         return found
@@ -243,22 +160,6 @@ class QuestionSpec(_Data):
         raise NotImplementedError
 
 
-def _check_text(found: list, name: str, value: Any, *, required: bool = True, single_line: bool = False):
-    if not isinstance(value, str):
-        found.append((name, "must be text"))
-    elif required and not value.strip():
-        found.append((name, "must not be empty"))
-    elif single_line and ("\n" in value or "\r" in value):
-        found.append((name, "must be a single line"))
-
-
-def _check_weight(found: list, name: str, weight: Any, low: float) -> None:
-    if not _is_number(weight):
-        found.append((name, "must be a number (a percent)"))
-    elif not low <= weight <= 100:
-        found.append((name, f"must be between {_format_number(low)} and 100 (percent)"))
-
-
 def _choices_are_choices(spec: SingleChoice | MultipleResponse) -> bool:
     return isinstance(spec.choices, tuple) and all(isinstance(c, Choice) for c in spec.choices)
 
@@ -278,14 +179,14 @@ def _check_choices(spec: SingleChoice | MultipleResponse) -> list[tuple[str, str
             found.append((f"{where}.id", f"id {choice.id!r} is used twice"))
         else:
             seen.add(choice.id)
-        _check_text(found, f"{where}.text", choice.text)
-        _check_weight(found, f"{where}.weight", choice.weight, -100)
-        _check_text(found, f"{where}.feedback", choice.feedback, required=False)
+        check_text(found, f"{where}.text", choice.text)
+        check_weight(found, f"{where}.weight", choice.weight, -100)
+        check_text(found, f"{where}.feedback", choice.feedback, required=False)
     return found
 
 
 def _numeric_weights(choices) -> list[float]:
-    return [c.weight for c in choices if _is_number(c.weight)]
+    return [c.weight for c in choices if is_number(c.weight)]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -342,10 +243,10 @@ class MultipleResponse(QuestionSpec):
         return {**super().public_dict(), "choices": [{"id": c.id, "text": c.text} for c in self.choices]}
 
     def correct_ids(self) -> list[str]:
-        return [c.id for c in self.choices if _is_number(c.weight) and c.weight > 0]
+        return [c.id for c in self.choices if is_number(c.weight) and c.weight > 0]
 
     def solution_text(self) -> str:
-        return "; ".join(c.text for c in self.choices if _is_number(c.weight) and c.weight > 0)
+        return "; ".join(c.text for c in self.choices if is_number(c.weight) and c.weight > 0)
 
 
 TRUE_FALSE_CHOICES = ({"id": "true", "text": "True"}, {"id": "false", "text": "False"})
@@ -365,8 +266,8 @@ class TrueFalse(QuestionSpec):
         found: list[tuple[str, str]] = []
         if not isinstance(self.answer, bool):
             found.append(("answer", "must be true or false"))
-        _check_text(found, "right_feedback", self.right_feedback, required=False)
-        _check_text(found, "wrong_feedback", self.wrong_feedback, required=False)
+        check_text(found, "right_feedback", self.right_feedback, required=False)
+        check_text(found, "wrong_feedback", self.wrong_feedback, required=False)
         return found
 
     def public_dict(self) -> dict[str, Any]:
@@ -400,9 +301,9 @@ class ShortAnswer(QuestionSpec):
             return [*found, ("answers", "needs at least one accepted answer")]
         seen: set[str] = set()
         for i, answer in enumerate(self.answers):
-            _check_text(found, f"answers[{i}].text", answer.text)
-            _check_weight(found, f"answers[{i}].weight", answer.weight, 0)
-            _check_text(found, f"answers[{i}].feedback", answer.feedback, required=False)
+            check_text(found, f"answers[{i}].text", answer.text)
+            check_weight(found, f"answers[{i}].weight", answer.weight, 0)
+            check_text(found, f"answers[{i}].feedback", answer.feedback, required=False)
             if isinstance(answer.text, str) and answer.text.strip():
                 key = normalize_answer(answer.text, case_sensitive=self.case_sensitive is True)
                 if key in seen:
@@ -428,7 +329,7 @@ class Numeric(QuestionSpec):
 
     def _kind_problems(self) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
-        _check_text(found, "wrong_feedback", self.wrong_feedback, required=False)
+        check_text(found, "wrong_feedback", self.wrong_feedback, required=False)
         if not isinstance(self.answers, tuple) or not all(isinstance(a, NumericAnswer) for a in self.answers):
             return [*found, ("answers", "must be a list of numeric answers")]
         if not self.answers:
@@ -441,20 +342,20 @@ class Numeric(QuestionSpec):
                         (f"{where}.value", "give either a value with a tolerance or a range, not both")
                     )
                 for name in ("minimum", "maximum"):
-                    if not _is_number(getattr(answer, name)):
+                    if not is_number(getattr(answer, name)):
                         found.append((f"{where}.{name}", "must be a number"))
                 low, high = answer.minimum, answer.maximum
-                if _is_number(low) and _is_number(high) and low > high:
+                if is_number(low) and is_number(high) and low > high:
                     found.append((f"{where}.minimum", "must not be greater than the maximum"))
             else:
-                if not _is_number(answer.value):
+                if not is_number(answer.value):
                     found.append((f"{where}.value", "must be a number"))
-                if not _is_number(answer.tolerance):
+                if not is_number(answer.tolerance):
                     found.append((f"{where}.tolerance", "must be a number"))
                 elif answer.tolerance < 0:
                     found.append((f"{where}.tolerance", "must not be negative"))
-            _check_weight(found, f"{where}.weight", answer.weight, 0)
-            _check_text(found, f"{where}.feedback", answer.feedback, required=False)
+            check_weight(found, f"{where}.weight", answer.weight, 0)
+            check_text(found, f"{where}.feedback", answer.feedback, required=False)
         if not any(a.weight == 100 for a in self.answers):
             found.append(("answers", "at least one answer must earn full marks (100%)"))
         return found
@@ -481,8 +382,8 @@ class Matching(QuestionSpec):
             found.append(("pairs", "needs at least two pairs"))
         lefts: set[str] = set()
         for i, pair in enumerate(self.pairs):
-            _check_text(found, f"pairs[{i}].left", pair.left)
-            _check_text(found, f"pairs[{i}].right", pair.right)
+            check_text(found, f"pairs[{i}].left", pair.left)
+            check_text(found, f"pairs[{i}].right", pair.right)
             if isinstance(pair.left, str):
                 if pair.left in lefts:
                     found.append((f"pairs[{i}].left", f"the left side {pair.left!r} appears twice"))
@@ -493,7 +394,7 @@ class Matching(QuestionSpec):
             found.append(("distractors", "must be a list of text"))
         else:
             for i, distractor in enumerate(self.distractors):
-                _check_text(found, f"distractors[{i}]", distractor)
+                check_text(found, f"distractors[{i}]", distractor)
         return found
 
     def rights(self) -> list[str]:
