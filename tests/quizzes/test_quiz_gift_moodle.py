@@ -254,3 +254,130 @@ def test_penalty_out_of_range_is_refused():
     assert caught.value.errors == [
         (2, "penalty: must be a number from 0 to 1 (the fraction a wrong try costs)")
     ]
+
+
+# --- Moodle's own importer tests (question/format/gift/tests/giftformat_test.php), read by us -------------
+def test_moodle_import_match_with_a_format_tag_on_every_left_side():
+    question, warnings = one("""
+        // question: 2  name: Moodle activities
+        ::Moodle activities::[html]Match the <b>activity</b> to the description.{
+            =[html]An activity supporting asynchronous discussions. -> Forum
+            =[moodle]A teacher asks a question and specifies a choice of multiple responses. -> Choice
+            =[plain]A bank of record entries which participants can add to. -> Database
+            =[markdown]A collection of web pages that anyone can add to or edit. -> Wiki
+            = -> Chat
+        }
+    """)
+    assert question.stem == "Match the <b>activity</b> to the description."
+    assert [pair.left for pair in question.pairs] == [
+        "An activity supporting asynchronous discussions.",
+        "A teacher asks a question and specifies a choice of multiple responses.",
+        "A bank of record entries which participants can add to.",
+        "A collection of web pages that anyone can add to or edit.",
+    ]
+    assert [pair.right for pair in question.pairs] == ["Forum", "Choice", "Database", "Wiki"]
+    assert question.distractors == ("Chat",)
+    assert warnings == []
+
+
+def test_moodle_import_multichoice_with_tags_on_answers_and_feedback():
+    question, _ = one("""
+        // multiple choice with specified feedback for right and wrong answers
+        ::Q2:: What's between orange and green in the spectrum?
+        {
+            =yellow # right; good!
+            ~red # [html]wrong, it's yellow
+            ~[plain]blue # wrong, it's yellow
+        }
+    """)
+    assert [(c.text, c.weight, c.feedback) for c in question.choices] == [
+        ("yellow", 100, "right; good!"),
+        ("red", 0, "wrong, it's yellow"),
+        ("blue", 0, "wrong, it's yellow"),
+    ]
+
+
+def test_moodle_import_multichoice_multi_with_a_tag_after_the_weight():
+    question, _ = one("""
+        ::colours:: What's between orange and green in the spectrum?
+        {
+            ~%50%yellow # right; good!
+            ~%-100%red # [html]wrong
+            ~%50%off-beige # right; good!
+            ~%-100%[plain]blue # wrong
+        }
+    """)
+    assert [(c.text, c.weight, c.feedback) for c in question.choices] == [
+        ("yellow", 50, "right; good!"),
+        ("red", -100, "wrong"),
+        ("off-beige", 50, "right; good!"),
+        ("blue", -100, "wrong"),
+    ]
+
+
+def test_moodle_import_shortanswer_with_the_wildcard_and_tagged_general_feedback():
+    question, _ = one("""
+        // question: 666  name: Shortanswer
+        ::Shortanswer::Which is the best animal?{
+            =Frog#Good!
+            =%50%Cat#What is it with Moodlers and cats?
+            =%0%*#Completely wrong
+            ####[html]Here is some general feedback!
+        }
+    """)
+    assert [(a.text, a.weight) for a in question.answers] == [("Frog", 100), ("Cat", 50), ("*", 0)]
+    assert question.explanation == "Here is some general feedback!"
+    assert grade(question, "Dog").feedback == ["Completely wrong"]
+
+
+def test_moodle_import_numerical_short_form_with_other_feedback():
+    question, _ = one("::Q5:: What is a number from 1 to 5? {#3:2~#Completely wrong}")
+    assert question.answers[0].value == 3 and question.answers[0].tolerance == 2
+    assert question.wrong_feedback == "Completely wrong"
+
+
+def test_moodle_import_pre_content_keeps_its_indentation():
+    question, _ = one("""
+        ::Q001::[html]<p>What would running the test method print?</p>
+        <pre>
+            public void test() \\{
+                method1();
+            \\}
+        </pre>
+        {=nothing ~method1}
+    """)
+    assert question.stem == (
+        "<p>What would running the test method print?</p>\n<pre>\n    public void test() {\n"
+        "        method1();\n    }\n</pre>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("gift_text", "check"),
+    [
+        # What Moodle's exporter writes (the expected texts of its export tests), read back by us.
+        (
+            "::Q8::What's between orange and green in the spectrum?{\n\t=yellow#right; good!\n"
+            "\t~red#[html]wrong, it's yellow\n\t~[plain]blue#wrong, it's yellow\n}\n",
+            lambda q: [c.text for c in q.choices] == ["yellow", "red", "blue"],
+        ),
+        (
+            "::Q5::What is a number from 1 to 5?{#\n\t=%100%3:2#\n\t~#Completely wrong\n}\n",
+            lambda q: q.answers[0].tolerance == 2 and q.wrong_feedback == "Completely wrong",
+        ),
+        (
+            "::Q1::42 is the Absolute Answer to everything.{TRUE#[html]42 is the Ultimate Answer."
+            "#You gave the right answer.}\n",
+            lambda q: (q.answer, q.wrong_feedback) == (True, "42 is the Ultimate Answer."),
+        ),
+        (
+            "::Moodle activities::[html]Match the <b>activity</b> to the description.{\n"
+            '\t=<div class\\="frog">An activity supporting asynchronous discussions.</div> -> Forum\n'
+            "\t=[plain]A bank of record entries which participants can add to. -> Database\n\t= -> Chat\n}\n",
+            lambda q: q.pairs[0] == Pair("An activity supporting asynchronous discussions.", "Forum"),
+        ),
+    ],
+)
+def test_moodle_exports_read_back(gift_text, check):
+    (question,) = parse_gift(gift_text)
+    assert check(question)
