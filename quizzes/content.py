@@ -16,7 +16,7 @@ from pathlib import Path
 from courses.importing import ContentError, ImportReport
 from courses.models import Course, Lesson
 
-from .gift import GiftError, parse_gift
+from .gift import GiftError, read_gift
 from .models import Question, Quiz, QuizItem
 
 CHECKS_DIR = "checks"
@@ -47,11 +47,15 @@ def parse_checks_dir(directory: Path) -> list[tuple[Path, list]]:
     parsed = []
     for path in sorted((directory / CHECKS_DIR).glob("*.gift")):
         try:
-            questions = parse_gift(path.read_text(encoding="utf-8"))
+            found = read_gift(path.read_text(encoding="utf-8"))
         except GiftError as exc:
             raise ContentError(path, f"line {exc.line}: {exc.message}") from exc
         except UnicodeDecodeError as exc:
             raise ContentError(path, f"not UTF-8 (byte {exc.start})") from exc
+        if found.warnings:  # our own content says exactly what it shows: what would be lost is an error
+            line, message = found.warnings[0]
+            raise ContentError(path, f"line {line}: {message}")
+        questions = found.questions
         if not questions:
             raise ContentError(path, "no questions in the file")
         titles = [spec.title for spec in questions]

@@ -54,3 +54,13 @@ def test_bad_gift_stops_the_whole_import(with_checks):
         run(with_checks)
     assert "second.gift" in str(error.value) and "line 3" in str(error.value)
     assert not Lesson.objects.exists() and not Question.objects.exists()
+
+
+def test_content_that_would_lose_formatting_stops_the_import(with_checks):
+    # A warning in an upload is an error in our own content: the file must say exactly what it shows.
+    (with_checks / "checks" / "bold.gift").write_text("::A::[html]Pick {=<b>bold</b> ~plain}\n")
+    with pytest.raises(CommandError) as error:
+        run(with_checks)
+    assert "bold.gift" in str(error.value)
+    assert "line 1: answer 1: <b> dropped: it is shown as plain text" in str(error.value)
+    assert not Question.objects.exists()
