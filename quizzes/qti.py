@@ -23,6 +23,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from posixpath import normpath
 from urllib.parse import unquote
 
@@ -88,10 +89,10 @@ def _unzip(data: bytes) -> dict[str, bytes]:
     for entry in entries:
         if entry.is_dir():
             continue
-        with package.open(entry) as opened:
-            content = opened.read(entry.file_size + 1)
-        if len(content) > entry.file_size:  # a header that lies about the size
-            raise BankError(0, f"{entry.filename}: the package is damaged (sizes do not match)")
+        try:  # zipfile stops at the size the directory declares and checks the CRC
+            content = package.read(entry)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+            raise BankError(0, f"{entry.filename}: the package is damaged ({exc})") from None
         contents[normpath(entry.filename).lstrip("/")] = content
     return contents
 

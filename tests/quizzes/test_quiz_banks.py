@@ -231,3 +231,11 @@ def test_editing_an_imported_question_keeps_its_format_hints_and_penalty(author,
     )
     bad = author.post(reverse("quizzes:question_edit", args=["demo", icon.id]), {**form, "penalty": "2"})
     assert bad.status_code == 400 and "must be a number from 0 to 1" in bad.content.decode()
+
+
+def test_an_upload_without_a_file_or_over_the_limit_is_refused(author, course):
+    empty = author.post(reverse("quizzes:bank_import", args=["demo"]), {})
+    assert empty.status_code == 400 and "Choose a file to upload." in empty.content.decode()
+    huge = preview(author, "huge.xml", b"<quiz>" + b" " * (21 * 1024 * 1024) + b"</quiz>")
+    assert huge.status_code == 400 and "The file is 21.0 MB; the limit is 20 MB." in huge.content.decode()
+    assert not Question.objects.exists()

@@ -162,6 +162,10 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
 <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
 <quiz>&lol3;</quiz>"""
+REFUSED_DTD = (
+    "a DTD (<!DOCTYPE>) is not allowed in a question bank: entity declarations and external references "
+    "(a billion laughs, a file of the server) are refused unread"
+)
 EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
 <!DOCTYPE quiz [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
 <quiz><question type="truefalse"><name><text>&secret;</text></name></question></quiz>"""
@@ -170,8 +174,8 @@ EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (BILLION_LAUGHS, "line 1: a DTD (<!DOCTYPE>) is not allowed in a question bank"),
-        (EXTERNAL_ENTITY, "line 1: a DTD (<!DOCTYPE>) is not allowed in a question bank"),
+        (BILLION_LAUGHS, f"line 1: {REFUSED_DTD}"),
+        (EXTERNAL_ENTITY, f"line 1: {REFUSED_DTD}"),
         (b"<quiz><question></quiz>", "line 1: not well-formed XML (column 19): mismatched tag"),
         (b"<questions/>", "line 1: a Moodle XML file starts with <quiz>, not <questions>"),
     ],
@@ -273,4 +277,60 @@ def test_export_refuses_what_is_not_a_question():
 def test_property_export_then_import_gives_equal_specs(generated):
     assert read_moodle_xml(dump_moodle_xml(generated)).questions == [
         _ranges_as_moodle_keeps_them(q) for q in generated
+    ]
+
+
+def _question(body: str, kind: str = "numerical") -> bytes:
+    return f"""<quiz>
+<question type="{kind}"><name><text>Q</text></name><questiontext><text>s</text></questiontext>
+{body}
+</question></quiz>""".encode()
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        (
+            _question("<penalty>a third</penalty><answer fraction='100'><text>1</text></answer>"),
+            (3, "question 'Q': penalty 'a third' is not a number"),
+        ),
+        (
+            _question("<answer fraction='100'><text>ten</text></answer>"),
+            (3, "question 'Q': the answer 'ten' is not a number"),
+        ),
+        (
+            _question("<answer fraction='100'><text>1</text><tolerance>x</tolerance></answer>"),
+            (3, "question 'Q': tolerance 'x' is not a number"),
+        ),
+        (
+            _question("<answer fraction='100'><text>yes</text></answer>", "truefalse"),
+            (3, "question 'Q': a true/false answer is 'true' or 'false', not 'yes'"),
+        ),
+    ],
+)
+def test_bad_values_name_their_question_and_line(data, error):
+    with pytest.raises(BankError) as caught:
+        read_moodle_xml(data)
+    assert caught.value.errors == [error]
+
+
+def test_a_wildcard_numeric_answer_with_marks_is_reported():
+    bank = read_moodle_xml(
+        _question(
+            "<answer fraction='100'><text>1</text></answer><answer fraction='50'><text>*</text></answer>"
+        )
+    )
+    assert bank.warnings == [
+        (3, "question 'Q': the '*' answer earned marks; here any other number earns none")
+    ]
+
+
+def test_a_file_that_is_not_base64_is_left_out_with_a_warning():
+    xml = _question(
+        "<answer fraction='100'><text>true</text></answer><answer fraction='0'><text>false</text></answer>"
+        "<generalfeedback><text>x</text><file name='a.png' encoding='base64'>abc</file></generalfeedback>",
+        "truefalse",
+    )
+    assert read_moodle_xml(xml).warnings == [
+        (3, "question 'Q': the file 'a.png' is not valid base64 and was left out")
     ]

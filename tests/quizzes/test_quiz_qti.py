@@ -196,3 +196,40 @@ def test_broken_packages_are_refused_with_a_clear_message(data, message):
 @given(st.lists(questions, min_size=1, max_size=4))
 def test_property_our_package_reads_back_equal(generated):
     assert read_qti(dump_qti(generated, title="Quiz")).questions == generated
+
+
+def test_a_package_with_too_many_files_is_refused():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as package:
+        for i in range(2001):
+            package.writestr(f"f{i}.txt", b"")
+    with pytest.raises(BankError) as caught:
+        read_qti(buffer.getvalue())
+    assert str(caught.value) == "the package holds 2001 files; the limit is 2000"
+
+
+def test_a_package_that_lies_about_a_size_is_refused():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as package:
+        package.writestr("quiz.xml", (BANKS / "canvas-quiz.xml").read_bytes())
+    data = bytearray(buffer.getvalue())
+    central = data.rindex(b"PK\x01\x02")
+    data[central + 24 : central + 28] = (100).to_bytes(4, "little")  # "100 bytes unpacked"
+    with pytest.raises(BankError) as caught:
+        read_qti(bytes(data))
+    assert str(caught.value).startswith("quiz.xml: the package is damaged")
+
+
+def test_a_numeric_answer_that_is_not_a_number_is_reported():
+    xml = (
+        (BANKS / "canvas-quiz.xml")
+        .read_bytes()
+        .replace(
+            b'<vargte respident="response1">10.0</vargte>', b'<vargte respident="response1">ten</vargte>'
+        )
+    )
+    bank = read_qti(xml)
+    assert any(
+        "question 'Memory': an answer that is not a number was left out" in message
+        for _, message in bank.warnings
+    )
