@@ -1,8 +1,10 @@
 """Export stored questions as GIFT, Moodle XML or a QTI package (the inverse of ``services.gift_import`` and
 ``services.bank_import``)."""
 
+import json
+
 from . import questions
-from .files import with_file_refs
+from .files import url_prefix, with_file_refs
 from .gift import dump_gift
 from .moodle_xml_export import dump_moodle_xml
 from .qti_export import dump_qti
@@ -10,7 +12,17 @@ from .spec import from_dict
 
 
 def export_questions(items) -> str:
-    return dump_gift([questions.load_spec(question) for question in items])
+    """GIFT text of the questions. GIFT cannot carry images: when some questions show imported images, a
+    comment at the top says which (Moodle and our reader skip comments) and points to Moodle XML."""
+    items = list(items)
+    mark = url_prefix()
+    pictured = [question.title for question in items if mark in json.dumps(question.spec)]
+    text = dump_gift([questions.load_spec(question) for question in items])
+    if pictured:
+        names = "; ".join(pictured)
+        note = f"// GIFT cannot carry images; these questions show some: {names}. Export Moodle XML to keep them."
+        text = f"{note}\n\n{text}"
+    return text
 
 
 def export_moodle_xml(items) -> bytes:

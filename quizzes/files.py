@@ -23,7 +23,8 @@ def _map_strings(data: Any, change) -> Any:
     return data
 
 
-def _url_prefix() -> str:
+def url_prefix() -> str:
+    """The start of every stored image's address (``/quizzes/files/``)."""
     return reverse("quizzes:question_file", args=["0" * 64, "x"]).removesuffix(f"{'0' * 64}/x")
 
 
@@ -34,12 +35,12 @@ def map_refs(data: dict, prefix: str) -> dict:
 
 def with_file_urls(data: dict) -> dict:
     """A spec dict whose file references point at the address the images are served from."""
-    return map_refs(data, _url_prefix())
+    return map_refs(data, url_prefix())
 
 
 def with_file_refs(data: dict) -> tuple[dict, dict[str, BankFile]]:
     """A stored spec dict with its image addresses turned back into references, and those images."""
-    pattern = re.compile(re.escape(_url_prefix()) + r"([0-9a-f]{64})/")
+    pattern = re.compile(re.escape(url_prefix()) + r"([0-9a-f]{64})/")
     data = _map_strings(data, lambda text: pattern.sub(lambda m: f"{FILE_REF}{m.group(1)}/", text))
     wanted: set[str] = set()
     _map_strings(data, lambda text: wanted.update(m.group(1) for m in FILE_REF_PATTERN.finditer(text)))

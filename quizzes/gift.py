@@ -63,6 +63,7 @@ from .textformat import FORMAT_TAG, PLAIN_PARTS, RICH_PARTS, convert, split_form
 WEIGHT = re.compile(r"%(-?\d+(?:\.\d+)?)%")
 LOOKS_LIKE_WEIGHT = re.compile(r"%[^%\s]*%")
 NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+ID_TOKEN = re.compile(r"\[(id:(?:\\.|[^\]\\])*)\]")  # Moodle's [id:...]: we have no ID numbers
 CONTEXT_PREFIX = re.compile(r"^\$[a-z0-9]+\$(/|$)")
 BLANK = "_____"  # where the answer block stood in a missing-word question, as in Moodle
 TITLE_FROM_STEM_LENGTH = 80
@@ -278,6 +279,11 @@ def _parse_question(block: _Block, category: str) -> QuestionSpec:
         options = read_tokens(block.comments)
     except TokenProblem as problem:
         raise _Problem(problem.line, problem.message) from None
+    for number, comment in block.comments:
+        if ID_TOKEN.search(comment):
+            block.warnings.append(
+                (number, f"its ID number [{ID_TOKEN.search(comment).group(1)}] was left out")
+            )
     common = {
         "title": title or _title_from(stem),
         "stem": stem,

@@ -190,6 +190,15 @@ def _common(question: _Question, category: str) -> dict:
         hints.append(question.feedback(hint, f"hint {i}"))
         if hint.find("shownumcorrect") is not None or hint.find("clearwrong") is not None:
             question.warn(hint, f"hint {i}: its options (show the number correct, clear wrong) were left out")
+    idnumber = _child_text(element, "idnumber").strip()
+    if idnumber:
+        question.warn(element.find("idnumber"), f"its ID number {idnumber!r} was left out")
+    grade = _child_text(element, "defaultgrade", "1").strip() or "1"
+    if grade.replace(".", "", 1).isdigit() and float(grade) != 1:
+        question.warn(
+            element.find("defaultgrade"),
+            f"its default mark {grade} was left out: every question counts the same here",
+        )
     for name in ("correctfeedback", "partiallycorrectfeedback", "incorrectfeedback"):
         if _child_text(element, f"{name}/text").strip():
             question.warn(element.find(name), f"<{name}> was left out: we show per-answer feedback only")

@@ -13,7 +13,9 @@ from django.urls import reverse
 from accounts.roles import INSTRUCTORS
 from accounts.services import user_create
 from quizzes.bank_formats import detect_format
+from quizzes.gift import parse_gift, read_gift
 from quizzes.models import Question, QuestionFile, Quiz
+from quizzes.moodle_xml import read_moodle_xml
 from quizzes.qti import read_qti
 from quizzes.spec import from_dict
 
@@ -239,3 +241,25 @@ def test_an_upload_without_a_file_or_over_the_limit_is_refused(author, course):
     huge = preview(author, "huge.xml", b"<quiz>" + b" " * (21 * 1024 * 1024) + b"</quiz>")
     assert huge.status_code == 400 and "The file is 21.0 MB; the limit is 20 MB." in huge.content.decode()
     assert not Question.objects.exists()
+
+
+def test_gift_download_names_the_questions_whose_images_it_cannot_carry(author, course):
+    token = preview(author, "bank.xml", EXPORT).context["token"]
+    author.post(reverse("quizzes:bank_confirm", args=["demo"]), {"token": token})
+    text = author.get(reverse("quizzes:gift_export", args=["demo"])).content.decode()
+    assert text.startswith(
+        "// GIFT cannot carry images; these questions show some: Lambda icon. Export Moodle XML to keep them.\n\n"
+    )
+    assert len(parse_gift(text)) == 3
+
+
+def test_moodle_id_numbers_and_marks_are_reported_when_left_out():
+    xml = b"""<quiz><question type="truefalse"><name><text>Q</text></name><questiontext><text>s</text></questiontext>
+<idnumber>Q-7</idnumber><defaultgrade>2.0000000</defaultgrade>
+<answer fraction="100"><text>true</text></answer><answer fraction="0"><text>false</text></answer></question></quiz>"""
+    assert read_moodle_xml(xml).warnings == [
+        (2, "question 'Q': its ID number 'Q-7' was left out"),
+        (2, "question 'Q': its default mark 2.0000000 was left out: every question counts the same here"),
+    ]
+    found = read_gift("// [id:Q-7] [tag:x]\n::Q::s{T}")
+    assert found.warnings == [(1, "its ID number [id:Q-7] was left out")]
