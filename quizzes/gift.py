@@ -275,15 +275,7 @@ def _parse_question(block: _Block, category: str) -> QuestionSpec:
     if general != -1:
         explanation, end = block.part(general + 4, closing, RICH_PARTS, "general feedback"), general
     start, end = block.trim(opening + 1, end)
-    try:
-        options = read_tokens(block.comments)
-    except TokenProblem as problem:
-        raise _Problem(problem.line, problem.message) from None
-    for number, comment in block.comments:
-        if ID_TOKEN.search(comment):
-            block.warnings.append(
-                (number, f"its ID number [{ID_TOKEN.search(comment).group(1)}] was left out")
-            )
+    options = _options(block)
     common = {
         "title": title or _title_from(stem),
         "stem": stem,
@@ -314,6 +306,19 @@ def _parse_question(block: _Block, category: str) -> QuestionSpec:
                 options[f"{name}_line"], f"[{name}:{options[name]}] does not apply to a {spec.kind} question"
             )
     return spec
+
+
+def _options(block: _Block) -> dict:
+    """The question's comment tokens (``quizzes.gift_tokens``); Moodle's ID number is reported, not kept."""
+    try:
+        options = read_tokens(block.comments)
+    except TokenProblem as problem:
+        raise _Problem(problem.line, problem.message) from None
+    for number, comment in block.comments:
+        found = ID_TOKEN.search(comment)
+        if found:
+            block.warnings.append((number, f"its ID number [{found.group(1)}] was left out"))
+    return options
 
 
 def _title_from(stem: str) -> str:
