@@ -15,8 +15,11 @@ LIMITS = {"gift": MAX_GIFT_BYTES, "moodle_xml": MAX_XML_BYTES, "qti": MAX_XML_BY
 
 
 def detect_format(name: str, data: bytes) -> str:
-    """``gift``, ``moodle_xml`` or ``qti``: a ZIP is a QTI package, XML with ``<questestinterop>`` is QTI,
-    other XML is Moodle XML, anything else is read as GIFT."""
+    """``gift``, ``moodle_xml`` or ``qti``. A ``.gift`` or ``.txt`` name is GIFT (its text may well start
+    with ``<p>``); otherwise a ZIP is a QTI package, XML holding ``<questestinterop>`` is QTI, other XML is
+    Moodle XML, and anything else is read as GIFT."""
+    if name.lower().endswith((".gift", ".txt")):
+        return "gift"
     if data.startswith(b"PK\x03\x04"):
         return "qti"
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")

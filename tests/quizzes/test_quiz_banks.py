@@ -119,6 +119,8 @@ def test_format_detection():
     assert detect_format("a.xml", b"\xef\xbb\xbf<questestinterop/>") == "qti"
     assert detect_format("a.zip", b"PK\x03\x04...") == "qti"
     assert detect_format("a.txt", b"::Q::x{T}") == "gift"
+    assert detect_format("bank", b"::Q::x{T}") == "gift"
+    assert detect_format("html-first.gift", b"<p>Is it?</p>{T}") == "gift"
 
 
 def test_downloads_read_back_as_the_same_questions(author, course, check):
