@@ -24,7 +24,7 @@ from courses.models import Course
 
 from ..bank_formats import LABELS, LIMITS, detect_format, read_bank
 from ..exporting import export_moodle_xml, export_qti
-from ..files import map_refs as _map_refs
+from ..files import map_refs
 from ..interchange import BankError
 from ..models import Question, QuestionFile, Quiz
 from ..services import bank_import
@@ -49,7 +49,7 @@ def _preview(bank, course: Course, token: str) -> list[dict]:
     prefix = staged.removesuffix(f"{'0' * 64}/x")
     rows = []
     for spec in bank.questions:
-        shown = from_dict(_map_refs(spec.to_dict(), prefix))
+        shown = from_dict(map_refs(spec.to_dict(), prefix))
         rows.append(
             {"spec": shown, "kind": KIND_LABELS.get(spec.kind, spec.kind), "view": shown.public_dict()}
         )
@@ -95,6 +95,10 @@ def bank_upload(request: HtmxHttpRequest, course_slug: str) -> HttpResponse:
         "files": {sha: (stored.content_type, stored.name) for sha, stored in bank.files.items()},
     }
     cache.set(_staging_key(token), staged, STAGING_SECONDS)
+    # Each image on its own, so the preview's images are served without reading the file again.
+    cache.set_many(
+        {f"{_staging_key(token)}:{sha}": stored.data for sha, stored in bank.files.items()}, STAGING_SECONDS
+    )
     counts = sorted((KIND_LABELS.get(kind, kind), count) for kind, count in bank.counts().items())
     context.update(
         token=token,
@@ -117,10 +121,10 @@ def bank_staged_file(
     if not staged or staged["user"] != request.user.pk or sha256 not in staged["files"]:
         raise Http404("No such file.")
     content_type, stored_name = staged["files"][sha256]
-    for stored in read_bank(staged["data"], staged["format"]).files.values():
-        if stored.sha256 == sha256 and stored_name == name:
-            return _image_response(stored.data, content_type, stored_name)
-    raise Http404("No such file.")
+    data = cache.get(f"{_staging_key(token)}:{sha256}")
+    if data is None or stored_name != name:
+        raise Http404("No such file.")
+    return _image_response(data, content_type, stored_name)
 
 
 def _image_response(data: bytes, content_type: str, name: str) -> HttpResponse:
