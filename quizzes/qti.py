@@ -156,20 +156,19 @@ def _conditions(item: ET.Element) -> list[tuple[ET.Element, float | None, str | 
     found = []
     for condition in item.iter("respcondition"):
         setvar = condition.find("setvar")
-        score = float(setvar.text) if setvar is not None and (setvar.text or "").strip() else None
+        try:
+            score = float((setvar.text or "").strip()) if setvar is not None else None
+        except ValueError:  # a score that is not a number scores nothing; the question's checks say so
+            score = None
         shown = condition.find("displayfeedback")
         found.append((condition, score, shown.get("linkrefid") if shown is not None else None))
     return found
 
 
-def _equals(condition: ET.Element, *, negated: bool = False) -> list[str]:
-    values = []
-    for test in condition.iter("varequal"):
-        values.append((test.text or "").strip())
-    if negated:
-        return values
+def _equals(condition: ET.Element) -> list[str]:
+    """The values a condition requires (``<varequal>``), leaving out those under ``<not>``."""
     denied = {(t.text or "").strip() for n in condition.iter("not") for t in n.iter("varequal")}
-    return [value for value in values if value not in denied]
+    return [value for t in condition.iter("varequal") if (value := (t.text or "").strip()) not in denied]
 
 
 def _read_item(reader: _Reader, item: ET.Element, category: str) -> QuestionSpec | None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from quizzes.gift import GiftError, dump_gift, parse_gift
+from quizzes.gift import GiftError, dump_gift, parse_gift, read_gift
 from quizzes.spec import (
     Answer,
     Choice,
@@ -717,11 +717,13 @@ def test_property_any_text_parses_or_raises_gift_error_with_lines(text):
 @pytest.mark.parametrize("path", GIFT_FILES, ids=[str(path.relative_to(CONTENT_DIR)) for path in GIFT_FILES])
 def test_every_content_gift_file_parses(path):
     try:
-        questions = parse_gift(path.read_text(encoding="utf-8"))
+        found = read_gift(path.read_text(encoding="utf-8"))
     except GiftError as error:
         pytest.fail(
             f"{path.relative_to(CONTENT_DIR)}:\n"
             + "\n".join(f"  line {line}: {message}" for line, message in error.errors)
         )
+    questions = found.questions
     assert questions, "a GIFT file with no questions"
+    assert found.warnings == [], "our own content must say exactly what it shows"
     assert parse_gift(dump_gift(questions)) == questions

@@ -233,3 +233,19 @@ def test_a_numeric_answer_that_is_not_a_number_is_reported():
         "question 'Memory': an answer that is not a number was left out" in message
         for _, message in bank.warnings
     )
+
+
+def test_a_score_that_is_not_a_number_leaves_the_question_without_a_right_answer():
+    xml = (
+        (BANKS / "canvas-quiz.xml")
+        .read_bytes()
+        .replace(
+            b'<setvar action="Set" varname="SCORE">100</setvar>\n            <displayfeedback feedbacktype="Response" linkrefid="correct_fb"/>',
+            b'<setvar action="Set" varname="SCORE">lots</setvar>',
+        )
+    )
+    with pytest.raises(BankError) as caught:
+        read_qti(xml)
+    assert caught.value.errors == [
+        (9, "quiz.xml: question 'Compute': choices: exactly one choice must be correct (at 100%); found 0")
+    ]
