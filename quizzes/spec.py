@@ -29,6 +29,7 @@ from .spec_data import (
 FORMATS = ("markdown", "moodle", "html", "plain")
 SCORINGS = ("all_or_nothing", "partial")
 TITLE_MAX_LENGTH = 200  # Question.title is a CharField(max_length=200)
+CATEGORY_MAX_LENGTH = 200  # and so is Question.category
 # Positive weights of a multiple-response question must add up to 100; thirds (33.33) and sevenths
 # (14.29) are never exact, so allow what rounding to two decimals can lose.
 WEIGHT_SUM_SLACK = 0.5
@@ -122,6 +123,8 @@ class QuestionSpec(SpecData):
             found.append(("stem_format", f"must be one of {', '.join(FORMATS)}"))
         check_text(found, "explanation", self.explanation, required=False)
         check_text(found, "category", self.category, required=False, single_line=True)
+        if isinstance(self.category, str) and len(self.category) > CATEGORY_MAX_LENGTH:
+            found.append(("category", f"must be at most {CATEGORY_MAX_LENGTH} characters"))
         if not isinstance(self.tags, tuple):
             found.append(("tags", "must be a list of text"))
         else:

@@ -334,3 +334,13 @@ def test_a_file_that_is_not_base64_is_left_out_with_a_warning():
     assert read_moodle_xml(xml).warnings == [
         (3, "question 'Q': the file 'a.png' is not valid base64 and was left out")
     ]
+
+
+def test_a_category_path_longer_than_we_store_is_an_error_with_the_line():
+    path = "$course$/top/" + "/".join(["a-long-category-name"] * 12)
+    xml = f"""<quiz><question type="category"><category><text>{path}</text></category></question>
+<question type="truefalse"><name><text>Q</text></name><questiontext><text>s</text></questiontext>
+<answer fraction="100"><text>true</text></answer><answer fraction="0"><text>false</text></answer></question></quiz>"""
+    with pytest.raises(BankError) as caught:
+        read_moodle_xml(xml.encode())
+    assert caught.value.errors == [(2, "question 'Q': category: must be at most 200 characters")]
