@@ -61,6 +61,11 @@ UNSUPPORTED = {
 _IMG_SOURCE = re.compile(r"""(src=["'])\$IMS-CC-FILEBASE\$/([^"'?]+)(\?[^"']*)?(["'])""")
 
 
+def _where(path: str) -> str:
+    """A message's prefix naming the file inside a package (nothing for a single XML file)."""
+    return f"{path}: " if path else ""
+
+
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
@@ -115,7 +120,7 @@ class _Reader:
         self.bank, self.contents, self.path = bank, contents, path
 
     def warn(self, element: ET.Element | None, message: str) -> None:
-        self.bank.warnings.append((getattr(element, "line", 0), f"{self.path}: {message}"))
+        self.bank.warnings.append((getattr(element, "line", 0), _where(self.path) + message))
 
     def html(self, element: ET.Element | None) -> str:
         mattext = element.find(".//mattext") if element is not None else None
@@ -131,7 +136,7 @@ class _Reader:
                 self.bank.files[stored.sha256] = stored
                 return f"{match.group(1)}{stored.ref}{match.group(4)}"
         self.bank.warnings.append(
-            (0, f"{self.path}: the image {name!r} is missing or not a PNG, JPEG, GIF or WebP")
+            (0, _where(self.path) + f"the image {name!r} is missing or not a PNG, JPEG, GIF or WebP")
         )
         return match.group(0)
 
@@ -379,7 +384,7 @@ def read_qti(data: bytes, *, limit: int = MAX_XML_BYTES) -> Bank:
         raise BankError(
             0, f"the file is {len(data) / 1024 / 1024:.1f} MB; the limit is {limit // 1024 // 1024} MB"
         )
-    contents = _unzip(data) if data.startswith(b"PK\x03\x04") else {"quiz.xml": data}
+    contents = _unzip(data) if data.startswith(b"PK\x03\x04") else {"": data}
     paths = _qti_paths(contents)
     if not paths:
         raise BankError(0, "no QTI quiz or question bank in the package (no <questestinterop>)")
@@ -388,7 +393,7 @@ def read_qti(data: bytes, *, limit: int = MAX_XML_BYTES) -> Bank:
         try:
             root = _strip_namespaces(parse_xml(contents[path]))
         except BankError as exc:
-            raise BankError(exc.line, f"{path}: {exc.message}") from None
+            raise BankError(exc.line, _where(path) + exc.message) from None
         reader = _Reader(bank, contents, path)
         for holder in root.iter():
             if holder.tag not in {"assessment", "objectbank"}:
@@ -400,7 +405,7 @@ def read_qti(data: bytes, *, limit: int = MAX_XML_BYTES) -> Bank:
                     continue
                 line = getattr(item, "line", 0)
                 errors.extend(
-                    (line, f"{path}: question {spec.title!r}: {field}: {message}")
+                    (line, _where(path) + f"question {spec.title!r}: {field}: {message}")
                     for field, message in spec.problems()
                 )
                 bank.questions.append(spec)

@@ -265,3 +265,27 @@ def test_moodle_id_numbers_and_marks_are_reported_when_left_out():
     ]
     found = read_gift("// [id:Q-7] [tag:x]\n::Q::s{T}")
     assert found.warnings == [(1, "its ID number [id:Q-7] was left out")]
+
+
+def test_qti_commands(tmp_path, course, check):
+    package = tmp_path / "check.zip"
+    out = StringIO()
+    call_command("export_qti", "--quiz", "check-intro", "--output", str(package), stdout=out)
+    assert f"Wrote 2 question(s) to {package}." in out.getvalue()
+    quiz = Quiz.objects.create(course=course, slug="from-canvas", title="From Canvas")
+    call_command("import_qti", str(package), "--course", "demo", "--quiz", "from-canvas", stdout=StringIO())
+    assert [from_dict(item.question.spec) for item in quiz.items.order_by("order")] == [
+        from_dict(item.question.spec) for item in check.items.order_by("order")
+    ]
+    warnings = StringIO()
+    canvas = BANKS / "canvas-quiz.xml"
+    call_command("import_qti", str(canvas), "--course", "demo", stdout=StringIO(), stderr=warnings)
+    assert "canvas-quiz.xml:181: warning: question 'Explain' is an essay" in warnings.getvalue()
+    with pytest.raises(CommandError, match="cannot write"):
+        call_command("export_qti", "--quiz", "check-intro", "--output", str(tmp_path / "missing" / "x.zip"))
+    with pytest.raises(CommandError, match="No course 'nope'"):
+        call_command("import_qti", str(package), "--course", "nope")
+    with pytest.raises(CommandError, match="cannot read"):
+        call_command("import_qti", str(tmp_path / "absent.zip"), "--course", "demo")
+    with pytest.raises(CommandError, match="No quiz 'absent' in course 'demo'"):
+        call_command("import_qti", str(package), "--course", "demo", "--quiz", "absent")

@@ -182,7 +182,7 @@ def test_a_zip_bomb_is_refused_before_it_is_unpacked():
     ("data", "message"),
     [
         (b"PK\x03\x04broken", "the file is not a ZIP package (nor QTI XML)"),
-        (b"<questestinterop><!DOCTYPE x></questestinterop>", "quiz.xml: not well-formed XML"),
+        (b"<questestinterop><!DOCTYPE x></questestinterop>", "line 1: not well-formed XML"),
         (b"<quiz/>", "no QTI quiz or question bank in the package (no <questestinterop>)"),
     ],
 )
@@ -247,5 +247,5 @@ def test_a_score_that_is_not_a_number_leaves_the_question_without_a_right_answer
     with pytest.raises(BankError) as caught:
         read_qti(xml)
     assert caught.value.errors == [
-        (9, "quiz.xml: question 'Compute': choices: exactly one choice must be correct (at 100%); found 0")
+        (9, "question 'Compute': choices: exactly one choice must be correct (at 100%); found 0")
     ]
