@@ -1,7 +1,8 @@
 """Reading QTI 1.2 as Canvas exports it (a quiz's "Export quiz" ZIP, a course export's QTI files, or
 one ``<questestinterop>`` XML file): ``read_qti(data) -> Bank``.
 
-Items are read by their ``question_type`` metadata: multiple choice, multiple answers (Canvas's partial
+Items are read by their ``question_type`` metadata (or, in a course export's Common Cartridge QTI, their
+``cc_profile``): multiple choice, multiple answers (Canvas's partial
 credit: each right choice earns an equal share, each wrong one costs as much), true/false, short answer
 (fill in the blank), numerical (exact with a margin, or a range) and matching. Texts are HTML: the stem
 stays HTML, choices become plain text and feedback Markdown (``quizzes.textformat``), with warnings for
@@ -57,6 +58,14 @@ UNSUPPORTED = {
     "fill_in_multiple_blanks_question": "fill in multiple blanks",
     "multiple_dropdowns_question": "multiple dropdowns",
     "text_only_question": "text only (no answer)",
+}
+# A Canvas course export holds its quizzes as IMS Common Cartridge QTI, whose items name their type this way.
+CC_PROFILES = {
+    "cc.multiple_choice.v0p1": "multiple_choice_question",
+    "cc.multiple_response.v0p1": "multiple_answers_question",
+    "cc.true_false.v0p1": "true_false_question",
+    "cc.fib.v0p1": "short_answer_question",
+    "cc.essay.v0p1": "essay_question",
 }
 _IMG_SOURCE = re.compile(r"""(src=["'])\$IMS-CC-FILEBASE\$/([^"'?]+)(\?[^"']*)?(["'])""")
 
@@ -178,7 +187,9 @@ def _equals(condition: ET.Element) -> list[str]:
 
 def _read_item(reader: _Reader, item: ET.Element, category: str) -> QuestionSpec | None:
     meta = _metadata(item)
-    kind = meta.get("question_type", "")
+    kind = meta.get("question_type") or CC_PROFILES.get(
+        meta.get("cc_profile", ""), meta.get("cc_profile", "")
+    )
     title = (item.get("title") or "").strip()[:200] or f"question at line {getattr(item, 'line', 0)}"
     readers = {
         "multiple_choice_question": _read_choices,

@@ -249,3 +249,37 @@ def test_a_score_that_is_not_a_number_leaves_the_question_without_a_right_answer
     assert caught.value.errors == [
         (9, "question 'Compute': choices: exactly one choice must be correct (at 100%); found 0")
     ]
+
+
+def test_common_cartridge_items_of_a_course_export_are_read_by_their_profile():
+    xml = b"""<questestinterop xmlns="http://www.imsglobal.org/profile/cc/ccv1p1/ccv1p1_qtiasiv1p2p1_v1p0.xsd">
+  <assessment ident="a1" title="Week 1">
+    <section ident="root_section">
+      <item ident="i1" title="Limits">
+        <itemmetadata><qtimetadata>
+          <qtimetadatafield><fieldlabel>cc_profile</fieldlabel><fieldentry>cc.true_false.v0p1</fieldentry></qtimetadatafield>
+        </qtimetadata></itemmetadata>
+        <presentation>
+          <material><mattext texttype="text/html">Lambda runs for at most 15 minutes.</mattext></material>
+          <response_lid ident="response1" rcardinality="Single"><render_choice>
+            <response_label ident="t"><material><mattext>True</mattext></material></response_label>
+            <response_label ident="f"><material><mattext>False</mattext></material></response_label>
+          </render_choice></response_lid>
+        </presentation>
+        <resprocessing>
+          <respcondition continue="No"><conditionvar><varequal respident="response1">t</varequal></conditionvar>
+            <setvar action="Set" varname="SCORE">100</setvar></respcondition>
+        </resprocessing>
+      </item>
+      <item ident="i2" title="Essay">
+        <itemmetadata><qtimetadata>
+          <qtimetadatafield><fieldlabel>cc_profile</fieldlabel><fieldentry>cc.essay.v0p1</fieldentry></qtimetadatafield>
+        </qtimetadata></itemmetadata>
+      </item>
+    </section>
+  </assessment>
+</questestinterop>"""
+    bank = read_qti(xml)
+    (question,) = bank.questions
+    assert (question.kind, question.answer, question.category) == ("truefalse", True, "Week 1")
+    assert bank.warnings == [(20, "question 'Essay' is an essay, which we do not have: not imported")]
