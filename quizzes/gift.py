@@ -29,9 +29,9 @@ and kept as written, indentation included (code in ``<pre>`` or Markdown keeps i
 - tags as in Moodle 3.6+, in a comment line of the question: ``// [tag:lambda] [tag:t\\]ag]``, and our
   tokens in the same style for what GIFT cannot say (``quizzes.gift_tokens``);
 
-A short answer ``*`` is Moodle's wildcard (any other answer; see ``quizzes.grading``). Not supported, and
-reported as errors: essays (``{}``), descriptions (no answer block), more than one answer block in a
-question, and Moodle's ``*`` wildcard numeric answer.
+A short answer ``*`` is Moodle's wildcard (any other answer; see ``quizzes.grading``). Essays (``{}``) and
+descriptions (no answer block) are reported as warnings and not imported, as in Moodle XML; more than one
+answer block in a question and Moodle's ``*`` wildcard numeric answer are errors.
 
 Parsing is all or nothing: every problem is collected and raised together in one GiftError.
 """
@@ -101,6 +101,10 @@ class _Problem(Exception):
         super().__init__(message)
         self.line = line
         self.message = message
+
+
+class _Unsupported(_Problem):
+    """A well-formed question of a kind we do not have: reported as a warning, not imported."""
 
 
 class _Block:
@@ -215,6 +219,9 @@ def read_gift(text: str) -> GiftImport:
         block = _Block(lines, comments)
         try:
             question = _parse_question(block, category)
+        except _Unsupported as skipped:
+            found.warnings.append((skipped.line, f"{skipped.message}, which we do not have: not imported"))
+            continue
         except _Problem as problem:
             errors.append((problem.line, problem.message))
             continue
@@ -242,9 +249,8 @@ def _parse_question(block: _Block, category: str) -> QuestionSpec:
         title, position = block.real(position + 2, end), end + 2
     opening, closing = shape.find("{", position), shape.find("}", position)
     if opening == -1 and closing == -1:
-        raise block.problem(
-            position, "no answer block {...}: description (text-only) questions are not supported"
-        )
+        name = title or _title_from(block.real(position, len(shape)))
+        raise _Unsupported(block.line(position), f"{name!r} is a description (no answer block)")
     if opening == -1 or -1 < closing < opening:
         raise block.problem(closing, "'}' without a '{' before it (write \\} for a literal brace)")
     closing = shape.find("}", opening)
@@ -288,7 +294,7 @@ def _parse_question(block: _Block, category: str) -> QuestionSpec:
     }
     body = shape[start:end]
     if not body:
-        raise block.problem(opening, "essay questions ({} with no answers) are not supported")
+        raise _Unsupported(block.line(opening), f"{common['title']!r} is an essay ({{}} with no answers)")
     if body.startswith("#"):
         spec = _numeric(block, start + 1, end, common)
     elif "~" in body:

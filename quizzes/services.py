@@ -214,7 +214,8 @@ def quiz_set_questions(*, quiz: Quiz, question_ids: list[int]) -> None:
 
 def gift_import(*, course: Course, text: str, quiz: Quiz | None = None, user=None) -> list[Question]:
     """Import GIFT text into the course's bank (and append to ``quiz``). All or nothing: raises GiftError
-    naming the line of every problem, and then nothing is saved."""
+    naming the line of every problem, and then nothing is saved. For trusted text (fixtures, seeds): it
+    does not report warnings; uploads and commands go through ``read_bank`` and ``bank_import``."""
     specs = parse_gift(text)
     if not specs:
         raise GiftError(1, "the file contains no questions")

@@ -221,8 +221,22 @@ def test_management_commands(tmp_path, course, check):
     call_command("import_gift", str(path), "--course", "demo", "--quiz", "copy", stdout=StringIO())
     assert quiz.items.count() == 2
     bad = tmp_path / "bad.gift"
-    bad.write_text("::X::Essay?{}\n")
-    with pytest.raises(CommandError, match=r"bad.gift:1: .*"):
+    bad.write_text("::X::Essay?{}\n\n::Y::Pick {=a =b ~c}\n")
+    with pytest.raises(CommandError, match=r"bad.gift:3: more than one answer marked ="):
         call_command("import_gift", str(bad), "--course", "demo")
+    essay = tmp_path / "essay.gift"
+    essay.write_text("::X::Essay?{}\n")
+    warnings = StringIO()
+    with pytest.raises(
+        CommandError, match=r"essay.gift: the file contains no questions that can be imported"
+    ):
+        call_command("import_gift", str(essay), "--course", "demo", stderr=warnings)
+    mixed = tmp_path / "mixed.gift"
+    mixed.write_text("::X::Essay?{}\n\n::Y::Fine.{T}\n")
+    call_command("import_gift", str(mixed), "--course", "demo", stdout=StringIO(), stderr=warnings)
+    assert (
+        "mixed.gift:1: warning: 'X' is an essay ({} with no answers), which we do not have"
+        in warnings.getvalue()
+    )
     with pytest.raises(CommandError, match="exactly one"):
         call_command("export_gift")

@@ -328,9 +328,6 @@ def test_empty_text_has_no_questions():
 @pytest.mark.parametrize(
     ("text", "line", "message"),
     [
-        ("::Q::Essay here.{}", 1, "essay questions ({} with no answers) are not supported"),
-        ("::Q::Essay.{####general feedback}", 1, "essay questions"),
-        ("::Q::Just a description.", 1, "description (text-only) questions are not supported"),
         ("::Q::First\nsecond {T", 2, "the answer block '{' is not closed"),
         ("::Q Stem.{T}", 1, "the title is not closed"),
         ("::Q::Stem }{T}", 1, "'}' without a '{'"),
@@ -406,6 +403,8 @@ def test_every_error_is_collected_and_nothing_is_returned():
           ~%40%b
         }
 
+        ::Worse weights::Pick.{~%70%a ~b}
+
         Description only.
 
         ::Also good::Fine.{F}
@@ -414,14 +413,40 @@ def test_every_error_is_collected_and_nothing_is_returned():
         parse_gift(text)
     error = caught.value
     assert error.errors == [
-        (3, "essay questions ({} with no answers) are not supported"),
         (6, "choices: the positive weights must add up to 100%, not 80%"),
-        (11, "no answer block {...}: description (text-only) questions are not supported"),
+        (11, "choices: the positive weights must add up to 100%, not 70%"),
     ]
-    assert (error.line, error.message) == (3, "essay questions ({} with no answers) are not supported")
+    assert (error.line, error.message) == (6, "choices: the positive weights must add up to 100%, not 80%")
     assert (
-        str(error) == "line 3: essay questions ({} with no answers) are not supported (and 2 more problems)"
+        str(error)
+        == "line 6: choices: the positive weights must add up to 100%, not 80% (and 1 more problems)"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "warning"),
+    [
+        (
+            "::Q::Essay here.{}",
+            (1, "'Q' is an essay ({} with no answers), which we do not have: not imported"),
+        ),
+        (
+            "::Q::Essay.\n{####general feedback}",
+            (2, "'Q' is an essay ({} with no answers), which we do not have: not imported"),
+        ),
+        (
+            "Just a description.",
+            (
+                1,
+                "'Just a description.' is a description (no answer block), which we do not have: not imported",
+            ),
+        ),
+    ],
+)
+def test_essays_and_descriptions_are_reported_and_not_imported(text, warning):
+    found = read_gift(f"::Kept::Fine.{{T}}\n\n{text}")
+    assert [q.title for q in found.questions] == ["Kept"]
+    assert found.warnings == [(warning[0] + 2, warning[1])]
 
 
 def test_gift_error_can_be_raised_with_a_line_and_message():

@@ -42,7 +42,9 @@ class Command(BaseCommand):
             bank = read_bank(data, self.file_format)
             created = bank_import(course=target_course, bank=bank, quiz=target_quiz)
         except BankError as exc:
-            lines = "\n".join(f"{path}:{line}: {message}" for line, message in exc.errors)
+            lines = "\n".join(
+                f"{path}:{line}: {message}" if line else f"{path}: {message}" for line, message in exc.errors
+            )
             raise CommandError(f"Nothing was imported.\n{lines}") from exc
         for line, message in sorted(bank.warnings):
             self.stderr.write(f"{path}:{line}: warning: {message}")
