@@ -11,11 +11,9 @@ and kept as written, indentation included (code in ``<pre>`` or Markdown keeps i
   (untagged text is Markdown here, as lessons are; Moodle would use its own "moodle" format);
 - format tags on the other parts too (answers, feedback, general feedback, the left side of a matching
   pair), as Moodle reads them: an untagged part is in the stem's format when the stem has a tag, and is
-  taken as written otherwise. Parts are kept in the format they are shown in (``quizzes.textformat``):
-  ``[html]`` in a choice becomes its plain text, with a warning naming what could not be kept (an image,
-  bold); ``[html]`` feedback becomes Markdown that renders the same. Short answers are compared as
-  written, after their tag (Moodle strips it and ignores the format), and the right side of a matching
-  pair takes no tag (Moodle reads it as plain text);
+  taken as written otherwise. Parts are kept in the format they are shown in (``quizzes.textformat``),
+  with a warning for what cannot be (an image in a choice). Short answers keep their text after the tag
+  and the right side of a matching pair takes none, as in Moodle;
 - one answer block ``{...}``; text after it makes a missing-word question, the block becoming ``_____``;
 - in the block: ``=`` right / ``~`` wrong answers, weights ``%50%`` / ``%-100%``, feedback ``#...``, general
   feedback ``####...`` (the last one in the block, as Moodle reads it);
@@ -29,11 +27,9 @@ and kept as written, indentation included (code in ``<pre>`` or Markdown keeps i
 - tags as in Moodle 3.6+, in a comment line of the question: ``// [tag:lambda] [tag:t\\]ag]``, and our
   tokens in the same style for what GIFT cannot say (``quizzes.gift_tokens``);
 
-A short answer ``*`` is Moodle's wildcard (any other answer; see ``quizzes.grading``). Essays (``{}``) and
-descriptions (no answer block) are reported as warnings and not imported, as in Moodle XML; more than one
-answer block in a question and Moodle's ``*`` wildcard numeric answer are errors.
-
-Parsing is all or nothing: every problem is collected and raised together in one GiftError.
+A short answer ``*`` is Moodle's wildcard (``quizzes.grading``). Essays (``{}``) and descriptions (no answer
+block) are warnings, left out as in Moodle XML. Every other problem (two answer blocks, Moodle's ``*``
+numeric answer, ...) is collected and raised together in one GiftError: all or nothing.
 """
 
 from __future__ import annotations
