@@ -3,15 +3,31 @@ multiple), accepted answers (short), numeric answers, or matching pairs, dependi
 
 from __future__ import annotations
 
+import re
+
 from django.http import QueryDict
 
 from .spec import choice_id
 
 ROWS = 8
+ROW_FIELDS = ("text", "weight", "feedback", "value", "tolerance", "minimum", "maximum", "left", "right")
 
 
 def _tags(raw: str) -> list[str]:
     return [tag.strip() for tag in raw.replace("\n", ",").split(",") if tag.strip()]
+
+
+HINT_SEPARATOR = "\n---\n"
+
+
+def hints_from_text(raw: str) -> list[str]:
+    """Hints typed in one box, separated by a line holding only ``---``."""
+    text = raw.replace("\r\n", "\n").strip()
+    return [hint.strip() for hint in re.split(r"\n---[ \t]*\n", f"\n{text}\n") if hint.strip()]
+
+
+def hints_to_text(hints) -> str:
+    return HINT_SEPARATOR.join(hints or [])
 
 
 def _number(raw: str):
@@ -31,28 +47,14 @@ def spec_data_from_post(post: QueryDict) -> dict:
         "kind": kind,
         "title": post.get("title", "").strip(),
         "stem": post.get("stem", "").strip(),
-        "stem_format": "markdown",
+        "stem_format": post.get("stem_format", "markdown"),
         "explanation": post.get("explanation", "").strip(),
         "category": post.get("category", "").strip(),
         "tags": _tags(post.get("tags", "")),
+        "hints": hints_from_text(post.get("hints", "")),
+        "penalty": _number(post.get("penalty", "")) or 0,
     }
-    rows = [
-        {
-            name: post.get(f"row-{index}-{name}", "")
-            for name in (
-                "text",
-                "weight",
-                "feedback",
-                "value",
-                "tolerance",
-                "minimum",
-                "maximum",
-                "left",
-                "right",
-            )
-        }
-        for index in range(ROWS)
-    ]
+    rows = [{name: post.get(f"row-{index}-{name}", "") for name in ROW_FIELDS} for index in range(ROWS)]
     if kind in {"single", "multiple"}:
         data["choices"] = [
             {

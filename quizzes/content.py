@@ -16,7 +16,7 @@ from pathlib import Path
 from courses.importing import ContentError, ImportReport, content_facts, resolve_content_tags
 from courses.models import Course, Lesson
 
-from .gift import GiftError, parse_gift
+from .gift import GiftError, read_gift
 from .models import Question, Quiz, QuizItem
 
 CHECKS_DIR = "checks"
@@ -49,11 +49,15 @@ def parse_checks_dir(directory: Path) -> list[tuple[Path, list]]:
     for path in sorted((directory / CHECKS_DIR).glob("*.gift")):
         try:
             # Fact tags are replaced before GIFT is parsed: a tag never adds a line, so GIFT lines still match.
-            questions = parse_gift(resolve_content_tags(path.read_text(encoding="utf-8"), facts, path))
+            found = read_gift(resolve_content_tags(path.read_text(encoding="utf-8"), facts, path))
         except GiftError as exc:
             raise ContentError(path, f"line {exc.line}: {exc.message}") from exc
         except UnicodeDecodeError as exc:
             raise ContentError(path, f"not UTF-8 (byte {exc.start})") from exc
+        if found.warnings:  # our own content says exactly what it shows: what would be lost is an error
+            line, message = found.warnings[0]
+            raise ContentError(path, f"line {line}: {message}")
+        questions = found.questions
         if not questions:
             raise ContentError(path, "no questions in the file")
         titles = [spec.title for spec in questions]

@@ -1,12 +1,19 @@
 """Moodle's GIFT text format: ``parse_gift(text)`` reads questions, ``dump_gift(questions)`` writes them.
 
 What is read (https://docs.moodle.org/en/GIFT_format), one question per block of lines, blocks separated
-by blank lines; each line is trimmed and the lines of a block are joined with a newline, as Moodle does:
+by blank lines (lines holding only spaces count as blank); the lines of a block are joined with a newline
+and kept as written, indentation included (code in ``<pre>`` or Markdown keeps its shape), as Moodle does:
 
 - ``// comment`` lines (only at the start of a line: ``https://`` in a stem is text);
-- ``$CATEGORY: path`` sets the category of the questions that follow;
+- ``$CATEGORY: path`` sets the category of the questions that follow; Moodle's context prefix and top
+  category (``$course$/top/``) are left out (``$course$/top/AWS/Lambda`` is the category ``AWS/Lambda``);
 - ``::title::``, then an optional format tag ``[markdown]``, ``[moodle]``, ``[html]`` or ``[plain]``
   (untagged text is Markdown here, as lessons are; Moodle would use its own "moodle" format);
+- format tags on the other parts too (answers, feedback, general feedback, the left side of a matching
+  pair), as Moodle reads them: an untagged part is in the stem's format when the stem has a tag, and is
+  taken as written otherwise. Parts are kept in the format they are shown in (``quizzes.textformat``),
+  with a warning for what cannot be (an image in a choice). Short answers keep their text after the tag
+  and the right side of a matching pair takes none, as in Moodle;
 - one answer block ``{...}``; text after it makes a missing-word question, the block becoming ``_____``;
 - in the block: ``=`` right / ``~`` wrong answers, weights ``%50%`` / ``%-100%``, feedback ``#...``, general
   feedback ``####...`` (the last one in the block, as Moodle reads it);
@@ -17,21 +24,22 @@ by blank lines; each line is trimmed and the lines of a block are joined with a 
   with ``#wrong feedback#right feedback``; otherwise short answer (every answer starts with ``=``);
 - escapes ``\\~ \\= \\# \\{ \\} \\:``, ``\\n`` for a line break and ``\\\\`` for a backslash; ``-\\>`` writes a
   literal ``->`` inside an answer block (our extension; any other backslash stays as it is);
-- tags as in Moodle 3.6+, in a comment line of the question: ``// [tag:lambda] [tag:limits]``; and two
-  extensions in the same style for what GIFT cannot say: ``[scoring:all_or_nothing]`` on a multiple
-  response question and ``[case:sensitive]`` on a short answer.
+- tags as in Moodle 3.6+, in a comment line of the question: ``// [tag:lambda] [tag:t\\]ag]``, and our
+  tokens in the same style for what GIFT cannot say (``quizzes.gift_tokens``);
 
-Not supported, and reported as errors: essays (``{}``), descriptions (no answer block), more than one
-answer block in a question, Moodle's ``*`` wildcard numeric answer, and format tags on single answers.
-
-Parsing is all or nothing: every problem is collected and raised together in one GiftError.
+A short answer ``*`` is Moodle's wildcard (``quizzes.grading``). Essays (``{}``) and descriptions (no answer
+block) are warnings, left out as in Moodle XML. Every other problem (two answer blocks, Moodle's ``*``
+numeric answer, ...) is collected and raised together in one GiftError: all or nothing.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
+from .gift_export import dump_gift
+from .gift_tokens import TokenProblem, read_tokens
 from .spec import (
     Answer,
     Choice,
@@ -46,12 +54,13 @@ from .spec import (
     TrueFalse,
     choice_id,
 )
+from .textformat import FORMAT_TAG, PLAIN_PARTS, RICH_PARTS, convert, split_format
 
-FORMAT_TAG = re.compile(r"\[(markdown|moodle|html|plain)\]")
 WEIGHT = re.compile(r"%(-?\d+(?:\.\d+)?)%")
 LOOKS_LIKE_WEIGHT = re.compile(r"%[^%\s]*%")
 NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-COMMENT_TOKEN = re.compile(r"\[(tag|scoring|case):((?:\\\]|[^\]])*)\]")
+ID_TOKEN = re.compile(r"\[(id:(?:\\.|[^\]\\])*)\]")  # Moodle's [id:...]: we have no ID numbers
+CONTEXT_PREFIX = re.compile(r"^\$[a-z0-9]+\$(/|$)")
 BLANK = "_____"  # where the answer block stood in a missing-word question, as in Moodle
 TITLE_FROM_STEM_LENGTH = 80
 
@@ -74,11 +83,24 @@ class GiftError(ValueError):
         super().__init__(f"line {line}: {message}{more}")
 
 
+@dataclass
+class GiftImport:
+    """What ``read_gift`` found: the questions, and ``warnings`` as ``(line, message)`` pairs for what
+    could not come across exactly (formatting a plain-text part cannot show)."""
+
+    questions: list[QuestionSpec]
+    warnings: list[tuple[int, str]] = field(default_factory=list)
+
+
 class _Problem(Exception):
     def __init__(self, line: int, message: str):
         super().__init__(message)
         self.line = line
         self.message = message
+
+
+class _Unsupported(_Problem):
+    """A well-formed question of a kind we do not have: reported as a warning, not imported."""
 
 
 class _Block:
@@ -89,6 +111,8 @@ class _Block:
     def __init__(self, lines: list[tuple[int, str]], comments: list[tuple[int, str]]):
         self.first_line = lines[0][0]
         self.comments = comments
+        self.part_format: str | None = None  # the stem's own tag, which untagged parts inherit
+        self.warnings: list[tuple[int, str]] = []
         text: list[str] = []
         shape: list[str] = []
         self.line_of: list[int] = []
@@ -120,6 +144,25 @@ class _Block:
     def real(self, start: int, end: int) -> str:
         return self.text[start:end].strip()
 
+    def part(self, start: int, end: int, target: str, what: str) -> str:
+        """The text of a part (span), read with its format tag and kept in format ``target``."""
+        start, end = self.trim(start, end)
+        tag = FORMAT_TAG.match(self.shape, start, end)
+        if tag:
+            source, start = tag.group(1), tag.end()
+        else:
+            source = self.part_format or target
+        text, lost = convert(self.real(start, end), source, target)
+        if lost:
+            kept = "plain text" if target == PLAIN_PARTS else target
+            elements = ", ".join(f"<{name}>" for name in lost)
+            self.warnings.append((self.line(start), f"{what}: {elements} dropped: it is shown as {kept}"))
+        return text
+
+    def literal(self, start: int, end: int) -> str:
+        """A part Moodle reads without a format: its tag, if any, is dropped and the text kept as written."""
+        return split_format(self.real(start, end), "plain")[1]
+
     def trim(self, start: int, end: int) -> tuple[int, int]:
         """The span without the whitespace at its ends."""
         while start < end and self.shape[start].isspace():
@@ -130,7 +173,8 @@ class _Block:
 
 
 def _blocks(text: str) -> Iterable[tuple[list[tuple[int, str]], list[tuple[int, str]]]]:
-    """Each block of non-blank lines as (content lines, comment lines), lines numbered from 1 and trimmed."""
+    """Each block of non-blank lines as (content lines, comment lines), lines numbered from 1; content
+    lines as written, comment lines trimmed."""
     lines: list[tuple[int, str]] = []
     comments: list[tuple[int, str]] = []
     for number, raw in enumerate([*text.split("\n"), ""], start=1):
@@ -138,54 +182,71 @@ def _blocks(text: str) -> Iterable[tuple[list[tuple[int, str]], list[tuple[int, 
         if line.startswith("//"):
             comments.append((number, line))
         elif line:
-            lines.append((number, line))
+            lines.append((number, raw))
         else:
             if lines:
                 yield lines, comments
             lines, comments = [], []
 
 
-def parse_gift(text: str) -> list[QuestionSpec]:
-    """Read every question of ``text`` (see the module docstring), each validated with its spec's rules.
-    Raises GiftError listing every problem with its line; then no question is returned."""
+def category_from_path(path: str) -> str:
+    """A Moodle category path as our category: ``$course$/top/AWS/Lambda`` is ``AWS/Lambda``. Escapes stay
+    as written (Moodle writes a "/" inside a name as "//" and does not unescape them either)."""
+    path = CONTEXT_PREFIX.sub("", path.strip())
+    if path == "top" or path.startswith("top/"):
+        path = path[4:]
+    return path
+
+
+def read_gift(text: str) -> GiftImport:
+    """Read every question of ``text`` (see the module docstring), each validated with its spec's rules,
+    with the warnings of what could not be kept exactly. Raises GiftError listing every problem with its
+    line; then no question is returned."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    questions: list[QuestionSpec] = []
+    found = GiftImport(questions=[])
     errors: list[tuple[int, str]] = []
     category = ""
     for lines, comments in _blocks(text):
-        if lines[0][1].startswith("$CATEGORY:"):
-            # Taken as written, escapes and all: Moodle does not unescape category paths either.
-            category = lines[0][1].removeprefix("$CATEGORY:").strip()
+        if lines[0][1].lstrip().startswith("$CATEGORY:"):
+            category = category_from_path(lines[0][1].lstrip().removeprefix("$CATEGORY:"))
             lines = lines[1:]
             if not lines:
                 continue
         block = _Block(lines, comments)
         try:
             question = _parse_question(block, category)
+        except _Unsupported as skipped:
+            found.warnings.append((skipped.line, f"{skipped.message}, which we do not have: not imported"))
+            continue
         except _Problem as problem:
             errors.append((problem.line, problem.message))
             continue
         errors.extend((block.first_line, f"{name}: {message}") for name, message in question.problems())
-        questions.append(question)
+        found.questions.append(question)
+        found.warnings.extend(block.warnings)
     if errors:
         errors.sort(key=lambda error: error[0])
         raise GiftError(*errors[0], errors=errors)
-    return questions
+    return found
+
+
+def parse_gift(text: str) -> list[QuestionSpec]:
+    """The questions of ``read_gift(text)`` (its warnings left out). Raises GiftError as it does."""
+    return read_gift(text).questions
 
 
 def _parse_question(block: _Block, category: str) -> QuestionSpec:
     shape = block.shape
-    title, position = "", 0
-    if shape.startswith("::"):
-        end = shape.find("::", 2)
+    title, position = "", block.trim(0, len(shape))[0]
+    if shape.startswith("::", position):
+        end = shape.find("::", position + 2)
         if end == -1:
             raise block.problem(0, "the title is not closed: write ::title:: before the question")
-        title, position = block.real(2, end), end + 2
+        title, position = block.real(position + 2, end), end + 2
     opening, closing = shape.find("{", position), shape.find("}", position)
     if opening == -1 and closing == -1:
-        raise block.problem(
-            position, "no answer block {...}: description (text-only) questions are not supported"
-        )
+        name = title or _title_from(block.real(position, len(shape)))
+        raise _Unsupported(block.line(position), f"{name!r} is a description (no answer block)")
     if opening == -1 or -1 < closing < opening:
         raise block.problem(closing, "'}' without a '{' before it (write \\} for a literal brace)")
     closing = shape.find("}", opening)
@@ -205,6 +266,7 @@ def _parse_question(block: _Block, category: str) -> QuestionSpec:
     tag = FORMAT_TAG.match(shape, start, opening)
     if tag:
         stem_format, start = tag.group(1), tag.end()
+        block.part_format = stem_format
     if shape[closing + 1 :].strip():  # text after the block: a missing-word question
         stem = (block.text[start:opening] + BLANK + block.text[closing + 1 :]).strip()
     else:
@@ -213,9 +275,9 @@ def _parse_question(block: _Block, category: str) -> QuestionSpec:
     explanation, end = "", closing
     general = shape.rfind("####", opening + 1, closing)
     if general != -1:
-        explanation, end = block.real(general + 4, closing), general
+        explanation, end = block.part(general + 4, closing, RICH_PARTS, "general feedback"), general
     start, end = block.trim(opening + 1, end)
-    options = _comment_options(block)
+    options = _options(block)
     common = {
         "title": title or _title_from(stem),
         "stem": stem,
@@ -223,10 +285,12 @@ def _parse_question(block: _Block, category: str) -> QuestionSpec:
         "explanation": explanation,
         "category": category,
         "tags": options["tags"],
+        "hints": options["hints"],
+        "penalty": options.get("penalty", 0),
     }
     body = shape[start:end]
     if not body:
-        raise block.problem(opening, "essay questions ({} with no answers) are not supported")
+        raise _Unsupported(block.line(opening), f"{common['title']!r} is an essay ({{}} with no answers)")
     if body.startswith("#"):
         spec = _numeric(block, start + 1, end, common)
     elif "~" in body:
@@ -246,29 +310,25 @@ def _parse_question(block: _Block, category: str) -> QuestionSpec:
     return spec
 
 
+def _options(block: _Block) -> dict:
+    """The question's comment tokens (``quizzes.gift_tokens``); Moodle's ID number is reported, not kept."""
+    try:
+        options = read_tokens(block.comments)
+    except TokenProblem as problem:
+        raise _Problem(problem.line, problem.message) from None
+    for number, comment in block.comments:
+        found = ID_TOKEN.search(comment)
+        if found:
+            block.warnings.append((number, f"its ID number [{found.group(1)}] was left out"))
+    return options
+
+
 def _title_from(stem: str) -> str:
     # Moodle names an untitled question after the start of its text; so do we.
     words = " ".join(stem.split())
     return (
         words if len(words) <= TITLE_FROM_STEM_LENGTH else words[: TITLE_FROM_STEM_LENGTH - 1].rstrip() + "…"
     )
-
-
-def _comment_options(block: _Block) -> dict:
-    options: dict = {"tags": []}
-    for number, comment in block.comments:
-        for name, raw in COMMENT_TOKEN.findall(comment):
-            value = raw.replace("\\]", "]").strip()
-            if name == "tag":
-                if value and value not in options["tags"]:
-                    options["tags"].append(value)
-            elif name == "scoring" and value not in ("all_or_nothing", "partial"):
-                raise _Problem(number, f"[scoring:{value}]: write all_or_nothing or partial")
-            elif name == "case" and value not in ("sensitive", "insensitive"):
-                raise _Problem(number, f"[case:{value}]: write sensitive or insensitive")
-            else:
-                options[name], options[f"{name}_line"] = value, number
-    return options
 
 
 def _split(block: _Block, start: int, end: int, markers: str, what: str) -> list[tuple[str, int, int]]:
@@ -294,19 +354,20 @@ def _weight(block: _Block, start: int, end: int, default: float) -> tuple[float,
     return default, start
 
 
-def _feedback(block: _Block, start: int, end: int) -> tuple[str, str]:
-    """The answer's text and its feedback (after the first unescaped "#")."""
+def _feedback(block: _Block, start: int, end: int, what: str) -> tuple[int, str]:
+    """Where the answer's text ends, and its feedback (after the first unescaped "#")."""
     mark = block.shape.find("#", start, end)
     if mark == -1:
-        return block.real(start, end), ""
-    return block.real(start, mark), block.real(mark + 1, end)
+        return end, ""
+    return mark, block.part(mark + 1, end, RICH_PARTS, f"{what}, feedback")
 
 
 def _choices(block: _Block, start: int, end: int, common: dict, options: dict) -> QuestionSpec:
     choices = []
     for i, (marker, answer_start, answer_end) in enumerate(_split(block, start, end, "=~", "answers")):
         weight, answer_start = _weight(block, answer_start, answer_end, 100 if marker == "=" else 0)
-        text, feedback = _feedback(block, answer_start, answer_end)
+        text_end, feedback = _feedback(block, answer_start, answer_end, f"answer {i + 1}")
+        text = block.part(answer_start, text_end, PLAIN_PARTS, f"answer {i + 1}")
         choices.append(Choice(id=choice_id(i), text=text, weight=weight, feedback=feedback))
     if "=" in block.shape[start:end]:
         if sum(1 for choice in choices if choice.weight == 100) > 1:
@@ -330,7 +391,12 @@ def _truefalse(block: _Block, start: int, end: int, common: dict) -> TrueFalse:
     if len(marks) > 2:
         raise block.problem(start, "true/false takes at most two feedbacks: {T#wrong answer#right answer}")
     bounds = [start - 1, *marks, end]
-    parts = [block.real(low + 1, high) for low, high in zip(bounds, bounds[1:], strict=False)] + ["", ""]
+    names = ["answer", "feedback for a wrong answer", "feedback for a right answer"]
+    parts = [block.real(bounds[0] + 1, bounds[1])]
+    parts += [
+        block.part(low + 1, high, RICH_PARTS, names[i])
+        for i, (low, high) in enumerate(zip(bounds[1:], bounds[2:], strict=False), start=1)
+    ] + ["", ""]
     return TrueFalse(
         **common, answer=parts[0].upper().startswith("T"), wrong_feedback=parts[1], right_feedback=parts[2]
     )
@@ -338,11 +404,12 @@ def _truefalse(block: _Block, start: int, end: int, common: dict) -> TrueFalse:
 
 def _short(block: _Block, start: int, end: int, common: dict, options: dict) -> ShortAnswer:
     answers = []
-    for _, answer_start, answer_end in _split(
-        block, start, end, "=", "short answers (or T/F for true/false)"
+    for i, (_, answer_start, answer_end) in enumerate(
+        _split(block, start, end, "=", "short answers (or T/F for true/false)")
     ):
         weight, answer_start = _weight(block, answer_start, answer_end, 100)
-        text, feedback = _feedback(block, answer_start, answer_end)
+        text_end, feedback = _feedback(block, answer_start, answer_end, f"answer {i + 1}")
+        text = block.literal(answer_start, text_end)
         answers.append(Answer(text=text, weight=weight, feedback=feedback))
     return ShortAnswer(**common, answers=answers, case_sensitive=options.get("case") == "sensitive")
 
@@ -358,7 +425,8 @@ def _matching(block: _Block, start: int, end: int, common: dict) -> Matching:
                 pair_start,
                 f"a matching pair is written 'left -> right'; found {block.real(pair_start, pair_end)!r}",
             )
-        left, right = block.real(pair_start, arrow), block.real(arrow + 2, pair_end)
+        left = block.part(pair_start, arrow, PLAIN_PARTS, f"matching pair {len(pairs) + 1}")
+        right = block.real(arrow + 2, pair_end)
         if left:
             pairs.append(Pair(left=left, right=right))
         else:
@@ -381,7 +449,8 @@ def _numeric(block: _Block, start: int, end: int, common: dict) -> Numeric:
         rest_start, rest_end = block.trim(other + 1, end)
         if rest_start < rest_end and block.shape[rest_start] != "#":
             raise block.problem(other, "after '~' a numeric question takes only #feedback for other numbers")
-        wrong_feedback, end = block.real(rest_start + 1, rest_end), other
+        wrong_feedback = block.part(rest_start + 1, rest_end, RICH_PARTS, "feedback for other numbers")
+        end = other
     start, end = block.trim(start, end)
     if start == end:
         raise block.problem(
@@ -396,7 +465,7 @@ def _numeric(block: _Block, start: int, end: int, common: dict) -> Numeric:
         weight, number_start = _weight(block, answer_start, answer_end, 100)
         mark = block.shape.find("#", number_start, answer_end)
         number_end = answer_end if mark == -1 else mark
-        feedback = "" if mark == -1 else block.real(mark + 1, answer_end)
+        feedback = "" if mark == -1 else block.part(mark + 1, answer_end, RICH_PARTS, "answer feedback")
         dots = block.shape.find("..", number_start, number_end)
         colon = block.shape.find(":", number_start, number_end)
         if dots != -1:
@@ -426,95 +495,4 @@ def _numeric(block: _Block, start: int, end: int, common: dict) -> Numeric:
     return Numeric(**common, answers=answers, wrong_feedback=wrong_feedback)
 
 
-# --- Writing ------------------------------------------------------------------------------------------------
-def _escape(text: str, *, in_block: bool = False) -> str:
-    text = text.replace("\\", "\\\\")
-    for char in "~=#{}:":
-        text = text.replace(char, "\\" + char)
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
-    return text.replace("->", "-\\>") if in_block else text
-
-
-def _number_text(value: float) -> str:
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return str(int(value))
-    return repr(value)
-
-
-def _answer(marker: str, weight: float, default: float, text: str, feedback: str) -> str:
-    # A text that starts with "%" would be read as a weight: give the weight explicitly before it.
-    prefix = f"%{_number_text(weight)}%" if weight != default or text.startswith("%") else ""
-    suffix = f"#{_escape(feedback, in_block=True)}" if feedback else ""
-    return f"\t{marker}{prefix}{_escape(text, in_block=True)}{suffix}"
-
-
-def _dump_question(question: QuestionSpec) -> str:
-    tokens = [f"[tag:{tag}]" for tag in question.tags]
-    if isinstance(question, MultipleResponse) and question.scoring != "partial":
-        tokens.append(f"[scoring:{question.scoring}]")
-    if isinstance(question, ShortAnswer) and question.case_sensitive:
-        tokens.append("[case:sensitive]")
-    lines = [f"// {' '.join(tokens)}"] if tokens else []
-    head = (f"::{_escape(question.title)}::" if question.title else "") + f"[{question.stem_format}]"
-    head += _escape(question.stem)
-    general = f"####{_escape(question.explanation, in_block=True)}" if question.explanation else ""
-    if isinstance(question, TrueFalse):
-        wrong, right = question.wrong_feedback, question.right_feedback
-        answer = "TRUE" if question.answer else "FALSE"
-        feedback = (f"#{_escape(wrong, in_block=True)}" if wrong or right else "") + (
-            f"#{_escape(right, in_block=True)}" if right else ""
-        )
-        return "\n".join([*lines, f"{head} {{{answer}{feedback}{general}}}"])
-    lines.append(f"{head} {{#" if isinstance(question, Numeric) else f"{head} {{")
-    if isinstance(question, SingleChoice | MultipleResponse):
-        single = isinstance(question, SingleChoice)
-        for choice in question.choices:
-            marker = "=" if single and choice.weight == 100 else "~"
-            lines.append(
-                _answer(marker, choice.weight, 100 if marker == "=" else 0, choice.text, choice.feedback)
-            )
-    elif isinstance(question, ShortAnswer):
-        lines.extend(
-            _answer("=", answer.weight, 100, answer.text, answer.feedback) for answer in question.answers
-        )
-    elif isinstance(question, Numeric):
-        for answer in question.answers:
-            if answer.is_range:
-                number = f"{_number_text(answer.minimum)}..{_number_text(answer.maximum)}"
-            else:
-                number = _number_text(answer.value) + (
-                    f":{_number_text(answer.tolerance)}" if answer.tolerance else ""
-                )
-            weight = f"%{_number_text(answer.weight)}%" if answer.weight != 100 else ""
-            feedback = f"#{_escape(answer.feedback, in_block=True)}" if answer.feedback else ""
-            lines.append(f"\t={weight}{number}{feedback}")
-        if question.wrong_feedback:
-            lines.append(f"\t~#{_escape(question.wrong_feedback, in_block=True)}")
-    elif isinstance(question, Matching):
-        lines.extend(
-            f"\t={_escape(pair.left, in_block=True)} -> {_escape(pair.right, in_block=True)}"
-            for pair in question.pairs
-        )
-        lines.extend(f"\t= -> {_escape(right, in_block=True)}" for right in question.distractors)
-    else:
-        raise TypeError(f"not a question spec: {type(question).__name__}")
-    if general:
-        lines.append(f"\t{general}")
-    lines.append("}")
-    return "\n".join(lines)
-
-
-def dump_gift(questions: Iterable[QuestionSpec]) -> str:
-    """GIFT text for ``questions``, which ``parse_gift`` reads back as equal specs (for valid questions,
-    with choice ids "a", "b", ... in order). A ``$CATEGORY`` line is written whenever the category changes.
-    Raises TypeError for an object that is not a question spec."""
-    chunks, category = [], ""
-    for question in questions:
-        if question.category != category:
-            category = question.category
-            chunks.append(f"$CATEGORY: {category}")
-        chunks.append(_dump_question(question))
-    return "\n\n".join(chunks) + "\n" if chunks else ""
-
-
-__all__ = ["GiftError", "dump_gift", "parse_gift"]
+__all__ = ["GiftError", "GiftImport", "category_from_path", "dump_gift", "parse_gift", "read_gift"]

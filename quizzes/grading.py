@@ -113,15 +113,22 @@ def _grade_truefalse(spec: TrueFalse, response: Any) -> tuple[float, list[str]]:
     return 0.0, [spec.wrong_feedback]
 
 
+def _short_matches(accepted: str, typed: str, case_sensitive: bool) -> bool:
+    """Moodle's short-answer matching: ``*`` stands for any characters, ``\\*`` for an asterisk.
+    (https://docs.moodle.org/en/Short-Answer_question_type)"""
+    pattern = normalize_answer(accepted, case_sensitive=case_sensitive)
+    if "*" not in pattern:
+        return pattern == typed
+    pieces = re.split(r"(\\\*|\*)", pattern)
+    regex = "".join(".*" if piece == "*" else re.escape("*" if piece == "\\*" else piece) for piece in pieces)
+    return re.fullmatch(regex, typed, re.DOTALL) is not None
+
+
 def _grade_short(spec: ShortAnswer, response: Any) -> tuple[float, list[str]]:
     if not isinstance(response, str):
         raise ResponseError("type your answer as text")
     typed = normalize_answer(response, case_sensitive=spec.case_sensitive)
-    matches = [
-        answer
-        for answer in spec.answers
-        if normalize_answer(answer.text, case_sensitive=spec.case_sensitive) == typed
-    ]
+    matches = [answer for answer in spec.answers if _short_matches(answer.text, typed, spec.case_sensitive)]
     if not matches:
         return 0.0, []
     best = max(matches, key=lambda answer: answer.weight)

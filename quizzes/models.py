@@ -229,3 +229,21 @@ class PollResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} on {self.question} in {self.session}"
+
+
+class QuestionFile(models.Model):
+    """An image a question shows, imported from a question bank (Moodle XML ``<file>``, a QTI package).
+    Stored by the SHA-256 of its bytes, so the same image imported twice is kept once; served by
+    ``quizzes:question_file`` with its checked content type (PNG, JPEG, GIF or WebP only)."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=100)
+    content_type = models.CharField(max_length=40)
+    data = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("quizzes:question_file", args=[self.sha256, self.name])

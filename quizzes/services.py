@@ -14,9 +14,11 @@ from courses.page_cache import user_generation_bump
 from courses.services import course_content_changed
 
 from . import questions, selectors
+from .files import with_file_urls
 from .gift import GiftError, parse_gift
 from .grading import ResponseError
-from .models import Attempt, AttemptAnswer, CheckAnswer, Question, Quiz, QuizItem
+from .interchange import Bank, BankError
+from .models import Attempt, AttemptAnswer, CheckAnswer, Question, QuestionFile, Quiz, QuizItem
 from .spec import SpecError, from_dict
 
 # Answers that arrive this long after the deadline still count: the request was on its way in time.
@@ -283,13 +285,29 @@ def quiz_delete(*, quiz: Quiz) -> None:
 
 def gift_import(*, course: Course, text: str, quiz: Quiz | None = None, user=None) -> list[Question]:
     """Import GIFT text into the course's bank (and append to ``quiz``). All or nothing: raises GiftError
-    naming the line of every problem, and then nothing is saved."""
+    naming the line of every problem, and then nothing is saved. For trusted text (fixtures, seeds): it
+    does not report warnings; uploads and commands go through ``read_bank`` and ``bank_import``."""
     specs = parse_gift(text)
     if not specs:
         raise GiftError(1, "the file contains no questions")
+    return bank_import(course=course, bank=Bank(questions=specs), quiz=quiz, user=user)
+
+
+def bank_import(*, course: Course, bank: Bank, quiz: Quiz | None = None, user=None) -> list[Question]:
+    """Save a question bank read from any format (``quizzes.interchange.Bank``) into the course, with its
+    images, and append its questions to ``quiz``. All or nothing, in one transaction. Raises BankError
+    when there is nothing to import."""
+    if not bank.questions:
+        raise BankError(0, "the file contains no questions that can be imported")
     with transaction.atomic():
+        for stored in bank.files.values():
+            QuestionFile.objects.get_or_create(
+                sha256=stored.sha256,
+                defaults={"name": stored.name, "content_type": stored.content_type, "data": stored.data},
+            )
         created = []
-        for spec in specs:
+        for spec in bank.questions:
+            data = with_file_urls(spec.to_dict())
             created.append(
                 Question.objects.create(
                     course=course,
@@ -297,7 +315,7 @@ def gift_import(*, course: Course, text: str, quiz: Quiz | None = None, user=Non
                     title=spec.title,
                     category=spec.category or "",
                     tags=list(spec.tags),
-                    spec=spec.to_dict(),
+                    spec=data,
                     created_by=user,
                     lesson=quiz.lesson if quiz else None,
                 )
@@ -318,6 +336,7 @@ __all__ = [
     "attempt_answer",
     "attempt_start",
     "attempt_submit",
+    "bank_import",
     "check_answer",
     "gift_import",
     "question_delete",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import attempts, authoring, checks, polls
+from .views import attempts, authoring, authoring_banks, checks, polls
 
 app_name = "quizzes"
 
@@ -66,6 +66,20 @@ urlpatterns = [
         authoring.quiz_reorder,
         name="quiz_reorder",
     ),
-    path("author/<slug:course_slug>/gift/import/", authoring.gift_upload, name="gift_import"),
+    path("author/<slug:course_slug>/gift/import/", authoring_banks.bank_upload, name="gift_import"),
+    path("author/<slug:course_slug>/import/", authoring_banks.bank_upload, name="bank_import"),
+    path("author/<slug:course_slug>/import/confirm/", authoring_banks.bank_confirm, name="bank_confirm"),
+    path(
+        "author/<slug:course_slug>/import/<str:token>/files/<str:sha256>/<str:name>",
+        authoring_banks.bank_staged_file,
+        name="bank_staged_file",
+    ),
+    path(
+        "author/<slug:course_slug>/moodle-xml/export/",
+        authoring_banks.moodle_xml_download,
+        name="moodle_xml_export",
+    ),
+    path("author/<slug:course_slug>/qti/export/", authoring_banks.qti_download, name="qti_export"),
+    path("files/<str:sha256>/<str:name>", authoring_banks.question_file, name="question_file"),
     path("author/<slug:course_slug>/gift/export/", authoring.gift_download, name="gift_export"),
 ]

@@ -1,5 +1,5 @@
 """Instructor authoring in the site's own pages: question bank, question editor with live Markdown preview,
-quiz editor with ordering, GIFT upload and download. Every view here is for instructors only."""
+quiz editor with ordering, GIFT download (uploads and the other formats: ``authoring_banks``). Every view here is for instructors only."""
 
 from django import forms
 from django.contrib import messages
@@ -13,14 +13,12 @@ from courses.models import Course, Lesson
 from courses.rendering import render_markdown
 
 from .. import selectors
-from ..authoring import ROWS, errors_by_field, rows_from_spec, spec_data_from_post
+from ..authoring import ROWS, errors_by_field, hints_to_text, rows_from_spec, spec_data_from_post
 from ..exporting import export_questions
-from ..gift import GiftError
 from ..models import Question, Quiz
 from ..services import (
     QuizError,
     SpecError,
-    gift_import,
     question_delete,
     question_duplicate,
     question_save,
@@ -28,8 +26,7 @@ from ..services import (
     quiz_save,
     quiz_set_questions,
 )
-
-MAX_GIFT_UPLOAD_BYTES = 1024 * 1024
+from ..spec import FORMATS
 
 
 @instructor_required
@@ -90,6 +87,8 @@ def question_edit(request: HtmxHttpRequest, course_slug: str, question_id: int |
             "errors": field_errors,
             "general_errors": general,
             "tags_text": ", ".join(data.get("tags", [])),
+            "hints_text": hints_to_text(data.get("hints")),
+            "stem_formats": FORMATS,
             "kinds": Question.Kind.choices,
         },
         status=400 if field_errors or general else 200,
@@ -229,41 +228,6 @@ def quiz_delete_view(request: HtmxHttpRequest, course_slug: str, quiz_id: int) -
     else:
         messages.success(request, f"Deleted quiz “{quiz.title}”.")
     return redirect("quizzes:author_bank", course_slug=course_slug)
-
-
-@instructor_required
-@require_http_methods(["GET", "POST"])
-def gift_upload(request: HtmxHttpRequest, course_slug: str) -> HttpResponse:
-    course = get_object_or_404(Course, slug=course_slug)
-    quizzes = Quiz.objects.filter(course=course).order_by("title")
-    errors: list[tuple[int, str]] = []
-    if request.method == "POST":
-        upload = request.FILES.get("file")
-        quiz_id = request.POST.get("quiz", "")
-        quiz = quizzes.filter(pk=quiz_id).first() if quiz_id.isdigit() else None
-        if upload is None:
-            errors = [(0, "Choose a GIFT file to upload.")]
-        elif upload.size > MAX_GIFT_UPLOAD_BYTES:
-            errors = [
-                (0, f"The file is {upload.size // 1024} KB; the limit is {MAX_GIFT_UPLOAD_BYTES // 1024} KB.")
-            ]
-        else:
-            try:
-                text = upload.read().decode("utf-8")
-                created = gift_import(course=course, text=text, quiz=quiz, user=request.user)
-            except UnicodeDecodeError:
-                errors = [(0, "The file is not UTF-8 text.")]
-            except GiftError as exc:
-                errors = list(getattr(exc, "errors", None) or [(exc.line, exc.message)])
-            else:
-                messages.success(request, f"Imported {len(created)} question(s).")
-                return redirect("quizzes:author_bank", course_slug=course.slug)
-    return render(
-        request,
-        "quizzes/gift_import.html",
-        {"course": course, "quizzes": quizzes, "errors": errors},
-        status=400 if errors else 200,
-    )
 
 
 @instructor_required

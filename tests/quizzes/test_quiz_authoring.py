@@ -1,5 +1,5 @@
-"""Instructor authoring pages: permissions, field-level validation, preview, quiz ordering, GIFT upload and
-download (round trip), management commands."""
+"""Instructor authoring pages: permissions, field-level validation, preview, quiz ordering, GIFT upload (with its
+preview) and download (round trip), management commands."""
 
 from io import StringIO
 
@@ -169,15 +169,22 @@ def test_quiz_create_and_reorder(author, course):
     assert "A knowledge check belongs to a lesson." in body
 
 
+def upload_and_confirm(author, name: str, data: bytes):
+    """Upload a bank (the preview answers 200 and saves nothing), then confirm it."""
+    upload = SimpleUploadedFile(name, data)
+    preview = author.post(reverse("quizzes:gift_import", args=["demo"]), {"file": upload})
+    assert preview.status_code == 200
+    token = preview.context["token"]
+    return author.post(reverse("quizzes:bank_confirm", args=["demo"]), {"token": token})
+
+
 def test_gift_upload_and_download_round_trip(author, course):
-    upload = SimpleUploadedFile("bank.gift", CHECK_GIFT.encode(), content_type="text/plain")
-    assert author.post(reverse("quizzes:gift_import", args=["demo"]), {"file": upload}).status_code == 302
+    assert upload_and_confirm(author, "bank.gift", CHECK_GIFT.encode()).status_code == 302
     assert Question.objects.count() == 2
     exported = author.get(reverse("quizzes:gift_export", args=["demo"])).content.decode()
     specs_before = [from_dict(q.spec) for q in Question.objects.order_by("id")]
     Question.objects.all().delete()
-    again = SimpleUploadedFile("again.gift", exported.encode(), content_type="text/plain")
-    author.post(reverse("quizzes:gift_import", args=["demo"]), {"file": again})
+    upload_and_confirm(author, "again.gift", exported.encode())
     assert [from_dict(q.spec) for q in Question.objects.order_by("id")] == specs_before
 
 
@@ -186,14 +193,16 @@ def test_malformed_gift_names_the_line_and_saves_nothing(author, course):
     upload = SimpleUploadedFile("bad.gift", text.encode(), content_type="text/plain")
     response = author.post(reverse("quizzes:gift_import", args=["demo"]), {"file": upload})
     body = response.content.decode()
-    assert response.status_code == 400 and "Nothing was imported." in body and "Line 3" in body
+    assert response.status_code == 400 and "Nothing was imported from bad.gift" in body and "Line 3" in body
     assert not Question.objects.exists()
 
 
 def test_oversized_and_binary_uploads_are_refused(author, course):
     big = SimpleUploadedFile("big.gift", b"x" * (1024 * 1024 + 1))
     response = author.post(reverse("quizzes:gift_import", args=["demo"]), {"file": big})
-    assert response.status_code == 400 and "the limit is 1024 KB" in response.content.decode()
+    assert (
+        response.status_code == 400 and "the file is 1.0 MB; the limit is 1 MB" in response.content.decode()
+    )
     binary = SimpleUploadedFile("bin.gift", b"\xff\xfe\x00bad")
     assert (
         "not UTF-8"
@@ -212,8 +221,22 @@ def test_management_commands(tmp_path, course, check):
     call_command("import_gift", str(path), "--course", "demo", "--quiz", "copy", stdout=StringIO())
     assert quiz.items.count() == 2
     bad = tmp_path / "bad.gift"
-    bad.write_text("::X::Essay?{}\n")
-    with pytest.raises(CommandError, match=r"bad.gift:1: .*"):
+    bad.write_text("::X::Essay?{}\n\n::Y::Pick {=a =b ~c}\n")
+    with pytest.raises(CommandError, match=r"bad.gift:3: more than one answer marked ="):
         call_command("import_gift", str(bad), "--course", "demo")
+    essay = tmp_path / "essay.gift"
+    essay.write_text("::X::Essay?{}\n")
+    warnings = StringIO()
+    with pytest.raises(
+        CommandError, match=r"essay.gift: the file contains no questions that can be imported"
+    ):
+        call_command("import_gift", str(essay), "--course", "demo", stderr=warnings)
+    mixed = tmp_path / "mixed.gift"
+    mixed.write_text("::X::Essay?{}\n\n::Y::Fine.{T}\n")
+    call_command("import_gift", str(mixed), "--course", "demo", stdout=StringIO(), stderr=warnings)
+    assert (
+        "mixed.gift:1: warning: 'X' is an essay ({} with no answers), which we do not have"
+        in warnings.getvalue()
+    )
     with pytest.raises(CommandError, match="exactly one"):
         call_command("export_gift")

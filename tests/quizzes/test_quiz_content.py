@@ -82,4 +82,13 @@ def test_an_unknown_fact_tag_in_gift_names_file_and_line(with_checks):
     with pytest.raises(CommandError) as error:
         run(with_checks)
     assert "final-review.gift: line 3: unknown fact 'lambda.timeout_maximum'" in str(error.value)
+
+
+def test_content_that_would_lose_formatting_stops_the_import(with_checks):
+    # A warning in an upload is an error in our own content: the file must say exactly what it shows.
+    (with_checks / "checks" / "bold.gift").write_text("::A::[html]Pick {=<b>bold</b> ~plain}\n")
+    with pytest.raises(CommandError) as error:
+        run(with_checks)
+    assert "bold.gift" in str(error.value)
+    assert "line 1: answer 1: <b> dropped: it is shown as plain text" in str(error.value)
     assert not Question.objects.exists()

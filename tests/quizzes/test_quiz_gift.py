@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from courses.facts import course_facts, resolve_tags
-from quizzes.gift import GiftError, dump_gift, parse_gift
+from quizzes.gift import GiftError, dump_gift, parse_gift, read_gift
 from quizzes.spec import (
     Answer,
     Choice,
@@ -230,7 +230,7 @@ def test_category_applies_to_the_questions_that_follow():
     )
     assert [(q.title, q.category) for q in questions] == [
         ("Q1", ""),
-        ("Q2", "$course$/top/Lambda"),
+        ("Q2", "Lambda"),
         ("Q3", "Step Functions"),
     ]
 
@@ -293,13 +293,14 @@ def test_dash_escape_writes_a_literal_arrow_in_answers():
     assert parse_one(r"Type it.{=a-\>b}").answers[0].text == "a->b"
 
 
-def test_multi_line_question_lines_are_trimmed_and_joined():
+def test_multi_line_question_lines_are_joined_as_written():
+    # Moodle keeps each line as written (only the question's ends are trimmed), so indentation survives.
     question = parse_one("""
         ::Q::First line
            second line
         {=yes ~no}
     """)
-    assert question.stem == "First line\nsecond line"
+    assert question.stem == "First line\n   second line"
 
 
 def test_missing_word_question_shows_a_blank():
@@ -328,9 +329,6 @@ def test_empty_text_has_no_questions():
 @pytest.mark.parametrize(
     ("text", "line", "message"),
     [
-        ("::Q::Essay here.{}", 1, "essay questions ({} with no answers) are not supported"),
-        ("::Q::Essay.{####general feedback}", 1, "essay questions"),
-        ("::Q::Just a description.", 1, "description (text-only) questions are not supported"),
         ("::Q::First\nsecond {T", 2, "the answer block '{' is not closed"),
         ("::Q Stem.{T}", 1, "the title is not closed"),
         ("::Q::Stem }{T}", 1, "'}' without a '{'"),
@@ -406,6 +404,8 @@ def test_every_error_is_collected_and_nothing_is_returned():
           ~%40%b
         }
 
+        ::Worse weights::Pick.{~%70%a ~b}
+
         Description only.
 
         ::Also good::Fine.{F}
@@ -414,14 +414,40 @@ def test_every_error_is_collected_and_nothing_is_returned():
         parse_gift(text)
     error = caught.value
     assert error.errors == [
-        (3, "essay questions ({} with no answers) are not supported"),
         (6, "choices: the positive weights must add up to 100%, not 80%"),
-        (11, "no answer block {...}: description (text-only) questions are not supported"),
+        (11, "choices: the positive weights must add up to 100%, not 70%"),
     ]
-    assert (error.line, error.message) == (3, "essay questions ({} with no answers) are not supported")
+    assert (error.line, error.message) == (6, "choices: the positive weights must add up to 100%, not 80%")
     assert (
-        str(error) == "line 3: essay questions ({} with no answers) are not supported (and 2 more problems)"
+        str(error)
+        == "line 6: choices: the positive weights must add up to 100%, not 80% (and 1 more problems)"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "warning"),
+    [
+        (
+            "::Q::Essay here.{}",
+            (1, "'Q' is an essay ({} with no answers), which we do not have: not imported"),
+        ),
+        (
+            "::Q::Essay.\n{####general feedback}",
+            (2, "'Q' is an essay ({} with no answers), which we do not have: not imported"),
+        ),
+        (
+            "Just a description.",
+            (
+                1,
+                "'Just a description.' is a description (no answer block), which we do not have: not imported",
+            ),
+        ),
+    ],
+)
+def test_essays_and_descriptions_are_reported_and_not_imported(text, warning):
+    found = read_gift(f"::Kept::Fine.{{T}}\n\n{text}")
+    assert [q.title for q in found.questions] == ["Kept"]
+    assert found.warnings == [(warning[0] + 2, warning[1])]
 
 
 def test_gift_error_can_be_raised_with_a_line_and_message():
@@ -507,24 +533,25 @@ EXAMPLES = [
 
 def test_export_writes_readable_gift():
     text = dump_gift(EXAMPLES[:2])
-    # Answers are indented with a tab, as Moodle writes them ("|" marks one here).
+    # Answers are indented with a tab, as Moodle writes them ("|" marks one here). Choices are plain
+    # text here, and Moodle reads an untagged answer in the stem's format: so they say [plain].
     assert text == gift(r"""
-        $CATEGORY: AWS/Lambda
+        $CATEGORY: $course$/top/AWS/Lambda
 
         // [tag:lambda] [tag:limits]
         ::Max memory::[markdown]What is Lambda's **maximum** memory?\n\nPick one. {
-        |=10,240 MB#Right\: since 2020.
-        |~3,008 MB#The old limit.
-        |~%0%%50 of it
-        |~%50%10 GB
+        |=[plain]10,240 MB#Right\: since 2020.
+        |~[plain]3,008 MB#The old limit.
+        |~[plain]%50 of it
+        |~%50%[plain]10 GB
         |####Raised in 2020\: see `MemorySize`.
         }
 
         // [scoring:all_or_nothing]
         ::Serverless::[markdown]Which are serverless? {
-        |~%50%Lambda
-        |~%50%S3 \= storage
-        |~%-100%EC2 \~ servers#\#1 mistake
+        |~%50%[plain]Lambda
+        |~%50%[plain]S3 \= storage
+        |~%-100%[plain]EC2 \~ servers#\#1 mistake
         }
     """).replace("|", "\t")
 
@@ -569,6 +596,8 @@ def commons(draw):
         "tags": draw(
             st.lists(st.from_regex(r"[a-z][a-z0-9-]{0,8}", fullmatch=True), max_size=3, unique=True)
         ),
+        "hints": draw(st.lists(texts, max_size=2)),
+        "penalty": draw(st.sampled_from([0, 0.1, 0.3333333, 1])),
     }
 
 
@@ -716,11 +745,13 @@ def test_every_content_gift_file_parses(path):
     # As import_course does: fact tags are replaced from the course's facts.yaml before GIFT is parsed.
     text = resolve_tags(path.read_text(encoding="utf-8"), course_facts(path.parent.parent), path)
     try:
-        questions = parse_gift(text)
+        found = read_gift(text)
     except GiftError as error:
         pytest.fail(
             f"{path.relative_to(CONTENT_DIR)}:\n"
             + "\n".join(f"  line {line}: {message}" for line, message in error.errors)
         )
+    questions = found.questions
     assert questions, "a GIFT file with no questions"
+    assert found.warnings == [], "our own content must say exactly what it shows"
     assert parse_gift(dump_gift(questions)) == questions

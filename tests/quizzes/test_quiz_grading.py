@@ -517,6 +517,8 @@ def test_to_dict_shape():
         "explanation": "Raised from 3,008 MB in 2020.",
         "category": "",
         "tags": ["t"],
+        "hints": [],
+        "penalty": 0,
         "choices": [
             {"id": "a", "text": "10,240 MB", "weight": 100, "feedback": "Right."},
             {"id": "b", "text": "3,008 MB", "weight": 0, "feedback": "The old limit."},
