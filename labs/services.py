@@ -27,6 +27,7 @@ from courses.rendering import render_markdown
 from labs.catalog import CATALOG_DIR, LabError, LabSpec, load_lab
 from labs.grading import InfrastructureError, grade, validate_files
 from labs.models import Draft, Lab, Submission
+from lti import services as lti_services
 
 __all__ = [
     "RegradeRefused",
@@ -232,6 +233,8 @@ def submission_grade(*, submission_id: int, now=None) -> Submission | None:
                 "error",
             ]
         )
+        if submission.kind == Submission.Kind.SUBMIT:
+            lti_services.scores_changed(submission.user, lab)  # best score to linked LMS courses, async
     return submission
 
 

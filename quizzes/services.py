@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from courses.models import Course
 from courses.services import course_content_changed
+from lti import services as lti_services
 
 from . import questions
 from .gift import GiftError, parse_gift
@@ -161,6 +162,7 @@ def attempt_submit(
         attempt.passed = attempt.score >= attempt.quiz.pass_mark
         attempt.submitted_at = min(now, attempt.deadline + DEADLINE_GRACE) if attempt.deadline else now
         attempt.save()
+        lti_services.scores_changed(attempt.user, attempt.quiz)  # best score to linked LMS courses, async
     return attempt
 
 

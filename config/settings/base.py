@@ -43,11 +43,13 @@ INSTALLED_APPS = [
     "courses",
     "quizzes",
     "labs",
+    "lti",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "lti.middleware.LtiCookieMiddleware",  # before sessions: sees the cookies they set (lti/middleware.py)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -55,6 +57,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "lti.middleware.LtiFrameMiddleware",  # after X-Frame-Options: LTI sessions may be framed by their LMS
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -140,6 +143,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Labs -----------------------------------------------------------------------------------------
 LABS_MAX_IN_FLIGHT = int(os.environ.get("LABS_MAX_IN_FLIGHT", "3"))  # per student, across labs
+
+# --- LTI 1.3 (lti/) -------------------------------------------------------------------------------
+LTI_ALLOW_HTTP = env_bool("LTI_ALLOW_HTTP", DEBUG)  # http:// platform URLs: development and tests only
+LTI_JWKS_CACHE_S = int(os.environ.get("LTI_JWKS_CACHE_S", "3600"))  # platforms' public keys, cached
+LTI_JWKS_REFRESH_S = int(os.environ.get("LTI_JWKS_REFRESH_S", "10"))  # at most one re-fetch per key set per
+LTI_KEY_GRACE_DAYS = int(os.environ.get("LTI_KEY_GRACE_DAYS", "7"))  # a rotated-out key stays published
 
 # --- Auth -----------------------------------------------------------------------------------------
 # The model backend, with the logged-in user kept in the shared cache (see accounts/backends.py).
