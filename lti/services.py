@@ -101,8 +101,8 @@ def identity_user(*, issuer: str, subject: str, claims: dict, instructor: bool):
         )
     identity = Identity.objects.select_related("user").filter(issuer=issuer, subject=subject).first()
     if identity is None:
+        # no password: this account signs in through its LMS only (create_user makes it unusable)
         user = get_user_model().objects.create_user(username=_username(issuer, subject))
-        user.set_unusable_password()
         try:
             with transaction.atomic():
                 identity = Identity.objects.create(issuer=issuer, subject=subject, user=user)
