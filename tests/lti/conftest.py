@@ -15,7 +15,6 @@ from labs.models import Lab
 from lti.services import platform_register
 from quizzes.models import Quiz
 from quizzes.services import gift_import
-
 from tests.lti.platform import INSTRUCTOR, LEARNER, Platform
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop in the test thread
