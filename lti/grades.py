@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 
 import requests
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.exception import LtiException, LtiServiceException
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 TAG = "serverless-learning"
+CLAIM_TIMEOUT = timedelta(minutes=2)
 
 
 class TransientLmsError(Exception):
@@ -105,13 +107,36 @@ def _ags(context: Context, connector: ServiceConnector) -> AssignmentsGradesServ
 
 def line_item_ensure(*, context: Context, item: items.Item, connector: ServiceConnector) -> LineItem:
     """The context's column for ``item``: the stored one, else the LMS's own with our resourceId (made by
-    deep linking), else a new one. The context row is locked meanwhile, so concurrent pushes for the same
-    context never create two columns."""
-    with transaction.atomic():
-        Context.objects.select_for_update().filter(pk=context.pk).first()
-        stored = LineItem.objects.filter(context=context, kind=item.kind, item_id=item.obj.pk).first()
-        if stored is not None:
-            return stored
+    deep linking), else a new one.
+
+    Exactly one worker makes it: the first to insert the (context, kind, item) row (a unique constraint)
+    owns it until it has stored the LMS's URL; the others raise TransientLmsError and retry later. No
+    database lock is held while the LMS is called; a claim older than CLAIM_TIMEOUT (its worker died) is
+    taken over."""
+    stored = LineItem.objects.filter(context=context, kind=item.kind, item_id=item.obj.pk).first()
+    if stored is not None and stored.url:
+        return stored
+    if stored is None:
+        try:
+            with transaction.atomic():
+                stored = LineItem.objects.create(
+                    context=context,
+                    kind=item.kind,
+                    item_id=item.obj.pk,
+                    url="",
+                    label=item.title,
+                    score_maximum=item.score_maximum,
+                )
+        except IntegrityError as error:
+            raise TransientLmsError("another worker is creating this grade column") from error
+    else:
+        now = timezone.now()
+        taken = LineItem.objects.filter(pk=stored.pk, url="", created_at__lt=now - CLAIM_TIMEOUT).update(
+            created_at=now
+        )
+        if not taken:
+            raise TransientLmsError("another worker is creating this grade column")
+    try:
         ags = _ags(context, connector)
         found = ags.find_lineitem_by_resource_id(item.ref) if ags.can_read_lineitem() else None
         if found is None:
@@ -125,14 +150,14 @@ def line_item_ensure(*, context: Context, item: items.Item, connector: ServiceCo
                 .set_tag(TAG)
             )
             found = ags.find_or_create_lineitem(wanted, find_by="resource_id")
-        return LineItem.objects.create(
-            context=context,
-            kind=item.kind,
-            item_id=item.obj.pk,
-            url=found.get_id(),
-            label=found.get_label() or item.title,
-            score_maximum=found.get_score_maximum() or item.score_maximum,
-        )
+    except BaseException:
+        stored.delete()  # give the claim up: a retry starts again (and finds a column made meanwhile)
+        raise
+    stored.url = found.get_id()
+    stored.label = found.get_label() or item.title
+    stored.score_maximum = found.get_score_maximum() or item.score_maximum
+    stored.save(update_fields=["url", "label", "score_maximum"])
+    return stored
 
 
 def lms_reason(error: LtiServiceException) -> str:

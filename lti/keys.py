@@ -62,8 +62,9 @@ def purge_retired(now=None) -> int:
 
 
 def public_jwks() -> dict:
-    """Every published public key as a JWKS (the signing key first)."""
-    signing_key()
+    """Every published public key as a JWKS (the signing key first). Reads only, unless no key exists yet."""
+    if not ToolKey.objects.filter(retired_at__isnull=True).exists():
+        signing_key()
     cutoff = timezone.now() - _grace()
     keys = ToolKey.objects.exclude(retired_at__lt=cutoff)
     return {"keys": [key.public_jwk for key in keys]}

@@ -144,7 +144,8 @@ class LineItem(models.Model):
     context = models.ForeignKey(Context, on_delete=models.CASCADE, related_name="line_items")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     item_id = models.PositiveBigIntegerField()
-    url = models.URLField(max_length=1000)
+    # Empty while the worker that claimed the row creates the column at the LMS (lti/grades.py).
+    url = models.URLField(max_length=1000, blank=True)
     label = models.CharField(max_length=255)
     score_maximum = models.FloatField()
     created_at = models.DateTimeField(auto_now_add=True)
