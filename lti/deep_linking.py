@@ -43,8 +43,8 @@ def resource_for(item: items.Item, launch_url: str) -> DeepLinkResource:
 
 def deep_link_response(
     *, message, body: dict, context: Context | None, refs: list[str], launch_url: str
-) -> str:
-    """The auto-submitting form that returns the signed LtiDeepLinkingResponse to the LMS. Raises
+) -> tuple[str, str]:
+    """(return URL, signed LtiDeepLinkingResponse JWT) for the auto-submitting form back to the LMS. Raises
     LaunchRefused for an empty or mixed choice (items from two courses: one LMS course, one course)."""
     settings_claim = body.get(DL_SETTINGS) or {}
     if not refs:
@@ -62,4 +62,6 @@ def deep_link_response(
         raise LaunchRefused("Pick items from one course: an LMS course is linked to one course here.")
     if context is not None:
         context_link_course(context=context, course=chosen[0].course)
-    return message.get_deep_link().output_response_form([resource_for(item, launch_url) for item in chosen])
+    jwt_value = message.get_deep_link().get_response_jwt([resource_for(item, launch_url) for item in chosen])
+    # pylti1p3's own form puts the return URL into HTML unescaped; ours goes through a template.
+    return settings_claim["deep_link_return_url"], jwt_value

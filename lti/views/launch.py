@@ -178,14 +178,14 @@ def deep_link(request: HtmxHttpRequest) -> HttpResponse:
     try:
         message, body, context = _deep_link_launch(request, launch_id)
         if request.method == "POST":
-            html = deep_link_response(
+            return_url, jwt_value = deep_link_response(
                 message=message,
                 body=body,
                 context=context,
                 refs=request.POST.getlist("item"),
                 launch_url=request.build_absolute_uri(reverse("lti:launch")),
             )
-            response = HttpResponse(html)
+            response = render(request, "lti/deep_link_return.html", {"url": return_url, "jwt": jwt_value})
             response.xframe_options_exempt = True
             return response
     except LaunchRefused as error:
