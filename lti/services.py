@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.utils.text import slugify
 
 from accounts.roles import INSTRUCTORS, STUDENTS, role_group
 from courses.models import Course
@@ -88,8 +89,11 @@ def platform_register(
     return platform
 
 
-def _username(issuer: str, subject: str) -> str:
-    return "lti-" + hashlib.sha256(f"{issuer}|{subject}".encode()).hexdigest()[:16]
+def _username(issuer: str, subject: str, claims: dict) -> str:
+    """A readable, unique username: the LMS name (for display only) and a hash of issuer and subject."""
+    name = claims.get("name") or " ".join(filter(None, [claims.get("given_name"), claims.get("family_name")]))
+    readable = slugify(name)[:24] or "lti"
+    return f"{readable}-{hashlib.sha256(f'{issuer}|{subject}'.encode()).hexdigest()[:10]}"
 
 
 def identity_user(*, issuer: str, subject: str, claims: dict, instructor: bool):
@@ -102,7 +106,7 @@ def identity_user(*, issuer: str, subject: str, claims: dict, instructor: bool):
     identity = Identity.objects.select_related("user").filter(issuer=issuer, subject=subject).first()
     if identity is None:
         # no password: this account signs in through its LMS only (create_user makes it unusable)
-        user = get_user_model().objects.create_user(username=_username(issuer, subject))
+        user = get_user_model().objects.create_user(username=_username(issuer, subject, claims))
         try:
             with transaction.atomic():
                 identity = Identity.objects.create(issuer=issuer, subject=subject, user=user)

@@ -67,7 +67,7 @@ class LmsContext:
 
 
 class Platform:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.keys = [new_key()]
         self.published_keys = list(self.keys)
         self.clients: dict[str, dict] = {}
@@ -79,7 +79,9 @@ class Platform:
         self.token_requests = 0
         self.fail_scores_with: list[int] = []  # statuses to answer score posts with, one per post, first
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.issuer = f"http://127.0.0.1:{self.server.server_address[1]}"
+        # ``host`` names the issuer (it listens on 127.0.0.1 either way): "localhost" puts it on the same
+        # site as pytest-django's live server, for browser tests over plain http.
+        self.issuer = f"http://{host}:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
