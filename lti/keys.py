@@ -39,11 +39,15 @@ def _new_key() -> ToolKey:
     return ToolKey.objects.create(kid=kid, private_key_pem=pem, public_jwk=public)
 
 
-@transaction.atomic
 def signing_key() -> ToolKey:
-    """The current signing key, made on first use."""
-    key = ToolKey.objects.select_for_update().filter(retired_at__isnull=True).first()
-    return key or _new_key()
+    """The current signing key, made on first use (reads only once one exists)."""
+    return ToolKey.objects.filter(retired_at__isnull=True).first() or _first_key()
+
+
+@transaction.atomic
+def _first_key() -> ToolKey:
+    # Locked so that two first uses at once make one key (a no-op lock on SQLite, which serializes writes).
+    return ToolKey.objects.select_for_update().filter(retired_at__isnull=True).first() or _new_key()
 
 
 @transaction.atomic
@@ -63,8 +67,7 @@ def purge_retired(now=None) -> int:
 
 def public_jwks() -> dict:
     """Every published public key as a JWKS (the signing key first). Reads only, unless no key exists yet."""
-    if not ToolKey.objects.filter(retired_at__isnull=True).exists():
-        signing_key()
+    signing_key()
     cutoff = timezone.now() - _grace()
     keys = ToolKey.objects.exclude(retired_at__lt=cutoff)
     return {"keys": [key.public_jwk for key in keys]}

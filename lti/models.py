@@ -5,6 +5,8 @@ One LMS context maps to one course; one course may be linked from many contexts 
 several LMSs), each with its own line items and grades.
 """
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.db import models
 
@@ -53,8 +55,6 @@ class Platform(models.Model):
     @property
     def origin(self) -> str:
         """scheme://host[:port] of the issuer: what may frame our pages after a launch from it."""
-        from urllib.parse import urlsplit
-
         parts = urlsplit(self.issuer)
         return f"{parts.scheme}://{parts.netloc}"
 

@@ -12,6 +12,7 @@ from pylti1p3.service_connector import ServiceConnector
 from .grades import lms_reason
 from .http import TimeoutSession
 from .models import Context
+from .roles import teaches
 from .services import LaunchRefused, identity_user, member_upsert
 
 
@@ -50,8 +51,6 @@ def roster_import(*, context: Context) -> RosterReport:
                 report.skipped_inactive += 1
                 continue
             roles = [str(role) for role in member.get("roles", [])]
-            from .roles import teaches
-
             user = identity_user(
                 issuer=platform.issuer, subject=subject, claims=member, instructor=teaches(roles)
             )

@@ -24,10 +24,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pylti1p3.exception import LtiException, OIDCException
 
 from .. import items, keys, tool
+from ..deep_linking import deep_link_response, picker_courses
 from ..dynamic import dynamic_register
 from ..models import Context
 from ..services import CLAIM, LaunchRefused, RegistrationError, context_link_course, launch_accept
-from ..session import remember_launch
+from ..session import deep_link_launch, remember_launch
 from ..types import HtmxHttpRequest
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,11 @@ def launch(request: HtmxHttpRequest) -> HttpResponse:
         body = message.get_launch_data()
     except (LtiException, OIDCException) as error:
         log.info("lti: launch refused: %s", error)
-        return refuse(request, f"Launch refused: {error}")
+        hint = ""
+        if "State not found" in str(error):
+            # The state cookie set at login did not come back: the browser blocks cookies in the LMS's frame.
+            hint = " Your browser blocked this site's cookies inside the LMS: open the link in a new tab or window."
+        return refuse(request, f"Launch refused: {error}.{hint}")
     config = message.tool_config
     try:
         result = launch_accept(body=body, platform=config.platform, deployment=config.deployment)
@@ -144,8 +149,6 @@ def register(request: HtmxHttpRequest) -> HttpResponse:
 
 def _deep_link_launch(request: HtmxHttpRequest, launch_id: str):
     """The cached deep-linking launch, only for the user whose session made it."""
-    from ..session import deep_link_launch
-
     if not launch_id or deep_link_launch(request.session) != launch_id:
         raise LaunchRefused("This picker belongs to another launch: add content again from your LMS.")
     try:
@@ -172,8 +175,6 @@ def _deep_link_launch(request: HtmxHttpRequest, launch_id: str):
 def deep_link(request: HtmxHttpRequest) -> HttpResponse:
     """GET: the picker (the course, lessons, graded quizzes, labs). POST: the chosen items go back to the
     LMS as LTI resource links, graded ones with a line item of the right maximum score."""
-    from ..deep_linking import deep_link_response, picker_courses
-
     launch_id = request.POST.get("launch") or request.GET.get("launch", "")
     try:
         message, body, context = _deep_link_launch(request, launch_id)

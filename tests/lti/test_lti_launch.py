@@ -101,6 +101,7 @@ def test_a_launch_without_the_state_cookie_is_refused(tool, lms, browser_factory
     action, fields = browser_factory().login(lms.login_params(user="u-student", context_id="lms-course-1"))
     answer = browser_factory().post_form(action, fields)
     assert answer.status_code == 403 and "State not found" in answer.text
+    assert "open the link in a new tab or window" in answer.text
 
 
 def test_login_from_an_unregistered_issuer_or_client_is_refused(tool, lms, browser_factory):
