@@ -24,3 +24,9 @@ def push_score(self, sync_id: int) -> str:
             grades.score_push_failed(sync_id=sync_id, reason=str(error))
             return "failed"
         raise self.retry(exc=error, countdown=backoff_s(self.request.retries)) from error
+
+
+@shared_task
+def sweep_pending_grades() -> int:
+    """Grades left pending (lost message, broker down when enqueued), sent again."""
+    return len(grades.grade_sync_sweep())

@@ -138,6 +138,7 @@ CELERY_TASK_ALWAYS_EAGER = False
 # The sweep re-enqueues lab submissions stuck in queued or running (labs/services.py: submission_sweep).
 CELERY_BEAT_SCHEDULE = {
     "labs-sweep-stuck-submissions": {"task": "labs.tasks.sweep_stuck_submissions", "schedule": 60.0},
+    "lti-sweep-pending-grades": {"task": "lti.tasks.sweep_pending_grades", "schedule": 300.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

@@ -179,3 +179,53 @@ def test_a_line_item_being_created_by_another_worker_is_waited_for_then_a_stale_
     )
     assert line_item.pk == claim.pk and line_item.url.endswith("/lineitems/1")
     assert lms.contexts["lms-course-1"].lineitem_posts == 1
+
+
+@pytest.fixture
+def broker_down():
+    """The Celery broker is a Redis that does not answer (nothing listens on 127.0.0.1:9)."""
+    from config.celery_app import app
+
+    def reset_pools():
+        if app._pool is not None:
+            app._pool.force_close_all()
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    previous = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:9/0"
+    reset_pools()
+    yield
+    app.conf.broker_url = previous
+    reset_pools()
+
+
+def test_a_broker_that_is_down_never_fails_the_students_submit_and_the_sweep_sends_later(
+    tool, lms, lab, quiz, browser_factory, broker_down, caplog
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from config.celery_app import app
+    from lti import grades
+
+    student = launch_student(lms, browser_factory, lab)
+    memory = Question.objects.get(title="Memory")
+    attempt = attempt_submit(attempt=attempt_start(user=student, quiz=quiz), responses={memory.pk: "10240"})
+    assert attempt.score == 50  # saved, the student sees their result
+    assert "could not enqueue grade sync" in caplog.text
+    sync = GradeSync.objects.get()
+    assert sync.status == GradeSync.Status.PENDING
+    assert grades.grade_sync_sweep() == []  # too recent: might still be in flight
+
+    app.conf.task_always_eager = True
+    try:
+        GradeSync.objects.update(requested_at=timezone.now() - timedelta(minutes=20))
+        assert grades.grade_sync_sweep() == [sync.pk]
+    finally:
+        app.conf.task_always_eager = False
+    sync.refresh_from_db()
+    assert sync.status == GradeSync.Status.SENT
+    [scores] = lms.contexts["lms-course-1"].scores.values()
+    assert [s["scoreGiven"] for s in scores] == [50]
