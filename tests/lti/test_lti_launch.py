@@ -156,3 +156,31 @@ def test_an_lti_session_gets_samesite_none_secure_cookies_over_https_and_others_
     plain = client.get("/labs/squared-number/", secure=True)
     assert plain.cookies["csrftoken"]["samesite"] == "Lax"
     assert plain.headers["X-Frame-Options"] == "DENY"
+
+
+def test_one_lms_course_stays_linked_to_one_course(tool, lms, lab, browser_factory, eager_tasks):
+    from courses.models import Course, Lesson, Module
+    from labs.models import Lab, Submission
+    from lti import services
+
+    other = Course.objects.create(slug="other", title="Other course")
+    module = Module.objects.create(course=other, slug="m", title="M", order=1)
+    lesson = Lesson.objects.create(
+        course=other, module=module, slug="l", title="L", order=1, minutes=1, body="x", content_hash="y"
+    )
+    other_lab = Lab.objects.create(
+        slug="other-lab", title="Other lab", lesson=lesson, points=5, instructions_html=""
+    )
+    student = browser_factory()
+    student.launch(
+        lms.login_params(user="u-student", context_id="lms-course-1", custom={"item": f"lab:{lab.pk}"})
+    )
+    user = Identity.objects.get(subject="u-student").user
+    Submission.objects.create(user=user, lab=lab, files={}, status="graded", score=3, max_score=10)
+    services.scores_changed(user, lab)  # the context now has a grade column for the first course
+    answer = student.launch(
+        lms.login_params(user="u-student", context_id="lms-course-1", custom={"item": f"lab:{other_lab.pk}"})
+    )
+    assert answer.status_code == 409
+    assert "already linked to Serverless on AWS" in answer.text
+    assert Context.objects.get(context_id="lms-course-1").course == lab.lesson.course
