@@ -33,12 +33,24 @@ def lms():
 
 
 @pytest.fixture
-def eager_tasks():
+def project_celery():
+    """The project's Celery app is the current one (shared tasks resolve to the current app, and a test
+    elsewhere may have made another Celery instance current)."""
+    from celery import _state
+
+    previous = _state.get_current_app()
+    celery_app.set_current()
+    yield celery_app
+    previous.set_current()
+
+
+@pytest.fixture
+def eager_tasks(project_celery):
     """Celery tasks run in the test process as they are sent (retries included)."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
+    previous = project_celery.conf.task_always_eager
+    project_celery.conf.task_always_eager = True
     yield
-    celery_app.conf.task_always_eager = previous
+    project_celery.conf.task_always_eager = previous
 
 
 @pytest.fixture

@@ -182,13 +182,12 @@ def test_a_line_item_being_created_by_another_worker_is_waited_for_then_a_stale_
 
 
 @pytest.fixture
-def broker_down():
+def broker_down(project_celery):
     """The Celery broker is a Redis that does not answer (nothing listens on 127.0.0.1:9)."""
-    from config.celery_app import app
+    app = project_celery
 
     def reset_pools():
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # Forget the app's pools (kombu keeps them per URL; closing one would break its later users).
         app._pool = None
         app.amqp._producer_pool = None
 
