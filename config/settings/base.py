@@ -148,7 +148,7 @@ LABS_MAX_IN_FLIGHT = int(os.environ.get("LABS_MAX_IN_FLIGHT", "3"))  # per stude
 # --- LTI 1.3 (lti/) -------------------------------------------------------------------------------
 LTI_ALLOW_HTTP = env_bool("LTI_ALLOW_HTTP", DEBUG)  # http:// platform URLs: development and tests only
 LTI_JWKS_CACHE_S = int(os.environ.get("LTI_JWKS_CACHE_S", "3600"))  # platforms' public keys, cached
-LTI_JWKS_REFRESH_S = int(os.environ.get("LTI_JWKS_REFRESH_S", "10"))  # at most one re-fetch per key set per
+LTI_JWKS_REFRESH_S = int(os.environ.get("LTI_JWKS_REFRESH_S", "10"))  # seconds between re-reads of a key set
 LTI_KEY_GRACE_DAYS = int(os.environ.get("LTI_KEY_GRACE_DAYS", "7"))  # a rotated-out key stays published
 
 # --- Auth -----------------------------------------------------------------------------------------
