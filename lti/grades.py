@@ -5,9 +5,9 @@ pending GradeSync row per LMS context the student belongs to and enqueues ``lti.
 commit, so a student never waits on an LMS. The task sends the *current* best score (the gradebook's
 rule), so repeated or out-of-order syncs converge on the same value.
 
-A column (line item) is made once per (LMS context, item): the LineItem row is looked up under a lock on
-the context; a missing row is first searched for at the LMS by ``resourceId`` (deep linking may have
-created it) and only then created. An LMS that refuses a score (4xx: course unpublished, item closed) is
+A column (line item) is made once per (LMS context, item): the worker that first inserts the LineItem row
+owns it (see ``line_item_ensure``), searches the LMS by ``resourceId`` (deep linking may have created the
+column) and only then creates one. An LMS that refuses a score (4xx: course unpublished, item closed) is
 recorded with its reason and not retried; one that is unreachable or answers 5xx/429 is retried with
 back-off by the task, then marked failed. Instructors see both and can resend.
 """
