@@ -11,5 +11,6 @@ urlpatterns = [
     # before "labs/": the gradebook keeps the address it had when it lived in labs
     path("labs/instructor/gradebook/", include("gradebook.urls")),
     path("labs/", include("labs.urls")),
+    path("lti/", include("lti.urls")),
     path("admin/", admin.site.urls),
 ]

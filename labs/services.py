@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from courses.models import Lesson
 from courses.rendering import render_markdown
+from courses.signals import score_changed
 from labs import jobs
 from labs.grading import LabError, LabSpec, grade
 from labs.models import Draft, Lab, Submission
@@ -161,7 +162,7 @@ def submission_grade(*, submission_id: int, now=None) -> Submission | None:
             "previous_max_score": submission.max_score,
             "previous_graded_at": submission.graded_at.isoformat() if submission.graded_at else None,
         }
-    return jobs.record(
+    submission = jobs.record(
         jobs.GRADING,
         submission,
         status=Submission.Status.GRADED,
@@ -171,6 +172,9 @@ def submission_grade(*, submission_id: int, now=None) -> Submission | None:
         verdicts=check_verdicts(report["checks"]),
         lab_hash=lab.content_hash,
     )
+    if submission.kind == Submission.Kind.SUBMIT:
+        score_changed.send(sender=Submission, user=submission.user, item=lab)  # e.g. to linked LMS courses
+    return submission
 
 
 VERDICT_MESSAGE_CHARS = 300

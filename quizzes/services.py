@@ -12,6 +12,7 @@ from django.utils import timezone
 from courses.models import Course
 from courses.page_cache import user_generation_bump
 from courses.services import course_content_changed
+from courses.signals import score_changed
 
 from . import questions, selectors
 from .files import with_file_urls
@@ -164,6 +165,7 @@ def attempt_submit(
         attempt.passed = attempt.score >= attempt.quiz.pass_mark
         attempt.submitted_at = min(now, attempt.deadline + DEADLINE_GRACE) if attempt.deadline else now
         attempt.save()
+        score_changed.send(sender=Attempt, user=attempt.user, item=attempt.quiz)  # e.g. to linked LMS courses
     return attempt
 
 

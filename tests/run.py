@@ -22,6 +22,7 @@ DB_TEST_PATHS = [
     "tests/labs",
     "tests/gradebook",
     "tests/integration",
+    "tests/lti",
 ]
 
 

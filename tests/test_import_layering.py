@@ -38,7 +38,8 @@ RUNGS = {
     "quizzes": 3,
     "labs": 3,
     "gradebook": 4,
-    "config": 5,
+    "lti": 5,  # the LMS integration: reads the gradebook, hears courses.signals.score_changed
+    "config": 6,
 }
 
 # Not imported by name: settings modules are chosen by DJANGO_SETTINGS_MODULE (production refuses to load
@@ -53,6 +54,7 @@ NOT_IMPORTED_ALONE = (
 FUNCTION_IMPORTS_KEPT = {
     ("accounts.apps", "ready"): "Django's rule: signal receivers connect once the app registry is ready",
     ("courses.apps", "ready"): "Django's rule: signal receivers connect once the app registry is ready",
+    ("lti.apps", "ready"): "Django's rule: signal receivers connect once the app registry is ready",
     ("config.celery_app", "_warm_up_grading"): "the runtime is loaded by worker processes only, never by web",
 }
 

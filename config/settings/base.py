@@ -44,11 +44,13 @@ INSTALLED_APPS = [
     "quizzes",
     "labs",
     "gradebook",
+    "lti",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "lti.middleware.LtiCookieMiddleware",  # before sessions: sees the cookies they set (lti/middleware.py)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -56,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "lti.middleware.LtiFrameMiddleware",  # after X-Frame-Options: LTI sessions may be framed by their LMS
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -136,11 +139,18 @@ CELERY_TASK_ALWAYS_EAGER = False
 # The sweep re-enqueues lab submissions stuck in queued or running (labs/services.py: submission_sweep).
 CELERY_BEAT_SCHEDULE = {
     "labs-sweep-stuck-submissions": {"task": "labs.tasks.sweep_stuck_submissions", "schedule": 60.0},
+    "lti-sweep-pending-grades": {"task": "lti.tasks.sweep_pending_grades", "schedule": 300.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Labs -----------------------------------------------------------------------------------------
 LABS_MAX_IN_FLIGHT = int(os.environ.get("LABS_MAX_IN_FLIGHT", "3"))  # per student, across labs
+
+# --- LTI 1.3 (lti/) -------------------------------------------------------------------------------
+LTI_ALLOW_HTTP = env_bool("LTI_ALLOW_HTTP", DEBUG)  # http:// platform URLs: development and tests only
+LTI_JWKS_CACHE_S = int(os.environ.get("LTI_JWKS_CACHE_S", "3600"))  # platforms' public keys, cached
+LTI_JWKS_REFRESH_S = int(os.environ.get("LTI_JWKS_REFRESH_S", "10"))  # seconds between re-reads of a key set
+LTI_KEY_GRACE_DAYS = int(os.environ.get("LTI_KEY_GRACE_DAYS", "7"))  # a rotated-out key stays published
 
 # --- Auth -----------------------------------------------------------------------------------------
 # The model backend, with the logged-in user kept in the shared cache (see accounts/backends.py).

@@ -12,6 +12,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 DEMO_USERS = False
+LTI_ALLOW_HTTP = True  # the test LMS listens on http://127.0.0.1
 
 # The SQLite test database is a file, so that a Celery worker process started by an integration test
 # (tests/labs/test_lab_worker.py) reads and writes the same rows as the test.
