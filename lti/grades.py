@@ -1,8 +1,8 @@
 """Assignment and Grade Services: students' best scores go to the LMS gradebook.
 
-``scores_changed(user, item)`` is called where attempts and submissions are recorded. It only writes a
-pending GradeSync row per LMS context the student belongs to and enqueues ``lti.tasks.push_score`` after
-commit, so a student never waits on an LMS. The task sends the *current* best score (the gradebook's
+``lti.services.scores_changed(user, item)`` runs where attempts and submissions are recorded. It only writes a
+pending GradeSync row per LMS context the student belongs to (``syncs_for``, here) and enqueues
+``lti.tasks.push_score`` after commit, so a student never waits on an LMS. The task sends the *current* best score (the gradebook's
 rule), so repeated or out-of-order syncs converge on the same value.
 
 A column (line item) is made once per (LMS context, item): the worker that first inserts the LineItem row
@@ -30,6 +30,7 @@ from pylti1p3.service_connector import ServiceConnector
 from . import items
 from .http import TimeoutSession
 from .models import Context, GradeSync, LineItem, Member
+from .tool import registration_for
 
 log = logging.getLogger(__name__)
 
@@ -45,23 +46,22 @@ class TransientLmsError(Exception):
     """The LMS could not be reached or answered 5xx/429: worth retrying later."""
 
 
-def scores_changed(user, item) -> int:
-    """A Lab or graded Quiz score of ``user`` may have changed: queue a sync to every LMS context of the
-    item's course that the user belongs to. Returns how many syncs were queued. Never calls the LMS."""
+def syncs_for(user, item) -> list[GradeSync]:
+    """A Lab or graded Quiz score of ``user`` may have changed: mark a sync pending for every LMS context of
+    the item's course that the user belongs to, and return them (to be enqueued). Never calls the LMS."""
     target = items.item_of(item)
     if target is None:
-        return 0
+        return []
     contexts = Context.objects.filter(course=target.course, members__user=user).exclude(lineitems_url="")
-    queued = 0
-    for context in contexts:
-        sync = grade_sync_request(context=context, kind=target.kind, item_id=target.obj.pk, user=user)
-        if sync is not None:
-            queued += 1
-    return queued
+    syncs = (
+        grade_sync_request(context=context, kind=target.kind, item_id=target.obj.pk, user=user)
+        for context in contexts
+    )
+    return [sync for sync in syncs if sync is not None]
 
 
 def grade_sync_request(*, context: Context, kind: str, item_id: int, user) -> GradeSync | None:
-    """Mark one (context, item, user) grade pending and enqueue its push after commit."""
+    """Mark one (context, item, user) grade pending (the caller enqueues its push after commit)."""
     if SCOPE_SCORE not in context.ags_scopes:
         return None
     sync, _ = GradeSync.objects.update_or_create(
@@ -71,52 +71,35 @@ def grade_sync_request(*, context: Context, kind: str, item_id: int, user) -> Gr
         user=user,
         defaults={"status": GradeSync.Status.PENDING, "requested_at": timezone.now(), "lms_message": ""},
     )
-    transaction.on_commit(lambda: _enqueue(sync.pk))
     return sync
 
 
-def _enqueue(sync_id: int) -> None:
-    """Send the push task. A broker that is down must not fail the student's request (their attempt is
-    saved): the row stays pending and ``grade_sync_sweep`` sends it later."""
-    from .tasks import push_score
-
-    try:
-        push_score.delay(sync_id)
-    except Exception:  # noqa: BLE001 - any broker failure; the sweep is the safety net
-        log.exception("lti: could not enqueue grade sync %s; the sweep will send it", sync_id)
-
-
-def grade_sync_sweep(*, now=None) -> list[int]:
+def stale_sync_ids(*, now=None) -> list[int]:
     """Pending grades older than SWEEP_AFTER (their message was lost, or never sent because the broker was
-    down): enqueued again. The back-off of one push totals about 5 minutes, so these are not in flight."""
+    down), to be enqueued again. The back-off of one push totals about 5 minutes, so these are not in flight."""
     now = now or timezone.now()
-    ids = list(
+    return list(
         GradeSync.objects.filter(
             status=GradeSync.Status.PENDING, requested_at__lt=now - SWEEP_AFTER
         ).values_list("pk", flat=True)[:SWEEP_BATCH]
     )
-    for sync_id in ids:
-        _enqueue(sync_id)
-    return ids
 
 
-def grade_resend(*, context: Context, sync_ids: list[int] | None = None) -> int:
-    """Send again the context's refused and failed grades (or the given ones). Returns how many."""
+def grade_resend(*, context: Context, sync_ids: list[int] | None = None) -> list[GradeSync]:
+    """Mark the context's refused and failed grades (or the given ones) pending again, and return them (to
+    be enqueued)."""
     syncs = context.grade_syncs.all()
     if sync_ids is not None:
         syncs = syncs.filter(pk__in=sync_ids)
     else:
         syncs = syncs.filter(status__in=[GradeSync.Status.REFUSED, GradeSync.Status.FAILED])
-    count = 0
-    for sync in syncs.select_related("user"):
+    return [
         grade_sync_request(context=context, kind=sync.kind, item_id=sync.item_id, user=sync.user)
-        count += 1
-    return count
+        for sync in syncs.select_related("user")
+    ]
 
 
 def _connector(context: Context) -> ServiceConnector:
-    from .tool import registration_for
-
     return ServiceConnector(registration_for(context.platform), requests_session=TimeoutSession())
 
 

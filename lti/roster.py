@@ -14,6 +14,7 @@ from .http import TimeoutSession
 from .models import Context
 from .roles import teaches
 from .services import LaunchRefused, identity_user, member_upsert
+from .tool import registration_for
 
 
 @dataclass
@@ -27,8 +28,6 @@ def roster_import(*, context: Context) -> RosterReport:
     """Every active member of the LMS context becomes (or stays) a user linked by (issuer, subject), a
     member of the context and, when the context is linked to a course, enrolled in it. Raises
     LaunchRefused with the LMS's reason when the roster cannot be read."""
-    from .tool import registration_for
-
     if not context.memberships_url:
         raise LaunchRefused("The LMS has not offered its roster service for this course (no NRPS claim).")
     platform = context.platform

@@ -1,10 +1,11 @@
 """Writes for LTI: registering platforms, accepting a validated launch (account, role, context, course,
 enrollment), linking an LMS context to a course. Grades live in ``lti.grades`` (``scores_changed`` is
-re-exported here, the one call other apps make), the roster in ``lti.roster``.
+here, the one call other apps make, through ``courses.signals.score_changed``), the roster in ``lti.roster``.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -18,7 +19,7 @@ from accounts.roles import INSTRUCTORS, STUDENTS, role_group
 from courses.models import Course
 from courses.services import enrollment_create
 
-from .grades import scores_changed  # noqa: F401 - the public hook: lti.services.scores_changed(user, item)
+from . import grades, tasks
 from .models import Context, Deployment, Identity, Member, Platform
 from .roles import teaches
 
@@ -207,3 +208,20 @@ def context_link_course(*, context: Context, course: Course) -> Context:
     for member in context.members.select_related("user"):
         enrollment_create(user=member.user, course=course)
     return context
+
+
+def scores_changed(user, item) -> int:
+    """A Lab or graded Quiz score of ``user`` may have changed: a pending sync for each LMS context of the
+    item's course the user belongs to, each pushed by a worker after commit. Returns how many."""
+    syncs = grades.syncs_for(user, item)
+    for sync in syncs:
+        transaction.on_commit(functools.partial(tasks.enqueue_push, sync.pk))
+    return len(syncs)
+
+
+def grade_resend(*, context: Context, sync_ids: list[int] | None = None) -> int:
+    """Send again the context's refused and failed grades (or the given ones). Returns how many."""
+    syncs = grades.grade_resend(context=context, sync_ids=sync_ids)
+    for sync in syncs:
+        transaction.on_commit(functools.partial(tasks.enqueue_push, sync.pk))
+    return len(syncs)

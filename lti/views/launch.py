@@ -23,13 +23,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from pylti1p3.exception import LtiException, OIDCException
 
+from config.htmx import HtmxHttpRequest
+
 from .. import items, keys, tool
 from ..deep_linking import deep_link_response, picker_courses
 from ..dynamic import dynamic_register
 from ..models import Context
 from ..services import CLAIM, LaunchRefused, RegistrationError, context_link_course, launch_accept
 from ..session import deep_link_launch, remember_launch
-from ..types import HtmxHttpRequest
 
 log = logging.getLogger(__name__)
 DEEP_LINKING = "LtiDeepLinkingRequest"

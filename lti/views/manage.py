@@ -15,13 +15,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import instructor_required
+from config.htmx import HtmxHttpRequest
 
-from .. import grades, keys
+from .. import keys
 from ..forms import InviteForm, LinkCourseForm, PlatformForm
 from ..models import Context, GradeSync, Platform, RegistrationInvite, ToolKey
 from ..roster import roster_import
-from ..services import LaunchRefused, RegistrationError, context_link_course, platform_register
-from ..types import HtmxHttpRequest
+from ..services import LaunchRefused, RegistrationError, context_link_course, grade_resend, platform_register
 
 SYNCS_PAGE = 100
 
@@ -132,7 +132,7 @@ def context_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def context_resend(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     context = get_object_or_404(Context, pk=pk)
     ids = [int(value) for value in request.POST.getlist("sync") if value.isdigit()] or None
-    count = grades.grade_resend(context=context, sync_ids=ids)
+    count = grade_resend(context=context, sync_ids=ids)
     messages.success(request, f"{count} grade(s) queued to be sent again.")
     return redirect("lti:context", pk=pk)
 
