@@ -204,13 +204,11 @@ class LambdaService:
             body = error_payload(error_type, fault["message"], request_id)
         environment = SimpleNamespace(
             log_stream="injected-faults",
-            trace_entry=self.cloud.trace.record(
-                "invocation",
+            trace_entry=self.cloud.trace.invocation(
                 self.cloud.clock(),
-                cause,
+                cause=cause,
                 request_id=request_id,
                 function_arn=function.function_arn,
-                status="running",
                 injected=True,
             ),
         )
@@ -274,7 +272,7 @@ class LambdaService:
                         "errorType": "Sandbox.Timedout",
                         "errorMessage": f"RequestId: {request_id} Error: Task timed out after {INIT_TIMEOUT_S:.2f} seconds",
                     }
-                self.cloud.trace.record("environment_failed", self.cloud.clock(), cause, detail=str(detail))
+                self.cloud.trace.environment_failed(self.cloud.clock(), cause=cause, detail=str(detail))
             else:
                 init_ms = (
                     float(frame.get("init_ms", 0.0))
@@ -294,13 +292,8 @@ class LambdaService:
             environment = idle.pop()
             message = self._invoke_message(request_id, payload, invoked_arn, client_context, timeout_s)
             pipelined = False
-        environment.trace_entry = self.cloud.trace.record(
-            "invocation",
-            self.cloud.clock(),
-            cause,
-            request_id=request_id,
-            function_arn=function.function_arn,
-            status="running",
+        environment.trace_entry = self.cloud.trace.invocation(
+            self.cloud.clock(), cause=cause, request_id=request_id, function_arn=function.function_arn
         )
         start_line = f"START RequestId: {request_id} Version: {str(function.version)}\n"
         if init_error is not None:
