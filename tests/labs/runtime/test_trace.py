@@ -32,7 +32,9 @@ def test_each_method_writes_its_own_kind_string(kind):
         if parameter.kind is inspect.Parameter.KEYWORD_ONLY and parameter.default is inspect.Parameter.empty
     }
     entry = method(12.5, **fields)
-    assert entry["kind"] == kind.value and type(entry["kind"]) is str  # a plain string, as stored results hold
+    assert (
+        entry["kind"] == kind.value and type(entry["kind"]) is str
+    )  # a plain string, as stored results hold
     assert list(entry)[:4] == ["seq", "kind", "time", "cause"]
     assert entry["time"] == 12.5 and entry["cause"] == "<cause>"
 
@@ -101,7 +103,14 @@ def test_constant_fields_are_written_in_their_place():
 def test_fields_are_serialized_in_declaration_order_whatever_the_call_order():
     trace = Trace()
     trace.delivery_failed(
-        5.0, cause=1, retriable=True, error="boom", attempt=0, rule="arn:rule", target="arn:t", source="events"
+        5.0,
+        cause=1,
+        retriable=True,
+        error="boom",
+        attempt=0,
+        rule="arn:rule",
+        target="arn:t",
+        source="events",
     )
     assert trace.to_json() == json.dumps(
         [
