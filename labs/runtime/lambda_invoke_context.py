@@ -13,7 +13,7 @@ from typing import Any
 __all__ = ["InvokeContext"]
 
 
-@dataclass
+@dataclass(slots=True)
 class InvokeContext:
     """One invocation. ``function`` is the function version (moto's model); ``invoked_arn`` the ARN the caller
     used (qualified or not); ``cause`` the trace record that led to the invocation; ``environment_key`` which

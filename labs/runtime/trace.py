@@ -67,17 +67,18 @@ def _kind(kind: Kind) -> Callable[[Callable[..., None]], Callable[..., dict]]:
 
     def declare(declaration: Callable[..., None]) -> Callable[..., dict]:
         signature = inspect.signature(declaration)
+        empty = inspect.Parameter.empty
         order = [(field.name, field.default) for field in list(signature.parameters.values())[1:]]
 
         @functools.wraps(declaration)
         def record(self: Trace, time_s: float, *, cause: int | None, **given: object) -> dict:
             declaration(self, **given)  # Python checks the fields against the declaration: TypeError if not
-            fields = {}
+            entry = {"seq": None, "kind": kind.value, "time": time_s, "cause": cause}
             for name, default in order:
                 value = given.get(name, default)
-                if value is not None or default is inspect.Parameter.empty:
-                    fields[name] = value
-            return self._record(kind, time_s, cause, fields)
+                if value is not None or default is empty:
+                    entry[name] = value
+            return self._append(entry)
 
         self_, *declared = signature.parameters.values()
         record.__signature__ = signature.replace(  # what help() and editors show
@@ -104,9 +105,9 @@ class Trace(list):
         super().__init__()
         self._lock = threading.Lock()
 
-    def _record(self, kind: Kind, time_s: float, cause: int | None, fields: dict) -> dict:
-        with self._lock:
-            entry = {"seq": len(self), "kind": kind.value, "time": time_s, "cause": cause, **fields}
+    def _append(self, entry: dict) -> dict:
+        with self._lock:  # numbered and appended in one step: seq is the record's position
+            entry["seq"] = len(self)
             self.append(entry)
         return entry
 
