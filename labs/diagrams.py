@@ -10,7 +10,7 @@ Mermaid's entity codes: https://mermaid.js.org/syntax/sequenceDiagram.html#entit
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 __all__ = [
     "MAX_NODES",
@@ -198,111 +198,160 @@ def sequence_diagram(trace: Iterable[dict], caller: str = "Grader") -> str:
     return diagram.source(len(records) - drawn)
 
 
-def _draw(diagram: _Sequence, record: dict, actor) -> None:
-    kind, cause = record["kind"], record.get("cause")
-    if kind == "invocation":
-        label = "Invoke" + (" (cold start)" if record.get("cold_start") else "")
-        diagram.arrow(actor(cause), "->>", diagram.function(record.get("function_arn")), label)
-    elif kind == "api_call":
-        invoke = record.get("service") == "lambda" and record.get("operation") == "Invoke"
-        if invoke and int(record.get("status") or 0) < 400:
-            return  # the invocation record draws this call
-        source, service = actor(cause), diagram.service(record.get("service"))
-        diagram.arrow(
-            source, "->>", service, f"{record.get('operation')} {_resource(record.get('resource'))}"
-        )
-        failed = record.get("outcome") == "error"
-        diagram.arrow(service, "--x" if failed else "-->>", source, str(record.get("status", "")))
-    elif kind == "apigateway_request":
-        diagram.arrow(
-            actor(cause), "->>", diagram.service("apigateway"), f"{record.get('method')} {record.get('path')}"
-        )
-    elif kind == "throttle":
-        label = f"Throttled (reserved concurrency {record.get('reserved_concurrency')})"
-        diagram.arrow(actor(cause), "-x", diagram.function(record.get("function_arn")), label)
-    elif kind == "event_accepted":
-        queue = diagram.add(_ASYNC, _ASYNC_LABEL)
-        source = actor(cause)
-        diagram.arrow(source, "->>", queue, f"Invoke (Event) {_function_name(record.get('function_arn'))}")
-        diagram.arrow(queue, "-->>", source, "202 Accepted")
-    elif kind == "async_retry_scheduled":
-        diagram.note(
-            diagram.add(_ASYNC, _ASYNC_LABEL),
-            f"retry {_function_name(record.get('function_arn'))} in {record.get('delay_s')} s "
-            f"({record.get('reason')})",
-        )
-    elif kind == "async_failed":
-        diagram.note(
-            diagram.add(_ASYNC, _ASYNC_LABEL),
-            f"{_function_name(record.get('function_arn'))} gave up after {record.get('attempts')} "
-            f"attempts ({record.get('condition')})",
-        )
-    elif kind in (
-        "destination_delivered",
-        "dead_letter_delivered",
-        "destination_failed",
-        "dead_letter_failed",
-    ):
-        target = record.get("destination") or record.get("target")
-        what = "destination" if kind.startswith("destination") else "dead-letter queue"
-        failed = kind.endswith("failed")
-        diagram.arrow(
-            diagram.add(_ASYNC, _ASYNC_LABEL),
-            "-x" if failed else "->>",
-            diagram.service(_service_of_arn(target)),
-            f"{what} {_resource(target)}" + (" failed" if failed else ""),
-        )
-    elif kind == "sqs_batch":
-        count = len(record.get("message_ids") or [])
-        diagram.note(
-            diagram.service("sqs"), f"poll: batch of {count} for {_function_name(record.get('function_arn'))}"
-        )
-    elif kind == "sqs_batch_result":
-        deleted, kept = len(record.get("deleted") or []), len(record.get("kept") or [])
-        diagram.note(diagram.service("sqs"), f"deleted {deleted}, kept {kept} for a retry")
-    elif kind == "sfn_execution":
-        name = _resource(record.get("execution_arn")).split(":")[-1]
-        error = f" {record['error']}" if record.get("error") else ""
-        diagram.note(diagram.service("states"), f"execution {name} {record.get('status')}{error}")
-    elif kind == "sfn_note":
-        diagram.note(diagram.service("states"), record.get("note", ""))
-    elif kind in ("delivery", "delivery_failed"):
-        target = record.get("target")
-        failed = kind == "delivery_failed"
-        label = f"deliver to {_resource(target)}" + (f" failed: {record.get('error', '')}" if failed else "")
-        destination = diagram.service(_service_of_arn(target)) if str(target).startswith("arn:") else None
-        if destination is None:  # an e-mail address or URL: the message left the account
-            diagram.note(diagram.service(record.get("source")), f"sent to {target}")
-        else:
-            diagram.arrow(
-                diagram.service(record.get("source")), "-x" if failed else "->>", destination, label
-            )
-    elif kind == "s3_notification":
-        diagram.note(diagram.service("s3"), f"{record.get('event_name')} {record.get('key')}")
-    elif kind == "sns_filtered_out":
-        diagram.note(diagram.service("sns"), f"filter policy skipped {_resource(record.get('subscription'))}")
-    elif kind == "event_received":
-        diagram.note(diagram.service("events"), f"{record.get('detail_type')} on bus {record.get('bus')}")
-    elif kind == "rule_matched":
-        diagram.note(diagram.service("events"), f"rule {_resource(record.get('rule'))} matched")
-    elif kind == "schedule_fired":
-        diagram.note(diagram.service("events"), f"schedule of rule {_resource(record.get('rule'))}")
-    elif kind == "event_dropped":
-        diagram.note(diagram.service("events"), f"event dropped: {record.get('error', '')}")
-    elif kind == "fault_injected":
-        diagram.note(actor(cause), f"injected fault: {record.get('fault')}")
-    elif kind == "sfn_execution_started":
-        name = _resource(record.get("execution_arn")).split(":")[-1]
-        diagram.arrow(actor(cause), "->>", diagram.service("states"), f"StartExecution {name}")
-    elif kind in ("rule_not_matched", "sns_delivery"):
-        return  # the list shows each filter decision; the diagram shows what was delivered
-    elif kind == "environment_failed":
-        diagram.note(actor(cause), f"environment failed: {record.get('detail', '')}")
+def _draw(diagram: _Sequence, record: dict, actor: Callable[[object], str]) -> None:
+    """Draw one record by its kind's function in ``_DRAW`` (a kind unknown here: a note of its fields)."""
+    _DRAW.get(record["kind"], _draw_fields)(diagram, record, actor)
+
+
+# Each function draws one kind of record: (diagram, record, actor), where ``actor(cause)`` is the lifeline
+# of whoever acted for the record (see ``sequence_diagram``).
+def _draw_invocation(diagram: _Sequence, record: dict, actor) -> None:
+    label = "Invoke" + (" (cold start)" if record.get("cold_start") else "")
+    diagram.arrow(actor(record.get("cause")), "->>", diagram.function(record.get("function_arn")), label)
+
+
+def _draw_api_call(diagram: _Sequence, record: dict, actor) -> None:
+    invoke = record.get("service") == "lambda" and record.get("operation") == "Invoke"
+    if invoke and int(record.get("status") or 0) < 400:
+        return  # the invocation record draws this call
+    source, service = actor(record.get("cause")), diagram.service(record.get("service"))
+    diagram.arrow(source, "->>", service, f"{record.get('operation')} {_resource(record.get('resource'))}")
+    failed = record.get("outcome") == "error"
+    diagram.arrow(service, "--x" if failed else "-->>", source, str(record.get("status", "")))
+
+
+def _draw_apigateway_request(diagram: _Sequence, record: dict, actor) -> None:
+    label = f"{record.get('method')} {record.get('path')}"
+    diagram.arrow(actor(record.get("cause")), "->>", diagram.service("apigateway"), label)
+
+
+def _draw_throttle(diagram: _Sequence, record: dict, actor) -> None:
+    label = f"Throttled (reserved concurrency {record.get('reserved_concurrency')})"
+    diagram.arrow(actor(record.get("cause")), "-x", diagram.function(record.get("function_arn")), label)
+
+
+def _draw_event_accepted(diagram: _Sequence, record: dict, actor) -> None:
+    queue = diagram.add(_ASYNC, _ASYNC_LABEL)
+    source = actor(record.get("cause"))
+    diagram.arrow(source, "->>", queue, f"Invoke (Event) {_function_name(record.get('function_arn'))}")
+    diagram.arrow(queue, "-->>", source, "202 Accepted")
+
+
+def _draw_async_send(diagram: _Sequence, record: dict, actor) -> None:
+    """An asynchronous event's record sent (or not) to a destination or dead-letter queue."""
+    kind = record["kind"]
+    target = record.get("destination") or record.get("target")
+    what = "destination" if kind.startswith("destination") else "dead-letter queue"
+    failed = kind.endswith("failed")
+    diagram.arrow(
+        diagram.add(_ASYNC, _ASYNC_LABEL),
+        "-x" if failed else "->>",
+        diagram.service(_service_of_arn(target)),
+        f"{what} {_resource(target)}" + (" failed" if failed else ""),
+    )
+
+
+def _draw_delivery(diagram: _Sequence, record: dict, actor) -> None:
+    target = record.get("target")
+    failed = record["kind"] == "delivery_failed"
+    label = f"deliver to {_resource(target)}" + (f" failed: {record.get('error', '')}" if failed else "")
+    destination = diagram.service(_service_of_arn(target)) if str(target).startswith("arn:") else None
+    if destination is None:  # an e-mail address or URL: the message left the account
+        diagram.note(diagram.service(record.get("source")), f"sent to {target}")
     else:
-        fields = " ".join(
-            f"{key}={value}" for key, value in record.items() if key not in ("seq", "kind", "time", "cause")
+        diagram.arrow(diagram.service(record.get("source")), "-x" if failed else "->>", destination, label)
+
+
+def _draw_sfn_execution_started(diagram: _Sequence, record: dict, actor) -> None:
+    name = _resource(record.get("execution_arn")).split(":")[-1]
+    diagram.arrow(actor(record.get("cause")), "->>", diagram.service("states"), f"StartExecution {name}")
+
+
+def _draw_nothing(diagram: _Sequence, record: dict, actor) -> None:
+    """The list shows each filter decision; the diagram shows what was delivered."""
+
+
+def _draw_fields(diagram: _Sequence, record: dict, actor) -> None:
+    """A note over the actor listing the record's fields: for kinds without a drawing of their own."""
+    skipped = ("seq", "kind", "time", "cause")
+    fields = " ".join(f"{key}={value}" for key, value in record.items() if key not in skipped)
+    diagram.note(actor(record.get("cause")), f"{record['kind']} {fields}")
+
+
+def _note_on(lifeline: str | None, label: Callable[[dict], object]):
+    """A kind drawn as a note over a service's lifeline (``lifeline`` None: over the record's actor)."""
+
+    def draw(diagram: _Sequence, record: dict, actor) -> None:
+        over = actor(record.get("cause")) if lifeline is None else diagram.service(lifeline)
+        diagram.note(over, label(record))
+
+    return draw
+
+
+def _async_note(label: Callable[[dict], object]):
+    """A kind drawn as a note over the asynchronous invocation queue."""
+    return lambda diagram, record, actor: diagram.note(diagram.add(_ASYNC, _ASYNC_LABEL), label(record))
+
+
+def _execution_label(record: dict) -> str:
+    name = _resource(record.get("execution_arn")).split(":")[-1]
+    error = f" {record['error']}" if record.get("error") else ""
+    return f"execution {name} {record.get('status')}{error}"
+
+
+# trace kind -> how to draw it (the kinds are declared in labs/runtime/trace.py)
+_DRAW: dict[str, Callable[[_Sequence, dict, Callable[[object], str]], None]] = {
+    "invocation": _draw_invocation,
+    "api_call": _draw_api_call,
+    "apigateway_request": _draw_apigateway_request,
+    "throttle": _draw_throttle,
+    "event_accepted": _draw_event_accepted,
+    "async_retry_scheduled": _async_note(
+        lambda r: f"retry {_function_name(r.get('function_arn'))} in {r.get('delay_s')} s ({r.get('reason')})"
+    ),
+    "async_failed": _async_note(
+        lambda r: (
+            f"{_function_name(r.get('function_arn'))} gave up after {r.get('attempts')} "
+            f"attempts ({r.get('condition')})"
         )
-        diagram.note(actor(cause), f"{kind} {fields}")
+    ),
+    "destination_delivered": _draw_async_send,
+    "destination_failed": _draw_async_send,
+    "dead_letter_delivered": _draw_async_send,
+    "dead_letter_failed": _draw_async_send,
+    "sqs_batch": _note_on(
+        "sqs",
+        lambda r: (
+            f"poll: batch of {len(r.get('message_ids') or [])} for {_function_name(r.get('function_arn'))}"
+        ),
+    ),
+    "sqs_batch_result": _note_on(
+        "sqs", lambda r: f"deleted {len(r.get('deleted') or [])}, kept {len(r.get('kept') or [])} for a retry"
+    ),
+    "sfn_execution_started": _draw_sfn_execution_started,
+    "sfn_execution": _note_on("states", _execution_label),
+    "sfn_note": _note_on("states", lambda r: r.get("note", "")),
+    "delivery": _draw_delivery,
+    "delivery_failed": _draw_delivery,
+    "s3_notification": _note_on("s3", lambda r: f"{r.get('event_name')} {r.get('key')}"),
+    "sns_delivery": _draw_nothing,
+    "sns_filtered_out": _note_on(
+        "sns", lambda r: f"filter policy skipped {_resource(r.get('subscription'))}"
+    ),
+    "event_received": _note_on("events", lambda r: f"{r.get('detail_type')} on bus {r.get('bus')}"),
+    "rule_matched": _note_on("events", lambda r: f"rule {_resource(r.get('rule'))} matched"),
+    "rule_not_matched": _draw_nothing,
+    "schedule_fired": _note_on("events", lambda r: f"schedule of rule {_resource(r.get('rule'))}"),
+    "event_dropped": _note_on("events", lambda r: f"event dropped: {r.get('error', '')}"),
+    "fault_injected": _note_on(None, lambda r: f"injected fault: {r.get('fault')}"),
+    "environment_failed": _note_on(None, lambda r: f"environment failed: {r.get('detail', '')}"),
+    "sqs_filtered_out": _draw_fields,
+    "stream_records_skipped": _draw_fields,
+    "stream_batch": _draw_fields,
+    "stream_batch_result": _draw_fields,
+    "stream_retry_scheduled": _draw_fields,
+    "stream_discarded": _draw_fields,
+}
 
 
 # -- Step Functions -----------------------------------------------------------------------------------------

@@ -368,10 +368,9 @@ class Cloud:
                 effects = self._effects.pop()
             call = None
             if parsed is not None:
-                call = self.trace.record(
-                    "api_call",
+                call = self.trace.api_call(
                     self.clock(),
-                    cause,
+                    cause=cause,
                     principal=principal["session_arn"] if principal else "host",
                     service=parsed.service,
                     operation=parsed.operation,

@@ -306,3 +306,11 @@ def test_state_names_cannot_inject_flowchart_syntax():
 @pytest.mark.parametrize("graph", [{}, {"nodes": []}])
 def test_nothing_to_draw_is_an_empty_string(graph):
     assert execution_flowchart(graph) == ""
+
+
+def test_every_trace_kind_the_runtime_writes_has_a_drawing():
+    # A new kind must be given a drawing (or an explicit _draw_nothing), not fall to the generic note.
+    from labs.diagrams import _DRAW
+    from labs.runtime.core.trace import Kind
+
+    assert set(_DRAW) == {kind.value for kind in Kind}

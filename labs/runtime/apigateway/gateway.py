@@ -216,16 +216,14 @@ class ApiGateway:
             request_id=cloud.new_request_id(),
             time_s=cloud.clock(),
         )
-        entry = cloud.trace.record(
-            "apigateway_request",
+        entry = cloud.trace.apigateway_request(
             call.time_s,
-            None,
+            cause=None,
             api_id=api_id,
             api_type=api_type,
             stage=stage,
             method=call.method,
             path=call.stage_path,
-            status="running",
         )
         try:
             serve = self._serve_rest if rest is not None else self._serve_http

@@ -106,10 +106,9 @@ class AsyncInvoker:
             accepted_at=self.cloud.clock(),
         )
         function = self.cloud.lambda_.get_function(function_name, qualifier)
-        entry = self.cloud.trace.record(
-            "event_accepted",
+        entry = self.cloud.trace.event_accepted(
             self.cloud.clock(),
-            cause,
+            cause=cause,
             function_arn=function.function_arn,
             request_id=event.request_id,
         )
@@ -128,7 +127,9 @@ class AsyncInvoker:
             return
         reserved = function.reserved_concurrency
         if reserved is not None and int(reserved) == 0:
-            self._trace("throttle", event, function, reserved_concurrency=0)
+            self.cloud.trace.throttle(
+                self.cloud.clock(), **self._about(event, function), reserved_concurrency=0
+            )
             self._fail(event, function, config, "RetriesExhausted", None)
             return
         if lambda_.concurrency.throttled(function, event.cause, request_id=event.request_id):
@@ -158,13 +159,17 @@ class AsyncInvoker:
 
     def _retry_later(self, event: QueuedEvent, delay_s: float, reason: str) -> None:
         function = self.cloud.lambda_.get_function(event.function_name, event.qualifier)
-        self._trace("async_retry_scheduled", event, function, reason=reason, delay_s=delay_s)
+        self.cloud.trace.async_retry_scheduled(
+            self.cloud.clock(), **self._about(event, function), reason=reason, delay_s=delay_s
+        )
         self.cloud.scheduler.call_later(
             delay_s, lambda: self._attempt(event), label=f"async retry {event.function_name}"
         )
 
     def _fail(self, event: QueuedEvent, function, config: dict, condition: str, result) -> None:
-        self._trace("async_failed", event, function, condition=condition, attempts=event.attempts)
+        self.cloud.trace.async_failed(
+            self.cloud.clock(), **self._about(event, function), condition=condition, attempts=event.attempts
+        )
         self._deliver(event, function, config, "OnFailure", condition, result)
         target = self.cloud.lambda_.dead_letter_target(function.function_name)
         if target:
@@ -218,9 +223,13 @@ class AsyncInvoker:
             else:
                 raise ValueError(f"{service} is not a destination type Lambda supports")
         except Exception as error:  # noqa: BLE001 - any failure to deliver is recorded, as AWS's metric does
-            self._trace("destination_failed", event, function, destination=destination, error=str(error))
+            self.cloud.trace.destination_failed(
+                self.cloud.clock(), **self._about(event, function), destination=destination, error=str(error)
+            )
             return
-        self._trace("destination_delivered", event, function, destination=destination, condition=condition)
+        self.cloud.trace.destination_delivered(
+            self.cloud.clock(), **self._about(event, function), destination=destination, condition=condition
+        )
 
     def _send_to_dead_letter(self, event: QueuedEvent, function, target: str, result) -> None:
         service = target.split(":")[2]
@@ -251,9 +260,13 @@ class AsyncInvoker:
             else:
                 raise ValueError("a dead-letter queue must be an SQS queue or an SNS topic")
         except Exception as error:  # noqa: BLE001 - AWS's DeadLetterErrors: the event is lost, and we say so
-            self._trace("dead_letter_failed", event, function, target=target, error=str(error))
+            self.cloud.trace.dead_letter_failed(
+                self.cloud.clock(), **self._about(event, function), target=target, error=str(error)
+            )
             return
-        self._trace("dead_letter_delivered", event, function, target=target)
+        self.cloud.trace.dead_letter_delivered(
+            self.cloud.clock(), **self._about(event, function), target=target
+        )
 
     def _allowed(self, event: QueuedEvent, function, service: str, arn: str, what: str) -> bool:
         action = _DESTINATION_ACTIONS.get(service)
@@ -261,14 +274,12 @@ class AsyncInvoker:
             return True  # the send itself reports the unsupported type
         decision = self.cloud.role_allows(str(function.role), action, arn)
         if not decision.allowed:
-            kind = "destination_failed" if what == "destination" else "dead_letter_failed"
-            self._trace(
-                kind,
-                event,
-                function,
-                **{"destination" if what == "destination" else "target": arn},
-                error=f"AccessDenied: the execution role may not {action} on {arn}",
-            )
+            error = f"AccessDenied: the execution role may not {action} on {arn}"
+            about = self._about(event, function)
+            if what == "destination":
+                self.cloud.trace.destination_failed(self.cloud.clock(), **about, destination=arn, error=error)
+            else:
+                self.cloud.trace.dead_letter_failed(self.cloud.clock(), **about, target=arn, error=error)
         return decision.allowed
 
     # -- helpers --------------------------------------------------------------------------------------------
@@ -286,12 +297,7 @@ class AsyncInvoker:
         arn = function.function_arn
         return arn if arn.count(":") == 7 else f"{arn}:{function.version}"
 
-    def _trace(self, kind: str, event: QueuedEvent, function, **fields: object) -> None:
-        self.cloud.trace.record(
-            kind,
-            self.cloud.clock(),
-            event.cause,
-            function_arn=function.function_arn,
-            request_id=event.request_id,
-            **fields,
-        )
+    @staticmethod
+    def _about(event: QueuedEvent, function) -> dict:
+        """What every trace record of an asynchronous event starts with: its cause, function and request id."""
+        return {"cause": event.cause, "function_arn": function.function_arn, "request_id": event.request_id}

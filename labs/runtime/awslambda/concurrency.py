@@ -65,22 +65,32 @@ class Concurrency:
             return "ConcurrentInvocationLimitExceeded"
         return None
 
-    def throttled(self, function, cause: int | None, **fields: object) -> str | None:
+    def throttled(
+        self,
+        function,
+        cause: int | None,
+        *,
+        request_id: str | None = None,
+        event_source_arn: str | None = None,
+        shard_id: str | None = None,
+    ) -> str | None:
         """Whether a new invocation of ``function`` is throttled now, for every invocation model: a throttle
         the lab injected (used up here) or no concurrency left. When it is, the throttle is traced, caused
-        by ``cause`` and carrying ``fields``, and the reason is returned."""
+        by ``cause`` and naming the asynchronous event (``request_id``) or the stream shard
+        (``event_source_arn``, ``shard_id``), and the reason is returned."""
         injected = self.cloud.faults.invocation_fault(function.function_name, cause, kinds=("throttle",))
         reason = "injected" if injected else self.throttle_reason(function)
         if reason:
             reserved = function.reserved_concurrency
-            self.cloud.trace.record(
-                "throttle",
+            self.cloud.trace.throttle(
                 self.cloud.clock(),
-                cause,
+                cause=cause,
                 function_arn=function.function_arn,
                 reserved_concurrency=None if reserved is None else int(reserved),
                 reason=reason,
                 injected=bool(injected),
-                **fields,
+                request_id=request_id,
+                event_source_arn=event_source_arn,
+                shard_id=shard_id,
             )
         return reason

@@ -9,6 +9,13 @@ Behaviour copied from AWS (https://docs.aws.amazon.com/lambda/latest/dg/lambda-r
 .../python-logging.html, .../gettingstarted-limits.html): environments are reused while warm and discarded
 after a timeout, running out of memory or the runtime exiting; the init phase runs once per environment and
 is reported as Init Duration; logs are START / output / END / REPORT lines in /aws/lambda/<name>.
+
+One invocation, in the order ``invoke`` takes its steps, each a method below fed one ``InvokeContext``:
+an injected fault instead of the code (``_injected``), or a warm environment or a cold start (``_run``,
+``_cold_start``: spawn from ``lambda_spec.environment_spec``, init phase judged by ``init_verdict``), the
+handler run and observed (``_execute``), the outcome judged by the pure ``lambda_verdict.verdict`` and the
+environment kept or discarded (``_conclude``), then logs, the trace record and the ``Invocation``
+(``_finish``).
 """
 
 from __future__ import annotations
@@ -20,27 +27,34 @@ import math
 import sys
 import time
 from dataclasses import asdict
-from types import SimpleNamespace
 
 from moto.awslambda.exceptions import UnknownFunctionException
 from moto.awslambda.models import lambda_backends
 from moto.logs.models import logs_backends
 
 from labs.runtime.awslambda.concurrency import Concurrency
-from labs.runtime.awslambda.invocation import LOG_TAIL_BYTES, Invocation, error_payload
+from labs.runtime.awslambda.invocation import LOG_TAIL_BYTES, Invocation
+from labs.runtime.awslambda.invoke_context import InvokeContext
 from labs.runtime.awslambda.pricing import invocation_cost_usd
+from labs.runtime.awslambda.spec import environment_spec
+from labs.runtime.awslambda.verdict import (
+    SYNC_PAYLOAD_LIMIT,
+    Observed,
+    Verdict,
+    crashed,
+    init_verdict,
+    verdict,
+)
 from labs.runtime.core import wire
-from labs.runtime.sandbox.environment import Environment, Outcome
+from labs.runtime.sandbox.environment import Environment
 from labs.runtime.sandbox.host import UNSAFE_WARNING, fork_server
 
 __all__ = ["Invocation", "LambdaService", "SYNC_PAYLOAD_LIMIT", "ASYNC_PAYLOAD_LIMIT"]
 
-SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024  # 6 MB request and response, synchronous
 ASYNC_PAYLOAD_LIMIT = 1024 * 1024  # 1 MB for asynchronous invocations (raised from 256 KB in 2025-10)
 INIT_TIMEOUT_S = 10.0  # Lambda's limit for the init phase of on-demand functions
 MAX_IDLE_ENVIRONMENTS = 64
 PIPELINED_EVENT_BYTES = 8 * 1024  # even escaped as JSON (6x at worst) far below a Unix socket buffer
-_RUNTIME_OVERHEAD_MB = 320  # address space of the Python runtime with boto3, beyond the function's memory
 
 
 class LambdaService:
@@ -77,74 +91,6 @@ class LambdaService:
         config += [function.ephemeral_storage]
         return hashlib.sha256(json.dumps(config, default=str, sort_keys=True).encode()).hexdigest()
 
-    def _spec(self, function, log_stream: str) -> dict:
-        server = fork_server(self.cloud.sandbox_mode)
-        task_digest = server.store.directory([function.code_bytes])
-        layer_archives = [
-            self._backend().layers_versions_by_arn(layer["Arn"]).code_bytes for layer in function.layers
-        ]
-        task_dir, store_dir = server.code_paths(task_digest)
-        opt_dir = server.code_paths(server.store.directory(layer_archives))[0] if layer_archives else None
-        isolated = self.cloud.sandbox_mode == "bwrap"
-        task_root, opt_root = ("/var/task", "/opt") if isolated else (task_dir, opt_dir or "/nonexistent")
-        version = str(function.version)
-        random = self.cloud.random
-        environment = {
-            "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
-            "AWS_LAMBDA_FUNCTION_VERSION": version,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
-            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.function_name}",
-            "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
-            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-            "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
-            "AWS_REGION": self.cloud.region,
-            "AWS_DEFAULT_REGION": self.cloud.region,
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.run_time}",
-            "AWS_ACCESS_KEY_ID": "ASIA" + "".join(random.choices("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", k=16)),
-            "AWS_SECRET_ACCESS_KEY": f"{random.getrandbits(160):040x}",
-            "AWS_SESSION_TOKEN": f"{random.getrandbits(512):0128x}",
-            "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
-            "_HANDLER": function.handler,
-            "LAMBDA_TASK_ROOT": task_root,
-            "LAMBDA_RUNTIME_DIR": "/var/runtime",
-            "LANG": "en_US.UTF-8",
-            "TZ": ":UTC",
-            "PATH": "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
-            "PYTHONPATH": "/var/runtime",
-            **{str(k): str(v) for k, v in (function.environment_vars or {}).items()},
-        }
-        storage_mb = (
-            int((function.ephemeral_storage or {}).get("Size", 512))
-            if isinstance(function.ephemeral_storage, dict)
-            else int(function.ephemeral_storage or 512)
-        )
-        return {
-            "task_dir": task_dir,
-            "opt_dir": opt_dir,
-            "store_dir": store_dir,
-            "tmp_bytes": storage_mb * 1024 * 1024,
-            "python_path": [
-                task_root,
-                f"{opt_root}/python/lib/python3.12/site-packages",
-                f"{opt_root}/python",
-            ],
-            "handler": function.handler,
-            "function_name": function.function_name,
-            "function_version": version,
-            "memory_mb": int(function.memory_size),
-            "log_group_name": f"/aws/lambda/{function.function_name}",
-            "log_stream_name": log_stream,
-            "environment": environment,
-            "limits": {
-                "address_space": (int(function.memory_size) + _RUNTIME_OVERHEAD_MB) * 1024 * 1024,
-                "processes": 64,
-                "open_files": 1024,
-                "file_size": storage_mb * 1024 * 1024,
-                "cpu_seconds": 900,
-                "core": 0,
-            },
-        }
-
     # -- logs ----------------------------------------------------------------------------------------------
     def _write_logs(self, function, log_stream: str, text: str) -> None:
         logs = logs_backends[self.cloud.account_id][self.cloud.region]
@@ -158,7 +104,7 @@ class LambdaService:
         if events:
             logs.put_log_events(group, log_stream, events)
 
-    # -- invoking ------------------------------------------------------------------------------------------
+    # -- invoking: the steps of one invocation -----------------------------------------------------------
     def invoke(
         self,
         function_name: str,
@@ -178,324 +124,171 @@ class LambdaService:
         base_arn = (
             f"arn:aws:lambda:{self.cloud.region}:{self.cloud.account_id}:function:{function.function_name}"
         )
-        invoked_arn = base_arn if qualifier is None else f"{base_arn}:{qualifier}"
         key = self._environment_key(function)
-        request_id = request_id or self.cloud.new_request_id()
+        context = InvokeContext(
+            function=function,
+            request_id=request_id or self.cloud.new_request_id(),
+            payload=payload,
+            invoked_arn=base_arn if qualifier is None else f"{base_arn}:{qualifier}",
+            client_context=client_context,
+            cause=cause,
+            environment_key=key,
+        )
         fault = self.cloud.faults.invocation_fault(function.function_name, cause)
         if fault is not None:
-            return self._injected(function, request_id, fault, cause)
+            return self._injected(context, fault)
         with self.concurrency.running(function.function_name):
-            result = self._run(function, key, request_id, payload, invoked_arn, client_context, cause)
+            result = self._run(context)
         if self.cloud.scheduler.running:  # started by the simulation: it overlaps what else runs now
             self.concurrency.hold(function.function_name, result.billed_duration_ms / 1000)
         return result
 
-    def _injected(self, function, request_id: str, fault: dict, cause: int | None) -> Invocation:
+    def _injected(self, context: InvokeContext, fault: dict) -> Invocation:
         """The invocation an injected fault makes: the handler never runs; logs and the trace say so."""
-        timeout_s = float(function.timeout)
-        if fault["kind"] == "timeout":
-            message = f"RequestId: {request_id} Error: Task timed out after {timeout_s:.2f} seconds"
-            error_type, duration_ms, status = "Sandbox.Timedout", timeout_s * 1000, "timeout"
-            body = error_payload(error_type, message)
-        elif fault["kind"] == "throttle":
-            error_type, duration_ms, status = "TooManyRequestsException", 0.0, None
-            body = error_payload(error_type, "Rate Exceeded.")
-        else:
-            error_type, duration_ms, status = fault["error_type"], 0.0, None
-            body = error_payload(error_type, fault["message"], request_id)
-        environment = SimpleNamespace(
-            log_stream="injected-faults",
-            trace_entry=self.cloud.trace.record(
-                "invocation",
-                self.cloud.clock(),
-                cause,
-                request_id=request_id,
-                function_arn=function.function_arn,
-                status="running",
-                injected=True,
-            ),
+        context.trace_entry = self.cloud.trace.invocation(
+            self.cloud.clock(),
+            cause=context.cause,
+            request_id=context.request_id,
+            function_arn=context.function.function_arn,
+            injected=True,
         )
-        start_line = f"START RequestId: {request_id} Version: {function.version}\n"
+        observed = Observed(context.request_id, context.memory_mb, context.timeout_s, fault=fault)
         output = f"[labs.runtime] injected fault: {fault['kind']} (the handler did not run)\n"
-        return self._finish(
-            function,
-            environment,
-            request_id,
-            body,
-            "Unhandled",
-            error_type,
-            "",
-            start_line,
-            output,
-            duration_ms,
-            None,
-            0,
-            cause,
-            status=status,
-        )
+        return self._finish(context, verdict(observed), output)
 
-    def _run(self, function, key, request_id, payload, invoked_arn, client_context, cause) -> Invocation:
+    def _run(self, context: InvokeContext) -> Invocation:
+        """A warm environment if one is idle, else a cold start; then the handler, unless init failed."""
         if self.cloud.sandbox_mode == "unsafe":
             sys.stderr.write(UNSAFE_WARNING + "\n")
-        memory_mb, timeout_s = int(function.memory_size), float(function.timeout)
-        idle = self._idle.get(key, [])
-        cold = not idle
-        init_output, init_ms, init_error = "", None, None
-        if cold:
-            log_stream = f"{time.strftime('%Y/%m/%d', time.gmtime(self.cloud.clock()))}/[{function.version}]{self.cloud.random.getrandbits(128):032x}"
-            server = fork_server(self.cloud.sandbox_mode)
-            environment = server.spawn(self._spec(function, log_stream), key)
-            environment.log_stream = log_stream
-            message = self._invoke_message(request_id, payload, invoked_arn, client_context, timeout_s)
-            # A small first event goes out with the spawn, saving a round trip: the runtime reads it only
-            # once its init phase is over. A large one waits for init, so that the host never blocks on a
-            # full channel while the init phase waits for an answer to a boto3 call.
-            pipelined = len(payload) <= PIPELINED_EVENT_BYTES
-            started = time.perf_counter()
-            # boto3 calls made by module-level code (the init phase) are served and authorized as well
-            init_principal = self.cloud.principal_for(function, cause)
-            outcome = environment.exchange(
-                message if pipelined else None,
-                time.monotonic() + INIT_TIMEOUT_S,
-                lambda frame: self.cloud.serve_environment_request(frame, init_principal),
-            )
-            environment.end_init()
-            init_output = outcome.output.decode("utf-8", "replace")
-            frame = outcome.frame if outcome.kind == "frame" else None
-            if frame is None or frame.get("type") != "init":
-                init_ms = (time.perf_counter() - started) * 1000
-                environment.kill()
-                detail = outcome.detail or (frame or {}).get("error", "") or outcome.exit
-                init_error = {
-                    "errorType": "Runtime.ExitError",
-                    "errorMessage": f"RequestId: {request_id} Error: Runtime exited without providing a reason",
-                }
-                if outcome.kind == "timeout":
-                    init_error = {
-                        "errorType": "Sandbox.Timedout",
-                        "errorMessage": f"RequestId: {request_id} Error: Task timed out after {INIT_TIMEOUT_S:.2f} seconds",
-                    }
-                self.cloud.trace.record("environment_failed", self.cloud.clock(), cause, detail=str(detail))
-            else:
-                init_ms = (
-                    float(frame.get("init_ms", 0.0))
-                    if isinstance(frame.get("init_ms"), (int, float))
-                    else 0.0
-                )
-                if frame.get("error"):
-                    raw = frame["error"] if isinstance(frame["error"], dict) else {}
-                    init_error = {
-                        "errorMessage": str(raw.get("errorMessage", "")),
-                        "errorType": str(raw.get("errorType", "Runtime.Unknown")),
-                        "requestId": "",
-                        "stackTrace": [str(line) for line in raw.get("stackTrace", [])][:100],
-                    }
-                    environment.kill()
+        idle = self._idle.get(context.environment_key, [])
+        if idle:
+            context.environment = idle.pop()
+            context.log_stream = context.environment.log_stream
+            message, pipelined = self._invoke_message(context), False
         else:
-            environment = idle.pop()
-            message = self._invoke_message(request_id, payload, invoked_arn, client_context, timeout_s)
-            pipelined = False
-        environment.trace_entry = self.cloud.trace.record(
-            "invocation",
+            message, pipelined = self._cold_start(context)
+        context.trace_entry = self.cloud.trace.invocation(
             self.cloud.clock(),
-            cause,
-            request_id=request_id,
-            function_arn=function.function_arn,
-            status="running",
+            cause=context.cause,
+            request_id=context.request_id,
+            function_arn=context.function.function_arn,
         )
-        start_line = f"START RequestId: {request_id} Version: {str(function.version)}\n"
-        if init_error is not None:
-            body = json.dumps(init_error).encode()
-            return self._finish(
-                function,
-                environment,
-                request_id,
-                body,
-                "Unhandled",
-                init_error["errorType"],
-                init_output,
-                start_line,
-                "",
-                0.0,
-                init_ms,
-                0,
-                cause,
-                status=init_error["errorType"],
+        if context.init_error is not None:
+            observed = Observed(
+                context.request_id, context.memory_mb, context.timeout_s, init_error=context.init_error
             )
-        principal = self.cloud.principal_for(function, environment.trace_entry["seq"])
-        started = time.perf_counter()
-        outcome = environment.exchange(
-            None if pipelined else message,
-            time.monotonic() + timeout_s,
-            lambda frame: self.cloud.serve_environment_request(frame, principal),
-        )
-        duration_ms = (time.perf_counter() - started) * 1000
-        return self._conclude(
-            function,
-            environment,
-            request_id,
-            outcome,
-            duration_ms,
-            init_ms,
-            init_output,
-            start_line,
-            timeout_s,
-            memory_mb,
-            cause,
-            key,
-        )
+            return self._finish(context, verdict(observed), "")
+        observed, output = self._execute(context, None if pipelined else message)
+        return self._conclude(context, observed, output)
 
-    def _invoke_message(self, request_id, payload, invoked_arn, client_context, timeout_s) -> dict:
+    def _cold_start(self, context: InvokeContext) -> tuple[dict, bool]:
+        """Start a new environment and run its init phase, noting in ``context`` how it went. Returns the
+        invoke message and whether it already went out with the spawn (pipelined)."""
+        function = context.function
+        clock = self.cloud.clock()
+        context.log_stream = f"{time.strftime('%Y/%m/%d', time.gmtime(clock))}/[{function.version}]{self.cloud.random.getrandbits(128):032x}"
+        spec = environment_spec(self.cloud, self._layer_code, function, context.log_stream)
+        environment = fork_server(self.cloud.sandbox_mode).spawn(spec, context.environment_key)
+        environment.log_stream = context.log_stream
+        context.environment = environment
+        message = self._invoke_message(context)
+        # A small first event goes out with the spawn, saving a round trip: the runtime reads it only once
+        # its init phase is over. A large one waits for init, so that the host never blocks on a full
+        # channel while the init phase waits for an answer to a boto3 call.
+        pipelined = len(context.payload) <= PIPELINED_EVENT_BYTES
+        started = time.perf_counter()
+        # boto3 calls made by module-level code (the init phase) are served and authorized as well
+        init_principal = self.cloud.principal_for(function, context.cause)
+        outcome = environment.exchange(
+            message if pipelined else None,
+            time.monotonic() + INIT_TIMEOUT_S,
+            lambda frame: self.cloud.serve_environment_request(frame, init_principal),
+        )
+        environment.end_init()
+        context.init_output = outcome.output.decode("utf-8", "replace")
+        measured_ms = (time.perf_counter() - started) * 1000
+        init = init_verdict(context.request_id, outcome.kind, outcome.frame, measured_ms, INIT_TIMEOUT_S)
+        context.init_ms, context.init_error = init.init_ms, init.error
+        if init.error is not None:
+            environment.kill()
+        if init.environment_failed:
+            frame = outcome.frame if outcome.kind == "frame" else None
+            detail = outcome.detail or (frame or {}).get("error", "") or outcome.exit
+            self.cloud.trace.environment_failed(self.cloud.clock(), cause=context.cause, detail=str(detail))
+        return message, pipelined
+
+    def _invoke_message(self, context: InvokeContext) -> dict:
         return {
             "type": "invoke",
-            "request_id": request_id,
-            "event": payload.decode("utf-8"),
-            "invoked_function_arn": invoked_arn,
-            "timeout_ms": int(timeout_s * 1000),  # the runtime's deadline starts when the invocation does
-            "client_context": client_context,
+            "request_id": context.request_id,
+            "event": context.payload.decode("utf-8"),
+            "invoked_function_arn": context.invoked_arn,
+            "timeout_ms": int(context.timeout_s * 1000),  # the runtime's deadline starts with the invocation
+            "client_context": context.client_context,
             "trace_id": f"Root=1-{int(self.cloud.clock()):08x}-{self.cloud.random.getrandbits(96):024x};Sampled=0",
         }
 
-    def _conclude(
-        self,
-        function,
-        environment,
-        request_id,
-        outcome: Outcome,
-        duration_ms,
-        init_ms,
-        init_output,
-        start_line,
-        timeout_s,
-        memory_mb,
-        cause,
-        key,
-    ) -> Invocation:
+    def _execute(self, context: InvokeContext, message: dict | None) -> tuple[Observed, str]:
+        """Run the handler in the context's environment (sending ``message`` unless it went with the spawn)
+        and observe what happened, as plain data; returns it with the invocation's output."""
+        environment = context.environment
+        principal = self.cloud.principal_for(context.function, context.trace_entry["seq"])
+        started = time.perf_counter()
+        outcome = environment.exchange(
+            message,
+            time.monotonic() + context.timeout_s,
+            lambda frame: self.cloud.serve_environment_request(frame, principal),
+        )
+        duration_ms = (time.perf_counter() - started) * 1000
         output = outcome.output.decode("utf-8", "replace")
         if outcome.dropped_output:
             output += f"[labs.runtime: {outcome.dropped_output} bytes of output dropped past the 1 MiB cap]\n"
         frame = outcome.frame or {}
-        rss_kb = frame.get("max_rss_kb") if isinstance(frame.get("max_rss_kb"), int) else 0
-        keep = False
-        if outcome.kind == "timeout":
-            environment.kill()
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(self.cloud.clock()))
-            output += f"{stamp}.000Z {request_id} Task timed out after {timeout_s:.2f} seconds\n"
-            message = f"RequestId: {request_id} Error: Task timed out after {timeout_s:.2f} seconds"
-            body, error_type, status = (
-                error_payload("Sandbox.Timedout", message),
-                "Sandbox.Timedout",
-                "timeout",
-            )
-            duration_ms = max(duration_ms, timeout_s * 1000)
-        elif (
-            outcome.kind != "frame"
-            or frame.get("type") != "result"
-            or frame.get("oom")
-            or rss_kb > memory_mb * 1024
-        ):
-            exit_report = outcome.exit if outcome.kind == "exited" else environment.kill()
-            oom = (
-                bool(frame.get("oom"))
-                or rss_kb > memory_mb * 1024
-                or int(exit_report.get("max_rss_kb", 0) or 0) > memory_mb * 1024
-            )
-            if oom or exit_report.get("signal") == 9:
-                reason = "signal: killed"
-            elif "signal" in exit_report:
-                reason = f"signal: {exit_report['signal']}"
-            elif outcome.kind == "protocol_error" or outcome.kind == "frame":
-                reason = "invalid response from the runtime"
-            else:
-                reason = f"exit status {exit_report.get('code', 1)}"
-            error_type = "Runtime.OutOfMemory" if oom else "Runtime.ExitError"
-            body = error_payload(
-                error_type, f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
-            )
-            status = "error"
-            if oom:
-                rss_kb = max(rss_kb, memory_mb * 1024)
-        elif isinstance(frame.get("error"), dict):
-            raw = frame["error"]
-            error = {
-                "errorMessage": str(raw.get("errorMessage", "")),
-                "errorType": str(raw.get("errorType", "Exception")),
-                "requestId": request_id,
-                "stackTrace": [str(line) for line in raw.get("stackTrace", [])][:100],
-            }
-            body, error_type, status, keep = json.dumps(error).encode(), error["errorType"], None, True
-        elif isinstance(frame.get("payload"), str):
-            body, error_type, status, keep = frame["payload"].encode("utf-8"), None, None, True
-            if len(body) > SYNC_PAYLOAD_LIMIT:
-                message = f"Response payload size exceeded maximum allowed payload size ({SYNC_PAYLOAD_LIMIT} bytes)."
-                body, error_type = (
-                    error_payload("Function.ResponseSizeTooLarge", message),
-                    "Function.ResponseSizeTooLarge",
-                )
-        else:
-            environment.kill()
-            body = error_payload(
-                "Runtime.ExitError",
-                f"RequestId: {request_id} Error: Runtime exited with error: invalid response from the runtime",
-            )
-            error_type, status = "Runtime.ExitError", "error"
-        if keep and environment.alive:
-            idle = self._idle.setdefault(key, [])
-            idle.append(environment)
+        exit_report = outcome.exit
+        if outcome.kind != "exited" and crashed(outcome.kind, frame, context.memory_mb):
+            exit_report = environment.kill()  # its exit report says whether it ran out of memory
+        observed = Observed(
+            context.request_id,
+            context.memory_mb,
+            context.timeout_s,
+            kind=outcome.kind,
+            frame=frame,
+            exit=exit_report,
+            duration_ms=duration_ms,
+            now_s=self.cloud.clock(),
+        )
+        return observed, output
+
+    def _conclude(self, context: InvokeContext, observed: Observed, output: str) -> Invocation:
+        """Judge the outcome, keep the environment warm or discard it, and report."""
+        result = verdict(observed)
+        environment = context.environment
+        if not result.keep_environment:
+            environment.kill()  # after a timeout, a crash or nonsense, as Lambda does
+        elif environment.alive:
+            self._idle.setdefault(context.environment_key, []).append(environment)
             self._trim_idle()
         environment.invocations += 1
-        return self._finish(
-            function,
-            environment,
-            request_id,
-            body,
-            "Unhandled" if error_type else None,
-            error_type,
-            init_output,
-            start_line,
-            output,
-            duration_ms,
-            init_ms,
-            rss_kb,
-            cause,
-            status=status,
-        )
+        return self._finish(context, result, output + result.log_note)
 
-    def _finish(
-        self,
-        function,
-        environment,
-        request_id,
-        body,
-        function_error,
-        error_type,
-        init_output,
-        start_line,
-        output,
-        duration_ms,
-        init_ms,
-        rss_kb,
-        cause,
-        status=None,
-    ) -> Invocation:
-        memory_mb = int(function.memory_size)
+    def _finish(self, context: InvokeContext, result: Verdict, output: str) -> Invocation:
+        """Write the invocation's logs (START, output, END, REPORT), complete its trace record, and return
+        it as an ``Invocation``."""
+        function, request_id, init_ms = context.function, context.request_id, context.init_ms
+        memory_mb, duration_ms, rss_kb = context.memory_mb, result.duration_ms, result.max_rss_kb
         billed_ms = math.ceil(duration_ms) + (math.ceil(init_ms) if init_ms else 0)
         used_mb = min(max(math.ceil(rss_kb / 1024), 1), memory_mb) if rss_kb else 1
-        report = f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {billed_ms} ms\tMemory Size: {memory_mb} MB\tMax Memory Used: {used_mb} MB"
-        if init_ms is not None:
-            report += f"\tInit Duration: {init_ms:.2f} ms"
-        if status:
-            report += f"\tStatus: {status}" + (f"\tError Type: {error_type}" if status != "timeout" else "")
-        text = init_output + start_line + output + f"END RequestId: {request_id}\n" + report + "\n"
-        self._write_logs(function, getattr(environment, "log_stream", "unknown"), text)
+        report = _report_line(request_id, duration_ms, billed_ms, memory_mb, used_mb, init_ms, result)
+        text = context.init_output + context.start_line + output + f"END RequestId: {request_id}\n" + report
+        self._write_logs(function, context.log_stream, text)
         invocation = Invocation(
             request_id=request_id,
             function_arn=function.function_arn,
             executed_version=str(function.version),
             status_code=200,
-            payload=body,
-            function_error=function_error,
-            error_type=error_type,
+            payload=result.payload,
+            function_error=result.function_error,
+            error_type=result.error_type,
             logs=text,
             cold_start=init_ms is not None,
             duration_ms=round(duration_ms, 2),
@@ -508,8 +301,11 @@ class LambdaService:
         record = {k: v for k, v in asdict(invocation).items() if k not in ("payload", "logs")}
         # the trace keeps the log text (its last 4 KB, as LogType=Tail would give) so a trace alone can
         # show a student what each invocation printed
-        environment.trace_entry.update(record, status="done", logs=text[-LOG_TAIL_BYTES:])
+        context.trace_entry.update(record, status="done", logs=text[-LOG_TAIL_BYTES:])
         return invocation
+
+    def _layer_code(self, layer_arn: str) -> bytes:
+        return self._backend().layers_versions_by_arn(layer_arn).code_bytes
 
     def _trim_idle(self) -> None:
         environments = [env for envs in self._idle.values() for env in envs]
@@ -521,7 +317,9 @@ class LambdaService:
     def invoke_api(
         self, parsed: wire.ParsedRequest, headers: dict[str, str], body: bytes, cause: int | None
     ) -> tuple[int, dict, bytes]:
-        """Answer Lambda's Invoke operation on the wire (status, headers, body), as AWS does."""
+        """Answer Lambda's Invoke operation on the wire (status, headers, body), as AWS does: checks in
+        AWS's order (function, invocation type, size, JSON), then DryRun, Event (queued), or a synchronous
+        invocation unless throttled."""
         lowered = {k.lower(): v for k, v in headers.items()}
         invocation_type = lowered.get("x-amz-invocation-type", "RequestResponse")
         name, qualifier = parsed.params.get("FunctionName", ""), parsed.params.get("Qualifier")
@@ -536,30 +334,9 @@ class LambdaService:
             return wire.error_response(
                 "lambda", 404, "ResourceNotFoundException", f"Function not found: {arn}"
             )
-        if invocation_type not in ("RequestResponse", "Event", "DryRun"):
-            return wire.error_response(
-                "lambda",
-                400,
-                "InvalidParameterValueException",
-                f"Unsupported invocation type {invocation_type}",
-            )
-        limit = ASYNC_PAYLOAD_LIMIT if invocation_type == "Event" else SYNC_PAYLOAD_LIMIT
-        if len(body) > limit:
-            return wire.error_response(
-                "lambda",
-                413,
-                "RequestTooLargeException",
-                f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
-            )
-        try:
-            json.loads(body or b"{}")
-        except ValueError as error:
-            return wire.error_response(
-                "lambda",
-                400,
-                "InvalidRequestContentException",
-                f"Could not parse request body into json: {error}",
-            )
+        refused = _refused_request(invocation_type, body)
+        if refused is not None:
+            return refused
         if invocation_type == "DryRun":
             return 204, {"x-amzn-RequestId": self.cloud.new_request_id()}, b""
         if invocation_type == "Event":
@@ -569,17 +346,7 @@ class LambdaService:
             return 202, {"x-amzn-RequestId": request_id}, b""
         reason = self.concurrency.throttled(function, cause)
         if reason:
-            status, response_headers, _ = wire.error_response(
-                "lambda", 429, "TooManyRequestsException", "Rate Exceeded."
-            )
-            throttle = {
-                "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"
-                if reason == "injected"
-                else reason,
-                "Type": "User",
-                "message": "Rate Exceeded.",
-            }
-            return status, response_headers, json.dumps(throttle).encode()
+            return _throttled_response(reason)
         client_context = None
         if "x-amz-client-context" in lowered:
             try:
@@ -592,16 +359,7 @@ class LambdaService:
                     "Client context must be base64-encoded JSON",
                 )
         result = self.invoke(name, body or b"{}", qualifier, client_context, cause)
-        response_headers = {
-            "x-amzn-RequestId": result.request_id,
-            "X-Amz-Executed-Version": result.executed_version,
-            "Content-Type": "application/json",
-        }
-        if result.function_error:
-            response_headers["X-Amz-Function-Error"] = result.function_error
-        if lowered.get("x-amz-log-type") == "Tail":
-            response_headers["X-Amz-Log-Result"] = result.log_tail
-        return 200, response_headers, result.payload
+        return 200, _response_headers(result, tail=lowered.get("x-amz-log-type") == "Tail"), result.payload
 
     def set_dead_letter_target(self, function_name: str, target_arn: str | None) -> None:
         """Remember a function's ``DeadLetterConfig.TargetArn`` (moto does not keep it)."""
@@ -619,3 +377,64 @@ class LambdaService:
                 environment.discard()
         self._idle.clear()
         self._dead_letter_targets.clear()
+
+
+def _report_line(
+    request_id: str,
+    duration_ms: float,
+    billed_ms: int,
+    memory_mb: int,
+    used_mb: int,
+    init_ms: float | None,
+    result: Verdict,
+) -> str:
+    """The REPORT log line, as Lambda writes it (Init Duration on a cold start; Status on a failure)."""
+    report = f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {billed_ms} ms\tMemory Size: {memory_mb} MB\tMax Memory Used: {used_mb} MB"
+    if init_ms is not None:
+        report += f"\tInit Duration: {init_ms:.2f} ms"
+    if result.status:
+        status_line = f"\tStatus: {result.status}"
+        report += status_line + (f"\tError Type: {result.error_type}" if result.status != "timeout" else "")
+    return report + "\n"
+
+
+def _refused_request(invocation_type: str, body: bytes) -> tuple[int, dict, bytes] | None:
+    """AWS's error for an Invoke request it refuses before running anything (type, size, JSON), or None."""
+    if invocation_type not in ("RequestResponse", "Event", "DryRun"):
+        message = f"Unsupported invocation type {invocation_type}"
+        return wire.error_response("lambda", 400, "InvalidParameterValueException", message)
+    limit = ASYNC_PAYLOAD_LIMIT if invocation_type == "Event" else SYNC_PAYLOAD_LIMIT
+    if len(body) > limit:
+        message = f"Request must be smaller than {limit} bytes for the InvokeFunction operation"
+        return wire.error_response("lambda", 413, "RequestTooLargeException", message)
+    try:
+        json.loads(body or b"{}")
+    except ValueError as error:
+        message = f"Could not parse request body into json: {error}"
+        return wire.error_response("lambda", 400, "InvalidRequestContentException", message)
+    return None
+
+
+def _throttled_response(reason: str) -> tuple[int, dict, bytes]:
+    """The 429 of a throttled synchronous invocation; an injected throttle looks like reserved concurrency."""
+    status, headers, _ = wire.error_response("lambda", 429, "TooManyRequestsException", "Rate Exceeded.")
+    throttle = {
+        "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded" if reason == "injected" else reason,
+        "Type": "User",
+        "message": "Rate Exceeded.",
+    }
+    return status, headers, json.dumps(throttle).encode()
+
+
+def _response_headers(result: Invocation, tail: bool) -> dict[str, str]:
+    """Invoke's response headers (``X-Amz-Log-Result`` with ``LogType=Tail``)."""
+    headers = {
+        "x-amzn-RequestId": result.request_id,
+        "X-Amz-Executed-Version": result.executed_version,
+        "Content-Type": "application/json",
+    }
+    if result.function_error:
+        headers["X-Amz-Function-Error"] = result.function_error
+    if tail:
+        headers["X-Amz-Log-Result"] = result.log_tail
+    return headers

@@ -119,14 +119,18 @@ class Faults:
         if not armed or armed[0]["kind"] not in kinds:
             return None
         fault = armed.pop(0)
-        self._trace(cause, fault["kind"], function=_function_name(function_name))
+        self.cloud.trace.fault_injected(
+            self.cloud.clock(), cause=cause, fault=fault["kind"], function=_function_name(function_name)
+        )
         return fault
 
     def copies_of_delivery(self, target_arn: str, cause: int | None) -> int:
         if self._duplicates.get(target_arn, 0) <= 0:
             return 1
         self._duplicates[target_arn] -= 1
-        self._trace(cause, "duplicate_delivery", target=target_arn)
+        self.cloud.trace.fault_injected(
+            self.cloud.clock(), cause=cause, fault="duplicate_delivery", target=target_arn
+        )
         return 2
 
     def delivery_delay(self, target_arn: str, cause: int | None) -> float:
@@ -134,7 +138,9 @@ class Faults:
         if not delays:
             return 0.0
         delay = delays.pop(0)
-        self._trace(cause, "delayed_delivery", target=target_arn, delay_s=delay)
+        self.cloud.trace.fault_injected(
+            self.cloud.clock(), cause=cause, fault="delayed_delivery", target=target_arn, delay_s=delay
+        )
         return delay
 
     def service_error_for(self, service: str, operation: str, cause: int | None):
@@ -142,11 +148,13 @@ class Faults:
         for armed in self._service_errors:
             if armed["left"] > 0 and armed["service"] == service and armed["operation"] == operation:
                 armed["left"] -= 1
-                self._trace(cause, "service_error", service=service, operation=operation, code=armed["code"])
+                self.cloud.trace.fault_injected(
+                    self.cloud.clock(),
+                    cause=cause,
+                    fault="service_error",
+                    service=service,
+                    operation=operation,
+                    code=armed["code"],
+                )
                 return wire.error_response(service, armed["status"], armed["code"], armed["message"])
         return None
-
-    def _trace(self, cause: int | None, fault: str, **fields: object) -> None:
-        self.cloud.trace.record(
-            "fault_injected", self.cloud.clock(), cause, fault=fault, injected=True, **fields
-        )

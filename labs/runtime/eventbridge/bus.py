@@ -189,10 +189,9 @@ class EventBus:
     # -- rules ----------------------------------------------------------------------------------------------
     def route(self, bus_name: str, event: dict, cause: int | None) -> None:
         """Match ``event`` against every enabled rule of ``bus_name`` and deliver it to their targets."""
-        received = self.cloud.trace.record(
-            "event_received",
+        received = self.cloud.trace.event_received(
             self.cloud.clock(),
-            cause,
+            cause=cause,
             bus=bus_name,
             event_id=event["id"],
             source=event["source"],
@@ -207,10 +206,10 @@ class EventBus:
             if rule.state != "ENABLED" or not raw:
                 continue
             matched = self._pattern(raw).matches(event)
-            decision = self.cloud.trace.record(
-                "rule_matched" if matched else "rule_not_matched",
+            decide = self.cloud.trace.rule_matched if matched else self.cloud.trace.rule_not_matched
+            decision = decide(
                 self.cloud.clock(),
-                received["seq"],
+                cause=received["seq"],
                 rule=rule.arn,
                 event_id=event["id"],
             )
@@ -254,10 +253,9 @@ class EventBus:
                     code.startswith("AccessDenied") or "NotFound" in code or "DoesNotExist" in code
                 )
         if problem is None:
-            self.cloud.trace.record(
-                "delivery",
+            self.cloud.trace.delivery(
                 self.cloud.clock(),
-                cause,
+                cause=cause,
                 source="events",
                 target=arn,
                 rule=rule.arn,
@@ -268,10 +266,9 @@ class EventBus:
         max_attempts = int(policy.get("MaximumRetryAttempts", DEFAULT_MAX_RETRY_ATTEMPTS))
         max_age = float(policy.get("MaximumEventAgeInSeconds", DEFAULT_MAX_EVENT_AGE_S))
         delay = self.cloud.random.uniform(0.5, 1.0) * min(2.0**attempt, _BACKOFF_CAP_S)
-        failed = self.cloud.trace.record(
-            "delivery_failed",
+        failed = self.cloud.trace.delivery_failed(
             self.cloud.clock(),
-            cause,
+            cause=cause,
             source="events",
             target=arn,
             rule=rule.arn,
@@ -313,10 +310,9 @@ class EventBus:
     def _give_up(self, rule, target: dict, event: dict, cause: int, code: str, message: str) -> None:
         dead_letter = (target.get("DeadLetterConfig") or {}).get("Arn")
         if not dead_letter:
-            self.cloud.trace.record(
-                "event_dropped",
+            self.cloud.trace.event_dropped(
                 self.cloud.clock(),
-                cause,
+                cause=cause,
                 rule=rule.arn,
                 target=target.get("Arn"),
                 error=message,
@@ -364,7 +360,7 @@ class EventBus:
             self._schedule_next(rule, next_after, when)
             entry = {"Source": "aws.events", "DetailType": "Scheduled Event", "Detail": "{}", "Time": when}
             event = self._event({**entry, "Resources": [rule.arn]})
-            fired = self.cloud.trace.record("schedule_fired", when, None, rule=rule.arn, event_id=event["id"])
+            fired = self.cloud.trace.schedule_fired(when, cause=None, rule=rule.arn, event_id=event["id"])
             for target in list(rule.targets):
                 self._deliver(rule, target, event, fired["seq"], attempt=0, first_at=when)
 

@@ -135,10 +135,9 @@ class SqsPoller:
         if dropped:
             for message in dropped:  # Lambda deletes what its filters reject, as AWS documents
                 self._sqs_backend().delete_message(queue.name, message.receipt_handle)
-            self.cloud.trace.record(
-                "sqs_filtered_out",
+            self.cloud.trace.sqs_filtered_out(
                 self.cloud.clock(),
-                None,
+                cause=None,
                 event_source_arn=queue.queue_arn,
                 function_arn=mapping.function_arn,
                 message_ids=[message.id for message in dropped],
@@ -146,10 +145,9 @@ class SqsPoller:
         if not messages:
             return
         event = {"Records": records}
-        cause = self.cloud.trace.record(
-            "sqs_batch",
+        cause = self.cloud.trace.sqs_batch(
             self.cloud.clock(),
-            self.cloud.message_causes.get(messages[0].id),  # the send of the batch's first message
+            cause=self.cloud.message_causes.get(messages[0].id),  # the send of the batch's first message
             event_source_arn=queue.queue_arn,
             function_arn=mapping.function_arn,
             message_ids=[message.id for message in messages],
@@ -158,10 +156,9 @@ class SqsPoller:
         if self._throttled(mapping, cause):
             # The messages were received (their receive count grew) but the function did not run: they come
             # back when the visibility timeout ends, and the redrive policy counts this receive like any other.
-            self.cloud.trace.record(
-                "sqs_batch_result",
+            self.cloud.trace.sqs_batch_result(
                 self.cloud.clock(),
-                cause,
+                cause=cause,
                 deleted=[],
                 kept=sorted(message.id for message in messages),
                 throttled=True,
@@ -172,10 +169,9 @@ class SqsPoller:
         for message in messages:
             if message.id not in failed:
                 self._sqs_backend().delete_message(queue.name, message.receipt_handle)
-        self.cloud.trace.record(
-            "sqs_batch_result",
+        self.cloud.trace.sqs_batch_result(
             self.cloud.clock(),
-            cause,
+            cause=cause,
             deleted=[m.id for m in messages if m.id not in failed],
             kept=sorted(failed),
         )

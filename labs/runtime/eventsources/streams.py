@@ -216,10 +216,9 @@ class StreamPoller:
                 return False
         state.window_started, state.checkpoint = None, position
         if skipped or expired:
-            self.cloud.trace.record(
-                "stream_records_skipped",
+            self.cloud.trace.stream_records_skipped(
                 now,
-                None,
+                cause=None,
                 event_source_arn=mapping.event_source_arn,
                 function_arn=mapping.function_arn,
                 shard_id=shard.shard_id,
@@ -269,10 +268,9 @@ class StreamPoller:
             self._retry_later(mapping, shard, batch, "throttled", base)
             return
         batch.attempts += 1
-        entry = self.cloud.trace.record(
-            "stream_batch",
+        entry = self.cloud.trace.stream_batch(
             now,
-            batch.cause,
+            cause=batch.cause,
             **base,
             sequence_numbers=[r.sequence_number for r in batch.records],
             written_by=sorted({seq for seq in map(self._writer, batch.records) if seq is not None}),
@@ -338,18 +336,17 @@ class StreamPoller:
         return min(failed)  # the lowest sequence number reported is the checkpoint
 
     def _result(self, entry: dict, outcome: str, **fields: object) -> None:
-        self.cloud.trace.record(
-            "stream_batch_result", self.cloud.clock(), entry["seq"], outcome=outcome, **fields
+        self.cloud.trace.stream_batch_result(
+            self.cloud.clock(), cause=entry["seq"], outcome=outcome, **fields
         )
 
     def _retry_later(self, mapping, shard, batch: _Batch, reason: str, base: dict, **fields: object) -> None:
         count = max(batch.retries, batch.throttles, 1)
         delay = min(RETRY_FIRST_DELAY_S * 2 ** (count - 1), RETRY_MAX_DELAY_S)
         batch.due = self.cloud.clock() + delay
-        self.cloud.trace.record(
-            "stream_retry_scheduled",
+        self.cloud.trace.stream_retry_scheduled(
             self.cloud.clock(),
-            batch.cause,
+            cause=batch.cause,
             **base,
             reason=reason,
             delay_s=delay,
@@ -369,10 +366,9 @@ class StreamPoller:
     # -- discarding ----------------------------------------------------------------------------------------
     def _discard(self, mapping, shard, records: list, condition: str, batch, cause: int | None) -> None:
         now = self.cloud.clock()
-        entry = self.cloud.trace.record(
-            "stream_discarded",
+        entry = self.cloud.trace.stream_discarded(
             now,
-            cause,
+            cause=cause,
             event_source_arn=mapping.event_source_arn,
             function_arn=mapping.function_arn,
             shard_id=shard.shard_id,
@@ -414,9 +410,13 @@ class StreamPoller:
                     self.cloud.client("sns").publish(TopicArn=destination, Message=body)
             except Exception as failure:  # noqa: BLE001 - AWS's DestinationDeliveryFailures: recorded, dropped
                 error = str(failure)
-        kind = "destination_failed" if error else "destination_delivered"
-        extra = {"error": error} if error else {"condition": record["requestContext"]["condition"]}
-        self.cloud.trace.record(kind, self.cloud.clock(), cause, **fields, **extra)
+        if error:
+            self.cloud.trace.destination_failed(self.cloud.clock(), cause=cause, **fields, error=error)
+        else:
+            condition = record["requestContext"]["condition"]
+            self.cloud.trace.destination_delivered(
+                self.cloud.clock(), cause=cause, **fields, condition=condition
+            )
 
     # -- waking up later ------------------------------------------------------------------------------------
     def _wake_at(self, mapping, shard_id: str, when: float) -> None:

@@ -127,9 +127,9 @@ def deliver(
         except Exception as error:  # noqa: BLE001 - reported in the trace, as AWS's failed-delivery metrics
             problem = f"{type(error).__name__}: {error}"
     if problem is not None:
-        cloud.trace.record("delivery_failed", cloud.clock(), cause, source=source, target=arn, error=problem)
+        cloud.trace.delivery_failed(cloud.clock(), cause=cause, source=source, target=arn, error=problem)
         return False
-    cloud.trace.record("delivery", cloud.clock(), cause, source=source, target=arn)
+    cloud.trace.delivery(cloud.clock(), cause=cause, source=source, target=arn)
     return True
 
 

@@ -167,10 +167,9 @@ class S3Notifier:
     # -- delivery -------------------------------------------------------------------------------------------
     def _deliver(self, service: str, arn: str, record: dict, bucket, cause: int | None) -> None:
         body = json.dumps(record)
-        entry = self.cloud.trace.record(
-            "s3_notification",
+        entry = self.cloud.trace.s3_notification(
             self.cloud.clock(),
-            cause,
+            cause=cause,
             bucket=bucket.name,
             key=record["Records"][0]["s3"]["object"]["key"],
             event_name=record["Records"][0]["eventName"],

@@ -94,10 +94,9 @@ class SnsDelivery:
                 name: {"Type": value.get("Type"), "Value": value.get("Value")}
                 for name, value in attributes.items()
             }
-        entry = self.cloud.trace.record(
-            "sns_delivery",
+        entry = self.cloud.trace.sns_delivery(
             self.cloud.clock(),
-            cause,
+            cause=cause,
             topic=subscription.topic.arn,
             subscription=subscription.arn,
             protocol=protocol,
@@ -143,8 +142,8 @@ class SnsDelivery:
                     "topic": subscription.topic.arn,
                 }
             )
-            self.cloud.trace.record(
-                "delivery", self.cloud.clock(), entry["seq"], source="sns", target=subscription.endpoint
+            self.cloud.trace.delivery(
+                self.cloud.clock(), cause=entry["seq"], source="sns", target=subscription.endpoint
             )
             delivered = True
         else:
@@ -172,10 +171,9 @@ class SnsDelivery:
         plain_attributes = {name: dict(value) for name, value in attributes.items()}
         matched = policy.matches({"MessageAttributes": plain_attributes, "Message": message})
         if not matched:
-            self.cloud.trace.record(
-                "sns_filtered_out",
+            self.cloud.trace.sns_filtered_out(
                 self.cloud.clock(),
-                cause,
+                cause=cause,
                 topic=subscription.topic.arn,
                 subscription=subscription.arn,
                 scope=scope,
@@ -233,10 +231,9 @@ class SnsDelivery:
             )
 
     def _trace_failed(self, subscription, cause, error: str) -> None:
-        self.cloud.trace.record(
-            "delivery_failed",
+        self.cloud.trace.delivery_failed(
             self.cloud.clock(),
-            cause,
+            cause=cause,
             source="sns",
             target=subscription.endpoint,
             subscription=subscription.arn,

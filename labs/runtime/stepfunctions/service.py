@@ -166,28 +166,25 @@ class StepFunctionsService:
         )
         self.executions[arn] = execution
         # the execution's own calls (Lambda, SQS, ...) point back at this record in the trace
-        execution.trace_seq = self.cloud.trace.record(
-            "sfn_execution_started",
+        execution.trace_seq = self.cloud.trace.sfn_execution_started(
             self.cloud.clock(),
-            None,
+            cause=None,
             execution_arn=arn,
             state_machine_arn=machine["stateMachineArn"],
         )["seq"]
         if machine["type"] == "EXPRESS":
-            self.cloud.trace.record(
-                "sfn_note",
+            self.cloud.trace.sfn_note(
                 self.cloud.clock(),
-                None,
+                cause=None,
                 execution_arn=arn,
                 note="Express workflows run at least once: a state may run more than once on AWS",
             )
         return execution
 
     def _trace_finish(self, execution: Execution) -> None:
-        self.cloud.trace.record(
-            "sfn_execution",
+        self.cloud.trace.sfn_execution(
             self.cloud.clock(),
-            getattr(execution, "trace_seq", None),
+            cause=getattr(execution, "trace_seq", None),
             execution_arn=execution.arn,
             status=execution.status,
             error=execution.error,
