@@ -25,6 +25,7 @@ from ..services import (
     question_save,
     quiz_set_questions,
 )
+from ..versions import answers_to_current_version
 
 MAX_GIFT_UPLOAD_BYTES = 1024 * 1024
 
@@ -95,6 +96,8 @@ def question_edit(request: HttpRequest, course_slug: str, question_id: int | Non
             "general_errors": general,
             "tags_text": ", ".join(data.get("tags", [])),
             "kinds": Question.Kind.choices,
+            # issue 20: saving a change to an answered question starts a new version for statistics
+            "answered": answers_to_current_version(question) if question else 0,
         },
         status=400 if field_errors or general else 200,
     )
