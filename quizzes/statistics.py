@@ -21,7 +21,8 @@ starts a new version, and the versions are analysed apart) and a check id for la
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping, Sequence
+import operator
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 # When an item is flagged on the authoring pages (Moodle colours similar ranges).
@@ -66,7 +67,8 @@ def mean(values: Sequence[float]) -> float:
 def variance(values: Sequence[float]) -> float:
     """Population variance (divides by n)."""
     centre = mean(values)
-    return math.fsum((value - centre) ** 2 for value in values) / len(values)
+    deviations = [value - centre for value in values]
+    return math.fsum(map(operator.mul, deviations, deviations)) / len(values)
 
 
 def pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
@@ -76,11 +78,13 @@ def pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
     if len(xs) < 2:
         return None
     mean_x, mean_y = mean(xs), mean(ys)
-    sxx = math.fsum((x - mean_x) ** 2 for x in xs)
-    syy = math.fsum((y - mean_y) ** 2 for y in ys)
+    dx = [x - mean_x for x in xs]
+    dy = [y - mean_y for y in ys]
+    sxx = math.fsum(map(operator.mul, dx, dx))
+    syy = math.fsum(map(operator.mul, dy, dy))
     if sxx <= 1e-12 or syy <= 1e-12:
         return None
-    sxy = math.fsum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True))
+    sxy = math.fsum(map(operator.mul, dx, dy))
     return max(-1.0, min(1.0, sxy / math.sqrt(sxx * syy)))
 
 
@@ -100,44 +104,92 @@ def cronbach_alpha(attempts: Sequence[Mapping[Hashable, float]]) -> float | None
     return k / (k - 1) * (1 - item_variances / total_variance)
 
 
+class _Sums:
+    """Running sums of one item over the attempts that hold it: x its marks, y the rest of the test."""
+
+    __slots__ = ("n", "sx", "sy", "sxx", "syy", "sxy")
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.sx = self.sy = self.sxx = self.syy = self.sxy = 0.0
+
+    def add(self, x: float, y: float) -> None:
+        self.n += 1
+        self.sx += x
+        self.sy += y
+        self.sxx += x * x
+        self.syy += y * y
+        self.sxy += x * y
+
+    def correlation(self) -> float | None:
+        n = self.n
+        vx, vy = n * self.sxx - self.sx * self.sx, n * self.syy - self.sy * self.sy
+        if n < 2 or vx <= 1e-9 * max(1.0, n * self.sxx) or vy <= 1e-9 * max(1.0, n * self.syy):
+            return None
+        return max(-1.0, min(1.0, (n * self.sxy - self.sx * self.sy) / math.sqrt(vx * vy)))
+
+    def variance_of_x(self) -> float:
+        return max(0.0, self.sxx / self.n - (self.sx / self.n) ** 2)
+
+
 def analyse(
-    attempts: Sequence[Mapping[Hashable, float]], max_marks: Mapping[Hashable, float] | None = None
+    attempts: Iterable[Mapping[Hashable, float]], max_marks: Mapping[Hashable, float] | None = None
 ) -> Analysis:
     """Item statistics of ``attempts`` (each a mapping item -> marks earned; an item missing from an attempt
-    was not in it). ``max_marks`` gives each item's maximum (default 1)."""
+    was not in it). ``max_marks`` gives each item's maximum (default 1). One pass with running sums, so
+    5,000 attempts of 20 questions take a few tens of milliseconds."""
     max_marks = max_marks or {}
-    by_item: dict[Hashable, tuple[list[float], list[float]]] = {}
+    sums: dict[Hashable, _Sums] = {}
+    count, total_sum, total_squares = 0, 0.0, 0.0
     for attempt in attempts:
         total = math.fsum(attempt.values())
+        count += 1
+        total_sum += total
+        total_squares += total * total
         for item, marks in attempt.items():
-            own, rest = by_item.setdefault(item, ([], []))
-            own.append(marks)
-            rest.append(total - marks)
+            item_sums = sums.get(item)
+            if item_sums is None:
+                item_sums = sums[item] = _Sums()
+            item_sums.add(marks, total - marks)
     items = {}
-    for item, (own, rest) in by_item.items():
+    for item, item_sums in sums.items():
         maximum = max_marks.get(item, 1.0)
         items[item] = ItemStatistics(
             item=item,
-            n=len(own),
-            facility=mean(own) / maximum if maximum else None,
-            discrimination=pearson(own, rest),
+            n=item_sums.n,
+            facility=item_sums.sx / item_sums.n / maximum if maximum else None,
+            discrimination=item_sums.correlation(),
         )
-    return Analysis(attempts=len(attempts), cronbach_alpha=cronbach_alpha(attempts), items=items)
+    alpha = None
+    # Every attempt holds every item exactly when each item was in all of them.
+    if count >= 2 and len(sums) >= 2 and all(item_sums.n == count for item_sums in sums.values()):
+        total_variance = total_squares / count - (total_sum / count) ** 2
+        if total_variance > 1e-9:
+            k = len(sums)
+            item_variances = math.fsum(item_sums.variance_of_x() for item_sums in sums.values())
+            alpha = k / (k - 1) * (1 - item_variances / total_variance)
+    return Analysis(attempts=count, cronbach_alpha=alpha, items=items)
 
 
 def choice_shares(responses: Sequence[object], choice_ids: Sequence[str]) -> dict[str, float]:
     """Per choice id, the share of ``responses`` that picked it (a response is a choice id, a list of them,
     a bool for true/false, or None when unanswered). Shares of a multiple-response question can add up to
     more than 1."""
-    if not responses:
-        return {choice: 0.0 for choice in choice_ids}
+    return choice_shares_counted([(response, 1) for response in responses], choice_ids)
+
+
+def choice_shares_counted(
+    counted: Sequence[tuple[object, int]], choice_ids: Sequence[str]
+) -> dict[str, float]:
+    """As ``choice_shares``, from ``(response, how many gave it)`` pairs (what a GROUP BY returns)."""
+    total = sum(count for _, count in counted)
     counts = dict.fromkeys(choice_ids, 0)
-    for response in responses:
+    for response, count in counted:
         picked = response if isinstance(response, list) else [response]
         for choice in set(map(_choice_key, picked)):
             if choice in counts:
-                counts[choice] += 1
-    return {choice: count / len(responses) for choice, count in counts.items()}
+                counts[choice] += count
+    return {choice: (count / total if total else 0.0) for choice, count in counts.items()}
 
 
 def _choice_key(response: object) -> object:
@@ -153,6 +205,7 @@ __all__ = [
     "ItemStatistics",
     "analyse",
     "choice_shares",
+    "choice_shares_counted",
     "cronbach_alpha",
     "pearson",
     "variance",
