@@ -9,5 +9,6 @@ urlpatterns = [
     path("courses/", include("courses.urls")),
     path("quizzes/", include("quizzes.urls")),
     path("labs/", include("labs.urls")),
+    path("practice/", include("practice.urls")),
     path("admin/", admin.site.urls),
 ]
