@@ -181,3 +181,27 @@ def test_pool_is_not_an_ordinary_quiz(client, pool, student):
     assert client.get(reverse("quizzes:quiz", args=["demo", "saa-c03-pool"])).status_code == 404
     course_page = client.get(reverse("courses:course", args=["demo"])).content.decode()
     assert reverse("practice:exam_home", args=["demo", "saa-c03-pool"]) in course_page
+
+
+def test_the_shipped_pool(db):
+    """The course's own pool imports, has at least 150 questions in the exam's form, covers every task
+    statement, and a full 65-question exam can be drawn from it."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from practice.blueprint import TASKS
+    from practice.services import pool_by_domain
+    from quizzes.models import Quiz
+
+    import_course_dir(Path(settings.COURSE_CONTENT_DIR) / "serverless")
+    pool = Quiz.objects.get(slug="saa-c03-pool")
+    questions = list(Question.objects.filter(quizzes=pool))
+    assert len(questions) >= 150
+    assert {question_domain(q.tags)[1] for q in questions} == set(TASKS)
+    by_domain = pool_by_domain(pool)
+    for domain, quota in domain_quotas(65).items():
+        assert len(by_domain[domain]) >= 2 * quota  # two full exams without a repeat
+    assert all(q.lesson_id for q in questions)
+    ids = draw_exam(by_domain, set(), 65, random.Random(0))
+    assert domains_of(ids) == Counter(domain_quotas(65))
