@@ -3,16 +3,11 @@ due today."""
 
 from django.template.loader import render_to_string
 
+from .review import review_due_count
 from .selectors import exam_pools
 
 
 def course_practice_panel(request, course) -> str:
     pools = exam_pools(course)
-    context = {"course": course, "pools": pools}
-    try:
-        from .review import review_due_count
-    except ImportError:  # spaced review not installed in this build
-        context["due"] = None
-    else:
-        context["due"] = review_due_count(user=request.user, course=course)
+    context = {"course": course, "pools": pools, "due": review_due_count(user=request.user, course=course)}
     return render_to_string("practice/_course_panel.html", context, request=request)

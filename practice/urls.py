@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import exams, instructor
+from .views import exams, instructor, review
 
 app_name = "practice"
 
@@ -10,5 +10,9 @@ urlpatterns = [
     path("exam/<int:attempt_id>/", exams.exam_take, name="exam_take"),
     path("exam/<int:attempt_id>/submit/", exams.exam_submit_view, name="exam_submit"),
     path("exam/<int:attempt_id>/review/", exams.exam_review, name="exam_review"),
+    path("<slug:course_slug>/review/", review.review_today, name="review_today"),
+    path("review/<int:item_id>/answer/", review.review_answer, name="review_answer"),
+    path("review/<int:item_id>/rate/", review.review_rate, name="review_rate"),
+    path("review/<int:item_id>/suspend/", review.review_suspend, name="review_suspend"),
     path("instructor/labs/<slug:lab_slug>/checks/", instructor.lab_checks, name="lab_checks"),
 ]

@@ -5,6 +5,7 @@ import pytest
 from courses.importing import import_course_dir
 from courses.models import Course
 from quizzes.models import Quiz
+from tests.quizzes.conftest import check, course, graded_quiz  # noqa: F401 (fixtures shared with quiz tests)
 
 TASK_OF = {"secure": "1.1", "resilient": "2.1", "performance": "3.2", "cost": "4.2"}
 
