@@ -53,7 +53,9 @@ def test_misses_become_review_items(student, check, graded_quiz, course):
         graded_at=T0,
         verdicts=[{"id": "ok", "passed": False, "message": "returned None"}, {"id": "two", "passed": True}],
     )
-    assert review_sync(user=student, now=T0 + timedelta(minutes=2)) == 4  # 1 check miss, 2 quiz misses (one unanswered), 1 lab check
+    assert (
+        review_sync(user=student, now=T0 + timedelta(minutes=2)) == 4
+    )  # 1 check miss, 2 quiz misses (one unanswered), 1 lab check
     assert review_sync(user=student, now=T0 + timedelta(minutes=3)) == 0  # nothing twice
     items = ReviewItem.objects.filter(user=student)
     assert sorted(i.source for i in items) == ["check", "lab", "quiz", "quiz"]
