@@ -38,9 +38,12 @@ def review_today(request: HtmxHttpRequest, course_slug: str) -> HttpResponse:
     current = review_due(user=request.user, course=course)
     item = current[0] if current else None
     view = questions.public_view(item.question) if item and item.question else None
-    suspended = ReviewItem.objects.filter(user=request.user, course=course, suspended=True).order_by("id")[
-        :20
-    ]
+    suspended = (
+        ReviewItem.objects.filter(user=request.user, course=course, suspended=True)
+        .select_related("question")
+        .only("id", "check_id", "question__title")
+        .order_by("id")[:20]
+    )
     return render(
         request,
         "practice/review_today.html",
