@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import exams, instructor, review
+from .views import exams, instructor, mastery, review
 
 app_name = "practice"
 
@@ -14,5 +14,7 @@ urlpatterns = [
     path("review/<int:item_id>/answer/", review.review_answer, name="review_answer"),
     path("review/<int:item_id>/rate/", review.review_rate, name="review_rate"),
     path("review/<int:item_id>/suspend/", review.review_suspend, name="review_suspend"),
+    path("<slug:course_slug>/mastery/", mastery.mastery, name="mastery"),
+    path("instructor/<slug:course_slug>/mastery/", mastery.class_mastery, name="class_mastery"),
     path("instructor/labs/<slug:lab_slug>/checks/", instructor.lab_checks, name="lab_checks"),
 ]
