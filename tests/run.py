@@ -15,7 +15,14 @@ from urllib.parse import urlparse
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/platform")
 # Folders whose tests use the database; the runtime's tests (tests/labs/runtime) do not, and run once.
-DB_TEST_PATHS = ["tests/accounts", "tests/courses", "tests/quizzes", "tests/labs", "tests/integration"]
+DB_TEST_PATHS = [
+    "tests/accounts",
+    "tests/courses",
+    "tests/quizzes",
+    "tests/labs",
+    "tests/practice",
+    "tests/integration",
+]
 
 
 def reachable(url: str) -> bool:
