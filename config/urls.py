@@ -12,5 +12,6 @@ urlpatterns = [
     path("labs/instructor/gradebook/", include("gradebook.urls")),
     path("labs/", include("labs.urls")),
     path("lti/", include("lti.urls")),
+    path("practice/", include("practice.urls")),
     path("admin/", admin.site.urls),
 ]

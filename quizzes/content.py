@@ -18,6 +18,7 @@ from courses.models import Course, Lesson
 
 from .gift import GiftError, read_gift
 from .models import Question, Quiz, QuizItem
+from .versions import question_version_bump
 
 CHECKS_DIR = "checks"
 
@@ -100,6 +101,7 @@ def import_course_quizzes(*, course: Course, directory: Path, report: ImportRepo
                 question = Question.objects.create(course=course, source_key=key, **values)
                 report.created.append(f"question {spec.title}")
             elif any(getattr(question, name) != value for name, value in values.items()):
+                question_version_bump(question=question, new_spec=values["spec"])
                 for name, value in values.items():
                     setattr(question, name, value)
                 question.save()

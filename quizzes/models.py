@@ -34,6 +34,8 @@ class Question(models.Model):
     spec = models.JSONField(help_text="The question as quizzes.spec data (stem, choices, answers, feedback).")
     # Set for questions that come from content files, so re-importing updates them instead of duplicating.
     source_key = models.CharField(max_length=300, blank=True, db_index=True)
+    # Bumped when a question that students answered is edited (quizzes/versions.py).
+    version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -132,6 +134,7 @@ class AttemptAnswer(models.Model):
     response = models.JSONField(null=True)
     score = models.FloatField(default=0.0, help_text="Fraction 0..1.")
     correct = models.BooleanField(default=False)
+    question_version = models.PositiveIntegerField(default=1)  # Question.version when answered
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["attempt", "question"], name="attemptanswer_unique")]
@@ -151,6 +154,7 @@ class CheckAnswer(models.Model):
     correct = models.BooleanField(default=False)
     tries = models.PositiveIntegerField(default=1)
     answered_at = models.DateTimeField()
+    question_version = models.PositiveIntegerField(default=1)  # Question.version when last answered
 
     class Meta:
         constraints = [
@@ -247,3 +251,25 @@ class QuestionFile(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("quizzes:question_file", args=[self.sha256, self.name])
+
+
+# --- Question versions for statistics (issue 20) -------------------------------------------------------
+class QuestionVersion(models.Model):
+    """A version of a question that students answered before it was edited. Saving a changed spec over a
+    question with answers to its current version keeps the old spec here and bumps ``Question.version``;
+    answers remember the version they were given to (``question_version``), so item statistics never mix
+    answers to two different questions (quizzes/versions.py, quizzes/statistics.py)."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    spec = models.JSONField()
+    replaced_at = models.DateTimeField(help_text="When an edit replaced this version.")
+    answers = models.PositiveIntegerField(default=0, help_text="Answers it had when it was replaced.")
+
+    class Meta:
+        ordering = ["question", "number"]
+        constraints = [models.UniqueConstraint(fields=["question", "number"], name="questionversion_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.number}"

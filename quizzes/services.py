@@ -21,6 +21,7 @@ from .grading import ResponseError
 from .interchange import Bank, BankError
 from .models import Attempt, AttemptAnswer, CheckAnswer, Question, QuestionFile, Quiz, QuizItem
 from .spec import SpecError, from_dict
+from .versions import question_version_bump
 
 # Answers that arrive this long after the deadline still count: the request was on its way in time.
 DEADLINE_GRACE = timedelta(seconds=5)
@@ -57,11 +58,13 @@ def check_answer(*, user, quiz: Quiz, question: Question, response, now: datetim
                 "score": grade.score,
                 "correct": grade.correct,
                 "answered_at": now,
+                "question_version": question.version,
             },
         )
         if not created:
             answer.response, answer.score, answer.correct = response, grade.score, grade.correct
             answer.answered_at, answer.tries = now, answer.tries + 1
+            answer.question_version = question.version
             answer.save()
     user_generation_bump(user_id=user.id)
     return answer, grade
@@ -142,7 +145,12 @@ def attempt_answer(
     answer, _ = AttemptAnswer.objects.update_or_create(
         attempt=attempt,
         question=question,
-        defaults={"response": response, "score": grade.score, "correct": grade.correct},
+        defaults={
+            "response": response,
+            "score": grade.score,
+            "correct": grade.correct,
+            "question_version": question.version,
+        },
     )
     return answer
 
@@ -187,6 +195,7 @@ def question_save(
     if question is None:
         question = Question.objects.create(course=course, created_by=user, **values)
     else:
+        question_version_bump(question=question, new_spec=values["spec"])  # answered + edited: new version
         for name, value in values.items():
             setattr(question, name, value)
         question.save()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import attempts, authoring, authoring_banks, checks, polls
+from .views import attempts, authoring, authoring_banks, checks, polls, statistics
 
 app_name = "quizzes"
 
@@ -65,6 +65,11 @@ urlpatterns = [
         "author/<slug:course_slug>/quizzes/<int:quiz_id>/reorder/",
         authoring.quiz_reorder,
         name="quiz_reorder",
+    ),
+    path(
+        "author/<slug:course_slug>/quizzes/<int:quiz_id>/statistics/",
+        statistics.quiz_statistics,
+        name="quiz_statistics",
     ),
     path("author/<slug:course_slug>/gift/import/", authoring_banks.bank_upload, name="gift_import"),
     path("author/<slug:course_slug>/import/", authoring_banks.bank_upload, name="bank_import"),

@@ -23,6 +23,7 @@ DB_TEST_PATHS = [
     "tests/gradebook",
     "tests/integration",
     "tests/lti",
+    "tests/practice",
 ]
 
 

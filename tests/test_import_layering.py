@@ -38,6 +38,7 @@ RUNGS = {
     "quizzes": 3,
     "labs": 3,
     "gradebook": 4,
+    "practice": 4,  # exams, spaced review, mastery: read quizzes and labs
     "lti": 5,  # the LMS integration: reads the gradebook, hears courses.signals.score_changed
     "config": 6,
 }

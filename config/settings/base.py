@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "labs",
     "gradebook",
     "lti",
+    "practice",
 ]
 
 MIDDLEWARE = [
@@ -182,11 +183,11 @@ WHITENOISE_USE_FINDERS = True  # serve straight from static/ when collectstatic 
 # --- Course content -------------------------------------------------------------------------------
 COURSE_CONTENT_DIR = Path(os.environ.get("COURSE_CONTENT_DIR", BASE_DIR / "courses" / "content"))
 # Called by import_course for each course, inside its transaction: f(course=, directory=, report=).
-COURSE_CONTENT_HOOKS = ["quizzes.content.import_course_quizzes"]
+COURSE_CONTENT_HOOKS = ["quizzes.content.import_course_quizzes", "practice.content.import_exam_pools"]
 # Functions f(request, lesson) -> HTML that fill the lesson page's slot below the lesson (knowledge check).
 LESSON_PANELS = ["quizzes.panels.knowledge_check_panel"]
 # Functions f(request, course) -> HTML shown on an enrolled student's course page (checks and quizzes).
-COURSE_PANELS = ["quizzes.panels.course_quiz_panel"]
+COURSE_PANELS = ["quizzes.panels.course_quiz_panel", "practice.panels.course_practice_panel"]
 
 LOGGING = {
     "version": 1,

@@ -27,6 +27,7 @@ from ..services import (
     quiz_set_questions,
 )
 from ..spec import FORMATS
+from ..versions import answers_to_current_version
 
 
 @instructor_required
@@ -90,6 +91,8 @@ def question_edit(request: HtmxHttpRequest, course_slug: str, question_id: int |
             "hints_text": hints_to_text(data.get("hints")),
             "stem_formats": FORMATS,
             "kinds": Question.Kind.choices,
+            # issue 20: saving a change to an answered question starts a new version for statistics
+            "answered": answers_to_current_version(question) if question else 0,
         },
         status=400 if field_errors or general else 200,
     )
