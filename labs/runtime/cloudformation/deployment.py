@@ -250,7 +250,6 @@ class _Deployment:
                     hint or f"Parameter '{name}' must contain at most {spec['MaxLength']} characters", path
                 )
         if kind in ("Number", "List<Number>"):
-            numbers = []
             for item in items:
                 try:
                     number = float(item)
@@ -265,8 +264,8 @@ class _Deployment:
                         hint or f"Parameter '{name}' must be a number not greater than {spec['MaxValue']}",
                         path,
                     )
-                numbers.append(int(number) if number.is_integer() else number)
-            return numbers if kind == "List<Number>" else numbers[0]
+            # validated as numbers, but Ref gives their text, as written (parameters-section-structure.html)
+            return items if kind == "List<Number>" else items[0]
         return items if len(items) > 1 or kind.startswith("List<") or kind == "CommaDelimitedList" else text
 
     # -- graph -------------------------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labs.runtime.cloudformation.coercion import CoercingClient
+
 __all__ = [
     "HANDLERS",
     "LOCAL_CODE_BUCKET",
@@ -57,7 +59,8 @@ class Provisioner:
 
     def client(self, service: str):
         if service not in self._clients:
-            self._clients[service] = self.cloud.client(service)
+            # every argument converted to the API's types, as CloudFormation converts properties (coercion.py)
+            self._clients[service] = CoercingClient(self.cloud.client(service))
         return self._clients[service]
 
     def began(self, physical_id: str) -> None:
