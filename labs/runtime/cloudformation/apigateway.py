@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from labs.runtime.cloudformation.resources import Created, Provisioner, ResourceFailure
+from labs.runtime.cloudformation.resources import Created, Provisioner, ResourceFailure, not_simulated
 
 __all__ = ["HANDLERS"]
 
@@ -19,6 +19,40 @@ _HTTP_METHODS = {"get", "post", "put", "delete", "patch", "head", "options", "x-
 
 def _method_name(openapi_method: str) -> str:
     return "ANY" if openapi_method == "x-amazon-apigateway-any-method" else openapi_method.upper()
+
+
+def _warn_body(ctx: Provisioner, logical_id: str, body: Any, kind: str) -> None:
+    """Warnings for what an OpenAPI body asks of API Gateway that the data plane does not do."""
+    if not isinstance(body, dict):
+        return
+    schemes = {
+        **((body.get("components") or {}).get("securitySchemes") or {}),
+        **(body.get("securityDefinitions") or {}),
+    }
+    for name, scheme in schemes.items():
+        if isinstance(scheme, dict) and (
+            "x-amazon-apigateway-authorizer" in scheme or scheme.get("type") in ("oauth2", "openIdConnect")
+        ):
+            not_simulated(
+                ctx,
+                logical_id,
+                f"the authorizer {name} of the OpenAPI body: its routes are called without it",
+            )
+    handled = {"x-amazon-apigateway-cors", "x-amazon-apigateway-binary-media-types"}
+    for key in sorted(k for k in body if str(k).startswith("x-amazon-apigateway-") and k not in handled):
+        not_simulated(ctx, logical_id, f"{key} in the OpenAPI body")
+    for path, method, operation in _operations(body, logical_id):
+        integration = operation.get("x-amazon-apigateway-integration")
+        if isinstance(integration, dict):
+            kind_written = str(integration.get("type", "aws_proxy")).upper()
+            subtype = integration.get("integrationSubtype")
+            if kind_written != "AWS_PROXY" or subtype:
+                described = f"{kind_written} ({subtype})" if subtype else kind_written
+                not_simulated(
+                    ctx,
+                    logical_id,
+                    f"{kind} integrations of type {described} ({method} {path}): requests answer 500",
+                )
 
 
 def _operations(body: Any, logical_id: str):
@@ -46,6 +80,9 @@ def _rest_api(ctx: Provisioner, logical_id: str, props: dict) -> Created:
         params["endpointConfiguration"] = {"types": props["EndpointConfiguration"].get("Types", ["EDGE"])}
     if "BinaryMediaTypes" in props:
         params["binaryMediaTypes"] = props["BinaryMediaTypes"]
+    _warn_body(ctx, logical_id, body, "REST API")
+    if isinstance(body, dict) and body.get("x-amazon-apigateway-binary-media-types"):
+        params.setdefault("binaryMediaTypes", body["x-amazon-apigateway-binary-media-types"])
     api_id = apigateway.create_rest_api(**params)["id"]
     ctx.began(api_id)
     resources = {item["path"]: item["id"] for item in apigateway.get_resources(restApiId=api_id)["items"]}
@@ -216,6 +253,15 @@ def _http_api(ctx: Provisioner, logical_id: str, props: dict) -> Created:
             params[key] = props[key]
     if "CorsConfiguration" in props:
         params["CorsConfiguration"] = props["CorsConfiguration"]
+    elif isinstance(body, dict) and isinstance(body.get("x-amazon-apigateway-cors"), dict):
+        # the extension's keys are CorsConfiguration's in camel case (http-api-open-api.html)
+        params["CorsConfiguration"] = {
+            k[:1].upper() + k[1:]: v for k, v in body["x-amazon-apigateway-cors"].items()
+        }
+    _warn_body(ctx, logical_id, body, "HTTP API")
+    handled = {"Name", "Body", "ProtocolType", "CorsConfiguration", "Tags", "FailOnWarnings"}
+    for key in sorted(set(props) - handled - set(params)):
+        ctx.warn(logical_id, f"property {key} is not simulated and was ignored")
     api = apigatewayv2.create_api(**params)
     ctx.began(api["ApiId"])
     if body is not None:
@@ -254,7 +300,53 @@ def _v2_call(operation: str, id_key: str):
     return handler
 
 
+# -- API keys and usage plans -------------------------------------------------------------------------------
+def _api_key(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    params: dict[str, Any] = {"name": props.get("Name") or ctx.name(logical_id, 128)}
+    for cfn_key, api_key in (
+        ("Description", "description"),
+        ("Enabled", "enabled"),
+        ("Value", "value"),
+        ("GenerateDistinctId", "generateDistinctId"),
+    ):
+        if cfn_key in props:
+            params[api_key] = props[cfn_key]
+    stage_keys = [
+        {"restApiId": key.get("RestApiId"), "stageName": key.get("StageName")}
+        for key in props.get("StageKeys") or []
+        if isinstance(key, dict)
+    ]
+    if stage_keys:
+        params["stageKeys"] = stage_keys
+    key = ctx.client("apigateway").create_api_key(**params)
+    return Created(key["id"], {"APIKeyId": key["id"]})
+
+
+def _usage_plan(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    def lower(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k[:1].lower() + k[1:]: lower(v) for k, v in value.items()}
+        return [lower(item) for item in value] if isinstance(value, list) else value
+
+    params: dict[str, Any] = {"name": props.get("UsagePlanName") or ctx.name(logical_id, 128)}
+    for cfn_key in ("Description", "ApiStages", "Throttle", "Quota"):
+        if cfn_key in props:
+            params[cfn_key[:1].lower() + cfn_key[1:]] = lower(props[cfn_key])
+    plan = ctx.client("apigateway").create_usage_plan(**params)
+    return Created(plan["id"], {"Id": plan["id"]})
+
+
+def _usage_plan_key(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    created = ctx.client("apigateway").create_usage_plan_key(
+        usagePlanId=props["UsagePlanId"], keyId=props["KeyId"], keyType=props.get("KeyType", "API_KEY")
+    )
+    return Created(created["id"], {"Id": created["id"]})
+
+
 HANDLERS = {
+    "AWS::ApiGateway::ApiKey": _api_key,
+    "AWS::ApiGateway::UsagePlan": _usage_plan,
+    "AWS::ApiGateway::UsagePlanKey": _usage_plan_key,
     "AWS::ApiGateway::RestApi": _rest_api,
     "AWS::ApiGateway::Resource": _resource,
     "AWS::ApiGateway::Method": _method,

@@ -344,7 +344,7 @@ class _Deployment:
                 f"{logical_id} ({kind}) CREATE_FAILED: {message}", ["Resources", logical_id]
             ) from None
         self.created[logical_id] = StackResource(
-            logical_id, kind, created.physical_id, created.attributes, True, props
+            logical_id, kind, created.physical_id, created.attributes, created.simulated, props
         )
 
     def _ref(self, name: str) -> Any:

@@ -26,6 +26,7 @@ __all__ = [
     "ResourceFailure",
     "api_params",
     "json_text",
+    "not_simulated",
     "tag_map",
     "warn_ignored",
 ]
@@ -44,6 +45,7 @@ class ResourceFailure(Exception):
 class Created:
     physical_id: str
     attributes: dict[str, Any] = field(default_factory=dict)
+    simulated: bool = True  # False: valid on AWS, not made here (a warning says so; rollback skips it)
 
 
 @dataclass
@@ -85,6 +87,11 @@ class Provisioner:
     @property
     def account_id(self) -> str:
         return self.cloud.account_id
+
+
+def not_simulated(ctx: Provisioner, logical_id: str, feature: str) -> None:
+    """A warning for what AWS accepts and this runtime does not do (the configuration is still stored)."""
+    ctx.warn(logical_id, f"valid on AWS, not simulated here: {feature}")
 
 
 def warn_ignored(ctx: Provisioner, logical_id: str, properties: dict, handled: set[str]) -> None:

@@ -104,3 +104,67 @@ def test_a_value_that_is_no_number_is_still_refused(cloud):
     with pytest.raises(Exception) as raised:
         deploy(cloud, text, code_dir=FIDELITY)
     assert type(raised.value).__name__ == "TemplateError"
+
+
+# -- 4. Nothing ignored silently ------------------------------------------------------------------------------
+# sam-property-function-msk.html, sam-property-function-selfmanagedkafka.html, sam-property-function-functionurlconfig.html,
+# aws-properties-lambda-function-tenancyconfig.html; sam-property-api-apiusageplan.html (CreateUsagePlan PER_API)
+# and api-gateway-api-usage-plans.html (a method that requires a key answers 403 without one).
+@pytest.fixture
+def not_simulated(cloud):
+    return deploy_file(cloud, "not_simulated.yaml")
+
+
+def test_what_is_not_simulated_is_named_in_a_warning(not_simulated):
+    warnings = {w.path.split("/")[1]: [] for w in not_simulated.warnings}
+    for warning in not_simulated.warnings:
+        warnings[warning.path.split("/")[1]].append(warning.message)
+    assert all("valid on AWS, not simulated here: " in m for ms in warnings.values() for m in ms)
+    assert "Amazon MSK event sources" in warnings["ConsumerOrders"][0]  # not "Invalid EventSourceArn"
+    assert "self-managed Apache Kafka" in warnings["ConsumerPayments"][0]
+    assert any("InvokeMode RESPONSE_STREAM" in m for m in warnings["ConsumerUrl"])
+    assert "TenancyConfig" in warnings["Tenant"][0]
+    assert not not_simulated.resources["ConsumerOrders"].simulated
+
+
+def test_kafka_mappings_are_not_made_and_the_function_url_exists(cloud, not_simulated):
+    assert cloud.client("lambda").list_event_source_mappings()["EventSourceMappings"] == []
+    assert (
+        not_simulated.outputs["Url"].startswith("https://")
+        and ".lambda-url.us-east-1.on.aws" in (not_simulated.outputs["Url"])
+    )
+
+
+def test_an_api_key_made_by_the_template_opens_the_api(cloud, not_simulated):
+    api = not_simulated.physical_id("Api")
+    url = f"https://{api}.execute-api.us-east-1.amazonaws.com/live/hello"
+    assert cloud.http_request("GET", url).status == 403
+    key = cloud.client("apigateway").get_api_key(
+        apiKey=not_simulated.physical_id("ApiApiKey"), includeValue=True
+    )
+    answer = cloud.http_request("GET", url, headers={"x-api-key": key["value"]})
+    assert answer.status == 200 and json.loads(answer.body) == {"path": "/hello"}
+
+
+# -- 5. Small ones --------------------------------------------------------------------------------------------
+def test_call_api_uses_the_stage_the_template_gave_the_api(cloud, not_simulated):
+    import io
+
+    from labs.runtime.scenario import load_scenario, run_scenario
+
+    out = io.StringIO()
+    steps = load_scenario("- call-api: {api: Api, path: /hello}")
+    run_scenario(cloud, not_simulated, steps, out)
+    assert out.getvalue().startswith("steps[0] call-api: HttpResponse(status=403")  # the key is missing
+    [request] = cloud.trace.of_kind("apigateway_request")
+    assert request["stage"] == "live" and request["route"] == "/hello"
+
+
+def test_the_sam_translator_prints_nothing_during_a_deploy(cloud, capfd):
+    text = (FIDELITY / "not_simulated.yaml").read_text()
+    deploy(
+        cloud,
+        text.replace("StageName: live", "StageName: live\n      OpenApiVersion: 3.0.1"),
+        code_dir=FIDELITY,
+    )
+    assert capfd.readouterr() == ("", "")
