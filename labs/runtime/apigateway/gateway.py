@@ -101,6 +101,13 @@ def _match(template: str, path: str) -> tuple[tuple, dict[str, str]] | None:
     return (tuple(score), parameters) if len(pattern) == len(segments) else None
 
 
+def not_simulated(call: Call, feature: str) -> Refused:
+    """A 500 as AWS would answer a failing integration, whose body says what is not simulated."""
+    refused = internal_error(call.api_type, f"valid on AWS, not simulated here: {feature}")
+    refused.body = {"message": f"{refused.body['message']}: valid on AWS, not simulated here: {feature}"}
+    return refused
+
+
 class ApiGateway:
     """Serves requests to one account's REST and HTTP APIs."""
 
@@ -362,6 +369,9 @@ class ApiGateway:
         source = (
             f"{arn}/$default" if route.route_key == "$default" else f"{arn}/{call.method}{call.resource_path}"
         )
+        if integration.integration_subtype:
+            kind = f"{integration.integration_type} with subtype {integration.integration_subtype}"
+            raise not_simulated(call, f"HTTP API integrations of type {kind}")
         version = integration.payload_format_version or "2.0"
         response = self._invoke(
             call,
@@ -420,9 +430,7 @@ class ApiGateway:
 
     def _invoke(self, call, kind, uri, credentials, version, source_arn, entry, binary=False) -> HttpResponse:
         if kind != "AWS_PROXY":
-            raise internal_error(
-                call.api_type, f"integration type {kind} is not simulated (only Lambda proxy, AWS_PROXY)"
-            )
+            raise not_simulated(call, f"{call.api_type} API integrations of type {kind}")
         event = v1_event(call) if version == "1.0" else v2_event(call)
         invocation = self.call_function(call, uri, credentials, source_arn, event, entry)
         bad_gateway = 502 if call.api_type == "REST" else 500

@@ -2,13 +2,18 @@
 ``templates/fidelity/``, written from the AWS documentation page each test names, deployed and driven end to
 end; every template of the set deploys or fails with ``TemplateError`` only, also when mutated (hypothesis)."""
 
+import contextlib
+import copy
 import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from labs.runtime.cloudformation import deploy
-from labs.runtime.cloudformation.yaml_reading import load_yaml
+from labs.runtime import Cloud
+from labs.runtime.cloudformation import TemplateError, deploy
+from labs.runtime.cloudformation.yaml_reading import decode_text, load_yaml
 
 FIDELITY = Path(__file__).parent / "templates" / "fidelity"
 
@@ -168,3 +173,68 @@ def test_the_sam_translator_prints_nothing_during_a_deploy(cloud, capfd):
         code_dir=FIDELITY,
     )
     assert capfd.readouterr() == ("", "")
+
+
+# -- every template of the set, as written and mutated ------------------------------------------------------
+ALL_TEMPLATES = sorted([*FIDELITY.glob("*.yaml"), *FIDELITY.parent.glob("*.yaml")])
+
+
+@pytest.mark.parametrize("path", ALL_TEMPLATES, ids=lambda p: p.name)
+def test_each_template_deploys_or_fails_with_a_template_error(cloud, path):
+    try:
+        deploy(cloud, path.read_text(), code_dir=path.parent, template_file=path.name)
+    except TemplateError as error:
+        assert error.problems and all(p.message for p in error.problems)
+
+
+def _paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _paths(item, (*prefix, index))
+
+
+_ANY_VALUE = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 10**6) | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=5,
+)
+
+
+def _mutate(data, template: dict) -> dict:
+    """One random change at a random place: a value replaced, a key removed or renamed, a list emptied."""
+    template = copy.deepcopy(template)
+    paths = [p for p in _paths(template) if p]
+    *parents, last = data.draw(st.sampled_from(paths))
+    parent = template
+    for key in parents:
+        parent = parent[key]
+    change = data.draw(st.sampled_from(["replace", "remove", "rename", "wrap"]))
+    if change == "remove" and isinstance(parent, dict):
+        del parent[last]
+    elif change == "rename" and isinstance(parent, dict):
+        parent[data.draw(st.text(min_size=1, max_size=12))] = parent.pop(last)
+    elif change == "wrap":
+        parent[last] = [parent[last]]
+    else:
+        parent[last] = data.draw(_ANY_VALUE)
+    return template
+
+
+_DECODED = {path.name: json.loads(json.dumps(decode_text(path.read_text())[0])) for path in ALL_TEMPLATES}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(data=st.data())
+def test_a_mutated_template_deploys_or_fails_with_a_template_error(data):
+    name = data.draw(st.sampled_from(sorted(_DECODED)))
+    mutated = _mutate(data, _DECODED[name])
+    with Cloud(seed=5) as cloud, contextlib.suppress(TemplateError):  # anything else fails the test
+        deploy(
+            cloud,
+            json.dumps(mutated),
+            code_dir=FIDELITY if (FIDELITY / name).exists() else FIDELITY.parent,
+        )
