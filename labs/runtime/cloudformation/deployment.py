@@ -22,6 +22,7 @@ from typing import Any
 from labs.runtime.cloudformation import apigateway as cfn_apigateway
 from labs.runtime.cloudformation import awslambda as cfn_lambda
 from labs.runtime.cloudformation import resources as cfn_resources
+from labs.runtime.cloudformation.include import IncludeError, expand_includes
 from labs.runtime.cloudformation.intrinsics import IntrinsicError, Resolver, references
 from labs.runtime.cloudformation.rollback import roll_back
 from labs.runtime.cloudformation.template import (
@@ -125,6 +126,10 @@ class _Deployment:
         return template_error(message, path, self.located, self.file, rule_id)
 
     def run(self, given: dict[str, Any]) -> Stack:
+        try:
+            self.template = expand_includes(self.template, self.cloud, self.code_dir)
+        except IncludeError as error:
+            raise self.fail(error.message, error.path, "Transform") from None
         values, shown = self._parameters(given)
         transforms = _transforms(self.template)
         for name in transforms:

@@ -175,6 +175,36 @@ def test_the_sam_translator_prints_nothing_during_a_deploy(cloud, capfd):
     assert capfd.readouterr() == ("", "")
 
 
+# -- 6. Fn::Transform with AWS::Include ---------------------------------------------------------------------
+# transform-aws-include.html: a snippet from S3 replaces the transform, or is merged into the mapping that holds
+# it; `sam deploy` uploads a local Location as it uploads CodeUri.
+def put_shared_snippet(cloud) -> None:
+    s3 = cloud.client("s3")
+    s3.create_bucket(Bucket="shared-snippets")
+    snippet = {"Outbox": {"Type": "AWS::SQS::Queue", "Properties": {"DelaySeconds": 5}}}
+    s3.put_object(Bucket="shared-snippets", Key="outputs-queue.json", Body=json.dumps(snippet))
+
+
+def test_included_snippets_from_s3_and_beside_the_template_are_deployed_and_served(cloud):
+    put_shared_snippet(cloud)
+    stack = deploy_file(cloud, "include.yaml")
+    sqs = cloud.client("sqs")
+    outbox = sqs.get_queue_attributes(QueueUrl=stack.physical_id("Outbox"), AttributeNames=["DelaySeconds"])
+    jobs = sqs.get_queue_attributes(QueueUrl=stack.physical_id("Jobs"), AttributeNames=["VisibilityTimeout"])
+    assert outbox["Attributes"] == {"DelaySeconds": "5"} and jobs["Attributes"] == {"VisibilityTimeout": "40"}
+    url = f"https://{stack.physical_id('Api')}.execute-api.us-east-1.amazonaws.com/v1/hello"
+    answer = cloud.http_request("GET", url)
+    assert answer.status == 200 and json.loads(answer.body) == {"path": "/hello"}
+
+
+def test_an_include_that_cannot_be_read_names_its_location(cloud):
+    with pytest.raises(TemplateError) as raised:
+        deploy_file(cloud, "include.yaml")
+    [problem] = raised.value.problems
+    assert problem.rule_id == "Transform" and "s3://shared-snippets/outputs-queue.json" in problem.message
+    assert problem.path == "Resources/Fn::Transform" and problem.line == 5
+
+
 # -- every template of the set, as written and mutated ------------------------------------------------------
 ALL_TEMPLATES = sorted([*FIDELITY.glob("*.yaml"), *FIDELITY.parent.glob("*.yaml")])
 
@@ -227,7 +257,7 @@ def _mutate(data, template: dict) -> dict:
 _DECODED = {path.name: json.loads(json.dumps(decode_text(path.read_text())[0])) for path in ALL_TEMPLATES}
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(data=st.data())
 def test_a_mutated_template_deploys_or_fails_with_a_template_error(data):
     name = data.draw(st.sampled_from(sorted(_DECODED)))
