@@ -61,6 +61,7 @@ from labs.runtime.apigateway.proxy import (
     v2_event,
     v2_response,
 )
+from labs.runtime.apigateway.service_integrations import not_simulated, serve_subtype
 from labs.runtime.iam.policy import evaluate
 
 __all__ = ["ApiGateway", "HttpResponse"]
@@ -99,13 +100,6 @@ def _match(template: str, path: str) -> tuple[tuple, dict[str, str]] | None:
         else:
             return None
     return (tuple(score), parameters) if len(pattern) == len(segments) else None
-
-
-def not_simulated(call: Call, feature: str) -> Refused:
-    """A 500 as AWS would answer a failing integration, whose body says what is not simulated."""
-    refused = internal_error(call.api_type, f"valid on AWS, not simulated here: {feature}")
-    refused.body = {"message": f"{refused.body['message']}: valid on AWS, not simulated here: {feature}"}
-    return refused
 
 
 class ApiGateway:
@@ -369,9 +363,8 @@ class ApiGateway:
         source = (
             f"{arn}/$default" if route.route_key == "$default" else f"{arn}/{call.method}{call.resource_path}"
         )
-        if integration.integration_subtype:
-            kind = f"{integration.integration_type} with subtype {integration.integration_subtype}"
-            raise not_simulated(call, f"HTTP API integrations of type {kind}")
+        if integration.integration_subtype:  # a first-class AWS service integration
+            return serve_subtype(self.cloud, call, integration, entry)
         version = integration.payload_format_version or "2.0"
         response = self._invoke(
             call,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from labs.runtime.apigateway.service_integrations import SUBTYPES
 from labs.runtime.cloudformation.resources import Created, Provisioner, ResourceFailure, not_simulated
 
 __all__ = ["HANDLERS"]
@@ -46,7 +47,7 @@ def _warn_body(ctx: Provisioner, logical_id: str, body: Any, kind: str) -> None:
         if isinstance(integration, dict):
             kind_written = str(integration.get("type", "aws_proxy")).upper()
             subtype = integration.get("integrationSubtype")
-            if kind_written != "AWS_PROXY" or subtype:
+            if kind_written != "AWS_PROXY" or (subtype and subtype not in SUBTYPES):
                 described = f"{kind_written} ({subtype})" if subtype else kind_written
                 not_simulated(
                     ctx,
@@ -272,16 +273,33 @@ def _http_api(ctx: Provisioner, logical_id: str, props: dict) -> Created:
                 "RouteKey": "$default" if path in ("$default", "/$default") else f"{method} {path}",
             }
             if isinstance(integration, dict):
-                created = apigatewayv2.create_integration(
-                    ApiId=api["ApiId"],
-                    IntegrationType=str(integration.get("type", "aws_proxy")).upper(),
-                    IntegrationUri=integration.get("uri", ""),
-                    IntegrationMethod=integration.get("httpMethod", "POST"),
-                    PayloadFormatVersion=str(integration.get("payloadFormatVersion", "2.0")),
-                )
+                created = apigatewayv2.create_integration(**_v2_integration(api["ApiId"], integration))
                 route["Target"] = f"integrations/{created['IntegrationId']}"
             apigatewayv2.create_route(**route)
     return Created(api["ApiId"], {"ApiId": api["ApiId"], "ApiEndpoint": api.get("ApiEndpoint", "")})
+
+
+def _v2_integration(api_id: str, integration: dict) -> dict[str, Any]:
+    """CreateIntegration's parameters for an OpenAPI ``x-amazon-apigateway-integration`` (http-api-open-api.html):
+    a Lambda proxy, or an AWS service integration (``integrationSubtype``, ``requestParameters``, ``credentials``)."""
+    params: dict[str, Any] = {
+        "ApiId": api_id,
+        "IntegrationType": str(integration.get("type", "aws_proxy")).upper(),
+        "PayloadFormatVersion": str(integration.get("payloadFormatVersion", "2.0")),
+    }
+    if "integrationSubtype" in integration:
+        params["IntegrationSubtype"] = integration["integrationSubtype"]
+        params["PayloadFormatVersion"] = "1.0"  # the only version AWS service integrations take
+    else:
+        params["IntegrationUri"] = integration.get("uri", "")
+        params["IntegrationMethod"] = integration.get("httpMethod", "POST")
+    for openapi_key, api_key in (
+        ("requestParameters", "RequestParameters"),
+        ("credentials", "CredentialsArn"),
+    ):
+        if openapi_key in integration:
+            params[api_key] = integration[openapi_key]
+    return params
 
 
 def _v2_call(operation: str, id_key: str):

@@ -205,6 +205,71 @@ def test_an_include_that_cannot_be_read_names_its_location(cloud):
     assert problem.path == "Resources/Fn::Transform" and problem.line == 5
 
 
+# -- 7. API Gateway service integrations -------------------------------------------------------------------
+# http-api-develop-integrations-aws-services-reference.html (SQS-SendMessage, EventBridge-PutEvents,
+# StepFunctions-StartExecution) and http-api-parameter-mapping.html ($request.body.x, $request.path.x,
+# $request.header.x, $request.querystring.x, ${...} inside text).
+@pytest.fixture
+def integrations(cloud):
+    stack = deploy_file(cloud, "service_integrations.yaml")
+    return stack, f"https://{stack.physical_id('Api')}.execute-api.us-east-1.amazonaws.com"
+
+
+def test_an_http_api_sends_the_mapped_message_to_sqs_with_its_role(cloud, integrations):
+    stack, base = integrations
+    answer = cloud.http_request("POST", f"{base}/orders/book", body=json.dumps({"order": "o-1"}))
+    assert answer.status == 200 and "MessageId" in json.loads(answer.body)
+    [message] = cloud.client("sqs").receive_message(
+        QueueUrl=stack.physical_id("Orders"), MessageAttributeNames=["All"]
+    )["Messages"]
+    assert message["Body"] == "o-1"
+    assert message["MessageAttributes"] == {"kind": {"StringValue": "book", "DataType": "String"}}
+
+
+def test_an_http_api_puts_events_that_rules_route(cloud, integrations):
+    stack, base = integrations
+    answer = cloud.http_request(
+        "POST", f"{base}/events", headers={"x-detail-type": "Placed"}, body='{"id": 7}'
+    )
+    assert answer.status == 200 and json.loads(answer.body)["FailedEntryCount"] == 0
+    cloud.run_until_idle()
+    [message] = cloud.client("sqs").receive_message(QueueUrl=stack.physical_id("Audit"))["Messages"]
+    event = json.loads(message["Body"])
+    assert (event["source"], event["detail-type"], event["detail"]) == ("shop.api", "Placed", {"id": 7})
+
+
+def test_an_http_api_starts_an_execution_named_by_the_query_string(cloud, integrations):
+    stack, base = integrations
+    answer = cloud.http_request("POST", f"{base}/workflows?name=run-1", body='{"id": 7}')
+    assert answer.status == 200
+    assert json.loads(answer.body)["executionArn"].endswith(":run-1")
+    cloud.run_until_idle()
+    [execution] = cloud.client("stepfunctions").list_executions(
+        stateMachineArn=stack.physical_id("Workflow")
+    )["executions"]
+    assert execution["status"] == "SUCCEEDED"
+
+
+def test_a_role_that_may_not_send_is_a_500_saying_why_in_the_trace(cloud, integrations):
+    stack, base = integrations
+    role = stack.physical_id("ApiRole")
+    cloud.client("iam").delete_role_policy(RoleName=role, PolicyName="integrations")
+    answer = cloud.http_request("POST", f"{base}/orders/book", body='{"order": "o-1"}')
+    assert answer.status == 500 and json.loads(answer.body) == {"message": "Internal Server Error"}
+    assert "may not call" in cloud.trace.of_kind("apigateway_request")[-1]["reason"]
+
+
+def test_a_rest_aws_integration_warns_at_deploy_and_answers_a_500_that_says_not_simulated(
+    cloud, integrations
+):
+    stack, _ = integrations
+    [warning] = [w for w in stack.warnings if w.path == "Resources/Legacy"]
+    assert "valid on AWS, not simulated here: REST API integrations of type AWS" in warning.message
+    url = f"https://{stack.physical_id('Legacy')}.execute-api.us-east-1.amazonaws.com/v1/orders"
+    answer = cloud.http_request("POST", url, body="{}")
+    assert answer.status == 500 and "not simulated" in json.loads(answer.body)["message"]
+
+
 # -- every template of the set, as written and mutated ------------------------------------------------------
 ALL_TEMPLATES = sorted([*FIDELITY.glob("*.yaml"), *FIDELITY.parent.glob("*.yaml")])
 
