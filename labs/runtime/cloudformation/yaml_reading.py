@@ -12,21 +12,18 @@ iam-policy-structure / "Version" in the IAM JSON policy reference). So here a pl
 - anything else (dates, times, ``yes`` / ``no`` / ``on`` / ``off``, octal, hex, base 60, ``1_000``,
   ``.inf``): the text as written.
 
-``TemplateLoader`` is cfn-lint's loader (it keeps lines and reads short tags such as ``!Ref``) with these
+The template loader is cfn-lint's loader (it keeps lines and reads short tags such as ``!Ref``) with these
 rules; ``load_yaml`` is plain data with the same rules, for every other YAML file a deploy reads
 (definitions beside the template, included snippets, scenarios).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
 import yaml
-from cfnlint.decode import cfn_json, cfn_yaml
-from cfnlint.decode.decode import _decode  # its JSON fallback and its errors as matches
-from cfnlint.decode.mark import Mark
-from cfnlint.decode.node import dict_node
 
 __all__ = ["decode_text", "load_yaml"]
 
@@ -45,32 +42,41 @@ _SCALARS = (
 _TEXT_TAGS = ("timestamp", "binary", "set", "omap", "pairs")
 
 
-def _json_scalars(loader_class: type) -> type:
+def _json_scalars(loader_class: type, construct_text: Any) -> type:
     loader_class.yaml_implicit_resolvers = {}
     for tag, pattern, first in _SCALARS:
         loader_class.add_implicit_resolver(tag, re.compile(f"^(?:{pattern})$"), list(first))
+    for tag in _TEXT_TAGS:
+        loader_class.add_constructor(f"tag:yaml.org,2002:{tag}", construct_text)
     return loader_class
 
 
-@_json_scalars
-class TemplateLoader(cfn_yaml.CfnFullLoader):
-    """cfn-lint's loader (located nodes, short tags, duplicate-key checks) with CloudFormation's scalars."""
-
-
-@_json_scalars
 class _PlainLoader(yaml.SafeLoader):
     pass
 
 
-for _tag in _TEXT_TAGS:
-    TemplateLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", cfn_yaml.NodeConstructor.construct_yaml_str)
-    _PlainLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", yaml.SafeLoader.construct_yaml_str)
-TemplateLoader.add_multi_constructor("!", cfn_yaml.multi_constructor)
+_json_scalars(_PlainLoader, yaml.SafeLoader.construct_yaml_str)
+
+
+@functools.cache
+def _template_loader() -> type:
+    """cfn-lint's loader (located nodes, short tags, duplicate-key checks) with CloudFormation's scalars;
+    made on first use: importing cfn-lint costs seconds, and most imports of the runtime never decode."""
+    from cfnlint.decode import cfn_yaml
+
+    loader = type("TemplateLoader", (cfn_yaml.CfnFullLoader,), {})
+    _json_scalars(loader, cfn_yaml.NodeConstructor.construct_yaml_str)
+    loader.add_multi_constructor("!", cfn_yaml.multi_constructor)
+    return loader
 
 
 def _loads(text: str, file_name: str | None = None) -> Any:
-    """cfn-lint's ``cfn_yaml.loads`` with ``TemplateLoader`` (aliases are refused before this is called)."""
-    loader = TemplateLoader(text, file_name)
+    """cfn-lint's ``cfn_yaml.loads`` with CloudFormation's scalars (aliases are refused before this runs)."""
+    from cfnlint.decode import cfn_yaml
+    from cfnlint.decode.mark import Mark
+    from cfnlint.decode.node import dict_node
+
+    loader = _template_loader()(text, file_name)
     try:
         template = loader.get_single_data()
     except (cfn_yaml.CfnParseError, yaml.scanner.ScannerError, yaml.parser.ParserError):
@@ -85,6 +91,9 @@ def _loads(text: str, file_name: str | None = None) -> Any:
 
 def decode_text(text: str) -> tuple[Any, list]:
     """(template, cfn-lint matches) as ``cfnlint.decode.decode_str`` answers, with CloudFormation's scalars."""
+    from cfnlint.decode import cfn_json
+    from cfnlint.decode.decode import _decode  # its JSON fallback and its errors as matches
+
     return _decode(_loads, cfn_json.loads, text, None)
 
 
