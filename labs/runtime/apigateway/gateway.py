@@ -61,7 +61,7 @@ from labs.runtime.apigateway.proxy import (
     v2_event,
     v2_response,
 )
-from labs.runtime.apigateway.service_integrations import not_simulated, serve_subtype
+from labs.runtime.apigateway.service_integrations import not_simulated, serve_rest_aws, serve_subtype
 from labs.runtime.iam.policy import evaluate
 
 __all__ = ["ApiGateway", "HttpResponse"]
@@ -301,6 +301,8 @@ class ApiGateway:
         integration = method.method_integration
         if integration is None:
             raise internal_error("REST", f"{method.http_method} {call.resource_path} has no integration")
+        if integration.integration_type == "AWS":  # an AWS service action, with mapping templates
+            return serve_rest_aws(self.cloud, call, integration, entry)
         accept = (call.header("accept") or "").split(",")[0].split(";")[0].strip().lower()
         binary = bool(accept) and any(fnmatch(accept, p.lower()) for p in call.binary_media_types)
         return self._invoke(

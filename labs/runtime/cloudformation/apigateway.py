@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from labs.runtime.apigateway.service_integrations import SUBTYPES
+from labs.runtime.apigateway.service_integrations import REST_SERVICES, SUBTYPES
 from labs.runtime.cloudformation.resources import Created, Provisioner, ResourceFailure, not_simulated
 
 __all__ = ["HANDLERS"]
@@ -47,7 +47,11 @@ def _warn_body(ctx: Provisioner, logical_id: str, body: Any, kind: str) -> None:
         if isinstance(integration, dict):
             kind_written = str(integration.get("type", "aws_proxy")).upper()
             subtype = integration.get("integrationSubtype")
-            if kind_written != "AWS_PROXY" or (subtype and subtype not in SUBTYPES):
+            service = str(integration.get("uri", "")).split(":")[4:5]
+            simulated_aws = (
+                kind_written == "AWS" and kind == "REST API" and service[0:1] and service[0] in REST_SERVICES
+            )
+            if not simulated_aws and (kind_written != "AWS_PROXY" or (subtype and subtype not in SUBTYPES)):
                 described = f"{kind_written} ({subtype})" if subtype else kind_written
                 not_simulated(
                     ctx,
@@ -134,10 +138,25 @@ def _rest_method(apigateway, api_id: str, resource_id: str, method: str, operati
         ("credentials", "credentials"),
         ("requestTemplates", "requestTemplates"),
         ("passthroughBehavior", "passthroughBehavior"),
+        ("requestParameters", "requestParameters"),
     ):
         if openapi_key in integration:
             params[api_key] = integration[openapi_key]
     apigateway.put_integration(**params)
+    # responses: {selection pattern or "default": {statusCode, responseTemplates}} (api-gateway-swagger-extensions)
+    for pattern, response in (integration.get("responses") or {}).items():
+        if not isinstance(response, dict):
+            continue
+        status = str(response.get("statusCode", "200"))
+        apigateway.put_method_response(
+            restApiId=api_id, resourceId=resource_id, httpMethod=method, statusCode=status
+        )
+        extra: dict[str, Any] = {} if pattern == "default" else {"selectionPattern": pattern}
+        if "responseTemplates" in response:
+            extra["responseTemplates"] = response["responseTemplates"]
+        apigateway.put_integration_response(
+            restApiId=api_id, resourceId=resource_id, httpMethod=method, statusCode=status, **extra
+        )
 
 
 def _resource(ctx: Provisioner, logical_id: str, props: dict) -> Created:
@@ -190,11 +209,14 @@ def _method(ctx: Provisioner, logical_id: str, props: dict) -> Created:
                 resourceId=resource_id,
                 httpMethod=method,
                 statusCode=str(response.get("StatusCode", "200")),
-                **(
-                    {"responseTemplates": response["ResponseTemplates"]}
-                    if "ResponseTemplates" in response
-                    else {}
-                ),
+                **{
+                    api_key: response[cfn_key]
+                    for cfn_key, api_key in (
+                        ("ResponseTemplates", "responseTemplates"),
+                        ("SelectionPattern", "selectionPattern"),
+                    )
+                    if cfn_key in response
+                },
             )
     for response in props.get("MethodResponses") or []:
         apigateway.put_method_response(

@@ -259,14 +259,48 @@ def test_a_role_that_may_not_send_is_a_500_saying_why_in_the_trace(cloud, integr
     assert "may not call" in cloud.trace.of_kind("apigateway_request")[-1]["reason"]
 
 
-def test_a_rest_aws_integration_warns_at_deploy_and_answers_a_500_that_says_not_simulated(
-    cloud, integrations
-):
+# integrations-aws-services.html (an SQS path URI with a form body, DynamoDB action URIs with JSON bodies),
+# api-gateway-mapping-template-reference.html ($input.body / path / params, $util.urlEncode / escapeJavaScript,
+# $context.requestId, #set / #foreach / #if) and api-gateway-integration-settings-integration-response.html
+# (the response whose selection pattern matches the status, else the default).
+def legacy_url(stack, path: str) -> str:
+    return f"https://{stack.physical_id('Legacy')}.execute-api.us-east-1.amazonaws.com/v1{path}"
+
+
+def test_a_rest_aws_integration_sends_the_body_the_request_template_makes(cloud, integrations):
+    stack, _ = integrations
+    answer = cloud.http_request("POST", legacy_url(stack, "/orders"), body='{"order": "o 1&2"}')
+    [message] = cloud.client("sqs").receive_message(QueueUrl=stack.physical_id("Orders"))["Messages"]
+    assert message["Body"] == '{"order": "o 1&2"}'  # $util.urlEncode kept it whole through the form body
+    assert answer.status == 202 and json.loads(answer.body) == {"queued": message["MessageId"]}
+
+
+def test_rest_mapping_templates_write_and_read_dynamodb_items(cloud, integrations):
+    stack, _ = integrations
+    note = {"text": 'say "hi"', "tags": ["a", "b"]}
+    answer = cloud.http_request("PUT", legacy_url(stack, "/notes/n1"), body=json.dumps(note))
+    assert answer.status == 201 and json.loads(answer.body) == {"saved": "n1"}
+    item = cloud.client("dynamodb").get_item(TableName="notes", Key={"id": {"S": "n1"}})["Item"]
+    assert item["text"] == {"S": 'say "hi"'} and item["tags"] == {"SS": ["a", "b"]}
+    [put] = cloud.trace.of_kind("apigateway_request")
+    assert item["request"] == {"S": put["request_id"]}  # $context.requestId
+    found = cloud.http_request("GET", legacy_url(stack, "/notes/n1"))
+    assert found.status == 200 and found.body.strip() == b'{"id": "n1", "text": "say "hi""}'
+    missing = cloud.http_request("GET", legacy_url(stack, "/notes/zz"))
+    assert json.loads(missing.body) == {"missing": True}
+
+
+def test_a_service_error_selects_the_response_whose_pattern_matches_its_status(cloud, integrations):
+    stack, _ = integrations
+    answer = cloud.http_request("PUT", legacy_url(stack, "/notes/n2"), body='{"text": "x", "tags": []}')
+    assert answer.status == 400 and "may not be empty" in json.loads(answer.body)["error"]
+
+
+def test_an_http_integration_warns_at_deploy_and_answers_a_500_that_says_not_simulated(cloud, integrations):
     stack, _ = integrations
     [warning] = [w for w in stack.warnings if w.path == "Resources/Legacy"]
-    assert "valid on AWS, not simulated here: REST API integrations of type AWS" in warning.message
-    url = f"https://{stack.physical_id('Legacy')}.execute-api.us-east-1.amazonaws.com/v1/orders"
-    answer = cloud.http_request("POST", url, body="{}")
+    assert "valid on AWS, not simulated here: REST API integrations of type HTTP" in warning.message
+    answer = cloud.http_request("GET", legacy_url(stack, "/mock"))
     assert answer.status == 500 and "not simulated" in json.loads(answer.body)["message"]
 
 
