@@ -28,7 +28,8 @@ moto 5.2.5 drops a few settings, which this module restores from the host's own 
 each host client, ``ApiGateway.install_hooks``): CreateRestApi's ``binaryMediaTypes``, UpdateRestApi's ``/binaryMediaTypes/<type>``
 patch paths, and CreateApi's quick create (``Target``: AWS adds the integration, route and ``$default``
 stage). moto has no UpdateMethod: give a method its authorizer or API key in ``put_method``.
-Not simulated: non-Lambda integrations (so REST CORS, which needs MOCK integrations), JWT/Cognito/IAM
+AWS service integrations (REST ``AWS``, HTTP API subtypes) are in ``service_integrations.py``. Not
+simulated: HTTP and MOCK integrations (so REST CORS, which needs MOCK integrations), JWT/Cognito/IAM
 authorization, resource policies, gateway response customisation, custom domains, WebSocket APIs. Deployments are not snapshots: moto keeps no copy of the API per deployment, so a change is live
 in every stage at once, without redeploying.
 """

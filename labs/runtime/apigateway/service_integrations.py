@@ -13,7 +13,16 @@ its message. A role that may not make the call is a 500, as a Lambda integration
 
 Subtypes simulated: SQS-SendMessage / ReceiveMessage / DeleteMessage / PurgeQueue, EventBridge-PutEvents,
 StepFunctions-StartExecution / StartSyncExecution / StopExecution, Kinesis-PutRecord. AppConfig-GetConfiguration
-answers "valid on AWS, not simulated here", as does every REST API integration that is not ``AWS_PROXY``.
+answers "valid on AWS, not simulated here".
+
+REST APIs' integrations of type ``AWS`` (``serve_rest_aws``): the URI names a service action
+(``arn:aws:apigateway:region:dynamodb:action/PutItem``) or path (``...:sqs:path/account/queue``, ``...:s3:path/
+bucket/key``); the request template for the request's Content-Type (``mapping_templates.py``) makes the body
+(JSON for JSON APIs, a form for SQS and SNS), ``integration.request.querystring.*`` parameters add to it; the
+call is made with the integration's role; the integration response whose selection pattern matches the
+service's status code (else the default one) gives the status and, through its template, the body. Services:
+SQS, SNS, DynamoDB, Step Functions, EventBridge, S3. ``HTTP``, ``HTTP_PROXY`` and ``MOCK`` integrations answer a
+500 whose body says "valid on AWS, not simulated here".
 """
 
 from __future__ import annotations
