@@ -25,6 +25,18 @@ __all__ = ["decode_template", "is_blocking", "lint_template", "locate", "sam_tra
 
 _MAX_TEMPLATE_BYTES = 1_048_576
 _LINT_LOCK = threading.Lock()  # the rule collection is shared; rules keep per-run state
+# Sections that are mappings (template-anatomy.html), and those whose every entry is a mapping too.
+_MAPPING_SECTIONS = (
+    "Parameters",
+    "Mappings",
+    "Conditions",
+    "Resources",
+    "Outputs",
+    "Globals",
+    "Metadata",
+    "Rules",
+)
+_MAPPING_ENTRIES = ("Parameters", "Mappings", "Resources", "Outputs", "Globals", "Rules")
 _LOCAL_CODE = {"AWS::Serverless::Function": "CodeUri", "AWS::Serverless::LayerVersion": "ContentUri"}
 _LOCAL_DEFINITION = {
     "AWS::Serverless::StateMachine": "Definition",
@@ -63,6 +75,17 @@ def decode_template(text: str, template_file: str | None) -> Any:
     except (TypeError, ValueError) as error:  # a key that is not text, say: CloudFormation reads JSON only
         message = f"the template is not JSON data: {error}"
         raise TemplateError([TemplateProblem(None, message, "", None, template_file)]) from None
+    for section in _MAPPING_SECTIONS:
+        value = template.get(section) if isinstance(template, dict) else None
+        entries = value.items() if isinstance(value, dict) else ()
+        bad = [name for name, entry in entries if section in _MAPPING_ENTRIES and not isinstance(entry, dict)]
+        if (value is not None and not isinstance(value, dict)) or bad:
+            where = [section, *bad[:1]]
+            what = f"{section}/{bad[0]}" if bad else section
+            message = f"{what} must be a mapping (CloudFormation's template anatomy)"
+            raise TemplateError(
+                [TemplateProblem(None, message, "/".join(where), locate(template, where), template_file)]
+            )
     if (
         not isinstance(template, dict)
         or not isinstance(template.get("Resources"), dict)

@@ -316,6 +316,23 @@ def test_each_template_deploys_or_fails_with_a_template_error(cloud, path):
         assert error.problems and all(p.message for p in error.problems)
 
 
+# template-anatomy.html: Parameters, Mappings, Resources, Outputs (and SAM's Globals) are mappings of mappings.
+# Found by the fuzz test below: a Parameters list was a TypeError.
+@pytest.mark.parametrize(
+    ("section", "value", "message"),
+    [
+        ("Parameters", "[{Memory: {Type: Number}}]", "Parameters must be a mapping"),
+        ("Outputs", "{Url: just-text}", "Outputs/Url must be a mapping"),
+        ("Mappings", "[1, 2]", "Mappings must be a mapping"),
+    ],
+)
+def test_a_section_of_the_wrong_shape_is_a_template_error(cloud, section, value, message):
+    text = f"{section}: {value}\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n"
+    with pytest.raises(TemplateError) as raised:
+        deploy(cloud, text)
+    assert any(message in problem.message for problem in raised.value.problems)
+
+
 def _paths(value, prefix=()):
     yield prefix
     if isinstance(value, dict):
