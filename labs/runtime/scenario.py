@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 import yaml
 
+from labs.runtime.cloudformation.yaml_reading import load_yaml
 from labs.runtime.core.errors import LabsRuntimeError
 
 __all__ = ["ScenarioError", "load_scenario", "print_final_state", "print_trace", "run_scenario"]
@@ -31,7 +32,7 @@ class ScenarioError(LabsRuntimeError):
 def load_scenario(text: str, file: str = "scenario") -> list[tuple[str, Any]]:
     """The steps as (action, arguments); raises ``ScenarioError`` naming the step and field at fault."""
     try:
-        steps = yaml.safe_load(text)
+        steps = load_yaml(text)
     except yaml.YAMLError as error:
         raise ScenarioError(f"{file}: not YAML or JSON: {error}") from None
     if not isinstance(steps, list):
@@ -251,7 +252,7 @@ def _call_api(step: _Step) -> str:
     api = step.resource(fields["api"], "api") if "api" in fields else (apis[0].physical_id if apis else None)
     if api is None:
         raise step.error("field 'api' is required: the stack has no API")
-    stage = fields.get("stage", "Prod" if any(r.type == "AWS::ApiGateway::RestApi" for r in apis) else "")
+    stage = fields["stage"] if "stage" in fields else _stage_of(step, api)
     url = f"https://{api}.execute-api.{step.cloud.region}.amazonaws.com{'/' + stage if stage else ''}{fields['path']}"
     body = fields.get("body")
     response = http_request(
@@ -261,6 +262,32 @@ def _call_api(step: _Step) -> str:
         body=b"" if body is None else step.text(body).encode(),
     )
     return str(response)
+
+
+def _stage_of(step: _Step, api: str) -> str:
+    """The stage a `call-api` step without ``stage`` calls: the one stage the stack gave the API (SAM's
+    ``StageName``, ``Prod`` by default, or a template's own), an HTTP API's ``$default`` stage (no path
+    prefix), or the API's only stage; several leave the choice to the step."""
+    declared = [
+        r.properties.get("StageName")
+        for r in step.stack.resources.values()
+        if r.type in ("AWS::ApiGateway::Stage", "AWS::ApiGatewayV2::Stage")
+        and api in (r.properties.get("RestApiId"), r.properties.get("ApiId"))
+    ]
+    try:
+        stages = [s["stageName"] for s in step.cloud.client("apigateway").get_stages(restApiId=api)["item"]]
+    except Exception:  # noqa: BLE001 - not a REST API: its HTTP API stages
+        stages = [s["StageName"] for s in step.cloud.client("apigatewayv2").get_stages(ApiId=api)["Items"]]
+    if "$default" in stages:
+        return ""
+    declared = [name for name in declared if name in stages]
+    if len(set(declared)) == 1:
+        return declared[0]
+    if len(stages) == 1:
+        return stages[0]
+    raise step.error(
+        f"field 'stage' is required: API {api} has the stages {', '.join(sorted(stages)) or 'none'}"
+    )
 
 
 def _advance_time(step: _Step) -> str:

@@ -28,7 +28,8 @@ moto 5.2.5 drops a few settings, which this module restores from the host's own 
 each host client, ``ApiGateway.install_hooks``): CreateRestApi's ``binaryMediaTypes``, UpdateRestApi's ``/binaryMediaTypes/<type>``
 patch paths, and CreateApi's quick create (``Target``: AWS adds the integration, route and ``$default``
 stage). moto has no UpdateMethod: give a method its authorizer or API key in ``put_method``.
-Not simulated: non-Lambda integrations (so REST CORS, which needs MOCK integrations), JWT/Cognito/IAM
+AWS service integrations (REST ``AWS``, HTTP API subtypes) are in ``service_integrations.py``. Not
+simulated: HTTP and MOCK integrations (so REST CORS, which needs MOCK integrations), JWT/Cognito/IAM
 authorization, resource policies, gateway response customisation, custom domains, WebSocket APIs. Deployments are not snapshots: moto keeps no copy of the API per deployment, so a change is live
 in every stage at once, without redeploying.
 """
@@ -61,6 +62,7 @@ from labs.runtime.apigateway.proxy import (
     v2_event,
     v2_response,
 )
+from labs.runtime.apigateway.service_integrations import not_simulated, serve_rest_aws, serve_subtype
 from labs.runtime.iam.policy import evaluate
 
 __all__ = ["ApiGateway", "HttpResponse"]
@@ -298,6 +300,8 @@ class ApiGateway:
         integration = method.method_integration
         if integration is None:
             raise internal_error("REST", f"{method.http_method} {call.resource_path} has no integration")
+        if integration.integration_type == "AWS":  # an AWS service action, with mapping templates
+            return serve_rest_aws(self.cloud, call, integration, entry)
         accept = (call.header("accept") or "").split(",")[0].split(";")[0].strip().lower()
         binary = bool(accept) and any(fnmatch(accept, p.lower()) for p in call.binary_media_types)
         return self._invoke(
@@ -360,6 +364,8 @@ class ApiGateway:
         source = (
             f"{arn}/$default" if route.route_key == "$default" else f"{arn}/{call.method}{call.resource_path}"
         )
+        if integration.integration_subtype:  # a first-class AWS service integration
+            return serve_subtype(self.cloud, call, integration, entry)
         version = integration.payload_format_version or "2.0"
         response = self._invoke(
             call,
@@ -418,9 +424,7 @@ class ApiGateway:
 
     def _invoke(self, call, kind, uri, credentials, version, source_arn, entry, binary=False) -> HttpResponse:
         if kind != "AWS_PROXY":
-            raise internal_error(
-                call.api_type, f"integration type {kind} is not simulated (only Lambda proxy, AWS_PROXY)"
-            )
+            raise not_simulated(call, f"{call.api_type} API integrations of type {kind}")
         event = v1_event(call) if version == "1.0" else v2_event(call)
         invocation = self.call_function(call, uri, credentials, source_arn, event, entry)
         bad_gateway = 502 if call.api_type == "REST" else 500

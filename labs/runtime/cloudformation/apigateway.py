@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from labs.runtime.cloudformation.resources import Created, Provisioner, ResourceFailure
+from labs.runtime.apigateway.service_integrations import REST_SERVICES, SUBTYPES
+from labs.runtime.cloudformation.resources import Created, Provisioner, ResourceFailure, not_simulated
 
 __all__ = ["HANDLERS"]
 
@@ -19,6 +20,44 @@ _HTTP_METHODS = {"get", "post", "put", "delete", "patch", "head", "options", "x-
 
 def _method_name(openapi_method: str) -> str:
     return "ANY" if openapi_method == "x-amazon-apigateway-any-method" else openapi_method.upper()
+
+
+def _warn_body(ctx: Provisioner, logical_id: str, body: Any, kind: str) -> None:
+    """Warnings for what an OpenAPI body asks of API Gateway that the data plane does not do."""
+    if not isinstance(body, dict):
+        return
+    schemes = {
+        **((body.get("components") or {}).get("securitySchemes") or {}),
+        **(body.get("securityDefinitions") or {}),
+    }
+    for name, scheme in schemes.items():
+        if isinstance(scheme, dict) and (
+            "x-amazon-apigateway-authorizer" in scheme or scheme.get("type") in ("oauth2", "openIdConnect")
+        ):
+            not_simulated(
+                ctx,
+                logical_id,
+                f"the authorizer {name} of the OpenAPI body: its routes are called without it",
+            )
+    handled = {"x-amazon-apigateway-cors", "x-amazon-apigateway-binary-media-types"}
+    for key in sorted(k for k in body if str(k).startswith("x-amazon-apigateway-") and k not in handled):
+        not_simulated(ctx, logical_id, f"{key} in the OpenAPI body")
+    for path, method, operation in _operations(body, logical_id):
+        integration = operation.get("x-amazon-apigateway-integration")
+        if isinstance(integration, dict):
+            kind_written = str(integration.get("type", "aws_proxy")).upper()
+            subtype = integration.get("integrationSubtype")
+            service = str(integration.get("uri", "")).split(":")[4:5]
+            simulated_aws = (
+                kind_written == "AWS" and kind == "REST API" and service[0:1] and service[0] in REST_SERVICES
+            )
+            if not simulated_aws and (kind_written != "AWS_PROXY" or (subtype and subtype not in SUBTYPES)):
+                described = f"{kind_written} ({subtype})" if subtype else kind_written
+                not_simulated(
+                    ctx,
+                    logical_id,
+                    f"{kind} integrations of type {described} ({method} {path}): requests answer 500",
+                )
 
 
 def _operations(body: Any, logical_id: str):
@@ -46,6 +85,9 @@ def _rest_api(ctx: Provisioner, logical_id: str, props: dict) -> Created:
         params["endpointConfiguration"] = {"types": props["EndpointConfiguration"].get("Types", ["EDGE"])}
     if "BinaryMediaTypes" in props:
         params["binaryMediaTypes"] = props["BinaryMediaTypes"]
+    _warn_body(ctx, logical_id, body, "REST API")
+    if isinstance(body, dict) and body.get("x-amazon-apigateway-binary-media-types"):
+        params.setdefault("binaryMediaTypes", body["x-amazon-apigateway-binary-media-types"])
     api_id = apigateway.create_rest_api(**params)["id"]
     ctx.began(api_id)
     resources = {item["path"]: item["id"] for item in apigateway.get_resources(restApiId=api_id)["items"]}
@@ -96,10 +138,25 @@ def _rest_method(apigateway, api_id: str, resource_id: str, method: str, operati
         ("credentials", "credentials"),
         ("requestTemplates", "requestTemplates"),
         ("passthroughBehavior", "passthroughBehavior"),
+        ("requestParameters", "requestParameters"),
     ):
         if openapi_key in integration:
             params[api_key] = integration[openapi_key]
     apigateway.put_integration(**params)
+    # responses: {selection pattern or "default": {statusCode, responseTemplates}} (api-gateway-swagger-extensions)
+    for pattern, response in (integration.get("responses") or {}).items():
+        if not isinstance(response, dict):
+            continue
+        status = str(response.get("statusCode", "200"))
+        apigateway.put_method_response(
+            restApiId=api_id, resourceId=resource_id, httpMethod=method, statusCode=status
+        )
+        extra: dict[str, Any] = {} if pattern == "default" else {"selectionPattern": pattern}
+        if "responseTemplates" in response:
+            extra["responseTemplates"] = response["responseTemplates"]
+        apigateway.put_integration_response(
+            restApiId=api_id, resourceId=resource_id, httpMethod=method, statusCode=status, **extra
+        )
 
 
 def _resource(ctx: Provisioner, logical_id: str, props: dict) -> Created:
@@ -152,11 +209,14 @@ def _method(ctx: Provisioner, logical_id: str, props: dict) -> Created:
                 resourceId=resource_id,
                 httpMethod=method,
                 statusCode=str(response.get("StatusCode", "200")),
-                **(
-                    {"responseTemplates": response["ResponseTemplates"]}
-                    if "ResponseTemplates" in response
-                    else {}
-                ),
+                **{
+                    api_key: response[cfn_key]
+                    for cfn_key, api_key in (
+                        ("ResponseTemplates", "responseTemplates"),
+                        ("SelectionPattern", "selectionPattern"),
+                    )
+                    if cfn_key in response
+                },
             )
     for response in props.get("MethodResponses") or []:
         apigateway.put_method_response(
@@ -216,6 +276,15 @@ def _http_api(ctx: Provisioner, logical_id: str, props: dict) -> Created:
             params[key] = props[key]
     if "CorsConfiguration" in props:
         params["CorsConfiguration"] = props["CorsConfiguration"]
+    elif isinstance(body, dict) and isinstance(body.get("x-amazon-apigateway-cors"), dict):
+        # the extension's keys are CorsConfiguration's in camel case (http-api-open-api.html)
+        params["CorsConfiguration"] = {
+            k[:1].upper() + k[1:]: v for k, v in body["x-amazon-apigateway-cors"].items()
+        }
+    _warn_body(ctx, logical_id, body, "HTTP API")
+    handled = {"Name", "Body", "ProtocolType", "CorsConfiguration", "Tags", "FailOnWarnings"}
+    for key in sorted(set(props) - handled - set(params)):
+        ctx.warn(logical_id, f"property {key} is not simulated and was ignored")
     api = apigatewayv2.create_api(**params)
     ctx.began(api["ApiId"])
     if body is not None:
@@ -226,16 +295,33 @@ def _http_api(ctx: Provisioner, logical_id: str, props: dict) -> Created:
                 "RouteKey": "$default" if path in ("$default", "/$default") else f"{method} {path}",
             }
             if isinstance(integration, dict):
-                created = apigatewayv2.create_integration(
-                    ApiId=api["ApiId"],
-                    IntegrationType=str(integration.get("type", "aws_proxy")).upper(),
-                    IntegrationUri=integration.get("uri", ""),
-                    IntegrationMethod=integration.get("httpMethod", "POST"),
-                    PayloadFormatVersion=str(integration.get("payloadFormatVersion", "2.0")),
-                )
+                created = apigatewayv2.create_integration(**_v2_integration(api["ApiId"], integration))
                 route["Target"] = f"integrations/{created['IntegrationId']}"
             apigatewayv2.create_route(**route)
     return Created(api["ApiId"], {"ApiId": api["ApiId"], "ApiEndpoint": api.get("ApiEndpoint", "")})
+
+
+def _v2_integration(api_id: str, integration: dict) -> dict[str, Any]:
+    """CreateIntegration's parameters for an OpenAPI ``x-amazon-apigateway-integration`` (http-api-open-api.html):
+    a Lambda proxy, or an AWS service integration (``integrationSubtype``, ``requestParameters``, ``credentials``)."""
+    params: dict[str, Any] = {
+        "ApiId": api_id,
+        "IntegrationType": str(integration.get("type", "aws_proxy")).upper(),
+        "PayloadFormatVersion": str(integration.get("payloadFormatVersion", "2.0")),
+    }
+    if "integrationSubtype" in integration:
+        params["IntegrationSubtype"] = integration["integrationSubtype"]
+        params["PayloadFormatVersion"] = "1.0"  # the only version AWS service integrations take
+    else:
+        params["IntegrationUri"] = integration.get("uri", "")
+        params["IntegrationMethod"] = integration.get("httpMethod", "POST")
+    for openapi_key, api_key in (
+        ("requestParameters", "RequestParameters"),
+        ("credentials", "CredentialsArn"),
+    ):
+        if openapi_key in integration:
+            params[api_key] = integration[openapi_key]
+    return params
 
 
 def _v2_call(operation: str, id_key: str):
@@ -254,7 +340,53 @@ def _v2_call(operation: str, id_key: str):
     return handler
 
 
+# -- API keys and usage plans -------------------------------------------------------------------------------
+def _api_key(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    params: dict[str, Any] = {"name": props.get("Name") or ctx.name(logical_id, 128)}
+    for cfn_key, api_key in (
+        ("Description", "description"),
+        ("Enabled", "enabled"),
+        ("Value", "value"),
+        ("GenerateDistinctId", "generateDistinctId"),
+    ):
+        if cfn_key in props:
+            params[api_key] = props[cfn_key]
+    stage_keys = [
+        {"restApiId": key.get("RestApiId"), "stageName": key.get("StageName")}
+        for key in props.get("StageKeys") or []
+        if isinstance(key, dict)
+    ]
+    if stage_keys:
+        params["stageKeys"] = stage_keys
+    key = ctx.client("apigateway").create_api_key(**params)
+    return Created(key["id"], {"APIKeyId": key["id"]})
+
+
+def _usage_plan(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    def lower(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k[:1].lower() + k[1:]: lower(v) for k, v in value.items()}
+        return [lower(item) for item in value] if isinstance(value, list) else value
+
+    params: dict[str, Any] = {"name": props.get("UsagePlanName") or ctx.name(logical_id, 128)}
+    for cfn_key in ("Description", "ApiStages", "Throttle", "Quota"):
+        if cfn_key in props:
+            params[cfn_key[:1].lower() + cfn_key[1:]] = lower(props[cfn_key])
+    plan = ctx.client("apigateway").create_usage_plan(**params)
+    return Created(plan["id"], {"Id": plan["id"]})
+
+
+def _usage_plan_key(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    created = ctx.client("apigateway").create_usage_plan_key(
+        usagePlanId=props["UsagePlanId"], keyId=props["KeyId"], keyType=props.get("KeyType", "API_KEY")
+    )
+    return Created(created["id"], {"Id": created["id"]})
+
+
 HANDLERS = {
+    "AWS::ApiGateway::ApiKey": _api_key,
+    "AWS::ApiGateway::UsagePlan": _usage_plan,
+    "AWS::ApiGateway::UsagePlanKey": _usage_plan_key,
     "AWS::ApiGateway::RestApi": _rest_api,
     "AWS::ApiGateway::Resource": _resource,
     "AWS::ApiGateway::Method": _method,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import uuid
 from typing import Any
 
 from labs.runtime.awslambda.packaging import zip_directory, zip_files
@@ -20,6 +21,7 @@ from labs.runtime.cloudformation.resources import (
     ResourceFailure,
     api_params,
     json_text,
+    not_simulated,
     tag_map,
     warn_ignored,
 )
@@ -154,7 +156,40 @@ def _code_zip(ctx: Provisioner, logical_id: str, code: Any, runtime: str) -> byt
     raise ResourceFailure("Code must be {ZipFile: ...} or {S3Bucket: ..., S3Key: ...}")
 
 
+# CreateFunction parameters moto stores and the Lambda simulation does not act on.
+_FUNCTION_FEATURES = {
+    "TenancyConfig": "tenant isolation mode (TenancyConfig): every invocation shares the function's environments",
+    "SnapStart": "SnapStart (SnapStart)",
+    "FileSystemConfigs": "Amazon EFS file systems (FileSystemConfigs)",
+    "VpcConfig": "VPC networking (VpcConfig): functions have no network",
+    "ImageConfig": "container image settings (ImageConfig)",
+    "CodeSigningConfigArn": "code signing (CodeSigningConfigArn)",
+    "EphemeralStorage": "the /tmp size (EphemeralStorage)",
+    "LoggingConfig": "log format and log group settings (LoggingConfig)",
+    "KmsKeyArn": "customer managed encryption keys (KmsKeyArn)",
+}
+# Event sources the pollers read (eventsources/): the service in the source ARN.
+_POLLED_SOURCES = {"sqs", "kinesis", "dynamodb"}
+_SOURCE_NAMES = {
+    "kafka": "Amazon MSK event sources",
+    "mq": "Amazon MQ event sources",
+    "rds": "Amazon DocumentDB event sources",
+    "docdb": "Amazon DocumentDB event sources",
+}
+_MAPPING_FEATURES = {
+    "ScalingConfig": "maximum concurrency for Amazon SQS event sources (ScalingConfig)",
+    "MetricsConfig": "event source mapping metrics (MetricsConfig)",
+    "ProvisionedPollerConfig": "provisioned mode pollers (ProvisionedPollerConfig)",
+    "KmsKeyArn": "customer managed keys for filter criteria (KmsKeyArn)",
+}
+
+
 def _function(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    for key, feature in _FUNCTION_FEATURES.items():
+        if props.get(key):
+            not_simulated(ctx, logical_id, feature)
+    if str((props.get("TracingConfig") or {}).get("Mode", "")).lower() == "active":
+        not_simulated(ctx, logical_id, "AWS X-Ray active tracing (TracingConfig)")
     lam = ctx.client("lambda")
     params = api_params(
         ctx,
@@ -186,6 +221,30 @@ def _permission(ctx: Provisioner, logical_id: str, props: dict) -> Created:
 
 
 def _event_source_mapping(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    source = str(props.get("EventSourceArn") or "")
+    service = source.split(":")[2] if source.count(":") >= 5 else ""
+    if service not in _POLLED_SOURCES:
+        # valid on AWS; nothing here reads these sources, so no mapping is made (moto would refuse the ARN)
+        feature = (
+            "self-managed Apache Kafka event sources (SelfManagedEventSource)"
+            if "SelfManagedEventSource" in props or not source
+            else _SOURCE_NAMES.get(service, f"event sources of {service or 'this kind'} ({source})")
+        )
+        not_simulated(
+            ctx, logical_id, f"{feature}: the mapping was not created and never invokes the function"
+        )
+        mapping_id = str(uuid.UUID(int=ctx.cloud.random.getrandbits(128), version=4))
+        return Created(mapping_id, {"Id": mapping_id}, simulated=False)
+    props = dict(props)
+    if props.pop("TumblingWindowInSeconds", None):
+        not_simulated(
+            ctx, logical_id, "tumbling windows (TumblingWindowInSeconds): batches are processed alone"
+        )
+    for key, feature in _MAPPING_FEATURES.items():
+        if props.get(key):
+            not_simulated(ctx, logical_id, feature)
+    if int(props.get("ParallelizationFactor") or 1) > 1:
+        not_simulated(ctx, logical_id, "ParallelizationFactor above 1: one batch per shard at a time")
     params = api_params(ctx, "lambda", "CreateEventSourceMapping", props, logical_id, skip={"Tags"})
     for item in (params.get("FilterCriteria") or {}).get("Filters", []):
         if "Pattern" in item:
@@ -229,7 +288,25 @@ def _layer_version(ctx: Provisioner, logical_id: str, props: dict) -> Created:
     return Created(layer["LayerVersionArn"], {"LayerVersionArn": layer["LayerVersionArn"]})
 
 
+def _function_url(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    """The URL is made (GetAtt FunctionUrl answers), but nothing serves it: say so, and name streaming."""
+    not_simulated(ctx, logical_id, "function URLs (AWS::Lambda::Url): nothing answers requests to the URL")
+    if props.get("InvokeMode") == "RESPONSE_STREAM":
+        not_simulated(ctx, logical_id, "response streaming (InvokeMode RESPONSE_STREAM)")
+    params = api_params(
+        ctx,
+        "lambda",
+        "CreateFunctionUrlConfig",
+        props,
+        logical_id,
+        rename={"TargetFunctionArn": "FunctionName"},
+    )
+    url = ctx.client("lambda").create_function_url_config(**params)
+    return Created(url["FunctionArn"], {"FunctionArn": url["FunctionArn"], "FunctionUrl": url["FunctionUrl"]})
+
+
 HANDLERS = {
+    "AWS::Lambda::Url": _function_url,
     "AWS::IAM::Role": _role,
     "AWS::IAM::Policy": _policy,
     "AWS::IAM::ManagedPolicy": _managed_policy,

@@ -22,6 +22,7 @@ from typing import Any
 from labs.runtime.cloudformation import apigateway as cfn_apigateway
 from labs.runtime.cloudformation import awslambda as cfn_lambda
 from labs.runtime.cloudformation import resources as cfn_resources
+from labs.runtime.cloudformation.include import IncludeError, expand_includes
 from labs.runtime.cloudformation.intrinsics import IntrinsicError, Resolver, references
 from labs.runtime.cloudformation.rollback import roll_back
 from labs.runtime.cloudformation.template import (
@@ -125,6 +126,10 @@ class _Deployment:
         return template_error(message, path, self.located, self.file, rule_id)
 
     def run(self, given: dict[str, Any]) -> Stack:
+        try:
+            self.template = expand_includes(self.template, self.cloud, self.code_dir)
+        except IncludeError as error:
+            raise self.fail(error.message, error.path, "Transform") from None
         values, shown = self._parameters(given)
         transforms = _transforms(self.template)
         for name in transforms:
@@ -250,7 +255,6 @@ class _Deployment:
                     hint or f"Parameter '{name}' must contain at most {spec['MaxLength']} characters", path
                 )
         if kind in ("Number", "List<Number>"):
-            numbers = []
             for item in items:
                 try:
                     number = float(item)
@@ -265,8 +269,8 @@ class _Deployment:
                         hint or f"Parameter '{name}' must be a number not greater than {spec['MaxValue']}",
                         path,
                     )
-                numbers.append(int(number) if number.is_integer() else number)
-            return numbers if kind == "List<Number>" else numbers[0]
+            # validated as numbers, but Ref gives their text, as written (parameters-section-structure.html)
+            return items if kind == "List<Number>" else items[0]
         return items if len(items) > 1 or kind.startswith("List<") or kind == "CommaDelimitedList" else text
 
     # -- graph -------------------------------------------------------------------------------------------------
@@ -345,7 +349,7 @@ class _Deployment:
                 f"{logical_id} ({kind}) CREATE_FAILED: {message}", ["Resources", logical_id]
             ) from None
         self.created[logical_id] = StackResource(
-            logical_id, kind, created.physical_id, created.attributes, True, props
+            logical_id, kind, created.physical_id, created.attributes, created.simulated, props
         )
 
     def _ref(self, name: str) -> Any:

@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from labs.runtime.cloudformation.coercion import scalar_text
+
 __all__ = ["NO_VALUE", "IntrinsicError", "Resolver", "references", "sub_names"]
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -230,9 +232,9 @@ class Resolver:
                 value = self.get_att(name, path)
             else:
                 value = self.ref(name, path)
-            if isinstance(value, bool | dict | list) or value is NO_VALUE:
+            if isinstance(value, dict | list) or value is NO_VALUE or value is None:
                 raise IntrinsicError(f"Fn::Sub variable ${{{name}}} is not a string or number", path)
-            return str(value)
+            return str(scalar_text(value))
 
         return _SUB_VARIABLE.sub(replace, template_string)
 
@@ -249,9 +251,11 @@ def _join(resolver: Resolver, argument: Any, path: list) -> str:
     if not isinstance(delimiter, str) or not isinstance(items, list):
         raise IntrinsicError("Fn::Join takes [Delimiter, [Value, ...]]", path)
     for index, item in enumerate(items):
-        if isinstance(item, dict | list | bool) or item is None:
-            raise IntrinsicError(f"Fn::Join's item {index} is not a string: {json.dumps(item)}", path)
-    return delimiter.join(str(item) for item in items)
+        if isinstance(item, dict | list) or item is None or item is NO_VALUE:
+            raise IntrinsicError(
+                f"Fn::Join's item {index} is not a string: {json.dumps(item, default=repr)}", path
+            )
+    return delimiter.join(str(scalar_text(item)) for item in items)
 
 
 def _select(resolver: Resolver, argument: Any, path: list) -> Any:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labs.runtime.cloudformation.coercion import CoercingClient
+
 __all__ = [
     "HANDLERS",
     "LOCAL_CODE_BUCKET",
@@ -24,6 +26,7 @@ __all__ = [
     "ResourceFailure",
     "api_params",
     "json_text",
+    "not_simulated",
     "tag_map",
     "warn_ignored",
 ]
@@ -42,6 +45,7 @@ class ResourceFailure(Exception):
 class Created:
     physical_id: str
     attributes: dict[str, Any] = field(default_factory=dict)
+    simulated: bool = True  # False: valid on AWS, not made here (a warning says so; rollback skips it)
 
 
 @dataclass
@@ -57,7 +61,8 @@ class Provisioner:
 
     def client(self, service: str):
         if service not in self._clients:
-            self._clients[service] = self.cloud.client(service)
+            # every argument converted to the API's types, as CloudFormation converts properties (coercion.py)
+            self._clients[service] = CoercingClient(self.cloud.client(service))
         return self._clients[service]
 
     def began(self, physical_id: str) -> None:
@@ -82,6 +87,11 @@ class Provisioner:
     @property
     def account_id(self) -> str:
         return self.cloud.account_id
+
+
+def not_simulated(ctx: Provisioner, logical_id: str, feature: str) -> None:
+    """A warning for what AWS accepts and this runtime does not do (the configuration is still stored)."""
+    ctx.warn(logical_id, f"valid on AWS, not simulated here: {feature}")
 
 
 def warn_ignored(ctx: Provisioner, logical_id: str, properties: dict, handled: set[str]) -> None:

@@ -110,6 +110,9 @@ _DELETERS: dict[str, Callable[[Any, Any], None]] = {
     "AWS::StepFunctions::StateMachine": _call("stepfunctions", "delete_state_machine", "stateMachineArn"),
     "AWS::ApiGateway::RestApi": _call("apigateway", "delete_rest_api", "restApiId"),
     "AWS::ApiGatewayV2::Api": _call("apigatewayv2", "delete_api", "ApiId"),
+    "AWS::ApiGateway::ApiKey": _call("apigateway", "delete_api_key", "apiKey"),
+    "AWS::ApiGateway::UsagePlan": _call("apigateway", "delete_usage_plan", "usagePlanId"),
+    "AWS::Lambda::Url": _call("lambda", "delete_function_url_config", "FunctionName"),
 }
 # Removed together with the resource they belong to (deleted later in the reverse order).
 _GO_WITH_PARENT = {
@@ -125,6 +128,7 @@ _GO_WITH_PARENT = {
     "AWS::ApiGatewayV2::Route",
     "AWS::ApiGatewayV2::Stage",
     "AWS::ApiGatewayV2::Deployment",
+    "AWS::ApiGateway::UsagePlanKey",
 }
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
+import logging
 import threading
 from pathlib import Path
 from typing import Any
@@ -16,12 +18,25 @@ from typing import Any
 import yaml
 
 from labs.runtime.cloudformation.resources import LOCAL_CODE_BUCKET
+from labs.runtime.cloudformation.yaml_reading import decode_text, load_yaml
 from labs.runtime.core.errors import TemplateError, TemplateProblem
 
 __all__ = ["decode_template", "is_blocking", "lint_template", "locate", "sam_translate", "template_error"]
 
 _MAX_TEMPLATE_BYTES = 1_048_576
 _LINT_LOCK = threading.Lock()  # the rule collection is shared; rules keep per-run state
+# Sections that are mappings (template-anatomy.html), and those whose every entry is a mapping too.
+_MAPPING_SECTIONS = (
+    "Parameters",
+    "Mappings",
+    "Conditions",
+    "Resources",
+    "Outputs",
+    "Globals",
+    "Metadata",
+    "Rules",
+)
+_MAPPING_ENTRIES = ("Parameters", "Mappings", "Resources", "Outputs", "Globals", "Rules")
 _LOCAL_CODE = {"AWS::Serverless::Function": "CodeUri", "AWS::Serverless::LayerVersion": "ContentUri"}
 _LOCAL_DEFINITION = {
     "AWS::Serverless::StateMachine": "Definition",
@@ -42,8 +57,6 @@ def decode_template(text: str, template_file: str | None) -> Any:
     """The template with cfn-lint's located nodes (each knows its line). Refuses what CloudFormation
     refuses before parsing: more than 1 MB (its limit for a template in S3, which `sam deploy` uses) and
     YAML aliases, which CloudFormation does not support and which could expand a small file enormously."""
-    from cfnlint.decode import decode_str
-
     if len(text.encode("utf-8")) > _MAX_TEMPLATE_BYTES:
         message = f"the template is larger than CloudFormation's limit of {_MAX_TEMPLATE_BYTES:,} bytes"
         raise TemplateError([TemplateProblem(None, message, "", None, template_file)])
@@ -54,9 +67,25 @@ def decode_template(text: str, template_file: str | None) -> Any:
     if alias is not None:
         message = f"YAML alias *{alias.value} is not supported by CloudFormation templates"
         raise TemplateError([TemplateProblem(None, message, "", alias.start_mark.line + 1, template_file)])
-    template, matches = decode_str(text)
+    template, matches = decode_text(text)
     if matches:
         raise TemplateError([_problem(match, template_file) for match in matches])
+    try:
+        json.dumps(template)
+    except (TypeError, ValueError) as error:  # a key that is not text, say: CloudFormation reads JSON only
+        message = f"the template is not JSON data: {error}"
+        raise TemplateError([TemplateProblem(None, message, "", None, template_file)]) from None
+    for section in _MAPPING_SECTIONS:
+        value = template.get(section) if isinstance(template, dict) else None
+        entries = value.items() if isinstance(value, dict) else ()
+        bad = [name for name, entry in entries if section in _MAPPING_ENTRIES and not isinstance(entry, dict)]
+        if (value is not None and not isinstance(value, dict)) or bad:
+            where = [section, *bad[:1]]
+            what = f"{section}/{bad[0]}" if bad else section
+            message = f"{what} must be a mapping (CloudFormation's template anatomy)"
+            raise TemplateError(
+                [TemplateProblem(None, message, "/".join(where), locate(template, where), template_file)]
+            )
     if (
         not isinstance(template, dict)
         or not isinstance(template.get("Resources"), dict)
@@ -80,10 +109,9 @@ def lint_template(text: str, region: str, template_file: str | None) -> list[Tem
     """cfn-lint's findings. Its specs ship with the package; it only downloads them when asked
     (``--update-specs``), which this never does."""
     from cfnlint.config import ConfigMixIn
-    from cfnlint.decode.decode import decode_str
     from cfnlint.runner import run_template_by_data
 
-    template, matches = decode_str(text)
+    template, matches = decode_text(text)
     if not matches:
         # what cfnlint.api.lint does, but with the rules loaded once (lint() reloads them on every call)
         try:
@@ -164,6 +192,9 @@ def sam_translate(
     from samtranslator.parser.parser import Parser
     from samtranslator.translator.translator import Translator
 
+    # The translator logs "Feature '...' not available in Feature Toggle Config." for AWS's internal feature
+    # dial-ups it has no configuration for here: chatter about the translator, not about the template.
+    logging.getLogger("samtranslator.feature_toggle").setLevel(logging.ERROR)
     template = copy.deepcopy(template)
     _local_artifacts(template, code_dir, located, template_file)
     # The region comes from a session made here (no credentials, no calls); managed policy names
@@ -236,7 +267,7 @@ def _read_definition(relative: str, code_dir: Path | None, path: list, located: 
             f"DefinitionUri {relative!r}: no such file under the code directory", path, located, file
         )
     try:
-        return yaml.safe_load(definition.read_text())
+        return load_yaml(definition.read_text())
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         message = f"DefinitionUri {relative!r} is not JSON or YAML: {error}"
         raise template_error(message, path, located, file) from None

@@ -57,6 +57,7 @@ __all__ = ["StreamPoller"]
 
 PAYLOAD_LIMIT = 6 * 1024 * 1024
 RETRY_FIRST_DELAY_S, RETRY_MAX_DELAY_S = 1.0, 60.0
+_RETRY_MAX_EXPONENT = 6  # 1 s * 2**6 = 64 s: past RETRY_MAX_DELAY_S already
 _DESTINATION_ACTIONS = {"sqs": "sqs:SendMessage", "sns": "sns:Publish"}
 
 
@@ -341,8 +342,11 @@ class StreamPoller:
         )
 
     def _retry_later(self, mapping, shard, batch: _Batch, reason: str, base: dict, **fields: object) -> None:
+        # The exponent is capped before it is raised: with unlimited retries (MaximumRetryAttempts -1, the
+        # default) a batch is retried until its records expire, ~1,440 times in 24 h at 60 s, and 2.0 ** 1024
+        # no longer fits a float.
         count = max(batch.retries, batch.throttles, 1)
-        delay = min(RETRY_FIRST_DELAY_S * 2 ** (count - 1), RETRY_MAX_DELAY_S)
+        delay = min(RETRY_FIRST_DELAY_S * 2 ** min(count - 1, _RETRY_MAX_EXPONENT), RETRY_MAX_DELAY_S)
         batch.due = self.cloud.clock() + delay
         self.cloud.trace.stream_retry_scheduled(
             self.cloud.clock(),

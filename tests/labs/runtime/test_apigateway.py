@@ -466,12 +466,13 @@ def test_integrations_that_cannot_run_are_internal_errors_saying_why(cloud, depl
         integrationHttpMethod="POST",
         uri=lambda_uri(cloud, "no-such-function"),
     )
-    for path in ("/mock", "/gone"):
-        assert cloud.http_request("GET", f"/prod{path}", api_id=api).json() == {
-            "message": "Internal server error"
-        }
+    # the body says what is not simulated (issue 15: never a bare 500 for what AWS would serve)
+    assert cloud.http_request("GET", "/prod/mock", api_id=api).json() == {
+        "message": "Internal server error: valid on AWS, not simulated here: REST API integrations of type MOCK"
+    }
+    assert cloud.http_request("GET", "/prod/gone", api_id=api).json() == {"message": "Internal server error"}
     reasons = [entry["reason"] for entry in requests_traced(cloud)]
-    assert reasons[0] == "integration type MOCK is not simulated (only Lambda proxy, AWS_PROXY)"
+    assert reasons[0] == "valid on AWS, not simulated here: REST API integrations of type MOCK"
     assert reasons[1].endswith(":function:no-such-function does not exist")
 
 

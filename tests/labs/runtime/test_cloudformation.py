@@ -149,7 +149,8 @@ def test_intrinsics_template_outputs(cloud):
     }
     assert "ProdOnlyQueue" not in stack.resources  # its condition is false
     assert stack.parameters["Secret"] == "****"  # NoEcho
-    assert stack.parameters["Retention"] == 345600 and stack.parameters["Zones"] == ["a", "b", "c"]
+    # a Number parameter is validated as a number and referenced as its text (parameters-section-structure.html)
+    assert stack.parameters["Retention"] == "345600" and stack.parameters["Zones"] == ["a", "b", "c"]
     attributes = cloud.client("sqs").get_queue_attributes(
         QueueUrl=stack.outputs["Ref"], AttributeNames=["All"]
     )

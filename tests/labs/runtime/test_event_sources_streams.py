@@ -809,3 +809,35 @@ def test_real_time_streaming_kinesis_to_lambda_to_dynamodb_with_a_filtered_alert
         ("stream_batch", None),
         ("api_call", "PutRecord"),
     ]
+
+
+# services-kinesis-parameters.html: MaximumRetryAttempts -1 (the default) "means infinite: failed records are
+# retried until the record expires", and MaximumRecordAgeInSeconds -1 leaves the stream's retention to apply.
+def test_unlimited_retries_of_a_throttled_batch_end_at_the_retention_period(cloud, deploy):
+    arn = make_stream(cloud, "forever")
+    url, queue_arn = make_queue(cloud, "forever-failures")
+    name = deploy(RECORDER, actions=["sqs:SendMessage"])
+    cloud.client("lambda").put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    mapping(cloud, arn, name, DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    put(cloud, "forever", "x")
+    cloud.run_until_idle()
+    retries = cloud.trace.of_kind("stream_retry_scheduled")
+    assert len(retries) > 1024  # past the point where an uncapped 2 ** n back-off overflowed
+    assert max(r["delay_s"] for r in retries) == 60.0
+    assert retries[-1]["time"] - retries[0]["time"] <= 24 * 3600
+    [record] = received(cloud, url)
+    assert record["requestContext"]["condition"] == "RecordAgeExceeded"
+
+
+def test_unlimited_retries_of_a_failing_function_end_at_the_retention_period(cloud, deploy):
+    arn = make_stream(cloud, "always-failing")
+    url, queue_arn = make_queue(cloud, "always-failing-failures")
+    name = deploy("def handler(event, context):\n    raise RuntimeError('no')\n", actions=["sqs:SendMessage"])
+    mapping(cloud, arn, name, DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    put(cloud, "always-failing", "x")
+    cloud.run_until_idle()
+    results = cloud.trace.of_kind("stream_batch_result")
+    assert len(results) > 1024 and {r["outcome"] for r in results} == {"function_error"}
+    [record] = received(cloud, url)
+    assert record["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert record["requestContext"]["approximateInvokeCount"] == len(results)
