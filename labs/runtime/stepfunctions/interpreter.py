@@ -384,8 +384,12 @@ class Execution(Branching, DataFlow):
         bindings,
     ) -> Generator:
         if state.type == "Task":
-            timeout = self._dynamic(state, "TimeoutSeconds", effective, context, scope, bindings)
-            heartbeat = self._dynamic(state, "HeartbeatSeconds", effective, context, scope, bindings)
+            timeout = self._dynamic_number(
+                state, "TimeoutSeconds", effective, context, scope, bindings, low=1
+            )
+            heartbeat = self._dynamic_number(
+                state, "HeartbeatSeconds", effective, context, scope, bindings, low=1
+            )
             return (yield from self.tasks.run(self, state, task_input, thread, context, timeout, heartbeat))
         if state.type == "Parallel":
             return (yield from self._parallel(state, task_input, scope, thread))

@@ -1,0 +1,119 @@
+"""What AWS accepts, the runtime accepts: every Task resource AWS's integration pages list validates, a
+service this runtime does not simulate fails at its state with "valid on AWS, not simulated here", JSONPath as
+Jayway (AWS's engine) reads it, and ``run`` fails an execution rather than raising for values it cannot use.
+Cases come from ``tests/labs/runtime/corpus/*.json``; each names the AWS page it was taken from."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from labs.runtime.stepfunctions import run, validate
+from labs.runtime.stepfunctions.integrations import parse_resource
+from tests.labs.runtime.stepfunctions.conftest import go, machine
+
+CORPUS = Path(__file__).parent.parent / "corpus"
+RESOURCES = json.loads((CORPUS / "stepfunctions_resources.json").read_text())["cases"]
+PATHS = json.loads((CORPUS / "stepfunctions_paths.json").read_text())["cases"]
+DYNAMIC = json.loads((CORPUS / "stepfunctions_runtime_failures.json").read_text())["cases"]
+
+
+def _task(resource: str) -> dict:
+    return machine({"T": {"Type": "Task", "Resource": resource, "End": True}})
+
+
+@pytest.mark.parametrize("case", RESOURCES, ids=[case["resource"] for case in RESOURCES])
+def test_task_resources_validate_as_aws_accepts_them(case):
+    problems = validate(_task(case["resource"]))
+    assert case["source"].startswith("https://docs.aws.amazon.com/")
+    if case["valid"]:
+        assert problems == []
+    else:
+        assert [problem.code for problem in problems] == ["INVALID_RESOURCE"]
+
+
+NOT_SIMULATED = [
+    case["resource"] for case in RESOURCES if case["valid"] and not parse_resource(case["resource"]).simulated
+]
+
+
+@pytest.mark.parametrize("resource", NOT_SIMULATED)
+def test_a_service_not_simulated_fails_at_its_state_with_a_clear_cause(resource):
+    definition = machine(
+        {
+            "Before": {"Type": "Pass", "Next": "T"},
+            "T": {
+                "Type": "Task",
+                "Resource": resource,
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Succeed"},
+        }
+    )
+    result = go(definition, {"a": 1})
+    assert result["status"] == "FAILED"  # States.Runtime: a Catch cannot hide it
+    assert result["error"] == "States.Runtime"
+    assert result["cause"].startswith("valid on AWS, not simulated here: ")
+    assert resource in result["cause"] and "lambda:invoke" in result["cause"]
+    entered = [e for e in result["history"] if e["type"].endswith("StateEntered")]
+    assert entered[-1]["stateEnteredEventDetails"]["name"] == "T"
+
+
+def test_lambda_function_arns_with_and_without_region_and_account_invoke_the_function(cloud, deploy):
+    deploy("def handler(event, context):\n    return event['x'] * 2\n", FunctionName="double")
+    account = cloud.account_id
+    for resource in (
+        f"arn:aws:lambda:us-east-1:{account}:function:double",
+        f"arn:aws:lambda:us-east-1:{account}:function:double:$LATEST",
+        "arn:aws:lambda:::function:double",
+        "arn:aws:lambda:us-east-1::function:double",
+    ):
+        result = run(_task(resource), {"x": 21}, cloud=cloud)
+        assert (resource, result["status"], result["output"]) == (resource, "SUCCEEDED", 42)
+
+
+@pytest.mark.parametrize("case", PATHS, ids=[case["path"] for case in PATHS])
+def test_jsonpath_as_aws_reads_it(case):
+    definition = machine({"P": {"Type": "Pass", "Parameters": {"out.$": case["path"]}, "End": True}})
+    assert validate(definition) == []
+    result = go(definition, case["input"])
+    assert (result["status"], result["output"]) == ("SUCCEEDED", {"out": case["expected"]}), case["source"]
+
+
+def test_distributed_map_with_an_item_reader_validates_and_fails_at_run_time():
+    definition = machine(
+        {
+            "M": {
+                "Type": "Map",
+                "ItemReader": {
+                    "Resource": "arn:aws:states:::s3:getObject",
+                    "ReaderConfig": {"InputType": "JSON"},
+                    "Parameters": {"Bucket": "b", "Key": "items.json"},
+                },
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                    "StartAt": "P",
+                    "States": {"P": {"Type": "Pass", "End": True}},
+                },
+                "ResultWriter": {
+                    "Resource": "arn:aws:states:::s3:putObject",
+                    "Parameters": {"Bucket": "b", "Prefix": "out"},
+                },
+                "End": True,
+            }
+        }
+    )
+    assert validate(definition) == []  # state-map-distributed.html: the definition AWS's page shows
+    result = go(definition)
+    assert (result["status"], result["error"]) == ("FAILED", "States.Runtime")
+    assert result["cause"].startswith("valid on AWS, not simulated here: distributed Map ItemReader")
+
+
+@pytest.mark.parametrize("case", DYNAMIC, ids=[case["name"] for case in DYNAMIC])
+def test_a_path_field_with_an_unusable_value_fails_the_execution(case):
+    definition = machine(case["states"])
+    assert validate(definition) == [], case["source"]
+    result = go(definition, case["input"])
+    assert (result["status"], result["error"]) == ("FAILED", "States.Runtime")
+    assert case["cause_contains"] in result["cause"]
