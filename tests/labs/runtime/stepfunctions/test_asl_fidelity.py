@@ -4,6 +4,7 @@ Jayway (AWS's engine) reads it, and ``run`` fails an execution rather than raisi
 Cases come from ``tests/labs/runtime/corpus/*.json``; each names the AWS page it was taken from."""
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,86 @@ def test_a_path_field_with_an_unusable_value_fails_the_execution(case):
     result = go(definition, case["input"])
     assert (result["status"], result["error"]) == ("FAILED", "States.Runtime")
     assert case["cause_contains"] in result["cause"]
+
+
+INTRINSICS = json.loads((CORPUS / "stepfunctions_intrinsics.json").read_text())["cases"]
+
+
+@pytest.mark.parametrize("case", INTRINSICS, ids=[case["expression"] for case in INTRINSICS])
+def test_intrinsics_and_the_context_object(case):
+    definition = machine({"P": {"Type": "Pass", "Parameters": {"out.$": case["expression"]}, "End": True}})
+    result = go(definition, case["input"])
+    assert result["status"] == "SUCCEEDED", (result["error"], result["cause"], case["source"])
+    out = result["output"]["out"]
+    if "expected" in case:
+        assert out == case["expected"]
+    elif "expected_in" in case:
+        assert out in case["expected_in"]
+    elif case["expected_type"] == "int":
+        assert isinstance(out, int)
+    else:
+        assert uuid.UUID(out).version == 4
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "Execution.Id",
+        "Execution.Name",
+        "Execution.RoleArn",
+        "Execution.StartTime",
+        "Execution.RedriveCount",
+        "State.Name",
+        "State.EnteredTime",
+        "State.RetryCount",
+        "StateMachine.Id",
+        "StateMachine.Name",
+    ],
+)
+def test_jsonata_states_context_has_the_same_fields(field):
+    # input-output-contextobject.html: the context object is $states.context in JSONata
+    jsonata = machine(
+        {"P": {"Type": "Pass", "Output": {"out": "{% $states.context." + field + " %}"}, "End": True}},
+        QueryLanguage="JSONata",
+    )
+    jsonpath = machine({"P": {"Type": "Pass", "Parameters": {"out.$": "$$." + field}, "End": True}})
+    assert go(jsonata)["output"] == go(jsonpath)["output"]
+
+
+def _jsonata(states: dict) -> dict:
+    return machine(states, QueryLanguage="JSONata")
+
+
+@pytest.mark.parametrize(
+    ("states", "status", "expected"),
+    [
+        # transforming-data.html: an expression that returns nothing fails the state.
+        ({"P": {"Type": "Pass", "Output": "{% $states.input.missing %}", "End": True}}, "FAILED", None),
+        # workflow-variables.html: an undefined variable is nothing too.
+        ({"P": {"Type": "Pass", "Output": {"v": "{% $neverAssigned %}"}, "End": True}}, "FAILED", None),
+        # null is a value, not nothing.
+        (
+            {"P": {"Type": "Pass", "Output": {"n": "{% $states.input.n %}"}, "End": True}},
+            "SUCCEEDED",
+            {"n": None},
+        ),
+        # workflow-variables.html: every Assign expression sees the variables as they were before the state.
+        (
+            {
+                "A": {"Type": "Pass", "Assign": {"x": 1}, "Next": "B"},
+                "B": {"Type": "Pass", "Assign": {"x": 2, "y": "{% $x %}"}, "Next": "C"},
+                "C": {"Type": "Pass", "Output": {"x": "{% $x %}", "y": "{% $y %}"}, "End": True},
+            },
+            "SUCCEEDED",
+            {"x": 2, "y": 1},
+        ),
+    ],
+)
+def test_jsonata_nothing_null_and_assign_order(states, status, expected):
+    result = go(_jsonata(states), {"n": None})
+    assert result["status"] == status
+    if status == "FAILED":
+        assert result["error"] == "States.QueryEvaluationError"
+        assert result["cause"].endswith("returned nothing (undefined)")
+    else:
+        assert result["output"] == expected
