@@ -44,12 +44,10 @@ def run(
     """
     from labs.runtime.core.scheduler import Scheduler
     from labs.runtime.stepfunctions.interpreter import Execution
-    from labs.runtime.stepfunctions.machine import compile_machine
+    from labs.runtime.stepfunctions.machine import compiled_program
     from labs.runtime.stepfunctions.tasks import TaskRunner
-    from labs.runtime.stepfunctions.validation import load_definition
 
-    parsed = load_definition(definition)
-    program = compile_machine(parsed)
+    program = compiled_program(definition)
     if cloud is not None:
         scheduler, rng, tasks = cloud.scheduler, cloud.random, cloud.stepfunctions.tasks
         region, account = cloud.region, cloud.account_id
