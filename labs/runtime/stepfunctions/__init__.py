@@ -5,7 +5,8 @@ Task states call that account's Lambda functions and services. ``cloud.client("s
 the API (``service.py``). Modules: ``validation`` and ``state_checks`` (CreateStateMachine's checks),
 ``machine`` (compile), ``interpreter`` (the execution loop and history), ``dataflow`` (how a state reads and
 writes its data), ``branches`` (Parallel and Map), ``paths`` / ``intrinsics`` / ``choice`` / ``expressions``
-(JSONPath, intrinsic functions, Choice rules, JSONata), ``tasks`` (integrations), ``graph`` (for drawing),
+(JSONPath, intrinsic functions, Choice rules, JSONata), ``integrations`` (which Task resources AWS accepts and
+which are simulated), ``tasks`` (running them), ``graph`` (for drawing),
 ``testing`` (TestState).
 """
 

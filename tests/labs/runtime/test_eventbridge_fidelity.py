@@ -49,3 +49,31 @@ def test_put_events_refuses_a_detail_that_is_not_a_json_object():
         ]
         answers = events.put_events(Entries=entries)["Entries"]
     assert [answer.get("ErrorCode") for answer in answers] == ["MalformedDetail"] * 3 + [None]
+
+
+def test_the_test_event_pattern_api_uses_the_matcher_rules_use():
+    from botocore.exceptions import ClientError
+
+    from labs.runtime import Cloud
+
+    event = {
+        "id": "1",
+        "source": "a",
+        "detail-type": "t",
+        "account": "123456789012",
+        "detail": {"state": "x"},
+    }
+    with Cloud(seed=3) as cloud:
+        events = cloud.client("events")
+        answer = events.test_event_pattern(
+            EventPattern=json.dumps({"detail.state": ["x"]}), Event=json.dumps(event)
+        )
+        assert answer["Result"] is True
+        for pattern, text, says in (
+            ({"a": ["x"]}, "[1]", "must be a JSON object"),
+            ({"a": [{"prefix": None}]}, json.dumps(event), "Null prefix not allowed"),
+        ):
+            with pytest.raises(ClientError) as caught:
+                events.test_event_pattern(EventPattern=json.dumps(pattern), Event=text)
+            assert caught.value.response["Error"]["Code"] == "InvalidEventPatternException"
+            assert says in caught.value.response["Error"]["Message"]
