@@ -153,6 +153,17 @@ class DataFlow:
             )
         return value
 
+    def _fail_state_error(self, state: State, error: Any, cause: Any) -> StatesError:
+        """How a Fail state ends: its Error and Cause (constants, paths, intrinsics or expressions) must be
+        strings; anything else fails the state with States.Runtime instead of leaking into the history."""
+        for field, value in (("Error", error), ("Cause", cause)):
+            if value is not None and not isinstance(value, str):
+                source = f"{field}Path" if f"{field}Path" in state.spec else field
+                return self._runtime_error(
+                    state, f"The value of the field '{source}' must be a string, but was '{dumps(value)}'"
+                )
+        return StatesError(error if error is not None else "States.Runtime", cause or "")
+
     def _result_path(self, state: State, path, raw: Any, result: Any) -> Any:
         if path is None:
             return result

@@ -278,7 +278,7 @@ class Execution(Branching, DataFlow):
         if kind == "Fail":
             error = self._dynamic(state, "Error", effective, context, scope, None)
             cause = self._dynamic(state, "Cause", effective, context, scope, None)
-            raise StatesError(error if isinstance(error, str) else "States.Runtime", cause or "")
+            raise self._fail_state_error(state, error, cause)
         if kind in ("Succeed", "Wait"):
             if kind == "Wait":
                 yield from self._wait(state, effective, context, scope, None)
@@ -441,9 +441,7 @@ class Execution(Branching, DataFlow):
         if kind == "Fail":
             error = self._dynamic(state, "Error", raw, context, scope, bindings)
             cause = self._dynamic(state, "Cause", raw, context, scope, bindings)
-            raise StatesError(
-                str(error) if error is not None else "States.Runtime", "" if cause is None else str(cause)
-            )
+            raise self._fail_state_error(state, error, cause)
         if kind == "Wait":
             yield from self._wait(state, raw, context, scope, bindings)
         if kind in ("Task", "Parallel", "Map"):
