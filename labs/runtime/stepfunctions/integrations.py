@@ -16,6 +16,7 @@ fail at run time, at their state, with ``States.Runtime`` "valid on AWS, not sim
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple
 
@@ -233,3 +234,34 @@ def lambda_function_name(resource: str) -> str:
         return resource
     qualifier = match.group("qualifier")
     return match.group("name") + (f":{qualifier}" if qualifier else "")
+
+
+# supported-services-awssdk.html: AWS SDK integrations name a service as the AWS SDK for Java v2 does
+# (lowercase, no hyphens); a few differ from boto3's names beyond the hyphens.
+_SDK_TO_BOTO3 = {
+    "sfn": "stepfunctions",
+    "states": "stepfunctions",
+    "cloudwatchlogs": "logs",
+    "eventbridge": "events",
+    "elasticloadbalancingv2": "elbv2",
+    "elasticloadbalancing": "elb",
+    "emr": "emr",
+}
+
+
+def boto3_service_name(sdk_service: str) -> str | None:
+    """boto3's name for an AWS SDK integration's service (``bedrockruntime`` -> ``bedrock-runtime``), or None
+    when botocore has no such service."""
+    if sdk_service in _SDK_TO_BOTO3:
+        return _SDK_TO_BOTO3[sdk_service]
+    known = _known_services()
+    if sdk_service in known:
+        return sdk_service
+    return next((name for name in known if name.replace("-", "") == sdk_service), None)
+
+
+@functools.lru_cache(maxsize=1)
+def _known_services() -> tuple[str, ...]:
+    import botocore.session
+
+    return tuple(botocore.session.get_session().get_available_services())

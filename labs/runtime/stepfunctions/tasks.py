@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from labs.runtime.stepfunctions.flow import StatesError, Suspend
 from labs.runtime.stepfunctions.integrations import (
     OPTIMIZED,
+    boto3_service_name,
     lambda_function_name,
     not_simulated,
     parse_resource,
@@ -267,7 +268,13 @@ class TaskRunner:
     def _client(self, execution, service: str):
         if self.cloud is None:
             raise StatesError("States.TaskFailed", f"No simulated account to call {service} in")
-        name = _CLIENT_NAME.get(service, service)
+        name = _CLIENT_NAME.get(service) or boto3_service_name(service)
+        if name is None:
+            raise StatesError(
+                "States.Runtime",
+                f"valid on AWS, not simulated here: the AWS SDK integration for '{service}' (no such service "
+                "in this runtime's AWS SDK). Use a Lambda function Task as a stand-in.",
+            )
         return self.cloud.client_as_role(
             name, execution.role_arn, execution.name, cause=getattr(execution, "trace_seq", None)
         )

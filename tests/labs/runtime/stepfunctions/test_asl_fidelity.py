@@ -201,3 +201,31 @@ def test_jsonata_nothing_null_and_assign_order(states, status, expected):
         assert result["cause"].endswith("returned nothing (undefined)")
     else:
         assert result["output"] == expected
+
+
+@pytest.mark.parametrize(
+    ("sdk_name", "boto3_name"),
+    [
+        ("s3", "s3"),
+        ("sfn", "stepfunctions"),
+        ("bedrockruntime", "bedrock-runtime"),
+        ("cloudwatchlogs", "logs"),
+        ("apigatewaymanagementapi", "apigatewaymanagementapi"),
+        ("nosuchservice", None),
+    ],
+)
+def test_aws_sdk_service_names_map_to_boto3(sdk_name, boto3_name):
+    # supported-services-awssdk.html: the Resource names the service as the AWS SDK for Java v2 does
+    from labs.runtime.stepfunctions.integrations import boto3_service_name
+
+    assert boto3_service_name(sdk_name) == boto3_name
+
+
+def test_an_aws_sdk_service_the_runtime_does_not_know_fails_at_its_state(cloud):
+    definition = _task("arn:aws:states:::aws-sdk:nosuchservice:doIt")
+    assert validate(definition) == []
+    result = run(definition, {}, cloud=cloud)
+    assert (result["status"], result["error"]) == ("FAILED", "States.Runtime")
+    assert result["cause"].startswith(
+        "valid on AWS, not simulated here: the AWS SDK integration for 'nosuchservice'"
+    )
