@@ -229,3 +229,36 @@ def test_an_aws_sdk_service_the_runtime_does_not_know_fails_at_its_state(cloud):
     assert result["cause"].startswith(
         "valid on AWS, not simulated here: the AWS SDK integration for 'nosuchservice'"
     )
+
+
+def test_the_map_item_in_the_context_object_in_jsonpath_and_jsonata():
+    # input-output-contextobject.html: $$.Map.Item.Index and .Value inside a Map's ItemSelector
+    processor = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    jsonpath = machine(
+        {
+            "M": {
+                "Type": "Map",
+                "ItemSelector": {"index.$": "$$.Map.Item.Index", "value.$": "$$.Map.Item.Value"},
+                "ItemProcessor": processor,
+                "End": True,
+            }
+        }
+    )
+    jsonata = machine(
+        {
+            "M": {
+                "Type": "Map",
+                "Items": "{% $states.input %}",
+                "ItemSelector": {
+                    "index": "{% $states.context.Map.Item.Index %}",
+                    "value": "{% $states.context.Map.Item.Value %}",
+                },
+                "ItemProcessor": processor,
+                "End": True,
+            }
+        },
+        QueryLanguage="JSONata",
+    )
+    expected = [{"index": 0, "value": "a"}, {"index": 1, "value": "b"}]
+    assert go(jsonpath, ["a", "b"])["output"] == expected
+    assert go(jsonata, ["a", "b"])["output"] == expected
