@@ -262,3 +262,13 @@ def test_the_map_item_in_the_context_object_in_jsonpath_and_jsonata():
     expected = [{"index": 0, "value": "a"}, {"index": 1, "value": "b"}]
     assert go(jsonpath, ["a", "b"])["output"] == expected
     assert go(jsonata, ["a", "b"])["output"] == expected
+
+
+def test_a_definition_is_compiled_once_and_shared_by_its_executions():
+    from labs.runtime.stepfunctions.machine import compiled_program
+
+    definition = machine({"P": {"Type": "Pass", "Parameters": {"b": 1, "a.$": "$.x"}, "End": True}})
+    assert compiled_program(definition) is compiled_program(json.loads(json.dumps(definition)))
+    assert go(definition, {"x": 2})["output"] == go(definition, {"x": 2})["output"] == {"b": 1, "a": 2}
+    reordered = machine({"P": {"Type": "Pass", "Parameters": {"a.$": "$.x", "b": 1}, "End": True}})
+    assert list(go(reordered, {"x": 2})["output"]) == ["a", "b"]  # its own program: key order is kept
