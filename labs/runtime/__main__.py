@@ -92,6 +92,14 @@ def _test_event_pattern(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if not isinstance(event, dict):
+        # An event is a JSON object on AWS: TestEventPattern and PutEvents refuse anything else.
+        print(
+            "An error occurred (InvalidEventPatternException) when calling the TestEventPattern operation: "
+            "Event is not valid. Reason: the event must be a JSON object",
+            file=sys.stderr,
+        )
+        return 255
     try:
         result = matches(pattern, event) if isinstance(pattern, dict) else matches(json.dumps(pattern), event)
     except InvalidEventPatternError as error:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from urllib.parse import parse_qs
 
 from labs.runtime.core import wire
@@ -63,6 +64,14 @@ def refuse(cloud, parsed: wire.ParsedRequest, body: bytes) -> tuple[int, dict, b
             return wire.error_response("events", 400, code, message)
     if parsed.service == "sns" and parsed.operation in ("Subscribe", "SetSubscriptionAttributes"):
         return _filter_policy(body)
+    if parsed.service == "events" and parsed.operation == "TestEventPattern":
+        # Answered with the matcher rules use (moto's differs), so a test and a rule never disagree.
+        result, problem = eventbridge_bus.test_event_pattern_answer(body)
+        if problem:
+            code, message = problem.split(":", 1)
+            return wire.error_response("events", 400, code, message)
+        headers = {"x-amzn-RequestId": str(uuid.uuid4()), "Content-Type": "application/x-amz-json-1.1"}
+        return 200, headers, json.dumps({"Result": result}).encode()
     return None
 
 

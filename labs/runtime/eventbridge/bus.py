@@ -369,6 +369,25 @@ class EventBus:
         )
 
 
+def test_event_pattern_answer(body: bytes) -> tuple[bool | None, str | None]:
+    """TestEventPattern with this runtime's matcher (the one rules use): ``(result, None)``, or
+    ``(None, "Code:message")`` for a pattern that is not valid or an event that is not a JSON object."""
+    try:
+        request = json.loads(body or b"{}")
+        event = json.loads(request.get("Event") or "")
+    except (ValueError, AttributeError, TypeError):
+        return None, "InvalidEventPatternException:Event is not valid JSON"
+    if not isinstance(event, dict):
+        return (
+            None,
+            "InvalidEventPatternException:Event is not valid. Reason: the event must be a JSON object",
+        )
+    try:
+        return compile_pattern(request.get("EventPattern") or "").matches(event), None
+    except InvalidEventPatternError as error:
+        return None, f"InvalidEventPatternException:{error}"
+
+
 def validate_rule_request(body: bytes) -> str | None:
     """PutRule's checks the runtime makes before moto stores the rule: the pattern and the schedule."""
     try:

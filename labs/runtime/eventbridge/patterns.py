@@ -90,15 +90,19 @@ def _compile_object(pattern: dict, path: str) -> Callable[[object], bool]:
         where = f"{path}.{key}"
         if key == "$or":
             tests.append(_compile_or(value, where))
+        elif not isinstance(value, dict | list):
+            raise InvalidEventPatternError("match values must be in an array or an object", where)
+        elif "." in key:
+            tests.append(_dotted_field(key, value, where))
         elif isinstance(value, dict):
             tests.append(_field(key, _compile_object(value, where), nested=True))
-        elif isinstance(value, list):
-            tests.append(_field(key, _compile_leaf(value, where), nested=False))
         else:
-            raise InvalidEventPatternError("match values must be in an array or an object", where)
+            tests.append(_field(key, _compile_leaf(value, where), nested=False))
 
     if len(tests) == 1:
         return tests[0]
+    # Keys are ANDed, so their order is free: exact-string fields first, nested objects and $or last.
+    tests.sort(key=lambda check: getattr(check, "cost", 0 if check.__name__ == "check_strings" else 3))
 
     def test(event: object) -> bool:
         for check in tests:  # noqa: SIM110 - a plain loop: runs for every rule and event, faster than all()
@@ -120,19 +124,50 @@ def _compile_or(alternatives: object, path: str) -> Callable[[object], bool]:
     return lambda event: any(check(event) for check in tests)
 
 
+def _dotted_field(key: str, value: dict | list, path: str) -> Callable[[object], bool]:
+    """EventBridge flattens field names with dots, so ``"detail.state"`` in a pattern names the ``state``
+    field inside ``detail`` (and an event key written with a dot is matched by the nested pattern)."""
+    head, _, rest = key.partition(".")
+    literal = (
+        _field(key, _compile_object(value, path), nested=True)
+        if isinstance(value, dict)
+        else _field(key, _compile_leaf(value, path), nested=False)
+    )
+    nested = _field(head, _compile_object({rest: value}, path), nested=True)
+    return lambda event: literal(event) or nested(event)
+
+
 def _field(key: str, test: Callable, nested: bool) -> Callable[[object], bool]:
     """Apply ``test`` to field ``key`` of an event object (or of each object in an array)."""
+    strings = getattr(test, "strings", None)
+    if strings is not None and not nested:
+        # The hot path of most rules (``"source": ["aws.s3"]``): one dict lookup and one set lookup.
+        def check_strings(event: object) -> bool:
+            if type(event) is dict:
+                value = event.get(key, _MISSING)
+                if type(value) is str:
+                    return value in strings
+                return test(value)
+            if isinstance(event, list):  # an array of objects: any element may match
+                return any(check_strings(element) for element in event)
+            return test(event.get(key, _MISSING) if isinstance(event, dict) else _MISSING)
+
+        return check_strings
 
     def check(event: object) -> bool:
-        if isinstance(event, list):  # an array of objects: any element may match
+        if isinstance(event, dict):
+            value = event.get(key, _MISSING)
+        elif isinstance(event, list):  # an array of objects: any element may match
             return any(check(element) for element in event)
-        value = event.get(key, _MISSING) if isinstance(event, dict) else _MISSING
+        else:
+            value = _MISSING
         if nested:
             if isinstance(value, dict | list):
                 return test(value)
             return test({}) if value is _MISSING else False
         return test(value)
 
+    check.cost = 2 if nested else 1  # type: ignore[attr-defined]
     return check
 
 
@@ -146,6 +181,7 @@ def _compile_leaf(conditions: list, path: str) -> Callable[[object], bool]:
     others = [c for c in compiled if c not in wants_absence]
 
     absent_matches = bool(wants_absence)
+    strings = frozenset(conditions) if all(isinstance(condition, str) for condition in conditions) else None
 
     def test(value: object) -> bool:
         if type(value) in _SCALARS:  # the common case: one leaf value
@@ -153,13 +189,26 @@ def _compile_leaf(conditions: list, path: str) -> Callable[[object], bool]:
                 if condition(value):
                     return True
             return False
-        items = value if isinstance(value, list) else [] if value is _MISSING else [value]
-        leaves = [item for item in items if not isinstance(item, dict | list)]
+        items = _flattened(value) if isinstance(value, list) else [] if value is _MISSING else [value]
+        leaves = [item for item in items if not isinstance(item, dict)]
         if not leaves:  # missing, an object, or an array with no leaf values: only "exists": false matches
             return absent_matches
         return any(condition(leaf) for condition in others for leaf in leaves)
 
+    test.strings = strings  # type: ignore[attr-defined]
     return test
+
+
+def _flattened(values: list) -> list:
+    """An event array's values, arrays inside it opened up (EventBridge matches ``[["a"], ["b"]]`` like
+    ``["a", "b"]``)."""
+    out: list = []
+    for value in values:
+        if isinstance(value, list):
+            out.extend(_flattened(value))
+        else:
+            out.append(value)
+    return out
 
 
 # -- one condition --------------------------------------------------------------------------------------------
@@ -194,6 +243,8 @@ def _string_operand(operand: object, path: str, what: str) -> tuple[str, bool]:
     """(text, ignore_case) for operators that take a string or ``{"equals-ignore-case": string}``."""
     if isinstance(operand, str):
         return operand, False
+    if operand is None and what in ("prefix", "suffix"):
+        raise InvalidEventPatternError(f"Null {what} not allowed", path)  # AWS's own words
     if isinstance(operand, dict) and list(operand) == ["equals-ignore-case"]:
         inner = operand["equals-ignore-case"]
         if isinstance(inner, str):
@@ -243,8 +294,64 @@ def _wildcard_regex(operand: object, path: str) -> re.Pattern:
     return re.compile("".join(parts), re.DOTALL)
 
 
+_MAX_WILDCARD_COMPLEXITY = 100  # Ruler's default limit on states a pattern's matcher may have active at once
+
+
+def _wildcard_tokens(operand: str) -> list[str | None]:
+    """The wildcard pattern as characters, ``None`` for an unescaped ``*``."""
+    tokens: list[str | None] = []
+    index = 0
+    while index < len(operand):
+        if operand[index] == "\\" and index + 1 < len(operand) and operand[index + 1] in "*\\":
+            tokens.append(operand[index + 1])
+            index += 2
+        else:
+            tokens.append(None if operand[index] == "*" else operand[index])
+            index += 1
+    return tokens
+
+
+def _wildcard_complexity(tokens: list[str | None]) -> int:
+    """The most matcher states any input can keep active at once (EventBridge's rule engine, Ruler, measures
+    a pattern this way and refuses one over its limit): every set of states reachable from the start is
+    explored, one character at a time, over the pattern's own characters and one other."""
+
+    def closure(states: frozenset) -> frozenset:
+        out = set(states)
+        for state in sorted(states):
+            while state < len(tokens) and tokens[state] is None:
+                state += 1
+                out.add(state)
+        return frozenset(out)
+
+    alphabet = {token for token in tokens if token is not None} | {"\x00"}
+    start = closure(frozenset({0}))
+    seen, todo, worst = {start}, [start], len(start)
+    while todo and len(seen) < 5000:
+        states = todo.pop()
+        for char in alphabet:
+            following = set()
+            for state in states:
+                if state < len(tokens) and tokens[state] is None:
+                    following.add(state)
+                elif state < len(tokens) and tokens[state] == char:
+                    following.add(state + 1)
+            step = closure(frozenset(following))
+            if step and step not in seen:
+                seen.add(step)
+                todo.append(step)
+                worst = max(worst, len(step))
+    return worst
+
+
 def _compile_wildcard(operand: object, path: str) -> Condition:
     regex = _wildcard_regex(operand, path)
+    if operand.count("*") > 1 and _wildcard_complexity(_wildcard_tokens(operand)) > _MAX_WILDCARD_COMPLEXITY:
+        raise InvalidEventPatternError(
+            "Rule is too complex - try using fewer wildcard characters or fewer repeating character "
+            "sequences after a wildcard character",
+            path,
+        )
     return lambda value: isinstance(value, str) and regex.fullmatch(value) is not None
 
 
@@ -254,19 +361,20 @@ def _compile_anything_but(operand: object, path: str) -> Condition:
             raise InvalidEventPatternError("anything-but takes one operator", path)
         [(operator, inner)] = operand.items()
         where = f"{path}.{operator}"
-        if operator in ("prefix", "suffix"):
-            if not isinstance(inner, str):
-                raise InvalidEventPatternError(f"anything-but {operator} must be a string", where)
-            positive = (_compile_prefix if operator == "prefix" else _compile_suffix)(inner, where)
-        elif operator in ("equals-ignore-case", "wildcard"):
+        if operator in ("prefix", "suffix", "equals-ignore-case", "wildcard"):
+            if inner is None and operator in ("prefix", "suffix"):
+                raise InvalidEventPatternError(f"Null {operator} not allowed", where)
             values = inner if isinstance(inner, list) else [inner]
             if not values or not all(isinstance(v, str) for v in values):
                 raise InvalidEventPatternError(
                     f"anything-but {operator} must be a string or a list of strings", where
                 )
-            compile_one = (
-                _compile_equals_ignore_case if operator == "equals-ignore-case" else _compile_wildcard
-            )
+            compile_one = {
+                "prefix": _compile_prefix,
+                "suffix": _compile_suffix,
+                "equals-ignore-case": _compile_equals_ignore_case,
+                "wildcard": _compile_wildcard,
+            }[operator]
             checks = [compile_one(v, where) for v in values]
 
             def positive(value: object) -> bool:

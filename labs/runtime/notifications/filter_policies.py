@@ -12,7 +12,9 @@ with SNS's own rules on top (https://docs.aws.amazon.com/sns/latest/dg/sns-subsc
   JSON object matches nothing.
 - Operators: exact values, ``anything-but`` (values, lists, ``prefix``, ``suffix``), ``numeric``, ``prefix``,
   ``suffix``, ``equals-ignore-case``, ``exists``, ``cidr`` and ``$or``. ``wildcard`` is EventBridge-only.
-- Limits: at most 5 keys, and at most 150 combinations (the product of the number of values in each array).
+- Limits: at most 5 keys, at most 150 combinations (the product of the number of values in each array) and
+  256 KB of policy; the errors use SNS's words ("Filter policy can not have more than 5 keys", "Filter policy is
+  too complex").
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ __all__ = [
 
 MAX_KEYS = 5
 MAX_COMBINATIONS = 150
+MAX_POLICY_BYTES = 256 * 1024  # subscription-filter-policy-constraints.html: "The maximum size ... is 256 KB"
 SCOPES = ("MessageAttributes", "MessageBody")
 
 
@@ -62,6 +65,11 @@ def compile_filter_policy(policy: dict | str, scope: str = "MessageAttributes") 
     """Validate ``policy`` (a dict or JSON text) for ``scope``. Raises ``InvalidFilterPolicyError``."""
     if scope not in SCOPES:
         raise InvalidFilterPolicyError(f"FilterPolicyScope must be one of {', '.join(SCOPES)}, not {scope!r}")
+    text = policy if isinstance(policy, str) else json.dumps(policy, separators=(",", ":"))
+    if len(text.encode("utf-8")) > MAX_POLICY_BYTES:
+        raise InvalidFilterPolicyError(
+            f"Filter policy is too large: the maximum size is {MAX_POLICY_BYTES} bytes"
+        )
     if isinstance(policy, str):
         try:
             policy = json.loads(policy)
@@ -72,13 +80,11 @@ def compile_filter_policy(policy: dict | str, scope: str = "MessageAttributes") 
     _check_sns_rules(policy, "$", nested_allowed=scope == "MessageBody")
     keys = _count_keys(policy)
     if keys > MAX_KEYS:
-        raise InvalidFilterPolicyError(
-            f"Filter policy can not have more than {MAX_KEYS} keys (it has {keys})"
-        )
+        raise InvalidFilterPolicyError(f"Filter policy can not have more than {MAX_KEYS} keys")
     combinations = _combinations(policy)
     if combinations > MAX_COMBINATIONS:
         raise InvalidFilterPolicyError(
-            f"Filter policy is too complex: {combinations} combinations, at most {MAX_COMBINATIONS}"
+            f"Filter policy is too complex ({combinations} combinations of values, at most {MAX_COMBINATIONS})"
         )
     try:
         return CompiledFilterPolicy(eventbridge.compile_pattern(policy), scope)

@@ -5,7 +5,8 @@ Task states call that account's Lambda functions and services. ``cloud.client("s
 the API (``service.py``). Modules: ``validation`` and ``state_checks`` (CreateStateMachine's checks),
 ``machine`` (compile), ``interpreter`` (the execution loop and history), ``dataflow`` (how a state reads and
 writes its data), ``branches`` (Parallel and Map), ``paths`` / ``intrinsics`` / ``choice`` / ``expressions``
-(JSONPath, intrinsic functions, Choice rules, JSONata), ``tasks`` (integrations), ``graph`` (for drawing),
+(JSONPath, intrinsic functions, Choice rules, JSONata), ``integrations`` (which Task resources AWS accepts and
+which are simulated), ``tasks`` (running them), ``graph`` (for drawing),
 ``testing`` (TestState).
 """
 
@@ -44,12 +45,10 @@ def run(
     """
     from labs.runtime.core.scheduler import Scheduler
     from labs.runtime.stepfunctions.interpreter import Execution
-    from labs.runtime.stepfunctions.machine import compile_machine
+    from labs.runtime.stepfunctions.machine import compiled_program
     from labs.runtime.stepfunctions.tasks import TaskRunner
-    from labs.runtime.stepfunctions.validation import load_definition
 
-    parsed = load_definition(definition)
-    program = compile_machine(parsed)
+    program = compiled_program(definition)
     if cloud is not None:
         scheduler, rng, tasks = cloud.scheduler, cloud.random, cloud.stepfunctions.tasks
         region, account = cloud.region, cloud.account_id

@@ -95,6 +95,13 @@ class Branching:
     def _map(
         self, state: State, effective: Any, scope: Scope, thread: Thread, context: dict, bindings
     ) -> Generator:
+        for field in ("ItemReader", "ResultWriter"):
+            if field in state.spec:
+                raise StatesError(
+                    "States.Runtime",
+                    f"valid on AWS, not simulated here: distributed Map {field} (reading items from or writing "
+                    "results to Amazon S3). Pass the items in the state input (ItemsPath / Items) instead.",
+                )
         items = (
             self._dynamic(state, "Items", effective, context, scope, bindings)
             if "Items" in state.dynamic
@@ -107,7 +114,9 @@ class Branching:
             size = batcher.get("MaxItemsPerBatch") or len(items) or 1
             base = batcher.get("BatchInput", {})
             items = [{"BatchInput": base, "Items": items[i : i + size]} for i in range(0, len(items), size)]
-        max_concurrency = self._dynamic(state, "MaxConcurrency", effective, context, scope, bindings) or 0
+        max_concurrency = (
+            self._dynamic_number(state, "MaxConcurrency", effective, context, scope, bindings) or 0
+        )
         tolerated = self._tolerated(state, len(items), effective, context, scope, bindings)
         self.record(thread, "MapStateStarted", mapStateStartedEventDetails={"length": len(items)})
         iteration_inputs = []
@@ -166,8 +175,10 @@ class Branching:
         return [value.output() if not ok else value for ok, value in results]
 
     def _tolerated(self, state: State, total: int, data, context, scope, bindings) -> int:
-        count = self._dynamic(state, "ToleratedFailureCount", data, context, scope, bindings)
-        percentage = self._dynamic(state, "ToleratedFailurePercentage", data, context, scope, bindings)
+        count = self._dynamic_number(state, "ToleratedFailureCount", data, context, scope, bindings)
+        percentage = self._dynamic_number(
+            state, "ToleratedFailurePercentage", data, context, scope, bindings, high=100, integer=False
+        )
         limits = []
         if count is not None:
             limits.append(int(count))

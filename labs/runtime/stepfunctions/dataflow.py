@@ -123,6 +123,47 @@ class DataFlow:
             return self._evaluate(state, value, bindings)
         return value
 
+    def _dynamic_number(
+        self,
+        state: State,
+        field: str,
+        data: Any,
+        context: dict,
+        scope: Scope,
+        bindings: dict | None,
+        low: int = 0,
+        high: float | None = None,
+        integer: bool = True,
+    ) -> float | int | None:
+        """A numeric field (MaxConcurrency, ToleratedFailure*, TimeoutSeconds, HeartbeatSeconds) from its
+        constant, ``...Path`` or expression; None when the state does not set it. A value that is not a
+        number in range fails the state with States.Runtime, as AWS does, never a Python error."""
+        if field not in state.dynamic:
+            return None
+        value = self._dynamic(state, field, data, context, scope, bindings)
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if number and integer and isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if not number or (integer and not isinstance(value, int)) or value < low or (high and value > high):
+            source = f"{field}Path" if f"{field}Path" in state.spec else field
+            kind = "an integer" if integer else "a number"
+            bounds = f"from {low} to {high}" if high else f">= {low}"
+            raise self._runtime_error(
+                state, f"The value of the field '{source}' must be {kind} {bounds}, but was '{dumps(value)}'"
+            )
+        return value
+
+    def _fail_state_error(self, state: State, error: Any, cause: Any) -> StatesError:
+        """How a Fail state ends: its Error and Cause (constants, paths, intrinsics or expressions) must be
+        strings; anything else fails the state with States.Runtime instead of leaking into the history."""
+        for field, value in (("Error", error), ("Cause", cause)):
+            if value is not None and not isinstance(value, str):
+                source = f"{field}Path" if f"{field}Path" in state.spec else field
+                return self._runtime_error(
+                    state, f"The value of the field '{source}' must be a string, but was '{dumps(value)}'"
+                )
+        return StatesError(error if error is not None else "States.Runtime", cause or "")
+
     def _result_path(self, state: State, path, raw: Any, result: Any) -> Any:
         if path is None:
             return result

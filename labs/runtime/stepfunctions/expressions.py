@@ -18,6 +18,7 @@ from typing import Any
 
 import jsonata
 from jsonata.jexception import JException
+from jsonata.utils import Utils
 
 __all__ = ["ExpressionError", "ExpressionSyntaxError", "compile_expression_template", "is_expression"]
 
@@ -39,9 +40,11 @@ def is_expression(value: Any) -> bool:
 @lru_cache(maxsize=2048)
 def _parse(text: str) -> jsonata.Jsonata:
     try:
-        return jsonata.Jsonata(text)
+        expression = jsonata.Jsonata(text)
     except JException as error:
         raise ExpressionSyntaxError(f"The JSONata expression '{text}' is invalid: {error}") from None
+    expression.set_output_convert_nulls(False)  # so that null (a value) and undefined (nothing) differ
+    return expression
 
 
 def compile_expression_template(template: Any) -> Callable[[dict], Any]:
@@ -61,13 +64,18 @@ def compile_expression_template(template: Any) -> Callable[[dict], Any]:
                     frame.bind(name, value)
             _bind_functions(frame, bindings)
             try:
-                return expression.evaluate(None, frame)
+                result = expression.evaluate(None, frame)
             except JException as error:
                 raise ExpressionError(
                     f"An error occurred while evaluating the expression '{text}': {error}"
                 ) from None
             except (RecursionError, TypeError, ValueError, ZeroDivisionError) as error:
                 raise ExpressionError(f"The expression '{text}' could not be evaluated: {error}") from None
+            if result is None:
+                # transforming-data.html: an expression that evaluates to nothing fails the state with
+                # States.QueryEvaluationError (an undefined variable or a missing field alike).
+                raise ExpressionError(f"The JSONata expression '{text}' returned nothing (undefined)")
+            return Utils.convert_nulls(result)
 
         return render_expression
     if isinstance(template, dict):

@@ -278,7 +278,7 @@ class Execution(Branching, DataFlow):
         if kind == "Fail":
             error = self._dynamic(state, "Error", effective, context, scope, None)
             cause = self._dynamic(state, "Cause", effective, context, scope, None)
-            raise StatesError(error if isinstance(error, str) else "States.Runtime", cause or "")
+            raise self._fail_state_error(state, error, cause)
         if kind in ("Succeed", "Wait"):
             if kind == "Wait":
                 yield from self._wait(state, effective, context, scope, None)
@@ -384,8 +384,12 @@ class Execution(Branching, DataFlow):
         bindings,
     ) -> Generator:
         if state.type == "Task":
-            timeout = self._dynamic(state, "TimeoutSeconds", effective, context, scope, bindings)
-            heartbeat = self._dynamic(state, "HeartbeatSeconds", effective, context, scope, bindings)
+            timeout = self._dynamic_number(
+                state, "TimeoutSeconds", effective, context, scope, bindings, low=1
+            )
+            heartbeat = self._dynamic_number(
+                state, "HeartbeatSeconds", effective, context, scope, bindings, low=1
+            )
             return (yield from self.tasks.run(self, state, task_input, thread, context, timeout, heartbeat))
         if state.type == "Parallel":
             return (yield from self._parallel(state, task_input, scope, thread))
@@ -437,9 +441,7 @@ class Execution(Branching, DataFlow):
         if kind == "Fail":
             error = self._dynamic(state, "Error", raw, context, scope, bindings)
             cause = self._dynamic(state, "Cause", raw, context, scope, bindings)
-            raise StatesError(
-                str(error) if error is not None else "States.Runtime", "" if cause is None else str(cause)
-            )
+            raise self._fail_state_error(state, error, cause)
         if kind == "Wait":
             yield from self._wait(state, raw, context, scope, bindings)
         if kind in ("Task", "Parallel", "Map"):

@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import json
+import math
 import random
 import re
 import uuid
@@ -227,6 +228,31 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
 
 
+def _rounded(function: str, values: list, index: int, must: str = "an integer") -> int:
+    """A number rounded to the nearest integer, halves away from zero below and up above (Java's
+    Math.round): AWS's intrinsic functions page says MathAdd and MathRandom round non-integer arguments."""
+    value = values[index]
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise _fail(function, index, must)
+    return int(value) if isinstance(value, int) else math.floor(value + 0.5)
+
+
+def _rendered(value: Any) -> str:
+    """A States.Format argument as Step Functions prints it: strings bare, objects and arrays the way the
+    service's Java runtime prints them (``{a=1, b=x}``, ``[1, x]``), not as JSON."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}={_rendered(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_rendered(item) for item in value) + "]"
+    return repr(value) if isinstance(value, float) else str(value)
+
+
 def _format(values: list) -> str:
     template = _require("States.Format", values, 0, str, "a string")
     pieces = re.split(r"(?<!\\)\{\}", template)
@@ -237,13 +263,15 @@ def _format(values: list) -> str:
         )
     out = [pieces[0]]
     for value, piece in zip(values[1:], pieces[1:], strict=True):
-        out.append(_text(value))
+        out.append(_rendered(value))
         out.append(piece)
     return "".join(out).replace("\\{", "{").replace("\\}", "}")
 
 
 def _string_to_json(values: list) -> Any:
     text = _require("States.StringToJson", values, 0, str, "a string")
+    if not text.strip():
+        return None  # an empty or blank string parses to null (Jackson reads no content as null)
     try:
         return json.loads(text)
     except ValueError:
@@ -335,8 +363,8 @@ def _json_merge(values: list) -> dict:
 
 
 def _math_random(values: list, rng: random.Random) -> int:
-    start = _integer("States.MathRandom", values, 0)
-    end = _integer("States.MathRandom", values, 1)
+    start = _rounded("States.MathRandom", values, 0)
+    end = _rounded("States.MathRandom", values, 1)
     if end <= start:
         raise IntrinsicFailure("The 2nd argument of States.MathRandom must be greater than the 1st")
     source = random.Random(_integer("States.MathRandom", values, 2)) if len(values) == 3 else rng  # noqa: S311
@@ -346,9 +374,9 @@ def _math_random(values: list, rng: random.Random) -> int:
 def _math_add(values: list) -> int:
     total = 0
     for index in range(2):
-        value = _integer("States.MathAdd", values, index, "an integer between -2147483648 and 2147483647")
+        value = _rounded("States.MathAdd", values, index, "a number between -2147483648 and 2147483647")
         if not _INT32[0] <= value <= _INT32[1]:
-            raise _fail("States.MathAdd", index, "an integer between -2147483648 and 2147483647")
+            raise _fail("States.MathAdd", index, "a number between -2147483648 and 2147483647")
         total += value
     return total
 

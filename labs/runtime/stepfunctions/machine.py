@@ -6,6 +6,9 @@ into compiled paths and render functions so that running an execution never re-p
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,8 +17,9 @@ from labs.runtime.stepfunctions.choice import compile_rule
 from labs.runtime.stepfunctions.expressions import compile_expression_template, is_expression
 from labs.runtime.stepfunctions.intrinsics import compile_intrinsic, is_intrinsic
 from labs.runtime.stepfunctions.paths import JsonPath, compile_path, compile_template
+from labs.runtime.stepfunctions.validation import load_definition
 
-__all__ = ["Catcher", "Program", "Retrier", "State", "compile_machine"]
+__all__ = ["Catcher", "Program", "Retrier", "State", "compile_machine", "compiled_program"]
 
 DISCARD = False  # a path field set to null: InputPath/OutputPath give {}, ResultPath keeps the input
 
@@ -85,6 +89,28 @@ def compile_machine(definition: dict, query_language: str | None = None) -> Prog
         jsonata=language == "JSONata",
         timeout_s=definition.get("TimeoutSeconds"),
     )
+
+
+_PROGRAMS: OrderedDict[str, Program] = OrderedDict()
+_MAX_PROGRAMS = 256
+
+
+def compiled_program(definition: str | dict) -> Program:
+    """Validate and compile a definition once per distinct content (a bounded cache keyed by its hash), so a
+    short execution pays only for its transitions. Programs are never changed by the executions that share
+    them. Raises ``DefinitionError`` as ``load_definition`` does."""
+    # Key order is kept in the key: it shows in the outputs that templates build.
+    text = definition if isinstance(definition, str) else json.dumps(definition)
+    key = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    program = _PROGRAMS.get(key)
+    if program is None:
+        program = compile_machine(load_definition(definition))
+        _PROGRAMS[key] = program
+        if len(_PROGRAMS) > _MAX_PROGRAMS:
+            _PROGRAMS.popitem(last=False)
+    else:
+        _PROGRAMS.move_to_end(key)
+    return program
 
 
 def _path_field(spec: dict, name: str) -> JsonPath | None | bool:

@@ -54,7 +54,7 @@ class JsonPath:
         """Every value the path matches, in document order."""
         nodes = [data]
         for kind, arg in self.steps:
-            nodes = _STEP[kind](nodes, arg)
+            nodes = _filter(nodes, arg, data) if kind == "filter" else _STEP[kind](nodes, arg)
             if not nodes:
                 break
         return nodes
@@ -115,6 +115,8 @@ def _parse_step(text: str, position: int, steps: list[tuple]) -> int:
         return name.end()
     if text[position] == ".":
         position += 1
+        if text.startswith("[", position):
+            return position  # Jayway reads "$.[0]" and "$.a.[0]" as "$[0]" and "$.a[0]"
         if text.startswith("*", position):
             steps.append(("wild", None))
             return position + 1
@@ -229,11 +231,11 @@ def _descend(nodes: list, name: str | None) -> list:
     return out
 
 
-def _filter(nodes: list, predicate: Callable[[Any], bool]) -> list:
+def _filter(nodes: list, predicate: Callable[[Any, Any], bool], root: Any = None) -> list:
     out: list = []
     for node in nodes:
         children = node if isinstance(node, list) else list(node.values()) if isinstance(node, dict) else []
-        out.extend(child for child in children if predicate(child))
+        out.extend(child for child in children if predicate(child, root))
     return out
 
 
@@ -259,39 +261,57 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def _compile_filter(expression: str, text: str) -> Callable[[Any], bool]:
+def _compile_filter(expression: str, text: str) -> Callable[[Any, Any], bool]:
     alternatives = [part.strip() for part in expression.split("||")]
     compiled = [[_compile_term(term.strip(), text) for term in alt.split("&&")] for alt in alternatives]
-    return lambda node: any(all(term(node) for term in terms) for terms in compiled)
+    return lambda node, root: any(all(term(node, root) for term in terms) for terms in compiled)
 
 
-def _compile_term(term: str, text: str) -> Callable[[Any], bool]:
+def _compile_term(term: str, text: str) -> Callable[[Any, Any], bool]:
     match = _COMPARISON.match(term)
     if match is None:
         if not term.startswith("@"):
             raise PathSyntaxError(f"Invalid filter term {term!r} in {text!r}")
         field = compile_path("$" + term[1:])
-        return lambda node: bool(field.find(node))
+        return lambda node, root: bool(field.find(node))
     field = compile_path("$" + match.group(1)[1:])
     operator = _OPERATORS[match.group(2)]
-    literal_text = match.group(3).strip()
+    operand = _operand(match.group(3).strip(), text)
+
+    def term_holds(node: Any, root: Any) -> bool:
+        found = field.find(node)
+        if not found:
+            return False
+        other = operand(node, root)
+        if other is _NOTHING:
+            return False
+        try:
+            return operator(found[0], other)
+        except TypeError:
+            return False  # comparing a string with a number matches nothing, as in Jayway
+
+    return term_holds
+
+
+def _operand(literal_text: str, text: str) -> Callable[[Any, Any], Any]:
+    """The right-hand side of a filter comparison: a literal, ``@.field`` (the item) or ``$.field`` (the
+    document the path is evaluated on, as Jayway reads ``$`` inside a filter)."""
+    if literal_text.startswith(("@", "$")) and not literal_text.startswith("$$"):
+        other = compile_path("$" + literal_text[1:])
+        on_item = literal_text.startswith("@")
+
+        def lookup(node: Any, root: Any) -> Any:
+            found = other.find(node if on_item else root)
+            return found[0] if found else _NOTHING
+
+        return lookup
     if literal_text.startswith("'") and literal_text.endswith("'"):
         literal_text = json.dumps(literal_text[1:-1])
     try:
         literal = json.loads(literal_text)
     except ValueError:
         raise PathSyntaxError(f"Invalid value {literal_text!r} in filter of {text!r}") from None
-
-    def term_holds(node: Any) -> bool:
-        found = field.find(node)
-        if not found:
-            return False
-        try:
-            return operator(found[0], literal)
-        except TypeError:
-            return False  # comparing a string with a number matches nothing, as in Jayway
-
-    return term_holds
+    return lambda node, root: literal
 
 
 # -- Reference Paths: where ResultPath puts a result ------------------------------------------------------------

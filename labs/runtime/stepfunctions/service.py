@@ -14,10 +14,10 @@ from typing import Any
 from labs.runtime.core import wire
 from labs.runtime.stepfunctions.flow import StatesError
 from labs.runtime.stepfunctions.interpreter import Execution
-from labs.runtime.stepfunctions.machine import compile_machine
+from labs.runtime.stepfunctions.machine import compiled_program
 from labs.runtime.stepfunctions.tasks import TaskRunner
 from labs.runtime.stepfunctions.testing import test_state
-from labs.runtime.stepfunctions.validation import DefinitionError, load_definition, validate
+from labs.runtime.stepfunctions.validation import DefinitionError, validate
 
 __all__ = ["StepFunctionsService"]
 
@@ -72,7 +72,7 @@ class StepFunctionsService:
         if type not in ("STANDARD", "EXPRESS"):
             raise _ApiError("ValidationException", f"Value '{type}' at 'type' failed to satisfy constraint")
         try:
-            parsed = load_definition(definition)
+            program = compiled_program(definition)  # CreateStateMachine in a lab's every run: compiled once
         except DefinitionError as error:
             raise _ApiError("InvalidDefinition", str(error)) from None
         arn = f"arn:aws:states:{self.cloud.region}:{self.cloud.account_id}:stateMachine:{name}"
@@ -87,7 +87,7 @@ class StepFunctionsService:
             "type": type,
             "status": "ACTIVE",
             "creationDate": self.cloud.clock(),
-            "program": compile_machine(parsed),
+            "program": program,
         }
         return {"stateMachineArn": arn, "creationDate": self.machines[arn]["creationDate"]}
 
@@ -106,7 +106,7 @@ class StepFunctionsService:
         machine = self._machine(stateMachineArn)
         if definition is not None:
             try:
-                machine["program"] = compile_machine(load_definition(definition))
+                machine["program"] = compiled_program(definition)
             except DefinitionError as error:
                 raise _ApiError("InvalidDefinition", str(error)) from None
             machine["definition"] = definition

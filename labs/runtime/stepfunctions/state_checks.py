@@ -3,7 +3,7 @@
 Task (a resource this runtime can run, timeouts and heartbeats), Wait (one of its four fields), Fail (error
 and cause as values, paths or intrinsics), Choice (rules with one comparison operator, or a JSONata
 ``Condition``), Parallel and Map (their branches and item processor are state machines of their own, checked
-by the same checker; tolerated failures, MaxConcurrency; distributed Map's ItemReader is refused), and every
+by the same checker; tolerated failures, MaxConcurrency; distributed Map's ItemReader and ResultWriter validate and fail at run time as not simulated), and every
 Retry and Catch entry.
 """
 
@@ -13,7 +13,7 @@ from labs.runtime.core.json_locations import escape_pointer
 from labs.runtime.stepfunctions import intrinsics
 from labs.runtime.stepfunctions.choice import COMPARISONS, TYPE_TESTS, parse_timestamp
 from labs.runtime.stepfunctions.expressions import is_expression
-from labs.runtime.stepfunctions.tasks import parse_resource
+from labs.runtime.stepfunctions.integrations import parse_resource
 
 __all__ = ["StateChecks"]
 
@@ -171,12 +171,6 @@ class StateChecks:
                 f"{at}/ToleratedFailureCount",
                 allow_zero=True,
                 expression_ok=True,
-            )
-        if "ItemReader" in spec:
-            self.add(
-                "ItemReader (distributed Map reading from S3) is not supported by labs.runtime",
-                f"{at}/ItemReader",
-                "UNSUPPORTED_FEATURE",
             )
 
     def retry_and_catch(self, spec: dict, at: str, states: dict, jsonata: bool) -> None:

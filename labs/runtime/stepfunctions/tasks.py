@@ -18,21 +18,16 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from labs.runtime.stepfunctions.flow import StatesError, Suspend
+from labs.runtime.stepfunctions.integrations import (
+    OPTIMIZED,
+    boto3_service_name,
+    lambda_function_name,
+    not_simulated,
+    parse_resource,
+)
 
 __all__ = ["OPTIMIZED", "TaskRunner", "parse_resource"]
 
-_LAMBDA_ARN = re.compile(r"^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+(:[\w$-]+)?$")
-_SERVICE_ARN = re.compile(
-    r"^arn:aws:states:::(?P<service>[\w-]+):(?P<action>[\w:-]+?)(?P<pattern>\.sync(:2)?|\.waitForTaskToken)?$"
-)
-OPTIMIZED = {
-    "lambda": {"invoke"},
-    "sqs": {"sendMessage"},
-    "sns": {"publish"},
-    "dynamodb": {"getItem", "putItem", "updateItem", "deleteItem"},
-    "events": {"putEvents"},
-    "states": {"startExecution"},
-}
 _ERROR_PREFIX = {
     "lambda": "Lambda",
     "sqs": "SQS",
@@ -42,28 +37,6 @@ _ERROR_PREFIX = {
     "states": "StepFunctions",
 }
 _CLIENT_NAME = {"states": "stepfunctions", "sfn": "stepfunctions"}
-
-
-def parse_resource(resource: str) -> tuple[str, str, str, str] | None:
-    """``(kind, service, action, pattern)`` for a Task's Resource, or None when it is not one we run.
-
-    kind is "lambda" (a function ARN), "optimized" or "sdk"; pattern is "", ".sync", ".sync:2" or
-    ".waitForTaskToken".
-    """
-    if _LAMBDA_ARN.match(resource):
-        return "lambda", "lambda", "invoke", ""
-    match = _SERVICE_ARN.match(resource)
-    if match is None:
-        return None
-    service, action, pattern = match.group("service"), match.group("action"), match.group("pattern") or ""
-    if service == "aws-sdk":
-        sdk_service, _, sdk_action = action.partition(":")
-        return ("sdk", sdk_service, sdk_action, pattern) if sdk_action else None
-    if action in OPTIMIZED.get(service, ()):
-        if pattern.startswith(".sync") and service != "states":
-            return None
-        return "optimized", service, action, pattern
-    return None
 
 
 def _snake(name: str) -> str:
@@ -118,7 +91,10 @@ class TaskRunner:
         self, execution, state, task_input: Any, thread, context: dict, timeout_s, heartbeat_s
     ) -> Generator:
         resource = state.spec["Resource"]
-        kind, service, action, pattern = parse_resource(resource)
+        parsed = parse_resource(resource)
+        if not parsed.simulated:
+            raise StatesError("States.Runtime", not_simulated(resource, parsed))
+        kind, service, action, pattern = parsed
         if kind == "lambda":
             return (
                 yield from self._lambda_function(execution, state, resource, task_input, thread, timeout_s)
@@ -188,7 +164,9 @@ class TaskRunner:
         execution.record(thread, "LambdaFunctionScheduled", lambdaFunctionScheduledEventDetails=scheduled)
         execution.record(thread, "LambdaFunctionStarted")
         try:
-            envelope = self._invoke(execution, {"FunctionName": resource, "Payload": task_input}, timeout_s)
+            envelope = self._invoke(
+                execution, {"FunctionName": lambda_function_name(resource), "Payload": task_input}, timeout_s
+            )
         except StatesError as failure:
             kind = "TimedOut" if failure.error == "States.Timeout" else "Failed"
             key = f"lambdaFunction{kind}EventDetails"
@@ -290,7 +268,13 @@ class TaskRunner:
     def _client(self, execution, service: str):
         if self.cloud is None:
             raise StatesError("States.TaskFailed", f"No simulated account to call {service} in")
-        name = _CLIENT_NAME.get(service, service)
+        name = _CLIENT_NAME.get(service) or boto3_service_name(service)
+        if name is None:
+            raise StatesError(
+                "States.Runtime",
+                f"valid on AWS, not simulated here: the AWS SDK integration for '{service}' (no such service "
+                "in this runtime's AWS SDK). Use a Lambda function Task as a stand-in.",
+            )
         return self.cloud.client_as_role(
             name, execution.role_arn, execution.name, cause=getattr(execution, "trace_seq", None)
         )
