@@ -176,19 +176,7 @@ class ApiGateway:
         headers); the query string may repeat names. Raises ``ValueError`` for a URL that names no API of
         this account and Region (on AWS, the name would not resolve)."""
         cloud = self.cloud
-        path, raw_query = url, ""
-        if url.startswith(("https://", "http://")):
-            parts = urlsplit(url)
-            host = _HOST.match(parts.hostname or "")
-            if host is None or host["region"] != cloud.region:
-                raise ValueError(f"{url}: not an execute-api URL of Region {cloud.region}")
-            if api_id is not None and api_id != host["api"]:
-                raise ValueError(f"{url}: the URL names API {host['api']}, not {api_id}")
-            api_id, path, raw_query = host["api"], parts.path or "/", parts.query
-        elif "?" in url:
-            path, raw_query = url.split("?", 1)
-        if not api_id:
-            raise ValueError(f"{url}: give the invoke URL, or api_id= with a path")
+        api_id, path, raw_query = self._target(url, api_id)
         rest = rest_backend(cloud.account_id, cloud.region).apis.get(api_id)
         http = _http_backend(cloud.account_id, cloud.region).apis.get(api_id)
         if rest is None and (http is None or http.protocol_type != "HTTP"):
@@ -246,6 +234,23 @@ class ApiGateway:
             request_id=call.request_id,
         )
         return response
+
+    def _target(self, url: str, api_id: str | None) -> tuple[str, str, str]:
+        """(api id, path, raw query string) of an invoke URL, or of a path with ``api_id`` given."""
+        path, raw_query = url, ""
+        if url.startswith(("https://", "http://")):
+            parts = urlsplit(url)
+            host = _HOST.match(parts.hostname or "")
+            if host is None or host["region"] != self.cloud.region:
+                raise ValueError(f"{url}: not an execute-api URL of Region {self.cloud.region}")
+            if api_id is not None and api_id != host["api"]:
+                raise ValueError(f"{url}: the URL names API {host['api']}, not {api_id}")
+            api_id, path, raw_query = host["api"], parts.path or "/", parts.query
+        elif "?" in url:
+            path, raw_query = url.split("?", 1)
+        if not api_id:
+            raise ValueError(f"{url}: give the invoke URL, or api_id= with a path")
+        return api_id, path, raw_query
 
     @staticmethod
     def _header_list(headers, api_id: str, region: str) -> list[tuple[str, str]]:

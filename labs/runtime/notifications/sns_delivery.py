@@ -77,23 +77,7 @@ class SnsDelivery:
         if not self._passes_filter(subscription, message, attributes, cause):
             return
         protocol = subscription.protocol
-        envelope = {
-            "Type": "Notification",
-            "MessageId": message_id,
-            "TopicArn": subscription.topic.arn,
-            **({"Subject": options["subject"]} if options.get("subject") else {}),
-            "Message": message,
-            "Timestamp": _iso_ms(published_at),
-            "SignatureVersion": "1",
-            "Signature": _SIGNATURE,
-            "SigningCertURL": _SIGNING_CERT.format(region=self.cloud.region),
-            "UnsubscribeURL": _UNSUBSCRIBE.format(region=self.cloud.region, arn=subscription.arn),
-        }
-        if attributes:
-            envelope["MessageAttributes"] = {
-                name: {"Type": value.get("Type"), "Value": value.get("Value")}
-                for name, value in attributes.items()
-            }
+        envelope = self._envelope(subscription, message, message_id, published_at, attributes, options)
         entry = self.cloud.trace.sns_delivery(
             self.cloud.clock(),
             cause=cause,
@@ -151,6 +135,28 @@ class SnsDelivery:
             delivered = False
         if not delivered:
             self._to_dead_letter_queue(subscription, message, attributes, entry["seq"])
+
+    def _envelope(self, subscription, message, message_id, published_at, attributes, options) -> dict:
+        """The JSON document SNS delivers (to SQS without raw delivery, HTTP, e-mail-json, inside Lambda's
+        record)."""
+        envelope = {
+            "Type": "Notification",
+            "MessageId": message_id,
+            "TopicArn": subscription.topic.arn,
+            **({"Subject": options["subject"]} if options.get("subject") else {}),
+            "Message": message,
+            "Timestamp": _iso_ms(published_at),
+            "SignatureVersion": "1",
+            "Signature": _SIGNATURE,
+            "SigningCertURL": _SIGNING_CERT.format(region=self.cloud.region),
+            "UnsubscribeURL": _UNSUBSCRIBE.format(region=self.cloud.region, arn=subscription.arn),
+        }
+        if attributes:
+            envelope["MessageAttributes"] = {
+                name: {"Type": value.get("Type"), "Value": value.get("Value")}
+                for name, value in attributes.items()
+            }
+        return envelope
 
     # -- filter policies ------------------------------------------------------------------------------------
     def _passes_filter(self, subscription, message: str, attributes: dict, cause) -> bool:

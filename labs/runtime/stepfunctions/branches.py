@@ -119,22 +119,10 @@ class Branching:
         )
         tolerated = self._tolerated(state, len(items), effective, context, scope, bindings)
         self.record(thread, "MapStateStarted", mapStateStartedEventDetails={"length": len(items)})
-        iteration_inputs = []
-        for index, item in enumerate(items):
-            map_item = {"Index": index, "Value": item}
-            item_context = dict(context, Map={"Item": map_item})
-            if state.parameters is None:
-                iteration_inputs.append(item)
-            elif state.jsonata:
-                states = {"input": effective, "context": item_context}
-                iteration_inputs.append(
-                    self._evaluate(state, state.parameters, self._bindings(scope, states))
-                )
-            else:
-                lookup = self._lookup(effective, item_context, scope)
-                iteration_inputs.append(
-                    self._evaluate(state, state.parameters, lookup, self.rng, source=effective)
-                )
+        iteration_inputs = [
+            self._iteration_input(state, index, item, effective, context, scope)
+            for index, item in enumerate(items)
+        ]
 
         def iteration(child: Thread, index: int) -> Generator:
             details = {"name": state.name, "index": index}
@@ -173,6 +161,20 @@ class Branching:
             raise failures[0][1]
         self.record(thread, "MapStateSucceeded")
         return [value.output() if not ok else value for ok, value in results]
+
+    def _iteration_input(
+        self, state: State, index: int, item: Any, effective: Any, context: dict, scope: Scope
+    ):
+        """What one Map iteration receives: the item, or ItemSelector / Parameters evaluated with
+        ``$$.Map.Item`` (``$states.context.Map.Item`` in JSONata) set to its index and value."""
+        if state.parameters is None:
+            return item
+        item_context = dict(context, Map={"Item": {"Index": index, "Value": item}})
+        if state.jsonata:
+            states = {"input": effective, "context": item_context}
+            return self._evaluate(state, state.parameters, self._bindings(scope, states))
+        lookup = self._lookup(effective, item_context, scope)
+        return self._evaluate(state, state.parameters, lookup, self.rng, source=effective)
 
     def _tolerated(self, state: State, total: int, data, context, scope, bindings) -> int:
         count = self._dynamic_number(state, "ToleratedFailureCount", data, context, scope, bindings)
