@@ -9,13 +9,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import is_instructor
+from config.htmx import HtmxHttpRequest
 from courses.models import Course, Enrollment
 from quizzes import questions
 from quizzes.models import Attempt, Question, Quiz
 from quizzes.services import QuizError, attempt_expired
 
 from ..blueprint import DOMAINS, ESTIMATED_PASS_FRACTION, FORMS, SCALE_PASS, domain_quotas, exam_seconds
-from ..http import HtmxHttpRequest
 from ..selectors import exam_history, exam_pools, exam_result, seconds_left
 from ..services import exam_start, exam_submit
 

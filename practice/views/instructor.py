@@ -5,10 +5,10 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from accounts.roles import instructor_required
+from config.htmx import HtmxHttpRequest
 from labs.models import Lab
 from quizzes.statistics import DISCRIMINATION_LOW, FACILITY_HIGH, FACILITY_LOW
 
-from ..http import HtmxHttpRequest
 from ..lab_statistics import lab_check_statistics
 
 

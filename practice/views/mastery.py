@@ -7,10 +7,10 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from accounts.roles import instructor_required
+from config.htmx import HtmxHttpRequest
 from courses.models import Course, Enrollment
 from labs.models import Lab
 
-from ..http import HtmxHttpRequest
 from ..mastery import LESSON_TASKS, class_distribution, domain_mastery, next_best, student_mastery
 from ..selectors import exam_pools
 

@@ -6,11 +6,11 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from config.htmx import HtmxHttpRequest
 from courses.models import Course
 from quizzes import questions
 from quizzes.responses import response_from_post
 
-from ..http import HtmxHttpRequest
 from ..models import ReviewItem
 from ..review import (
     ReviewError,

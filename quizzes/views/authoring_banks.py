@@ -17,9 +17,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.middleware import HtmxDetails
 
 from accounts.roles import instructor_required
+from config.htmx import HtmxHttpRequest
 from courses.models import Course
 
 from ..bank_formats import LABELS, LIMITS, detect_format, read_bank
@@ -32,10 +32,6 @@ from ..spec import from_dict
 
 STAGING_SECONDS = 3600
 KIND_LABELS = dict(Question.Kind.choices)
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _staging_key(token: str) -> str:

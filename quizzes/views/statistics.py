@@ -1,19 +1,15 @@
 """Instructor page: item analysis of one quiz (quizzes/item_analysis.py), with flagged questions."""
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
-from django_htmx.middleware import HtmxDetails
 
 from accounts.roles import instructor_required
+from config.htmx import HtmxHttpRequest
 
 from ..item_analysis import quiz_item_analysis
 from ..models import Quiz
 from ..statistics import DISCRIMINATION_LOW, FACILITY_HIGH, FACILITY_LOW
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 @instructor_required
