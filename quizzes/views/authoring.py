@@ -17,6 +17,7 @@ from ..authoring import ROWS, errors_by_field, hints_to_text, rows_from_spec, sp
 from ..exporting import export_questions
 from ..models import Question, Quiz
 from ..services import (
+    QUIZ_FIELDS,
     QuizError,
     SpecError,
     question_delete,
@@ -139,20 +140,8 @@ class QuizForm(forms.ModelForm):
 
     class Meta:
         model = Quiz
-        fields = [
-            "title",
-            "slug",
-            "kind",
-            "lesson",
-            "description",
-            "attempts_allowed",
-            "shuffle_questions",
-            "shuffle_choices",
-            "time_limit_s",
-            "pass_mark",
-            "draw_count",
-            "is_published",
-        ]
+        # quiz_save's fields; draw_tags is edited as text (draw_tags_text above)
+        fields = [name for name in QUIZ_FIELDS if name != "draw_tags"]
 
     def __init__(self, *args, course: Course, **kwargs):
         super().__init__(*args, **kwargs)
