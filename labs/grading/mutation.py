@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 DEFAULT_SEED = 0
-DEFAULT_COUNT = 40
+DEFAULT_COUNT = 12
 _COMPARE_SWAPS = {
     ast.Lt: ast.LtE,
     ast.LtE: ast.Lt,
