@@ -16,7 +16,7 @@ LOCK_FLAGS := --extra dev $(COMPILE_FLAGS)
 SYNC := $(UV) pip sync --quiet --python $(PY) --require-hashes
 INSTALL_PROJECT := $(UV) pip install --quiet --python $(PY) --no-deps -e .
 
-.PHONY: setup run test lint bench lock upgrade clean
+.PHONY: setup run test lint bench mutate lock upgrade clean
 
 $(STAMP): pyproject.toml $(LOCK) $(UV_LOCK)
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) is required (set PYTHON=...)"; exit 1; }
@@ -49,6 +49,10 @@ test: setup lint
 ## bench: every benchmark in bench/
 bench: setup
 	$(PY) bench/run_all.py
+
+## mutate: grade mutants of every lab's solution and print the table of killed/survived (takes minutes)
+mutate: setup
+	$(PY) bench/bench_mutation.py
 
 ## lock: re-resolve the locks after editing pyproject.toml, keeping every pin that still fits
 lock: setup

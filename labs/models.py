@@ -32,6 +32,12 @@ class Lab(models.Model):
         default=dict, blank=True, help_text="The event the Test box starts with."
     )
     is_published = models.BooleanField(default=True)
+    mutation_score = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The grader's last mutation run (manage.py mutate_lab --record): {killed, survived, "
+        "equivalent, crashed, mutants, score, seed, measured_on, content_hash}; empty: never measured.",
+    )
 
     class Meta:
         ordering = ["order", "slug"]
@@ -41,6 +47,11 @@ class Lab(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("labs:detail", args=[self.slug])
+
+    @property
+    def mutation_measured_on_this_version(self) -> bool:
+        """Whether the recorded mutation score was measured on the lab's current files."""
+        return self.mutation_score.get("content_hash") == self.content_hash
 
     def deadline_passed(self, now=None) -> bool:
         return self.deadline is not None and (now or timezone.now()) >= self.deadline

@@ -100,6 +100,27 @@ def lab_import(*, spec: LabSpec) -> tuple[Lab, bool]:
 
 
 # -- drafts an# -- drafts and submissions ---------------------------------------------------------------------------------
+def lab_record_mutation_score(*, slug: str, report, content_hash: str, measured_on: dt.date) -> Lab:
+    """Store a mutation run's figures (a ``labs.grading.mutation.MutationReport``) on the lab's row, for the
+    instructor's page. Raises ``ValueError`` when the lab has not been imported."""
+    figures = report.as_dict()
+    with transaction.atomic():
+        lab = Lab.objects.select_for_update().filter(slug=slug).first()
+        if lab is None:
+            raise ValueError(f"lab {slug} is not imported yet: run manage.py import_labs first")
+        lab.mutation_score = {
+            **{
+                key: figures[key]
+                for key in ("mutants", "killed", "survived", "equivalent", "crashed", "seed")
+            },
+            "score": figures["score"],
+            "measured_on": measured_on.isoformat(),
+            "content_hash": content_hash,
+        }
+        lab.save(update_fields=["mutation_score"])
+    return lab
+
+
 def draft_save(*, user, lab: Lab, files: dict) -> Draft:
     """Save what the student typed. Raises ``SubmissionRejected`` for files that do not fit the lab."""
     files = jobs.checked_files(lab, files, rejected=SubmissionRejected)

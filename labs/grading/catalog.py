@@ -26,6 +26,9 @@ The manifest::
     visible = ["returns_square"]       # shown (and run by "Run checks") before submitting
     after_deadline = ["rejects_text"]  # results shown once the deadline has passed
     hidden = ["big_numbers"]           # only their pass/fail counts, never their names or messages
+    [[mutation.equivalent]]            # optional, repeated: a mutant of the solution that changes nothing
+    id = "app.py:12:4: ..."            # required (manage.py mutate_lab; read by labs.grading.mutation)
+    reason = "why it is still right"
 
 Pure Python: no Django. Every problem is a ``LabError`` naming the lab and the file.
 """

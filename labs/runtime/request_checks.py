@@ -4,7 +4,9 @@ differently), the rewrites moto needs, and the follow-ups to a stored configurat
 - Before moto: a long poll returns at once (the simulated clock stands still while real time would pass);
   S3 filter rule names in any case (AWS takes ``Prefix``, moto only ``prefix``).
 - Refused with AWS's error before anything is stored: Lambda's memory and timeout limits, EventBridge
-  patterns and schedules (``eventbridge_bus.validate_rule_request``), SNS filter policies.
+  patterns and schedules (``eventbridge_bus.validate_rule_request``), SNS filter policies, DynamoDB
+  expressions naming a ``:value`` they do not define and empty attribute values (moto raises a KeyError or
+  StopIteration of its own for both, which would end a grading as an infrastructure error).
 - After moto stored it: S3 validates notification destinations and refuses the configuration when one fails,
   keeping the previous one; scheduled rules go on the simulated clock; a function's dead-letter target is
   remembered (moto does not keep it); which API call sent each SQS message, for the trace.
@@ -28,6 +30,9 @@ _FUNCTION_LIMITS = {"MemorySize": (128, 10240), "Timeout": (1, 900)}
 # both operations share one URL; the wire parser names the older one
 _NOTIFICATION_PUTS = ("PutBucketNotificationConfiguration", "PutBucketNotification")
 _FUNCTION_WRITES = ("CreateFunction", "UpdateFunctionConfiguration")
+_DYNAMODB_ITEM_OPERATIONS = ("PutItem", "UpdateItem", "DeleteItem", "GetItem", "Query", "Scan")
+_EXPRESSIONS = ("ConditionExpression", "UpdateExpression", "KeyConditionExpression", "FilterExpression")
+_VALUE_NAME = re.compile(r":[A-Za-z0-9_]+")
 
 
 def _json_object(body: bytes) -> dict | None:
@@ -72,6 +77,8 @@ def refuse(cloud, parsed: wire.ParsedRequest, body: bytes) -> tuple[int, dict, b
             return wire.error_response("events", 400, code, message)
         headers = {"x-amzn-RequestId": str(uuid.uuid4()), "Content-Type": "application/x-amz-json-1.1"}
         return 200, headers, json.dumps({"Result": result}).encode()
+    if parsed.service == "dynamodb" and parsed.operation in _DYNAMODB_ITEM_OPERATIONS:
+        return _dynamodb_request(body)
     return None
 
 
@@ -127,6 +134,31 @@ def _filter_policy(body: bytes) -> tuple[int, dict, bytes] | None:
         compile_filter_policy(policy, scope or "MessageAttributes")
     except InvalidFilterPolicyError as error:
         return wire.error_response("sns", 400, "InvalidParameter", str(error))
+    return None
+
+
+def _dynamodb_request(body: bytes) -> tuple[int, dict, bytes] | None:
+    """DynamoDB's ValidationException for an expression that uses an undefined ``:value`` and for an
+    attribute value that is not exactly one typed member (``{}``), the checks moto does not make."""
+    request = _json_object(body) or {}
+    values = request.get("ExpressionAttributeValues") or {}
+    for field in _EXPRESSIONS:
+        expression = request.get(field)
+        for name in _VALUE_NAME.findall(expression) if isinstance(expression, str) else ():
+            if name not in values:
+                message = (
+                    f"Invalid {field}: An expression attribute value used in expression is not defined; "
+                    f"attribute value: {name}"
+                )
+                return wire.error_response("dynamodb", 400, "ValidationException", message)
+    for group in ("Item", "Key", "ExpressionAttributeValues"):
+        attributes = request.get(group)
+        for value in attributes.values() if isinstance(attributes, dict) else ():
+            if not isinstance(value, dict) or len(value) != 1:
+                message = (
+                    "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
+                )
+                return wire.error_response("dynamodb", 400, "ValidationException", message)
     return None
 
 

@@ -73,6 +73,7 @@ STARTER_FAILURES = {
         "retries_on_schedule": "at [0, 60, 180] seconds",
         "charges_once_when_retried": "charged 2 times: the retry charged it again",
         "duplicate_deliveries": "charged 2 times",
+        "refuses_invalid_boundaries": "an empty payment_id cannot key a charge",
     },
     "throttling": {
         "no_order_lost_in_maintenance": "TooManyRequestsException",

@@ -23,7 +23,7 @@ def test_the_lab_belongs_to_the_api_gateway_lesson(lab):
 def test_the_solution_scores_full_marks_through_the_api(lab):
     report = grade(lab, lab.solution)
     assert failed(report) == {}
-    assert report["score"] == report["max_score"] == 14
+    assert report["score"] == report["max_score"] == 16
     requests = [entry for entry in report["trace"] if entry["kind"] == "apigateway_request"]
     assert {entry["route"] for entry in requests} == {"POST /items", "GET /items/{id}", "DELETE /items/{id}"}
     assert {entry["status"] for entry in requests} == {201, 200, 204, 400, 404}

@@ -295,3 +295,56 @@ def duplicate_deliveries(lab):
         f"The same payment, delivered twice (two request ids), was charged {count} times. An upstream may deliver "
         "an event more than once: key the charge on the payment, not on the request.",
     )
+
+
+@check("failed_ledger_write_is_retried", "A payment whose ledger write fails is retried, not lost", points=2)
+def failed_ledger_write_is_retried(lab):
+    # the first attempt's ledger write is refused (not a conditional-check failure: nothing was charged)
+    lab.cloud.faults.service_error(
+        "dynamodb",
+        "PutItem",
+        code="AccessDeniedException",
+        message="Injected failure: the ledger refused the write",
+        status=400,
+    )
+    request_id = send(lab, {"payment_id": "pay-ledger-down", "amount_cents": 3100})
+    lab.cloud.run_pending()
+    tries = attempts(lab, request_id)
+    count = charges(lab, "pay-ledger-down")
+    lab.require(
+        tries and tries[0].get("function_error"),
+        "The ledger refused the first attempt's write (AccessDeniedException) and the function still succeeded: "
+        f"the payment was charged {count} time(s) and never retried. Only ConditionalCheckFailedException means "
+        "'already charged'; re-raise any other error so Lambda retries the payment.",
+    )
+    lab.require(
+        len(tries) == 2 and not tries[1].get("function_error") and count == 1,
+        f"After a failed ledger write the payment was attempted {len(tries)} time(s) and charged {count} time(s); "
+        "expected the retry to charge it once.",
+    )
+
+
+@check("refuses_invalid_boundaries", "Refuses 0 cents and an empty payment id, charges 1 cent", points=2)
+def refuses_invalid_boundaries(lab):
+    for payment, why in (
+        ({"payment_id": "pay-zero", "amount_cents": 0}, "0 is not a positive amount"),
+        ({"payment_id": "", "amount_cents": 500}, "an empty payment_id cannot key a charge"),
+    ):
+        request_id = send(lab, payment)
+        lab.cloud.run_pending()
+        tries = attempts(lab, request_id)
+        lab.require(
+            tries and tries[0].get("error_type") == "InvalidPayment",
+            f"The payment {json.dumps(payment)} was not refused with InvalidPayment "
+            f"({tries[0].get('error_type') if tries else 'never ran'}): {why}.",
+        )
+        count = charges(lab, payment["payment_id"])
+        lab.require(count == 0, f"The payment {json.dumps(payment)} was charged {count} time(s): {why}.")
+    request_id = send(lab, {"payment_id": "pay-one-cent", "amount_cents": 1})
+    lab.cloud.run_pending()
+    tries = attempts(lab, request_id)
+    lab.require(
+        tries and not tries[0].get("function_error") and charges(lab, "pay-one-cent") == 1,
+        "A payment of 1 cent, the smallest positive amount, was not charged once "
+        f"({tries[0].get('error_type') if tries else 'never ran'}).",
+    )

@@ -129,6 +129,17 @@ BOUNDARIES = {
     "vip-orders": [
         ("a Gold customer", _customer_order("el@mail.test", tier="Gold"), True),
         ("a golden customer", _customer_order("fa@mail.test", tier="golden"), False),
+        # the id must start with "VIP-", dash included: VIP7 and VIPER-1 are not VIP ids
+        (
+            "a silver customer with id VIP7",
+            _customer_order("ka@mail.test", tier="silver", customer_id="VIP7"),
+            False,
+        ),
+        (
+            "a customer with id VIPER-1, no tier",
+            _customer_order("lu@mail.test", customer_id="VIPER-1"),
+            False,
+        ),
     ],
 }
 UNSEEN = {

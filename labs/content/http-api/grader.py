@@ -152,6 +152,20 @@ def rejects_invalid_input(lab):
     )
 
 
+@check(
+    "accepts_limit_values", "POST /items accepts a name of exactly 100 characters and a price of 0", points=2
+)
+def accepts_limit_values(lab):
+    """The limits themselves are allowed: "at most 100 characters" and "zero or more"."""
+    for item, why in (
+        ({"name": "x" * 100, "price": 3}, "a name of exactly 100 characters is allowed (at most 100)"),
+        ({"name": "Sample", "price": 0}, "a price of 0 is allowed (zero or more)"),
+    ):
+        response = _call(lab, "POST", "/items", json=item)
+        shown = _shown(lab, "POST", "/items", response)
+        lab.require(response.status == 201, f"{shown}; {why}: expected 201.")
+
+
 @check("deletes_item", "DELETE /items/{id} answers 204, then the item is gone (404)", points=2)
 def deletes_item(lab):
     _, created = _create(lab, {"name": "Mug", "price": 7})

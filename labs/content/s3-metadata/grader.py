@@ -177,3 +177,24 @@ def decodes_unseen_keys(lab):
     require_decoded(
         lab, ["写真/東京 タワー.jpg", "100% done & dusted.txt", "a=b?c#d.csv", "emoji/🚀 launch.png"]
     )
+
+
+@check("a_failed_write_fails_the_event", "A write that fails for another reason fails the event", points=2)
+def a_failed_write_fails_the_event(lab):
+    key = "reports/q3.pdf"
+    lab.cloud.faults.service_error(
+        "dynamodb",
+        "PutItem",
+        code="AccessDeniedException",
+        message="Injected failure: the table refused the write",
+        status=400,
+    )
+    result = lab.invoke(FUNCTION, {"Records": [record(key)]})
+    lab.require(
+        not result.ok,
+        "The table refused the write of an upload (AccessDeniedException) and the function still succeeded, so "
+        "S3's event was never retried and the upload is missing from the index. Only "
+        "ConditionalCheckFailedException means 'nothing to do': re-raise every other error.",
+    )
+    deliver(lab, record(key))  # Lambda's retry of the same event
+    require_stored(lab, key)

@@ -419,6 +419,32 @@ def least_privilege_roles(lab):
                     )
 
 
+@check(
+    "least_privilege_queue_policies", "Each queue's policy lets only the topic send, and only send", points=2
+)
+def least_privilege_queue_policies(lab):
+    """Least privilege covers resource policies too: SNS needs sqs:SendMessage on the queue, for the
+    orders topic (aws:SourceArn), and nothing else (a decision of this lab: sqs:* would let anyone who
+    can act as SNS read or purge the queue)."""
+    for consumer in lab.consumers.values():
+        document = _document(consumer.queue_attributes.get("Policy") or "{}")
+        for statement in _listed(document.get("Statement")):
+            if statement.get("Effect") != "Allow":
+                continue
+            for action in _listed(statement.get("Action")):
+                lab.require(
+                    action.lower() == "sqs:sendmessage",
+                    f"{consumer.queue_name}'s queue policy allows {action}: SNS only needs sqs:SendMessage, "
+                    "and a wider grant lets the principal read, delete or purge the orders.",
+                )
+            condition = json.dumps(statement.get("Condition") or {}).lower()
+            lab.require(
+                "aws:sourcearn" in condition,
+                f"{consumer.queue_name}'s queue policy lets SNS send without an aws:SourceArn condition, so any "
+                f"topic could send orders to it: add Condition ArnEquals aws:SourceArn: !Ref {TOPIC}.",
+            )
+
+
 @check("unseen_orders", "Routes orders you have not seen by the same rules", points=3)
 def unseen_orders(lab):
     check_orders(

@@ -219,6 +219,9 @@ def rejects_every_kind_of_poison(lab):
         order("zero-quantity", quantity=0),
         order("negative-price", price_cents=-5),
         json.dumps({"order_id": "text-quantity", "quantity": "2", "price_cents": 100}),
+        # order_id must be a non-empty string: neither empty nor a number
+        json.dumps({"order_id": "", "quantity": 1, "price_cents": 100}),
+        json.dumps({"order_id": 42, "quantity": 1, "price_cents": 100}),
     ]
     goods = [order("kinds-1"), order("kinds-2", 4, 25), order("kinds-3")]
     outcome = run_queue(lab, [goods[0], *poison[:3], goods[1], *poison[3:], goods[2]])

@@ -15,7 +15,8 @@ import re
 from collections.abc import Callable, Generator
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.validate import validate_parameters
 
 from labs.runtime.stepfunctions.flow import StatesError, Suspend
 from labs.runtime.stepfunctions.integrations import (
@@ -317,14 +318,15 @@ class TaskRunner:
             raise StatesError("States.Runtime", f"{service} has no action {action}")
         prefix = _ERROR_PREFIX.get(service, service[:1].upper() + service[1:])
         try:
+            _validate(client, action, params)
             return _jsonable(method(**params))
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "Exception")
             raise StatesError(
                 f"{prefix}.{code}", error.response.get("Error", {}).get("Message", str(error))
             ) from None
-        except (TypeError, ValueError) as error:  # botocore's parameter validation
-            raise StatesError(f"{prefix}.ValidationException", str(error)) from None
+        except (BotoCoreError, TypeError, ValueError) as error:
+            raise _parameters_refused(service, action, error) from None
 
     def _invoke(self, execution, params: dict, timeout_s) -> dict:
         """lambda:invoke: the response envelope; a function error raises its errorType."""
@@ -337,12 +339,13 @@ class TaskRunner:
             request["LogType"] = "Tail"  # the REPORT line gives the invocation's duration
         client = self._client(execution, "lambda")
         try:
+            _validate(client, "invoke", request)
             response = client.invoke(**request)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "Exception")
             raise StatesError(f"Lambda.{code}", error.response.get("Error", {}).get("Message", "")) from None
-        except (TypeError, ValueError) as error:
-            raise StatesError("Lambda.ValidationException", str(error)) from None
+        except (BotoCoreError, TypeError, ValueError) as error:
+            raise _parameters_refused("lambda", "invoke", error) from None
         body = response["Payload"].read()
         text = body.decode("utf-8", "replace")
         if timeout_s and _duration_s(response.pop("LogResult", "")) > float(timeout_s):
@@ -366,6 +369,24 @@ class TaskRunner:
             **_sdk_metadata(response),
             "StatusCode": response.get("StatusCode", 200),
         }
+
+
+def _validate(client, action: str, params: dict) -> None:
+    """botocore's parameter validation, run first: it names the field (a wrongly typed field the endpoint
+    is built from would otherwise fail in endpoint resolution, under another field's name)."""
+    operation = client.meta.method_to_api_mapping.get(_snake(action))
+    if operation is not None:
+        validate_parameters(params, client.meta.service_model.operation_model(operation).input_shape)
+
+
+def _parameters_refused(service: str, action: str, error: Exception) -> StatesError:
+    """A Task whose parameters the SDK refuses before sending (a missing, unknown or wrongly typed field:
+    botocore's ``ParamValidationError``, or ``EndpointResolutionError`` for a mistyped field the endpoint is
+    built from; ``BotoCoreError``s, not ``ValueError``s; no call here leaves the process) fails as the task
+    does on AWS, with ``States.TaskFailed`` and the validation message as its cause, so a Retry or Catch on
+    ``States.TaskFailed`` / ``States.ALL`` handles it. Error names: "Error handling in Step Functions",
+    https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html"""
+    return StatesError("States.TaskFailed", f"{service}:{action}: {error}")
 
 
 _REPORT_DURATION = re.compile(r"REPORT RequestId: \S+\s+Duration: ([0-9.]+) ms")
