@@ -52,6 +52,17 @@ LESSON_TASKS: dict[str, tuple[str, ...]] = {
     "event-driven-architecture": ("2.1", "3.5"),
     "troubleshooting": ("2.2",),
     "well-architected": ("2.2", "4.2"),
+    "api-gateway-in-depth": ("1.2", "2.2", "3.4"),
+    "cognito": ("1.1", "1.2"),
+    "appsync": ("2.1", "3.4"),
+    "event-source-mapping-controls": ("2.1", "2.2"),
+    "lambda-vpc-and-rds-proxy": ("1.2", "3.3", "4.4"),
+    "lambda-newer-capabilities": ("1.2", "2.2", "3.2"),
+    "dynamodb-essentials": ("1.3", "2.2", "3.3", "4.3"),
+    "eventbridge-sns-delivery": ("2.1", "2.2"),
+    "kinesis-and-firehose": ("3.5",),
+    "step-functions-at-scale": ("2.1", "3.2"),
+    "cost-optimization": ("4.2",),
 }
 UNKNOWN = 0.5
 

@@ -6,13 +6,15 @@ import random
 import pytest
 from django.urls import reverse
 
+from courses.importing import parse_course_dir
 from courses.services import enrollment_create
 from labs.models import Lab, Submission
-from practice.blueprint import question_domain
-from practice.mastery import mastery_from_evidence, next_best, student_mastery
+from practice.blueprint import TASKS, question_domain
+from practice.mastery import LESSON_TASKS, mastery_from_evidence, next_best, student_mastery
 from practice.services import exam_start, exam_submit
 from quizzes.models import Question
 from quizzes.services import attempt_answer
+from tests.helpers import CONTENT_DIR
 
 pytestmark = pytest.mark.django_db
 
@@ -66,3 +68,10 @@ def test_class_distribution_is_for_instructors(client, pool, student, instructor
     assert "1 enrolled student" in page
     row = page.split('id="class-task-11"', 1)[1].split("</tr>", 1)[0]
     assert row.count("<td>1</td>") == 1  # the student is in the lowest fifth for 1.1
+
+
+def test_every_lesson_of_the_course_teaches_known_task_statements():
+    # A lesson missing from LESSON_TASKS would count towards no task statement: its checks would be no evidence.
+    lessons = {lesson.slug for lesson in parse_course_dir(CONTENT_DIR / "serverless").lessons}
+    assert lessons - {"glossary"} <= set(LESSON_TASKS), sorted(lessons - {"glossary"} - set(LESSON_TASKS))
+    assert {task for tasks in LESSON_TASKS.values() for task in tasks} <= set(TASKS)
