@@ -63,6 +63,10 @@ def _condition_holds(operator: str, key: str, expected: object, context: dict[st
 
 
 def _conditions_hold(conditions: dict, context: dict[str, str]) -> bool:
+    if not isinstance(conditions or {}, dict):
+        return False  # a malformed Condition block (AWS refuses such a policy) never widens an Allow
+    if any(not isinstance(pairs, dict) for pairs in (conditions or {}).values()):
+        return False  # e.g. "ArnEquals:" left empty in YAML: null, not a map of keys to values
     return all(
         _condition_holds(operator, key, expected, context)
         for operator, pairs in (conditions or {}).items()

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from labs.runtime.iam.policy import evaluate
 
 HANDLER = """
@@ -194,3 +196,12 @@ def test_import_loads_no_django():
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.replace("'", '"')) == []
+
+
+@pytest.mark.parametrize("block", [None, "aws:SourceArn", {"ArnEquals": None}, {"ArnEquals": ["x"]}])
+def test_a_malformed_condition_block_never_allows_and_never_crashes(block):
+    # e.g. a SAM template whose `ArnEquals:` was left empty: YAML gives null where a map of keys belongs.
+    # AWS refuses such a policy; evaluating it must not raise, and it must not widen an Allow.
+    statement = {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*", "Condition": block}
+    decision = evaluate([{"Version": "2012-10-17", "Statement": [statement]}], "sqs:SendMessage", "*", {})
+    assert decision.allowed is (block is None)
