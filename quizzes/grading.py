@@ -33,8 +33,15 @@ from .spec import (
 )
 
 # What a typed number may look like: optional sign, digits with an optional decimal point, optional
-# exponent. Stricter than float(), which also takes "nan", "inf" and "1_000".
-NUMBER_PATTERN = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+# exponent. Stricter than float(), which also takes "nan", "inf" and "1_000". The whole part may group
+# its digits in threes with one kind of thousands separator throughout: "10,240", "10 240", "1 000 000"
+# (space, no-break space, thin space or narrow no-break space). "1,5" is not a number: a decimal comma
+# cannot be told from a thousands comma.
+THOUSANDS_SEPARATORS = ", \u00a0\u2009\u202f"
+NUMBER_PATTERN = re.compile(
+    r"[+-]?((\d{1,3}(?P<sep>[" + THOUSANDS_SEPARATORS + r"])\d{3}((?P=sep)\d{3})*|\d+)(\.\d*)?|\.\d+)"
+    r"([eE][+-]?\d+)?"
+)
 
 
 class ResponseError(ValueError):
@@ -152,9 +159,10 @@ def parse_number(response: Any) -> Decimal:
     if not isinstance(response, str):
         raise ResponseError("type a number")
     text = response.strip()
-    if not NUMBER_PATTERN.fullmatch(text):
+    match = NUMBER_PATTERN.fullmatch(text)
+    if not match:
         raise ResponseError(f"{text[:40]!r} is not a number")
-    return Decimal(text)
+    return Decimal(text.replace(match["sep"], "") if match["sep"] else text)
 
 
 def _grade_numeric(spec: Numeric, response: Any) -> tuple[float, list[str]]:

@@ -52,7 +52,7 @@ def check_answer_view(request: HtmxHttpRequest, quiz_id: int, question_id: int) 
         return render(
             request,
             "quizzes/_check_question.html",
-            dict(context, error=exc.message),
+            dict(context, error=exc.message, typed=response),
             status=exc.status if not request.htmx else 200,
         )
     if not request.htmx:  # without JavaScript: back to the lesson, at the question

@@ -112,3 +112,19 @@ def test_not_enrolled_cannot_start(client, student, graded_quiz):
     response = client.post(reverse("quizzes:attempt_start", args=["demo", "final"]), follow=True)
     assert "Enroll in the course" in response.content.decode()
     assert not Attempt.objects.exists()
+
+
+def test_numeric_answer_with_thousands_separator_is_saved_as_typed(enrolled_student, graded_quiz):
+    attempt = start(enrolled_student)
+    assert save(enrolled_student, attempt, "Max memory", "10,240").content.decode() == (
+        '<span class="saved">✓ Saved</span>'
+    )
+    page = enrolled_student.get(reverse("quizzes:attempt", args=[attempt.id])).content.decode()
+    assert 'value="10,240"' in page
+    # A refused answer only updates the status line (hx-target), so the box keeps what was typed.
+    refused = save(enrolled_student, attempt, "Max memory", "10,24")
+    assert refused.status_code == 400 and "not a number" in refused.content.decode()
+    assert 'hx-target="#save-' in page
+    enrolled_student.post(reverse("quizzes:attempt_submit", args=[attempt.id]))
+    attempt.refresh_from_db()
+    assert attempt.answers.get(question__title="Max memory").correct

@@ -91,3 +91,22 @@ def test_course_page_counts_passed_checks(enrolled_student, check):
     enrolled_student.post(answer_url(check, "Max memory"), {"response": "10240"}, HTTP_HX_REQUEST="true")
     page = enrolled_student.get("/courses/demo/").content.decode()
     assert "Knowledge checks passed: <strong>1</strong> of 1" in page
+
+
+def test_numeric_answer_takes_thousands_separators(enrolled_student, check):
+    url = answer_url(check, "Max memory")
+    right = enrolled_student.post(url, {"response": "10,240"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "✓ Correct" in right
+    spaced = enrolled_student.post(url, {"response": "10\u2009240"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "✓ Correct" in spaced
+
+
+def test_refused_answer_keeps_what_the_student_typed(enrolled_student, check):
+    typed = enrolled_student.post(
+        answer_url(check, "Max memory"), {"response": "10,24"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "Invalid answer" in typed and 'value="10,24"' in typed
+    chosen = enrolled_student.post(
+        answer_url(check, "Invocation of S3"), {"response": "z"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "Invalid answer" in chosen and "<form" in chosen

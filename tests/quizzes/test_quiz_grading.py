@@ -4,6 +4,7 @@ validation, the JSON form, and what a student may see before answering."""
 import json
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -307,11 +308,29 @@ def test_numeric_negative_values():
 
 @pytest.mark.parametrize(
     "response",
-    ["abc", "", "nan", "inf", "1,5", "1_000", "10 240", "0x10", True, None, float("nan"), float("inf"), [1]],
+    ["abc", "", "nan", "inf", "1,5", "1_000", "0x10", True, None, float("nan"), float("inf"), [1]]
+    + ["10,24", "1,0000", "1000,000", ",100", "100,", "1,000 000", "1.000,5", "10  240"],
 )
 def test_numeric_refuses_what_is_not_a_number(response):
     with pytest.raises(ResponseError):
         grade(numeric(), response)
+
+
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [
+        ("10,240", "10240"),
+        ("10 240", "10240"),
+        ("10\u2009240", "10240"),
+        ("10\u202f240", "10240"),
+        ("1\u00a0000\u00a0000", "1000000"),
+        ("-1,234,567.25", "-1234567.25"),
+        ("1,000e3", "1000e3"),
+    ],
+)
+def test_parse_number_takes_thousands_separators(typed, number):
+    assert parse_number(typed) == Decimal(number)
+    assert grade(numeric(NumericAnswer(value=float(number))), typed).correct
 
 
 def test_parse_number_keeps_what_was_typed():
