@@ -259,8 +259,13 @@ def present(request: HtmxHttpRequest, code: str) -> HttpResponse:
 @instructor_required
 @require_GET
 def present_live(request: HtmxHttpRequest, code: str) -> HttpResponse:
+    """Polled every second by the presenter page; once the poll has ended, the last body is sent with htmx's
+    "stop polling" status (286), and that body no longer polls either."""
     session = _hosted(request, code)
-    return render(request, "quizzes/_poll_present_body.html", _presenter_context(request, session))
+    response = render(request, "quizzes/_poll_present_body.html", _presenter_context(request, session))
+    if session.state == PollSession.State.ENDED:
+        return HttpResponseStopPolling(response.content)
+    return response
 
 
 ACTIONS = {

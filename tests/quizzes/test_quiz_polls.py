@@ -202,3 +202,17 @@ def test_competition_awards_points_and_leaderboard(client, instructor, check, co
     assert PollResponse.objects.get(user__username="bob").points == 0
     live = client.get(reverse("quizzes:poll_present_live", args=[session.code])).content.decode()
     assert "Leaderboard" in live and live.index("ada") < live.index("bob")
+
+
+def test_presenter_stops_polling_once_the_poll_has_ended(host):
+    host_client, session = host
+    url = reverse("quizzes:poll_present_live", args=[session.code])
+    live = host_client.get(url, HTTP_HX_REQUEST="true")
+    assert live.status_code == 200 and 'hx-trigger="every' in live.content.decode()
+    ended_action = act(host_client, session, "end").content.decode()
+    assert 'id="present-body"' in ended_action and 'hx-trigger="every' not in ended_action
+    ended = host_client.get(url, HTTP_HX_REQUEST="true")
+    assert ended.status_code == 286  # htmx's "stop polling"
+    assert 'hx-trigger="every' not in ended.content.decode()
+    page = host_client.get(reverse("quizzes:poll_present", args=[session.code])).content.decode()
+    assert "poll_present_live" not in page and f"/{session.code}/present/live/" not in page
