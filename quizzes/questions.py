@@ -32,3 +32,22 @@ def shuffled_choice_ids(question: Question, rng: random.Random) -> list[str]:
     ids = [choice["id"] for choice in load_spec(question).public_dict().get("choices", [])]
     rng.shuffle(ids)
     return ids
+
+
+def answer_feedback(question: Question, response) -> dict:
+    """What the feedback after an answer names: for a multiple-response question one line per chosen choice
+    (its text, whether it is a right one, its feedback), so "Yes." and "No: …" say which choice they are
+    about; and whether the question gives partial credit, so a partial score is worth showing."""
+    question_spec = load_spec(question)
+    partial = isinstance(question_spec, spec.Matching) or (
+        isinstance(question_spec, spec.MultipleResponse) and question_spec.scoring == "partial"
+    )
+    choices = []
+    if isinstance(question_spec, spec.MultipleResponse) and isinstance(response, list | tuple):
+        chosen = set(response)
+        choices = [
+            {"text": choice.text, "right": choice.weight > 0, "feedback": choice.feedback}
+            for choice in question_spec.choices
+            if choice.id in chosen
+        ]
+    return {"choices": choices, "partial_credit": partial}

@@ -3,6 +3,7 @@ from django.utils.html import escape, linebreaks
 from django.utils.safestring import mark_safe
 
 from courses.rendering import render_cached, sanitize_html
+from quizzes import questions
 
 register = template.Library()
 
@@ -30,3 +31,9 @@ def is_chosen(response, choice_id: str) -> bool:
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if isinstance(mapping, dict) else None
+
+
+@register.simple_tag
+def answer_feedback(question, response) -> dict:
+    """``{% answer_feedback question response as feedback %}``: see quizzes.questions.answer_feedback."""
+    return questions.answer_feedback(question, response)
