@@ -23,6 +23,7 @@ __all__ = [
     "result_view",
     "score_bins",
     "submissions_of",
+    "wait_text",
 ]
 
 PENDING = [Submission.Status.QUEUED, Submission.Status.RUNNING]
@@ -64,7 +65,15 @@ def queue_estimate(submission: Submission) -> dict:
     ]
     per_grading = statistics.median(durations) if durations else 1.0
     workers = max(1, getattr(settings, "LABS_WORKERS", 2))
-    return {"position": ahead + 1, "seconds": round(per_grading * (ahead // workers + 1), 1)}
+    seconds = round(per_grading * (ahead // workers + 1), 1)
+    return {"position": ahead + 1, "seconds": seconds, "wait": wait_text(seconds)}
+
+
+def wait_text(seconds: float) -> str:
+    """An estimate in words: "less than a second", "about 1.5 s", "about 12 s" (never "about 0.0 s")."""
+    if seconds < 1:
+        return "less than a second"
+    return f"about {seconds:.1f} s" if seconds < 10 else f"about {round(seconds)} s"
 
 
 def result_view(submission: Submission, viewer, now=None) -> dict:
@@ -101,6 +110,7 @@ def result_view(submission: Submission, viewer, now=None) -> dict:
             "count": len(withheld),
             "passed": sum(1 for check in withheld if check["passed"]),
             "until_deadline": sum(1 for check in withheld if check["visibility"] == "after_deadline"),
+            "deadline": submission.lab.deadline,
         },
         "invocations": [entry for entry in trace if entry["kind"] == "invocation"],
         "timeline": [dict(entry, offset=round(entry["time"] - start_time, 3)) for entry in trace],

@@ -125,7 +125,7 @@ def test_students_never_see_hidden_checks_or_what_they_caused(squared, student, 
     graded = services.submission_grade(submission_id=submission.pk)
     view = result_view(graded, student)
     assert {check["visibility"] for check in view["checks"]} == {"visible"}
-    assert view["withheld"] == {"count": 2, "passed": 2, "until_deadline": 1}
+    assert view["withheld"] == {"count": 2, "passed": 2, "until_deadline": 1, "deadline": None}
     logs = "".join(entry["logs"] for entry in view["invocations"])
     assert "squaring 5" in logs and "squaring -4" not in logs and "squaring 1.5" not in logs
     assert len(result_view(graded, instructor)["checks"]) == 5
