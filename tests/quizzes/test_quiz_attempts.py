@@ -112,3 +112,12 @@ def test_not_enrolled_cannot_start(client, student, graded_quiz):
     response = client.post(reverse("quizzes:attempt_start", args=["demo", "final"]), follow=True)
     assert "Enroll in the course" in response.content.decode()
     assert not Attempt.objects.exists()
+
+
+def test_autosave_error_escapes_the_posted_answer(enrolled_student, graded_quiz):
+    attempt = start(enrolled_student)
+    payload = "<script>alert(document.domain)</script>"
+    refused = save(enrolled_student, attempt, "Invocation of S3", payload)
+    body = refused.content.decode()
+    assert refused.status_code == 400 and "not in this question" in body
+    assert "<script>" not in body and "&lt;script&gt;alert(document.domain)&lt;/script&gt;" in body
