@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from typing import Any
 
 from django.db import transaction
@@ -85,6 +86,10 @@ def parse_event(text: str) -> Any:
     except json.JSONDecodeError as error:
         raise PlaygroundRejected(
             f"The event is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}."
+        ) from None
+    except ValueError:  # after JSONDecodeError (a subclass): Python's limit on the digits of an integer
+        raise PlaygroundRejected(
+            f"The event is not usable: a number has more than {sys.get_int_max_str_digits()} digits."
         ) from None
     except RecursionError:
         raise PlaygroundRejected("The event is not usable: it is nested too deeply.") from None

@@ -97,6 +97,7 @@ def test_a_lab_without_the_table_has_no_playground(tmp_path: Path, squared, stud
         ("   \n", "The event is empty"),
         ('{"n": NaN}', "NaN is not a JSON value"),
         ("[" * 100_000, "nested too deeply"),
+        ('{"number": ' + "9" * 5000 + "}", "a number has more than 4300 digits"),
         ('"' + "x" * (playground.MAX_EVENT_BYTES + 1) + '"', "larger than 256 KB"),
     ],
 )
@@ -104,6 +105,13 @@ def test_bad_events_are_refused_with_where(text, says):
     with pytest.raises(playground.PlaygroundRejected) as caught:
         playground.parse_event(text)
     assert says in caught.value.message
+
+
+def test_a_huge_integer_is_a_clear_400_not_a_500(squared, student_client, queued):
+    response = post_test(student_client, squared, '{"number": ' + "9" * 5000 + "}")
+    assert response.status_code == 400
+    assert "a number has more than 4300 digits" in response.content.decode()
+    assert not PlaygroundRun.objects.exists() and queued == []
 
 
 def test_any_json_value_is_an_event():
