@@ -3,10 +3,11 @@ row in the web process, messages sent by task name to the tasks that exist, clai
 requeue for both kinds of job."""
 
 import pytest
+from django.urls import reverse
 
 from config.celery_app import app
 from labs import jobs, playground, services
-from labs.models import PlaygroundRun, Submission
+from labs.models import Draft, PlaygroundRun, Submission
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +102,26 @@ def test_the_in_flight_limit_counts_each_kind_of_job_apart(squared, student, sen
     assert refused.value.status == 429 and "3 submissions waiting" in refused.value.message
     run = playground.playground_run_create(user=student, lab=squared, files={"app.py": ""}, event_text="{}")
     assert run.status == PlaygroundRun.Status.QUEUED  # test runs have their own limit
+
+
+def test_a_nul_character_in_files_is_refused_naming_the_file(squared, student, sent):
+    """PostgreSQL's jsonb cannot hold U+0000: refused at input on every engine, never a failed save."""
+    files = {"app.py": "x = 1\x00\n"}
+    says = r"^app.py: contains a NUL character \(\\x00\)"
+    with pytest.raises(services.SubmissionRejected, match=says):
+        services.draft_save(user=student, lab=squared, files=files)
+    with pytest.raises(services.SubmissionRejected, match=says):
+        services.submission_create(user=student, lab=squared, files=files)
+    with pytest.raises(playground.PlaygroundRejected, match=says):
+        playground.playground_run_create(user=student, lab=squared, files=files, event_text="{}")
+    assert not Submission.objects.exists() and not PlaygroundRun.objects.exists() and sent == []
+
+
+def test_a_draft_with_a_nul_character_is_a_clear_400(client, squared, student):
+    client.force_login(student)
+    response = client.post(
+        reverse("labs:draft", args=[squared.slug]), {"file:app.py": "x = 1\x00\n"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 400
+    assert "Not saved: app.py: contains a NUL character" in response.content.decode()
+    assert not Draft.objects.exists()
