@@ -125,3 +125,27 @@ def test_a_draft_with_a_nul_character_is_a_clear_400(client, squared, student):
     assert response.status_code == 400
     assert "Not saved: app.py: contains a NUL character" in response.content.decode()
     assert not Draft.objects.exists()
+
+
+@pytest.mark.parametrize("kind", [jobs.GRADING, jobs.PLAYGROUND_RUN], ids=["grading", "playground"])
+def test_a_result_with_nul_characters_is_saved_and_the_job_finishes(kind, squared, student):
+    """Student code can print or return U+0000, which PostgreSQL cannot store: it becomes U+FFFD, so the
+    job is finished, not left running to be swept and run again forever."""
+    extra = {"handler": "app.lambda_handler", "event": {}} if kind is jobs.PLAYGROUND_RUN else {}
+    job = kind.model.objects.create(user=student, lab=squared, files={"app.py": ""}, **extra)
+    claimed, _ = jobs.claim(kind, job.pk)
+    result = {"logs": "START\x00END", "payload": {"key\x00": ["\x00", "\\u0000 stays text"]}}
+    jobs.record(kind, claimed, status="graded" if kind is jobs.GRADING else "done", result=result)
+    saved = kind.model.objects.get(pk=job.pk)
+    assert saved.status in ("graded", "done")
+    assert saved.result == {
+        "logs": "START\ufffdEND",
+        "payload": {"key\ufffd": ["\ufffd", "\\u0000 stays text"]},
+    }
+    assert jobs.fail(kind, job.pk, reason="x") == 0  # finished: nothing left pending
+
+
+def test_an_infrastructure_error_with_a_nul_character_is_saved(squared, student):
+    job = Submission.objects.create(user=student, lab=squared, files={"app.py": ""})
+    assert jobs.fail(jobs.GRADING, job.pk, reason="broken\x00pipe") == 1
+    assert Submission.objects.get(pk=job.pk).error == "broken\ufffdpipe"
