@@ -251,7 +251,7 @@ def main() -> int:
     var = Path(tempfile.mkdtemp(prefix="bench-polls-"))
     env = {
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "SECRET_KEY": "bench-only-secret",
+        "SECRET_KEY": "bench-only-secret-" + "x0" * 30,
         "VAR_DIR": str(var),
         "SECURE_COOKIES": "0",
         "DEBUG": "0",

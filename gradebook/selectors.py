@@ -19,6 +19,7 @@ from django.db.models import Max, Q, QuerySet
 
 from accounts.roles import INSTRUCTORS
 from courses.models import Course, Enrollment
+from courses.spreadsheet import spreadsheet_safe
 from labs.models import Lab, Submission
 from quizzes.models import Attempt, Quiz
 
@@ -144,14 +145,6 @@ def gradebook_for(course: Course) -> Gradebook:
         Quiz.objects.filter(course=course, kind=Quiz.Kind.QUIZ, is_published=True).order_by("title")
     )
     return Gradebook(course=course, labs=labs, quizzes=quizzes)
-
-
-def spreadsheet_safe(value):
-    """A text cell that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a leading
-    apostrophe (OWASP "CSV injection"); numbers and empty cells pass unchanged."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def csv_rows(gradebook: Gradebook, search: str = "") -> Iterator[list]:

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,7 +173,7 @@ def record(kind: JobKind, job: models.Model, *, status: str, **fields) -> models
     job.error = ""
     setattr(job, kind.finished_field, timezone.now())
     for name, value in fields.items():
-        setattr(job, name, value)
+        setattr(job, name, without_nul(value))
     with transaction.atomic():
         _commit_without_waiting_for_disk()
         job.save(update_fields=["status", "error", kind.finished_field, *fields])
@@ -182,8 +184,25 @@ def fail(kind: JobKind, job_id: int, *, reason: str) -> int:
     """Mark a pending job that repeatedly could not be done (infra_error, with the reason); returns how
     many rows changed (0 when it was no longer pending)."""
     return kind.model.objects.filter(pk=job_id, status__in=PENDING).update(
-        status=INFRA_ERROR, error=reason[:2000], **{kind.finished_field: timezone.now()}
+        status=INFRA_ERROR, error=without_nul(reason[:2000]), **{kind.finished_field: timezone.now()}
     )
+
+
+# A \u0000 escape in JSON text (not an escaped backslash followed by "u0000").
+_NUL_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def without_nul(value):
+    """``value`` with every NUL character (in strings, and in the keys and strings of JSON data) replaced by
+    U+FFFD: PostgreSQL cannot store U+0000 in text or jsonb, and student code can print or return one.
+    Without this the save fails and the job stays running, to be swept and run again forever."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict | list):
+        text = json.dumps(value)
+        if "\\u0000" in text:
+            return json.loads(_NUL_ESCAPE.sub(r"\1\\ufffd", text))
+    return value
 
 
 def _commit_without_waiting_for_disk() -> None:

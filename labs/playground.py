@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import sys
 from typing import Any
 
 from django.db import transaction
@@ -60,6 +62,10 @@ SAMPLE_EVENTS = [
 _SAMPLES = {f"{service}-{event}": (service, event) for service, event in SAMPLE_EVENT_KINDS}
 
 
+# A \u0000 escape (not preceded by an escaped backslash): PostgreSQL's jsonb cannot store U+0000.
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+
+
 class PlaygroundRejected(jobs.JobRejected):
     """A test run was refused before it was saved; ``message`` (and ``status``) are for the student."""
 
@@ -80,11 +86,17 @@ def parse_event(text: str) -> Any:
     def no_constants(name: str) -> Any:
         raise PlaygroundRejected(f"The event is not valid JSON: {name} is not a JSON value.")
 
+    if _NUL_ESCAPE.search(text):  # only a \u0000 escape makes a NUL: json.loads refuses a raw one
+        raise PlaygroundRejected("The event is not usable: it contains a NUL character (\\u0000).")
     try:
         return json.loads(text, parse_constant=no_constants)
     except json.JSONDecodeError as error:
         raise PlaygroundRejected(
             f"The event is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}."
+        ) from None
+    except ValueError:  # after JSONDecodeError (a subclass): Python's limit on the digits of an integer
+        raise PlaygroundRejected(
+            f"The event is not usable: a number has more than {sys.get_int_max_str_digits()} digits."
         ) from None
     except RecursionError:
         raise PlaygroundRejected("The event is not usable: it is nested too deeply.") from None

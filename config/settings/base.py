@@ -28,6 +28,8 @@ def env_list(name: str, default: str) -> list[str]:
 # --- Core -----------------------------------------------------------------------------------------
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+# The key `local` falls back to, so a fresh clone runs with nothing to configure; production refuses it.
+DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"  # noqa: S105 (public on purpose)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 

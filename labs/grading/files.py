@@ -15,7 +15,7 @@ MAX_FILE_BYTES = 256 * 1024
 
 
 def validate_files(editable: Sequence[str], files: object) -> None:
-    """``files`` holds exactly the ``editable`` file names, each text of at most 256 KB.
+    """``files`` holds exactly the ``editable`` file names, each text of at most 256 KB without NUL.
 
     Raises ``ValueError`` naming the file."""
     if not isinstance(files, dict):
@@ -28,3 +28,6 @@ def validate_files(editable: Sequence[str], files: object) -> None:
             raise ValueError(f"{name}: missing from the submission")
         if len(files[name].encode("utf-8")) > MAX_FILE_BYTES:
             raise ValueError(f"{name}: larger than {MAX_FILE_BYTES // 1024} KB")
+        if "\x00" in files[name]:
+            # PostgreSQL cannot store U+0000 in text or jsonb: refused here, never a failed save (a 500).
+            raise ValueError(f"{name}: contains a NUL character (\\x00); remove it and save again")

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
 from config.htmx import HtmxHttpRequest
@@ -65,7 +66,10 @@ def review_answer(request: HtmxHttpRequest, item_id: int) -> HttpResponse:
     try:
         grade = review_item_answer(item=item, response=response)
     except ReviewError as exc:
-        return HttpResponse(f'<p class="error" role="alert">{exc.message}</p>', status=exc.status)
+        # The message quotes what the student posted: escaped, never echoed as HTML (htmx swaps it in).
+        return HttpResponse(
+            format_html('<p class="error" role="alert">{}</p>', exc.message), status=exc.status
+        )
     spec = questions.load_spec(item.question)
     return render(
         request,

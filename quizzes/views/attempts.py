@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import is_instructor
@@ -124,7 +125,10 @@ def attempt_answer_view(request: HtmxHttpRequest, attempt_id: int, question_id: 
     try:
         attempt_answer(attempt=attempt, question_id=question_id, response=response)
     except QuizError as exc:
-        return HttpResponse(f'<span class="error" role="alert">{exc.message}</span>', status=exc.status)
+        # The message quotes what the student posted: escaped, never echoed as HTML (htmx swaps it in).
+        return HttpResponse(
+            format_html('<span class="error" role="alert">{}</span>', exc.message), status=exc.status
+        )
     return HttpResponse('<span class="saved">✓ Saved</span>')
 
 

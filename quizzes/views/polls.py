@@ -16,6 +16,7 @@ from django_htmx.http import HttpResponseStopPolling, push_url, reswap, retarget
 from accounts.roles import instructor_required
 from config.htmx import HtmxHttpRequest
 from courses.models import Course
+from courses.spreadsheet import spreadsheet_safe
 
 from .. import polls, questions, selectors
 from ..grading import grade
@@ -317,19 +318,31 @@ def results_csv(request: HtmxHttpRequest, code: str) -> HttpResponse:
         selectors.poll_answers(session=session),
         key=lambda row: (order.get(row.question_id, 0), row.user.username),
     )
+    choice_texts: dict[int, dict[str, str]] = {}
     for row in answers:
-        writer.writerow(
-            [
-                row.question.title,
-                "" if session.anonymous else row.user.username,
-                row.response,
-                row.correct,
-                row.points,
-                row.answered_at.isoformat(),
-                row.changes,
-            ]
-        )
+        if row.question_id not in choice_texts:
+            view = questions.public_view(row.question)
+            choice_texts[row.question_id] = {c["id"]: c["text"] for c in view.get("choices") or []}
+        cells = [
+            row.question.title,
+            "" if session.anonymous else row.user.username,
+            _answer_text(row.response, choice_texts[row.question_id]),
+            row.correct,
+            row.points,
+            row.answered_at.isoformat(),
+            row.changes,
+        ]
+        writer.writerow([spreadsheet_safe(cell) for cell in cells])
     return response
+
+
+def _answer_text(response, choices: dict[str, str]) -> str:
+    """A stored answer as a person reads it: the texts of the chosen choices (not their ids), a list's items
+    and a matching's pairs joined with "; ", anything else as its text."""
+    if isinstance(response, dict):
+        return "; ".join(f"{left}: {right}" for left, right in response.items())
+    items = response if isinstance(response, list) else [response]
+    return "; ".join(choices.get(item, str(item)) if isinstance(item, str) else str(item) for item in items)
 
 
 @instructor_required

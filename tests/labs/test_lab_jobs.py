@@ -3,10 +3,11 @@ row in the web process, messages sent by task name to the tasks that exist, clai
 requeue for both kinds of job."""
 
 import pytest
+from django.urls import reverse
 
 from config.celery_app import app
 from labs import jobs, playground, services
-from labs.models import PlaygroundRun, Submission
+from labs.models import Draft, PlaygroundRun, Submission
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +102,50 @@ def test_the_in_flight_limit_counts_each_kind_of_job_apart(squared, student, sen
     assert refused.value.status == 429 and "3 submissions waiting" in refused.value.message
     run = playground.playground_run_create(user=student, lab=squared, files={"app.py": ""}, event_text="{}")
     assert run.status == PlaygroundRun.Status.QUEUED  # test runs have their own limit
+
+
+def test_a_nul_character_in_files_is_refused_naming_the_file(squared, student, sent):
+    """PostgreSQL's jsonb cannot hold U+0000: refused at input on every engine, never a failed save."""
+    files = {"app.py": "x = 1\x00\n"}
+    says = r"^app.py: contains a NUL character \(\\x00\)"
+    with pytest.raises(services.SubmissionRejected, match=says):
+        services.draft_save(user=student, lab=squared, files=files)
+    with pytest.raises(services.SubmissionRejected, match=says):
+        services.submission_create(user=student, lab=squared, files=files)
+    with pytest.raises(playground.PlaygroundRejected, match=says):
+        playground.playground_run_create(user=student, lab=squared, files=files, event_text="{}")
+    assert not Submission.objects.exists() and not PlaygroundRun.objects.exists() and sent == []
+
+
+def test_a_draft_with_a_nul_character_is_a_clear_400(client, squared, student):
+    client.force_login(student)
+    response = client.post(
+        reverse("labs:draft", args=[squared.slug]), {"file:app.py": "x = 1\x00\n"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 400
+    assert "Not saved: app.py: contains a NUL character" in response.content.decode()
+    assert not Draft.objects.exists()
+
+
+@pytest.mark.parametrize("kind", [jobs.GRADING, jobs.PLAYGROUND_RUN], ids=["grading", "playground"])
+def test_a_result_with_nul_characters_is_saved_and_the_job_finishes(kind, squared, student):
+    """Student code can print or return U+0000, which PostgreSQL cannot store: it becomes U+FFFD, so the
+    job is finished, not left running to be swept and run again forever."""
+    extra = {"handler": "app.lambda_handler", "event": {}} if kind is jobs.PLAYGROUND_RUN else {}
+    job = kind.model.objects.create(user=student, lab=squared, files={"app.py": ""}, **extra)
+    claimed, _ = jobs.claim(kind, job.pk)
+    result = {"logs": "START\x00END", "payload": {"key\x00": ["\x00", "\\u0000 stays text"]}}
+    jobs.record(kind, claimed, status="graded" if kind is jobs.GRADING else "done", result=result)
+    saved = kind.model.objects.get(pk=job.pk)
+    assert saved.status in ("graded", "done")
+    assert saved.result == {
+        "logs": "START\ufffdEND",
+        "payload": {"key\ufffd": ["\ufffd", "\\u0000 stays text"]},
+    }
+    assert jobs.fail(kind, job.pk, reason="x") == 0  # finished: nothing left pending
+
+
+def test_an_infrastructure_error_with_a_nul_character_is_saved(squared, student):
+    job = Submission.objects.create(user=student, lab=squared, files={"app.py": ""})
+    assert jobs.fail(jobs.GRADING, job.pk, reason="broken\x00pipe") == 1
+    assert Submission.objects.get(pk=job.pk).error == "broken\ufffdpipe"

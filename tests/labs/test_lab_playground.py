@@ -97,6 +97,9 @@ def test_a_lab_without_the_table_has_no_playground(tmp_path: Path, squared, stud
         ("   \n", "The event is empty"),
         ('{"n": NaN}', "NaN is not a JSON value"),
         ("[" * 100_000, "nested too deeply"),
+        ('{"number": ' + "9" * 5000 + "}", "a number has more than 4300 digits"),
+        ('{"name": "x\\u0000"}', "contains a NUL character"),
+        ('{"\\\\\\u0000": 1}', "contains a NUL character"),
         ('"' + "x" * (playground.MAX_EVENT_BYTES + 1) + '"', "larger than 256 KB"),
     ],
 )
@@ -106,10 +109,18 @@ def test_bad_events_are_refused_with_where(text, says):
     assert says in caught.value.message
 
 
+def test_a_huge_integer_is_a_clear_400_not_a_500(squared, student_client, queued):
+    response = post_test(student_client, squared, '{"number": ' + "9" * 5000 + "}")
+    assert response.status_code == 400
+    assert "a number has more than 4300 digits" in response.content.decode()
+    assert not PlaygroundRun.objects.exists() and queued == []
+
+
 def test_any_json_value_is_an_event():
     assert playground.parse_event('{"number": 5}') == {"number": 5}
     assert playground.parse_event("[1, 2]") == [1, 2]
     assert playground.parse_event("null") is None
+    assert playground.parse_event('{"name": "\\\\u0000"}') == {"name": "\\u0000"}  # an escaped backslash
 
 
 def test_every_sample_event_is_the_runtimes_and_parses():
@@ -364,3 +375,10 @@ def test_an_execution_is_drawn_beside_its_list(student_client, student, squared,
     assert "n0[&quot;Work&lt;br/&gt;Pass&quot;]:::succeeded" in html
     assert '<ol class="sfn-graph" aria-label="States of run-1">' in html  # the text list stays
     assert "vendor/mermaid-11.17.2.min.js" in html
+
+
+def test_an_event_with_a_nul_character_is_a_clear_400(squared, student_client, queued):
+    """PostgreSQL's jsonb cannot hold U+0000: refused at input on every engine, never a failed save."""
+    response = post_test(student_client, squared, '{"number": "5\\u0000"}')
+    assert response.status_code == 400 and "contains a NUL character" in response.content.decode()
+    assert not PlaygroundRun.objects.exists() and queued == []

@@ -134,3 +134,18 @@ def test_items_are_private(client, student, instructor, check):
     client.force_login(instructor)
     assert client.post(reverse("practice:review_rate", args=[item.id]), {"rating": "good"}).status_code == 404
     assert Question.objects.filter(review_items__user=student).count() == 1
+
+
+def test_review_answer_error_escapes_the_posted_answer(client, student, check, course):
+    check_answer(user=student, quiz=check, question=in_quiz(check, "Invocation of S3"), response="b")
+    review_sync(user=student)
+    item = ReviewItem.objects.get(user=student)
+    client.force_login(student)
+    refused = client.post(
+        reverse("practice:review_answer", args=[item.id]),
+        {"response": "<script>alert(1)</script>"},
+        HTTP_HX_REQUEST="true",
+    )
+    body = refused.content.decode()
+    assert refused.status_code == 400 and "not in this question" in body
+    assert "<script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body

@@ -128,3 +128,12 @@ def test_numeric_answer_with_thousands_separator_is_saved_as_typed(enrolled_stud
     enrolled_student.post(reverse("quizzes:attempt_submit", args=[attempt.id]))
     attempt.refresh_from_db()
     assert attempt.answers.get(question__title="Max memory").correct
+
+
+def test_autosave_error_escapes_the_posted_answer(enrolled_student, graded_quiz):
+    attempt = start(enrolled_student)
+    payload = "<script>alert(document.domain)</script>"
+    refused = save(enrolled_student, attempt, "Invocation of S3", payload)
+    body = refused.content.decode()
+    assert refused.status_code == 400 and "not in this question" in body
+    assert "<script>" not in body and "&lt;script&gt;alert(document.domain)&lt;/script&gt;" in body

@@ -97,7 +97,7 @@ def test_full_poll_flow(host, course):
     assert "50% correct" in results and "ada" in results
     csv_text = host_client.get(reverse("quizzes:poll_results_csv", args=[session.code])).content.decode()
     assert csv_text.splitlines()[0].startswith("question,student,answer,correct")
-    assert "Invocation of S3,ada,a,True" in csv_text
+    assert "Invocation of S3,ada,Asynchronously,True" in csv_text
     act(host_client, session, "end")
     ended = ada.get(reverse("quizzes:poll_state", args=[session.code]), {"v": 0})
     assert ended.status_code == 286  # htmx's "stop polling"
