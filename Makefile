@@ -1,5 +1,10 @@
 # The two commands: `make run` starts the platform, `make test` runs every test. Both call `make setup`.
-PYTHON ?= python3.11
+# Any supported Python (3.11-3.13) found on PATH, the oldest first since the lock is tested on it; PYTHON=... overrides.
+SUPPORTED_PYTHONS := python3.11 python3.12 python3.13 python3
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(firstword $(foreach p,$(SUPPORTED_PYTHONS),$(shell command -v $(p) >/dev/null 2>&1 && \
+  $(p) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null && echo $(p))))
+endif
 VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
@@ -19,7 +24,7 @@ INSTALL_PROJECT := $(UV) pip install --quiet --python $(PY) --no-deps -e .
 .PHONY: setup run test lint bench mutate lock upgrade clean
 
 $(STAMP): pyproject.toml $(LOCK) $(UV_LOCK)
-	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) is required (set PYTHON=...)"; exit 1; }
+	@test -n "$(PYTHON)" || { echo "make: Python 3.11, 3.12 or 3.13 is required (none found on PATH; set PYTHON=...)"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(UV_LOCK)
 	$(SYNC) $(LOCK)
