@@ -98,8 +98,10 @@ class Cloud:
     ``sandbox`` is None (bubblewrap; unsafe only with LABS_RUNTIME_UNSAFE_NO_SANDBOX=1), "bwrap" or
     "unsafe". Time is simulated: ``cloud.scheduler`` holds every delayed action (retries, later deliveries)
     and its clock starts at ``start_time`` (epoch seconds; the current second by default) and moves only when
-    the simulation runs (``run_until_idle``, ``run_for``). ``seed`` seeds every random choice (request ids,
-    log stream names): with the same seed and start time, a run produces the same trace. ``concurrency_limit``
+    the simulation runs (``run_until_idle``, ``run_for``). ``seed`` seeds the simulation's random choices
+    (retry jitter, sampling): with the same seed and start time, a run behaves the same. Ids (request ids, log
+    stream names, generated resource names) are fresh for every ``Cloud`` unless ``id_seed`` is given too; with
+    both, a run produces the same trace, ids included. ``concurrency_limit``
     is the account's concurrent executions quota; functions without reserved concurrency share what the
     reservations leave of it.
     Raises ``SandboxUnavailableError`` when no sandbox can be made and unsafe mode was not chosen.
@@ -114,6 +116,7 @@ class Cloud:
         start_time: float | None = None,
         seed: int | None = None,
         concurrency_limit: int = 1000,
+        id_seed: int | None = None,
     ) -> None:
         self.sandbox_mode = resolve_mode(sandbox)
         if concurrency_limit < 1:
@@ -125,7 +128,11 @@ class Cloud:
         self.account_id = account_id or f"{next(_account_ids):012d}"
         self.scheduler = Scheduler(start=float(int(time.time())) if start_time is None else start_time)
         self.clock: Callable[[], float] = self.scheduler.now
-        self.random = random.Random(seed)  # noqa: S311 - simulation ids, not secrets; seeded so runs repeat
+        self.random = random.Random(seed)  # noqa: S311 - simulated behaviour (jitter, sampling); seeded so runs repeat
+        # Ids (request ids, log streams, generated names, session keys) come from their own source, fresh for every
+        # run unless ``id_seed`` is given: two gradings of the same code behave the same, yet no student reads an
+        # old result's request id again, as on AWS where an id is never reused.
+        self.ids = random.Random(id_seed)  # noqa: S311 - not secrets: the sandbox's keys are only checked here
         self.trace = Trace()
         self._lock = threading.RLock()
         self._stubber = BotocoreStubber()
@@ -273,7 +280,7 @@ class Cloud:
         return [m for m in messages if channel is None or m["channel"].startswith(channel)]
 
     def new_request_id(self) -> str:
-        return str(uuid.UUID(int=self.random.getrandbits(128), version=4))
+        return str(uuid.UUID(int=self.ids.getrandbits(128), version=4))
 
     def reset(self) -> None:
         """Forget everything: functions, environments, every resource of this account, and the trace."""

@@ -186,7 +186,7 @@ class LambdaService:
         invoke message and whether it already went out with the spawn (pipelined)."""
         function = context.function
         clock = self.cloud.clock()
-        context.log_stream = f"{time.strftime('%Y/%m/%d', time.gmtime(clock))}/[{function.version}]{self.cloud.random.getrandbits(128):032x}"
+        context.log_stream = f"{time.strftime('%Y/%m/%d', time.gmtime(clock))}/[{function.version}]{self.cloud.ids.getrandbits(128):032x}"
         spec = environment_spec(self.cloud, self._layer_code, function, context.log_stream)
         environment = fork_server(self.cloud.sandbox_mode).spawn(spec, context.environment_key)
         environment.log_stream = context.log_stream
@@ -225,7 +225,7 @@ class LambdaService:
             "invoked_function_arn": context.invoked_arn,
             "timeout_ms": int(context.timeout_s * 1000),  # the runtime's deadline starts with the invocation
             "client_context": context.client_context,
-            "trace_id": f"Root=1-{int(self.cloud.clock()):08x}-{self.cloud.random.getrandbits(96):024x};Sampled=0",
+            "trace_id": f"Root=1-{int(self.cloud.clock()):08x}-{self.cloud.ids.getrandbits(96):024x};Sampled=0",
         }
 
     def _execute(self, context: InvokeContext, message: dict | None) -> tuple[Observed, str]:

@@ -60,7 +60,7 @@ def environment_spec(cloud, layer_code, function, log_stream: str) -> dict:
 
 def _variables(cloud, function, log_stream: str, task_root: str) -> dict[str, str]:
     """The environment variables the function's process sees: Lambda's reserved ones, then its own."""
-    random = cloud.random
+    random = cloud.ids
     return {
         "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
         "AWS_LAMBDA_FUNCTION_VERSION": str(function.version),

@@ -233,7 +233,7 @@ def _event_source_mapping(ctx: Provisioner, logical_id: str, props: dict) -> Cre
         not_simulated(
             ctx, logical_id, f"{feature}: the mapping was not created and never invokes the function"
         )
-        mapping_id = str(uuid.UUID(int=ctx.cloud.random.getrandbits(128), version=4))
+        mapping_id = str(uuid.UUID(int=ctx.cloud.ids.getrandbits(128), version=4))
         return Created(mapping_id, {"Id": mapping_id}, simulated=False)
     props = dict(props)
     if props.pop("TumblingWindowInSeconds", None):

@@ -154,7 +154,7 @@ class _Deployment:
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::NotificationARNs": [],
             "AWS::StackId": f"arn:aws:cloudformation:{self.cloud.region}:{self.cloud.account_id}:stack/"
-            f"{self.stack_name}/{uuid.UUID(int=self.cloud.random.getrandbits(128), version=4)}",
+            f"{self.stack_name}/{uuid.UUID(int=self.cloud.ids.getrandbits(128), version=4)}",
         }
         self.resolver = Resolver(
             parameters=values,

@@ -75,7 +75,7 @@ class Provisioner:
 
     def name(self, logical_id: str, max_length: int = 64, *, lower: bool = False, suffix: str = "") -> str:
         """A physical name as CloudFormation makes one: stack-LogicalId-RANDOM, cut to ``max_length``."""
-        unique = "".join(self.cloud.random.choice(_NAME_ALPHABET) for _ in range(12))
+        unique = "".join(self.cloud.ids.choice(_NAME_ALPHABET) for _ in range(12))
         prefix = f"{self.stack_name}-{logical_id}"[: max_length - len(unique) - len(suffix) - 1]
         name = f"{prefix}-{unique}{suffix}"
         return name.lower() if lower else name

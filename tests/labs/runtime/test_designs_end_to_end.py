@@ -174,7 +174,7 @@ def test_a_run_repeats_exactly_for_the_same_seed(deploy):
     from labs.runtime import Cloud
 
     def run() -> list:
-        with Cloud(seed=11, start_time=1_800_000_000, account_id="123456789012") as simulated:
+        with Cloud(seed=11, id_seed=3, start_time=1_800_000_000, account_id="123456789012") as simulated:
             sns = simulated.client("sns")
             topic = sns.create_topic(Name="t")["TopicArn"]
             simulated.client("sqs").create_queue(QueueName="q")
@@ -187,3 +187,25 @@ def test_a_run_repeats_exactly_for_the_same_seed(deploy):
             return [(e["kind"], e["time"], e.get("event_id"), e.get("error")) for e in simulated.trace]
 
     assert run() == run()
+
+
+def test_the_same_seed_behaves_the_same_but_never_repeats_a_request_id(deploy):
+    """Two gradings of the same code (the graders use one seed) must not show the same request ids: on AWS an id
+    is never reused, and a student comparing results would take a new one for an old one."""
+    from labs.runtime import Cloud
+
+    def run() -> tuple[list, set]:
+        with Cloud(seed=11, start_time=1_800_000_000, account_id="123456789012") as simulated:
+            topic = simulated.client("sns").create_topic(Name="t")["TopicArn"]
+            events = simulated.client("events")
+            events.put_rule(Name="r", EventPattern=json.dumps({"source": ["x"]}))
+            events.put_targets(Rule="r", Targets=[{"Id": "t", "Arn": topic}])
+            events.put_events(Entries=[{"Source": "x", "DetailType": "d", "Detail": "{}"}])
+            simulated.run_until_idle()
+            ids = {e["event_id"] for e in simulated.trace if e.get("event_id")}
+            ids.add(simulated.new_request_id())
+            return [(e["kind"], e["time"]) for e in simulated.trace], ids
+
+    (first_steps, first_ids), (second_steps, second_ids) = run(), run()
+    assert first_steps == second_steps
+    assert first_ids and not first_ids & second_ids
