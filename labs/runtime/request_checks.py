@@ -4,7 +4,8 @@ differently), the rewrites moto needs, and the follow-ups to a stored configurat
 - Before moto: a long poll returns at once (the simulated clock stands still while real time would pass);
   S3 filter rule names in any case (AWS takes ``Prefix``, moto only ``prefix``).
 - Refused with AWS's error before anything is stored: Lambda's memory and timeout limits, EventBridge
-  patterns and schedules (``eventbridge_bus.validate_rule_request``), SNS filter policies, DynamoDB
+  patterns and schedules (``eventbridge_bus.validate_rule_request``), SNS filter policies and message sizes
+  per topic (``sns_topics``), DynamoDB
   expressions naming a ``:value`` they do not define and empty attribute values (moto raises a KeyError or
   StopIteration of its own for both, which would end a grading as an infrastructure error).
 - After moto stored it: S3 validates notification destinations and refuses the configuration when one fails,
@@ -21,7 +22,7 @@ from urllib.parse import parse_qs
 
 from labs.runtime.core import wire
 from labs.runtime.eventbridge import bus as eventbridge_bus
-from labs.runtime.notifications import s3_events
+from labs.runtime.notifications import s3_events, sns_topics
 from labs.runtime.notifications.filter_policies import InvalidFilterPolicyError, compile_filter_policy
 
 __all__ = ["after", "refuse", "remember_sent_messages", "rewrite"]
@@ -32,6 +33,7 @@ _NOTIFICATION_PUTS = ("PutBucketNotificationConfiguration", "PutBucketNotificati
 _FUNCTION_WRITES = ("CreateFunction", "UpdateFunctionConfiguration")
 _DYNAMODB_ITEM_OPERATIONS = ("PutItem", "UpdateItem", "DeleteItem", "GetItem", "Query", "Scan")
 _EXPRESSIONS = ("ConditionExpression", "UpdateExpression", "KeyConditionExpression", "FilterExpression")
+_SNS_SIZE_CHECKED = ("CreateTopic", "SetTopicAttributes", "Publish", "PublishBatch", "Subscribe")
 _VALUE_NAME = re.compile(r":[A-Za-z0-9_]+")
 
 
@@ -67,6 +69,10 @@ def refuse(cloud, parsed: wire.ParsedRequest, body: bytes) -> tuple[int, dict, b
         if problem:
             code, message = problem.split(":", 1)
             return wire.error_response("events", 400, code, message)
+    if parsed.service == "sns" and parsed.operation in _SNS_SIZE_CHECKED:
+        problem = sns_topics.check_request(cloud, parsed.operation, body)
+        if problem:
+            return wire.error_response("sns", 400, "InvalidParameter", problem)
     if parsed.service == "sns" and parsed.operation in ("Subscribe", "SetSubscriptionAttributes"):
         return _filter_policy(body)
     if parsed.service == "events" and parsed.operation == "TestEventPattern":
@@ -86,6 +92,8 @@ def after(cloud, parsed: wire.ParsedRequest, body: bytes, response: tuple[int, d
     """The answer after moto stored a configuration (AWS's error when a follow-up check fails)."""
     if parsed.service == "events":
         cloud.eventbridge_bus.sync_schedules()
+    if parsed.service == "sns" and parsed.operation == "GetTopicAttributes":
+        return sns_topics.describe_attributes(cloud, body, response)
     if parsed.service == "lambda" and parsed.operation in _FUNCTION_WRITES:
         _remember_dead_letter_config(cloud, parsed, body)
     if parsed.service == "s3" and parsed.operation in _NOTIFICATION_PUTS:
