@@ -134,6 +134,7 @@ class DataFlow:
         low: int = 0,
         high: float | None = None,
         integer: bool = True,
+        source: str | None = None,
     ) -> float | int | None:
         """A numeric field (MaxConcurrency, ToleratedFailure*, TimeoutSeconds, HeartbeatSeconds) from its
         constant, ``...Path`` or expression; None when the state does not set it. A value that is not a
@@ -145,7 +146,7 @@ class DataFlow:
         if number and integer and isinstance(value, float) and value.is_integer():
             value = int(value)
         if not number or (integer and not isinstance(value, int)) or value < low or (high and value > high):
-            source = f"{field}Path" if f"{field}Path" in state.spec else field
+            source = source or (f"{field}Path" if f"{field}Path" in state.spec else field)
             kind = "an integer" if integer else "a number"
             bounds = f"from {low} to {high}" if high else f">= {low}"
             raise self._runtime_error(

@@ -66,6 +66,7 @@ class State:
     branches: list[Program] = field(default_factory=list)
     iterator: Program | None = None
     dynamic: dict[str, Any] = field(default_factory=dict)  # fields that are values, paths or expressions
+    distributed: dict | None = None  # a Map in Distributed mode: see ``_compile_distributed``
 
 
 @dataclass(slots=True)
@@ -197,6 +198,47 @@ def _compile_state(name: str, spec: dict, jsonata: bool) -> State:
         state.iterator = compile_machine(processor, "JSONata" if jsonata else "JSONPath")
         if "ItemsPath" in spec:
             state.dynamic["Items"] = compile_path(spec["ItemsPath"])
+        state.distributed = _compile_distributed(state, spec, jsonata)
     if state.type == "Pass" and "Result" in spec:
         state.dynamic["Result"] = spec["Result"]
     return state
+
+
+def _dynamic_field(state: State, spec: dict, name: str, key: str) -> None:
+    """A sub-field given as a value, a ``...Path`` or an expression, kept in ``state.dynamic[key]``."""
+    if name in spec:
+        value = spec[name]
+        state.dynamic[key] = compile_expression_template(value) if is_expression(value) else value
+    elif f"{name}Path" in spec:
+        state.dynamic[key] = compile_path(spec[f"{name}Path"])
+
+
+def _compile_distributed(state: State, spec: dict, jsonata: bool) -> dict | None:
+    """A Map in Distributed mode (``ProcessorConfig.Mode: DISTRIBUTED``, or one reading or writing S3):
+    its ItemReader, ItemBatcher and ResultWriter, with their parameters compiled. Field names:
+    https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html"""
+    processor = spec.get("ItemProcessor") or {}
+    config = processor.get("ProcessorConfig") or {}
+    if config.get("Mode") != "DISTRIBUTED" and "ItemReader" not in spec and "ResultWriter" not in spec:
+        return None
+    parameters = "Arguments" if jsonata else "Parameters"
+    distributed: dict[str, Any] = {
+        "execution_type": config.get("ExecutionType", "STANDARD"),
+        "label": spec.get("Label"),
+    }
+    reader = spec.get("ItemReader")
+    if reader is not None:
+        distributed["reader"] = reader
+        distributed["reader_parameters"] = _template(reader.get(parameters, {}), jsonata)
+        _dynamic_field(state, reader.get("ReaderConfig") or {}, "MaxItems", "ItemReader.MaxItems")
+    batcher = spec.get("ItemBatcher")
+    if batcher is not None:
+        distributed["batcher"] = batcher
+        distributed["batch_input"] = _template(batcher.get("BatchInput"), jsonata)
+        _dynamic_field(state, batcher, "MaxItemsPerBatch", "ItemBatcher.MaxItemsPerBatch")
+        _dynamic_field(state, batcher, "MaxInputBytesPerBatch", "ItemBatcher.MaxInputBytesPerBatch")
+    writer = spec.get("ResultWriter")
+    if writer is not None:
+        distributed["writer"] = writer
+        distributed["writer_parameters"] = _template(writer.get(parameters), jsonata)
+    return distributed

@@ -39,6 +39,7 @@ class StepFunctionsService:
         self.machines: dict[str, dict] = {}
         self.executions: dict[str, Execution] = {}
         self.tasks = TaskRunner(cloud, start_execution=self._start_nested)
+        self.tasks.register_child = self._register_child
 
     # -- the wire ----------------------------------------------------------------------------------------------
     def handle(self, operation: str, body: bytes) -> tuple[int, dict, bytes]:
@@ -191,6 +192,17 @@ class StepFunctionsService:
             transitions=execution.transitions,
         )
 
+    def _register_child(self, parent: Execution, child: Execution) -> None:
+        """A Distributed Map's child workflow execution: listed by its Map Run, traced under its parent."""
+        self.executions[child.arn] = child
+        child.trace_seq = self.cloud.trace.sfn_execution_started(
+            self.cloud.clock(),
+            cause=getattr(parent, "trace_seq", None),
+            execution_arn=child.arn,
+            state_machine_arn=child.state_machine_arn,
+        )["seq"]
+        child.on_finish_callbacks.append(self._trace_finish)
+
     def api_start_execution(
         self, stateMachineArn: str, name: str | None = None, input: str | None = None, **_: Any
     ) -> dict:  # noqa: A002, N803
@@ -257,7 +269,21 @@ class StepFunctionsService:
     def api_describe_execution(self, executionArn: str, **_: Any) -> dict:  # noqa: N803
         return self._describe(self._execution(executionArn))
 
-    def api_list_executions(self, stateMachineArn: str, statusFilter: str | None = None, **_: Any) -> dict:  # noqa: N803
+    def api_list_executions(
+        self,
+        stateMachineArn: str | None = None,
+        statusFilter: str | None = None,
+        mapRunArn: str | None = None,
+        **_: Any,
+    ) -> dict:  # noqa: N803
+        """ListExecutions of a state machine, or of a Map Run (its child workflow executions, with itemCount
+        and mapRunArn, https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html)."""
+        if (stateMachineArn is None) == (mapRunArn is None):
+            raise _ApiError(
+                "ValidationException", "Specify either stateMachineArn or mapRunArn, but not both"
+            )
+        if mapRunArn is not None:
+            return self._list_map_run_executions(mapRunArn, statusFilter)
         self._machine(stateMachineArn)
         listed = [
             {
@@ -271,6 +297,64 @@ class StepFunctionsService:
         if statusFilter:
             listed = [e for e in listed if e["status"] == statusFilter]
         return {"executions": listed}
+
+    def _map_run(self, arn: str) -> tuple[Execution, dict]:
+        for execution in list(self.executions.values()):
+            for run in execution.map_runs:
+                if run["mapRunArn"] == arn:
+                    return execution, run
+        raise _ApiError("ResourceNotFound", f"Resource not found: '{arn}'")
+
+    def _list_map_run_executions(self, arn: str, status: str | None) -> dict:
+        _, run = self._map_run(arn)
+        listed = []
+        for child in run["executions"]:
+            if child.status.startswith("PENDING"):
+                continue
+            entry = {
+                key: value
+                for key, value in self._describe(child).items()
+                if key in ("executionArn", "stateMachineArn", "name", "status", "startDate", "stopDate")
+            }
+            items = child.input.get("Items") if isinstance(child.input, dict) else None
+            entry.update(mapRunArn=arn, itemCount=len(items) if isinstance(items, list) else 1)
+            if status is None or entry["status"] == status:
+                listed.append(entry)
+        return {"executions": listed}
+
+    def api_list_map_runs(self, executionArn: str, **_: Any) -> dict:  # noqa: N803
+        execution = self._execution(executionArn)
+        runs = [
+            {
+                "executionArn": execution.arn,
+                "mapRunArn": run["mapRunArn"],
+                "stateMachineArn": run["stateMachineArn"],
+            }
+            for run in execution.map_runs
+        ]
+        return {"mapRuns": runs}
+
+    def api_describe_map_run(self, mapRunArn: str, **_: Any) -> dict:  # noqa: N803
+        """DescribeMapRun: the run's status and its children counted by status."""
+        execution, run = self._map_run(mapRunArn)
+        counts = {"pending": 0, "running": 0, "succeeded": 0, "failed": 0, "timedOut": 0, "aborted": 0}
+        names = {"SUCCEEDED": "succeeded", "FAILED": "failed", "TIMED_OUT": "timedOut", "ABORTED": "aborted"}
+        for child in run["executions"]:
+            counts[names.get(child.status, "running" if child.status == "RUNNING" else "pending")] += 1
+        counts["total"] = len(run["executions"])
+        counts["resultsWritten"] = (
+            counts["succeeded"] + counts["failed"] + counts["timedOut"] + counts["aborted"]
+        )
+        state = run["state"]
+        return {
+            "mapRunArn": mapRunArn,
+            "executionArn": execution.arn,
+            "status": run["status"],
+            "maxConcurrency": state.spec.get("MaxConcurrency", 0)
+            if isinstance(state.spec.get("MaxConcurrency", 0), int)
+            else 0,
+            "executionCounts": counts,
+        }
 
     def api_get_execution_history(
         self,

@@ -3,8 +3,8 @@
 Task (a resource this runtime can run, timeouts and heartbeats), Wait (one of its four fields), Fail (error
 and cause as values, paths or intrinsics), Choice (rules with one comparison operator, or a JSONata
 ``Condition``), Parallel and Map (their branches and item processor are state machines of their own, checked
-by the same checker; tolerated failures, MaxConcurrency; distributed Map's ItemReader and ResultWriter validate and fail at run time as not simulated), and every
-Retry and Catch entry.
+by the same checker; tolerated failures, MaxConcurrency; a distributed Map's ItemReader, ItemBatcher and
+ResultWriter run in ``distributed_map.py``), and every Retry and Catch entry.
 """
 
 from __future__ import annotations
