@@ -219,3 +219,60 @@ def test_map_run_children_are_listed_described_and_traced(cloud, s3):
     started = cloud.trace.of_kind("sfn_execution_started")
     parent = next(r for r in started if r["execution_arn"] == execution_arn)
     assert sum(1 for r in started if r.get("cause") == parent["seq"]) == 3
+
+
+def test_the_lesson_invoice_run_with_lambda_children_end_to_end(cloud, s3, deploy):
+    """state-map-distributed.html: a CSV read from S3, batched, each batch priced by a Lambda function in an
+    Express child; a bad row fails its batch within ToleratedFailurePercentage; results exported to S3.
+    (The definition of courses/content/serverless/step-functions-at-scale.md.)"""
+    deploy(
+        "def handler(event, context):\n    return [float(row['amount']) * 2 for row in event['Items']]\n",
+        FunctionName="price-invoices",
+    )
+    rows = "id,amount\n" + "".join(f"{i},{i}.5\n" for i in range(9)) + "9,oops\n"
+    put(s3, "december.csv", rows)
+    definition = distributed(
+        {
+            "PriceBatch": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "price-invoices", "Payload.$": "$"},
+                "ResultSelector": {"prices.$": "$.Payload"},
+                "End": True,
+            }
+        },
+        execution_type="EXPRESS",
+        ItemReader=reader("CSV", key="december.csv", CSVHeaderLocation="FIRST_ROW"),
+        ItemBatcher={"MaxItemsPerBatch": 5},
+        MaxConcurrency=500,
+        ToleratedFailurePercentage=50,
+        ResultWriter={"Resource": PUT_OBJECT, "Parameters": {"Bucket": BUCKET, "Prefix": "results/"}},
+    )
+    result = run(definition, {}, cloud=cloud)
+    assert result["status"] == "SUCCEEDED", result["cause"]
+    manifest = read_json(s3, result["output"]["ResultWriterDetails"]["Key"])
+    assert manifest["ResultFiles"]["SUCCEEDED"][0]["Key"].startswith("results/")
+    (succeeded,) = read_json(s3, manifest["ResultFiles"]["SUCCEEDED"][0]["Key"])
+    assert json.loads(succeeded["Output"]) == {"prices": [1.0, 3.0, 5.0, 7.0, 9.0]}
+    (failed,) = read_json(s3, manifest["ResultFiles"]["FAILED"][0]["Key"])
+    assert failed["Error"] == "ValueError" and len(json.loads(failed["Input"])["Items"]) == 5
+    assert go(definition)["error"] == "States.ItemReaderFailed"  # the same machine with no account
+
+
+def test_stopping_the_parent_aborts_its_running_children(cloud):
+    """API_StopExecution.html: stopping an execution stops the Map Run's child workflow executions."""
+    definition = distributed({"W": {"Type": "Wait", "Seconds": 600, "End": True}})
+    machine_arn = create(cloud, definition, sfn_role(cloud, actions=()), name="stopper")
+    sfn = cloud.client("stepfunctions")
+    execution_arn = sfn.start_execution(stateMachineArn=machine_arn, input="[1, 2]")["executionArn"]
+    cloud.scheduler.run_for(5)
+    (map_run,) = sfn.list_map_runs(executionArn=execution_arn)["mapRuns"]
+    children = sfn.list_executions(mapRunArn=map_run["mapRunArn"])["executions"]
+    assert [child["status"] for child in children] == ["RUNNING", "RUNNING"]
+    sfn.stop_execution(executionArn=execution_arn)
+    children = sfn.list_executions(mapRunArn=map_run["mapRunArn"])["executions"]
+    assert [child["status"] for child in children] == ["ABORTED", "ABORTED"]
+    timed = {**definition, "TimeoutSeconds": 60}  # the parent times out: its children are stopped too
+    result = go(timed, [1])
+    assert result["status"] == "TIMED_OUT"
+    assert result["execution"].map_runs[0]["executions"][0].status == "ABORTED"
