@@ -48,6 +48,13 @@ def read_items(reader: dict, parameters: Any, s3: Any, max_items: int | None) ->
         raise _fail(f"The ItemReader parameters must be a JSON object, but were {json.dumps(parameters)}")
     resource = reader.get("Resource")
     config = reader.get("ReaderConfig") or {}
+    for field, plain in (("Transformation", "NONE"), ("ManifestType", "S3_INVENTORY")):
+        if config.get(field, plain) != plain:  # e.g. LOAD_AND_FLATTEN, ATHENA_DATA
+            raise StatesError(
+                "States.Runtime",
+                f"valid on AWS, not simulated here: ItemReader {field} {config[field]}. Read the items "
+                "from one JSON, JSON Lines or CSV object, an S3 Inventory manifest or an object listing.",
+            )
     if resource == LIST_OBJECTS:
         items = _list_objects(s3, parameters, max_items)
     elif resource == GET_OBJECT:

@@ -190,6 +190,9 @@ def test_input_types_this_runtime_does_not_read_are_named(cloud, s3):
     result = run(distributed(ItemReader=reader("PARQUET", key="data.parquet")), {}, cloud=cloud)
     assert (result["status"], result["error"]) == ("FAILED", "States.Runtime")
     assert result["cause"].startswith("valid on AWS, not simulated here: ItemReader InputType PARQUET")
+    athena = reader("MANIFEST", key="data.parquet", ManifestType="ATHENA_DATA")
+    result = run(distributed(ItemReader=athena), {}, cloud=cloud)
+    assert result["cause"].startswith("valid on AWS, not simulated here: ItemReader ManifestType ATHENA_DATA")
 
 
 # -- the Map Run through the API -------------------------------------------------------------------------------
