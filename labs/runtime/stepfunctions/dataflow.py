@@ -71,7 +71,10 @@ class DataFlow:
         except IntrinsicFailure as error:
             raise StatesError("States.IntrinsicFailure", str(error.args[0])) from None
         except ExpressionError as error:
-            failure = StatesError("States.QueryEvaluationError", str(error.args[0]))
+            # AWS's cause starts like every state failure's: "An error occurred while executing the state
+            # 'S' (entered at the event id #N). The JSONata expression ..." (a production failure's words).
+            prefix = self._runtime_error(state, "").cause
+            failure = StatesError("States.QueryEvaluationError", prefix + str(error.args[0]))
             # AWS records the failed evaluation itself before the state fails (EvaluationFailed, added with
             # JSONata in 2024); its location (the field) is optional, and the state is always named.
             self.record(
