@@ -286,14 +286,14 @@ def _string_to_json(values: list) -> Any:
 
 def _array_partition(values: list) -> list:
     array = _require("States.ArrayPartition", values, 0, list, "an array")
-    size = _integer("States.ArrayPartition", values, 1, "a positive integer")
+    size = _rounded("States.ArrayPartition", values, 1, "a positive integer")
     if size <= 0:
         raise _fail("States.ArrayPartition", 1, "a positive integer")
     return [array[start : start + size] for start in range(0, len(array), size)]
 
 
 def _array_range(values: list) -> list:
-    start, end, step = (_integer("States.ArrayRange", values, index) for index in range(3))
+    start, end, step = (_rounded("States.ArrayRange", values, index) for index in range(3))
     if step == 0:
         raise _fail("States.ArrayRange", 2, "a non-zero integer")
     result = list(range(start, end + (1 if step > 0 else -1), step))
