@@ -81,6 +81,9 @@ class DistributedMapping:
             "state": state,
             "executions": [],
             "status": "RUNNING",
+            "startDate": self.scheduler.now(),
+            "maxConcurrency": int(max_concurrency or 0),
+            "tolerated": tolerated,
         }
         self.map_runs.append(run)
         self.record(thread, "MapStateStarted", mapStateStartedEventDetails={"length": len(inputs)})
@@ -89,7 +92,7 @@ class DistributedMapping:
         failed = sum(weight for child, weight in zip(children, weights, strict=True) if _failed(child))
         records = [self._child_record(child, value) for child, value in zip(children, inputs, strict=True)]
         exceeded = failed > tolerated
-        run["status"] = "FAILED" if exceeded else "SUCCEEDED"
+        run["status"], run["stopDate"] = "FAILED" if exceeded else "SUCCEEDED", self.scheduler.now()
         result = None
         writer = spec.get("writer")
         if writer is not None and "Resource" in writer:

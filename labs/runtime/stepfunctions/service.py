@@ -258,6 +258,8 @@ class StepFunctionsService:
         }
         if execution.stop_time is not None:
             description["stopDate"] = execution.stop_time
+        if execution.map_run_arn is not None:  # a Distributed Map's child workflow execution
+            description["mapRunArn"] = execution.map_run_arn
         if execution.status == "SUCCEEDED":
             description["output"] = json.dumps(execution.output)
             description["outputDetails"] = {"included": True}
@@ -335,26 +337,34 @@ class StepFunctionsService:
         return {"mapRuns": runs}
 
     def api_describe_map_run(self, mapRunArn: str, **_: Any) -> dict:  # noqa: N803
-        """DescribeMapRun: the run's status and its children counted by status."""
+        """DescribeMapRun: the run's status, settings and its children (and items) counted by status,
+        https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeMapRun.html"""
         execution, run = self._map_run(mapRunArn)
-        counts = {"pending": 0, "running": 0, "succeeded": 0, "failed": 0, "timedOut": 0, "aborted": 0}
         names = {"SUCCEEDED": "succeeded", "FAILED": "failed", "TIMED_OUT": "timedOut", "ABORTED": "aborted"}
+        keys = ("pending", "running", "succeeded", "failed", "timedOut", "aborted")
+        executions, items = dict.fromkeys(keys, 0), dict.fromkeys(keys, 0)
         for child in run["executions"]:
-            counts[names.get(child.status, "running" if child.status == "RUNNING" else "pending")] += 1
-        counts["total"] = len(run["executions"])
-        counts["resultsWritten"] = (
-            counts["succeeded"] + counts["failed"] + counts["timedOut"] + counts["aborted"]
-        )
-        state = run["state"]
-        return {
+            key = names.get(child.status, "running" if child.status == "RUNNING" else "pending")
+            batch = child.input.get("Items") if isinstance(child.input, dict) else None
+            executions[key] += 1
+            items[key] += len(batch) if isinstance(batch, list) else 1
+        for counts in (executions, items):
+            counts["total"] = sum(counts.values())
+            counts["resultsWritten"] = counts["total"] - counts["pending"] - counts["running"]
+        described = {
             "mapRunArn": mapRunArn,
             "executionArn": execution.arn,
             "status": run["status"],
-            "maxConcurrency": state.spec.get("MaxConcurrency", 0)
-            if isinstance(state.spec.get("MaxConcurrency", 0), int)
-            else 0,
-            "executionCounts": counts,
+            "startDate": run["startDate"],
+            "maxConcurrency": run["maxConcurrency"],
+            "toleratedFailureCount": run["tolerated"],
+            "executionCounts": executions,
+            "itemCounts": items,
+            "redriveCount": 0,
         }
+        if "stopDate" in run:
+            described["stopDate"] = run["stopDate"]
+        return described
 
     def api_get_execution_history(
         self,

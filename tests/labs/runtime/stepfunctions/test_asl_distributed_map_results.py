@@ -212,6 +212,9 @@ def test_map_run_children_are_listed_described_and_traced(cloud, s3):
     assert all(child["status"] == "SUCCEEDED" for child in children)
     described = sfn.describe_map_run(mapRunArn=map_run["mapRunArn"])
     assert described["status"] == "SUCCEEDED" and described["executionCounts"]["succeeded"] == 3
+    assert described["itemCounts"]["succeeded"] == 5 and described["itemCounts"]["resultsWritten"] == 5
+    child = sfn.describe_execution(executionArn=children[0]["executionArn"])
+    assert child["mapRunArn"] == map_run["mapRunArn"] and child["status"] == "SUCCEEDED"
     history = sfn.get_execution_history(executionArn=children[0]["executionArn"])["events"]
     assert history[0]["type"] == "ExecutionStarted" and history[-1]["type"] == "ExecutionSucceeded"
     assert not [
