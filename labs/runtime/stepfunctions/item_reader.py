@@ -23,6 +23,7 @@ import csv
 import gzip
 import io
 import json
+import re
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -35,6 +36,16 @@ LIST_OBJECTS = "arn:aws:states:::s3:listObjectsV2"
 GET_OBJECT = "arn:aws:states:::s3:getObject"
 FAILED = "States.ItemReaderFailed"
 # CSVDelimiter's values (the CDK's CsvDelimiter enum renders them into ASL as they are).
+_READER_FIELDS = {
+    "InputType",
+    "CSVHeaderLocation",
+    "CSVHeaders",
+    "CSVDelimiter",
+    "MaxItems",
+    "MaxItemsPath",
+    "ManifestType",
+    "Transformation",
+}
 _DELIMITERS = {"COMMA": ",", "PIPE": "|", "SEMICOLON": ";", "SPACE": " ", "TAB": "\t"}
 
 
@@ -46,8 +57,15 @@ def read_items(reader: dict, parameters: Any, s3: Any, max_items: int | None) ->
     """The items of an ItemReader whose ``Parameters`` / ``Arguments`` evaluated to ``parameters``."""
     if not isinstance(parameters, dict):
         raise _fail(f"The ItemReader parameters must be a JSON object, but were {json.dumps(parameters)}")
-    resource = reader.get("Resource")
+    resource = re.sub(r"^arn:aws[a-z-]*:", "arn:aws:", str(reader.get("Resource")))  # any partition
     config = reader.get("ReaderConfig") or {}
+    unknown = sorted(set(config) - _READER_FIELDS)
+    if unknown:
+        raise StatesError(
+            "States.Runtime",
+            f"valid on AWS, not simulated here: ItemReader ReaderConfig field {unknown[0]}. This runtime reads "
+            f"{', '.join(sorted(_READER_FIELDS))}.",
+        )
     for field, plain in (("Transformation", "NONE"), ("ManifestType", "S3_INVENTORY")):
         if config.get(field, plain) != plain:  # e.g. LOAD_AND_FLATTEN, ATHENA_DATA
             raise StatesError(

@@ -127,6 +127,8 @@ def test_a_result_writer_bucket_that_does_not_exist(cloud, s3):
     writer = {"Resource": PUT_OBJECT, "Parameters": {"Bucket": "no-such-bucket-here", "Prefix": "out"}}
     result = run(distributed(ResultWriter=writer), [1], cloud=cloud)
     assert (result["status"], result["error"]) == ("FAILED", "States.ResultWriterFailed")
+    china = {**writer, "Resource": "arn:aws-cn:states:::s3:putObject"}  # another partition, same writer
+    assert run(distributed(ResultWriter=china), [1], cloud=cloud)["error"] == "States.ResultWriterFailed"
     assert "NoSuchBucket" in result["cause"]
 
 
@@ -147,7 +149,7 @@ READER_FAILURES = [
     ("CSV empty", reader("CSV", key="bad.json"), "", "empty"),
     (
         "GIVEN without headers",
-        reader("CSV", key="bad.json", CSVHeaderLocation="GIVEN"),
+        reader("CSV", key="bad.json", CSVHeaderLocation="GIVEN", CSVHeaders=[]),
         "1,2\n",
         "CSVHeaders",
     ),
@@ -190,6 +192,11 @@ def test_input_types_this_runtime_does_not_read_are_named(cloud, s3):
     result = run(distributed(ItemReader=reader("PARQUET", key="data.parquet")), {}, cloud=cloud)
     assert (result["status"], result["error"]) == ("FAILED", "States.Runtime")
     assert result["cause"].startswith("valid on AWS, not simulated here: ItemReader InputType PARQUET")
+    pointer = reader("JSON", key="data.parquet", ItemsPointer="/items")
+    result = run(distributed(ItemReader=pointer), {}, cloud=cloud)
+    assert result["cause"].startswith(
+        "valid on AWS, not simulated here: ItemReader ReaderConfig field ItemsPointer"
+    )
     athena = reader("MANIFEST", key="data.parquet", ManifestType="ATHENA_DATA")
     result = run(distributed(ItemReader=athena), {}, cloud=cloud)
     assert result["cause"].startswith("valid on AWS, not simulated here: ItemReader ManifestType ATHENA_DATA")
@@ -282,3 +289,34 @@ def test_stopping_the_parent_aborts_its_running_children(cloud):
     result = go(timed, [1])
     assert result["status"] == "TIMED_OUT"
     assert result["execution"].map_runs[0]["executions"][0].status == "ABORTED"
+
+
+INVALID_SETTINGS = [
+    (
+        {"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "FAST"}}},
+        "ExecutionType",
+    ),
+    ({"ItemReader": {**reader("XML"), "ReaderConfig": {"InputType": "XML"}}}, "InputType"),
+    ({"ItemReader": reader("CSV", CSVDelimiter="COLON")}, "CSVDelimiter"),
+    ({"ItemReader": reader("CSV", CSVHeaderLocation="GIVEN")}, "CSVHeaders"),
+    ({"ItemReader": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {}}}, "ItemReader Resource"),
+    ({"ResultWriter": {}}, "cannot be empty"),
+    ({"ResultWriter": {"Resource": PUT_OBJECT}}, "both Resource and Parameters"),
+    ({"ResultWriter": {"WriterConfig": {"Transformation": "SQUASH"}}}, "Transformation"),
+    ({"ResultWriter": {"WriterConfig": {"OutputType": "CSV"}}}, "OutputType"),
+]
+
+
+@pytest.mark.parametrize(("fields", "words"), INVALID_SETTINGS, ids=[case[1] for case in INVALID_SETTINGS])
+def test_distributed_settings_outside_what_aws_lists_are_refused(fields, words):
+    """state-map-distributed.html, input-output-itemreader.html, input-output-resultwriter.html: the values
+    each setting takes; ResultWriter cannot be empty and needs Resource with Parameters, or a WriterConfig."""
+    definition = distributed(**fields)
+    if "ItemProcessor" in fields:
+        definition["States"]["Map"]["ItemProcessor"] = {
+            **fields["ItemProcessor"],
+            "StartAt": "P",
+            "States": {"P": {"Type": "Pass", "End": True}},
+        }
+    problems = validate(definition)
+    assert problems and any(words in problem.message for problem in problems), problems
