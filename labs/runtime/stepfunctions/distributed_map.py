@@ -118,7 +118,9 @@ class DistributedMapping:
         self.record(thread, "MapRunSucceeded")
         self.record(thread, "MapStateSucceeded")
         if result is None:
-            result = [_output(child) for child in children]
+            # Without a ResultWriter the results are COMPACT: each child's output, and a failed child's
+            # execution record unchanged (input-output-resultwriter.html, WriterConfig).
+            result = format_results(records, "COMPACT")
         return result
 
     # -- items ------------------------------------------------------------------------------------------------
@@ -322,11 +324,3 @@ def _source(container: dict, name: str) -> str:
 
 def _failed(child: Any) -> bool:
     return child is not None and child.status in ("FAILED", "TIMED_OUT", "ABORTED")
-
-
-def _output(child: Any) -> Any:
-    if child is not None and child.status == "SUCCEEDED":
-        return child.output
-    if child is None:
-        return None
-    return {"Error": child.error, "Cause": child.cause or ""}

@@ -149,7 +149,8 @@ def test_a_child_failure_without_tolerance_fails_the_map_run():
 
 
 def test_tolerated_failures_count_and_percentage():
-    """maprun-fail-threshold.html: ToleratedFailureCount / ToleratedFailurePercentage (and their paths)."""
+    """maprun-fail-threshold.html: ToleratedFailureCount / ToleratedFailurePercentage (and their paths); the
+    results are COMPACT (input-output-resultwriter.html): a failed child's execution record as it is."""
     choose = {
         "C": {
             "Type": "Choice",
@@ -161,7 +162,10 @@ def test_tolerated_failures_count_and_percentage():
     }
     by_count = go(distributed(choose, ToleratedFailureCount=1), [1, -1, 2])
     assert by_count["status"] == "SUCCEEDED"
-    assert by_count["output"] == [1, {"Error": "Negative", "Cause": "below zero"}, 2]
+    first, failed, last = by_count["output"]  # COMPACT: outputs, a failed child's record unchanged
+    assert (first, last) == (1, 2)
+    assert (failed["Status"], failed["Error"], failed["Cause"]) == ("FAILED", "Negative", "below zero")
+    assert json.loads(failed["Input"]) == -1 and failed["ExecutionArn"].startswith("arn:aws:states:")
     assert go(distributed(choose, ToleratedFailureCount=1), [-1, -2, 2])["status"] == "FAILED"
     by_path = distributed(choose, ToleratedFailurePercentagePath="$.pct", ItemsPath="$.items")
     assert go(by_path, {"pct": 50, "items": [-1, 1]})["status"] == "SUCCEEDED"
