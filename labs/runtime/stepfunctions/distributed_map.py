@@ -69,13 +69,14 @@ class DistributedMapping:
         inputs, weights = self._batches(state, inputs, effective, context, scope, bindings)
         max_concurrency = self._dynamic_number(state, "MaxConcurrency", effective, context, scope, bindings)
         tolerated = self._tolerated(state, len(items), effective, context, scope, bindings)
-        _, _, _, region, account, _, machine = (self.state_machine_arn.split(":") + [""] * 7)[:7]
+        _, partition, _, region, account, _, machine = (self.state_machine_arn.split(":") + [""] * 7)[:7]
+        prefix = f"arn:{partition}:states:{region}:{account}"
         label = spec["label"] or self._uuid()
         run = {
-            "mapRunArn": f"arn:aws:states:{region}:{account}:mapRun:{machine}/{label}:{self._uuid()}",
-            "stateMachineArn": f"arn:aws:states:{region}:{account}:stateMachine:{machine}/{label}",
+            "mapRunArn": f"{prefix}:mapRun:{machine}/{label}:{self._uuid()}",
+            "stateMachineArn": f"{prefix}:stateMachine:{machine}/{label}",
             "kind": "express" if spec["execution_type"] == "EXPRESS" else "execution",
-            "prefix": f"arn:aws:states:{region}:{account}",
+            "prefix": prefix,
             "machine": f"{machine}/{label}",
             "label": label,
             "state": state,
