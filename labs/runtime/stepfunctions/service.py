@@ -193,11 +193,20 @@ class StepFunctionsService:
         )
 
     def _register_child(self, parent: Execution, child: Execution) -> None:
-        """A Distributed Map's child workflow execution: listed by its Map Run, traced under its parent."""
+        """A Distributed Map's child workflow execution: listed by its Map Run, traced under a note for the
+        Map Run (itself caused by the parent execution), so the trace shows the children below the Map state."""
         self.executions[child.arn] = child
+        run = next(run for run in parent.map_runs if run["mapRunArn"] == child.map_run_arn)
+        if "trace_seq" not in run:
+            run["trace_seq"] = self.cloud.trace.sfn_note(
+                self.cloud.clock(),
+                cause=getattr(parent, "trace_seq", None),
+                execution_arn=parent.arn,
+                note=f"Map state '{run['state'].name}' started Map Run {run['mapRunArn']}",
+            )["seq"]
         child.trace_seq = self.cloud.trace.sfn_execution_started(
             self.cloud.clock(),
-            cause=getattr(parent, "trace_seq", None),
+            cause=run["trace_seq"],
             execution_arn=child.arn,
             state_machine_arn=child.state_machine_arn,
         )["seq"]

@@ -231,7 +231,9 @@ def test_map_run_children_are_listed_described_and_traced(cloud, s3):
     ]
     started = cloud.trace.of_kind("sfn_execution_started")
     parent = next(r for r in started if r["execution_arn"] == execution_arn)
-    assert sum(1 for r in started if r.get("cause") == parent["seq"]) == 3
+    (note,) = [r for r in cloud.trace.of_kind("sfn_note") if r["cause"] == parent["seq"]]
+    assert note["note"] == f"Map state 'Map' started Map Run {map_run['mapRunArn']}"
+    assert sum(1 for r in started if r.get("cause") == note["seq"]) == 3
 
 
 def test_the_lesson_invoice_run_with_lambda_children_end_to_end(cloud, s3, deploy):
