@@ -76,16 +76,12 @@ class DataFlow:
             prefix = self._runtime_error(state, "").cause
             failure = StatesError("States.QueryEvaluationError", prefix + str(error.args[0]))
             # AWS records the failed evaluation itself before the state fails (EvaluationFailed, added with
-            # JSONata in 2024); its location (the field) is optional, and the state is always named.
-            self.record(
-                None,
-                "EvaluationFailed",
-                evaluationFailedEventDetails={
-                    "error": failure.error,
-                    "cause": failure.cause,
-                    "state": state.name,
-                },
-            )
+            # JSONata in 2024); its location (the field) is optional, and the state is always named
+            # (EvaluationFailedEventDetails in the API reference).
+            details = {"error": failure.error, "cause": failure.cause, "state": state.name}
+            if getattr(error, "field", None):
+                details["location"] = error.field
+            self.record(None, "EvaluationFailed", evaluationFailedEventDetails=details)
             raise failure from None
 
     def _apply_path(

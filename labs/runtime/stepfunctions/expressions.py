@@ -30,7 +30,12 @@ class ExpressionSyntaxError(ValueError):
 
 
 class ExpressionError(Exception):
-    """Evaluating an expression failed (AWS: States.QueryEvaluationError); ``.args[0]`` is the cause."""
+    """Evaluating an expression failed (AWS: States.QueryEvaluationError); ``.args[0]`` is the cause and
+    ``.field`` where the expression sits in its state (``Output/v``), or None."""
+
+    def __init__(self, cause: str, field: str | None = None) -> None:
+        super().__init__(cause)
+        self.field = field
 
 
 def is_expression(value: Any) -> bool:
@@ -69,17 +74,21 @@ def compile_expression_template(template: Any, field: str | None = None) -> Call
                 result = expression.evaluate(None, frame)
             except JException as error:
                 raise ExpressionError(
-                    f"An error occurred while evaluating the expression '{text}': {error}"
+                    f"An error occurred while evaluating the expression '{text}': {error}", field
                 ) from None
             except (RecursionError, TypeError, ValueError, ZeroDivisionError) as error:
-                raise ExpressionError(f"The expression '{text}' could not be evaluated: {error}") from None
+                raise ExpressionError(
+                    f"The expression '{text}' could not be evaluated: {error}", field
+                ) from None
             if result is None:
                 # transforming-data.html: an expression that evaluates to nothing fails the state with
                 # States.QueryEvaluationError (an undefined variable or a missing field alike). AWS's words,
                 # as a production failure recorded them: "The JSONata expression '$states.input.x'
                 # specified for the field 'Arguments/Input/x' returned nothing (undefined)."
                 where = f" specified for the field '{field}'" if field else ""
-                raise ExpressionError(f"The JSONata expression '{text}'{where} returned nothing (undefined).")
+                raise ExpressionError(
+                    f"The JSONata expression '{text}'{where} returned nothing (undefined).", field
+                )
             return Utils.convert_nulls(result)
 
         return render_expression

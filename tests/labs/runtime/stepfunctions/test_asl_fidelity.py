@@ -308,3 +308,5 @@ def test_a_jsonata_expression_that_returns_nothing_names_its_field_as_aws_does(s
         "An error occurred while executing the state 'S' (entered at the event id #2). "
         f"The JSONata expression '{text}' specified for the field '{field}' returned nothing (undefined)."
     )
+    (failed,) = [event for event in result["history"] if event["type"] == "EvaluationFailed"]
+    assert failed["evaluationFailedEventDetails"]["location"] == field
