@@ -41,9 +41,10 @@ Condition = Callable[[object], bool]  # takes one event value (or _MISSING), say
 class InvalidEventPatternError(ValueError):
     """The pattern is not valid; the message says why and where (a JSON path such as ``$.detail.state[0]``)."""
 
-    def __init__(self, problem: str, path: str) -> None:
+    def __init__(self, problem: str, path: str, located: bool = True) -> None:
         self.problem, self.path = problem, path
-        super().__init__(f"Event pattern is not valid. Reason: {problem} at {path}")
+        where = f" at {path}" if located else ""
+        super().__init__(f"Event pattern is not valid. Reason: {problem}{where}")
 
 
 class CompiledPattern:
@@ -347,10 +348,16 @@ def _wildcard_complexity(tokens: list[str | None]) -> int:
 def _compile_wildcard(operand: object, path: str) -> Condition:
     regex = _wildcard_regex(operand, path)
     if operand.count("*") > 1 and _wildcard_complexity(_wildcard_tokens(operand)) > _MAX_WILDCARD_COMPLEXITY:
+        # AWS's message names no location (Ruler measures the compiled machine, not one field); the
+        # exception still carries the path. The wording as PutRule returns it, quoted from a real rejection:
+        # "Event pattern is not valid. Reason: Rule is too complex - try using fewer wildcard characters or
+        # fewer repeating character sequences after a wildcard character" (operators page, "Wildcard
+        # matching": https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html)
         raise InvalidEventPatternError(
             "Rule is too complex - try using fewer wildcard characters or fewer repeating character "
             "sequences after a wildcard character",
             path,
+            located=False,
         )
     return lambda value: isinstance(value, str) and regex.fullmatch(value) is not None
 

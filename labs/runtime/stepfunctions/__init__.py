@@ -4,9 +4,10 @@
 Task states call that account's Lambda functions and services. ``cloud.client("stepfunctions")`` serves
 the API (``service.py``). Modules: ``validation`` and ``state_checks`` (CreateStateMachine's checks),
 ``machine`` (compile), ``interpreter`` (the execution loop and history), ``dataflow`` (how a state reads and
-writes its data), ``branches`` (Parallel and Map), ``paths`` / ``intrinsics`` / ``choice`` / ``expressions``
-(JSONPath, intrinsic functions, Choice rules, JSONata), ``integrations`` (which Task resources AWS accepts and
-which are simulated), ``tasks`` (running them), ``graph`` (for drawing),
+writes its data), ``branches`` (Parallel and Map), ``distributed_map`` / ``item_reader`` / ``result_writer``
+(a Map Run's child executions, items read from S3, results written to it), ``paths`` / ``intrinsics`` /
+``choice`` / ``expressions`` (JSONPath, intrinsic functions, Choice rules, JSONata), ``integrations`` (which
+Task resources AWS accepts and which are simulated), ``tasks`` (running them), ``graph`` (for drawing),
 ``testing`` (TestState).
 """
 

@@ -95,13 +95,8 @@ class Branching:
     def _map(
         self, state: State, effective: Any, scope: Scope, thread: Thread, context: dict, bindings
     ) -> Generator:
-        for field in ("ItemReader", "ResultWriter"):
-            if field in state.spec:
-                raise StatesError(
-                    "States.Runtime",
-                    f"valid on AWS, not simulated here: distributed Map {field} (reading items from or writing "
-                    "results to Amazon S3). Pass the items in the state input (ItemsPath / Items) instead.",
-                )
+        if state.distributed is not None:
+            return (yield from self._distributed_map(state, effective, scope, thread, context, bindings))
         items = (
             self._dynamic(state, "Items", effective, context, scope, bindings)
             if "Items" in state.dynamic

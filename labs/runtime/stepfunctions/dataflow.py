@@ -71,18 +71,17 @@ class DataFlow:
         except IntrinsicFailure as error:
             raise StatesError("States.IntrinsicFailure", str(error.args[0])) from None
         except ExpressionError as error:
-            failure = StatesError("States.QueryEvaluationError", str(error.args[0]))
+            # AWS's cause starts like every state failure's: "An error occurred while executing the state
+            # 'S' (entered at the event id #N). The JSONata expression ..." (a production failure's words).
+            prefix = self._runtime_error(state, "").cause
+            failure = StatesError("States.QueryEvaluationError", prefix + str(error.args[0]))
             # AWS records the failed evaluation itself before the state fails (EvaluationFailed, added with
-            # JSONata in 2024); its location (the field) is optional, and the state is always named.
-            self.record(
-                None,
-                "EvaluationFailed",
-                evaluationFailedEventDetails={
-                    "error": failure.error,
-                    "cause": failure.cause,
-                    "state": state.name,
-                },
-            )
+            # JSONata in 2024); its location (the field) is optional, and the state is always named
+            # (EvaluationFailedEventDetails in the API reference).
+            details = {"error": failure.error, "cause": failure.cause, "state": state.name}
+            if getattr(error, "field", None):
+                details["location"] = error.field
+            self.record(None, "EvaluationFailed", evaluationFailedEventDetails=details)
             raise failure from None
 
     def _apply_path(
@@ -134,6 +133,7 @@ class DataFlow:
         low: int = 0,
         high: float | None = None,
         integer: bool = True,
+        source: str | None = None,
     ) -> float | int | None:
         """A numeric field (MaxConcurrency, ToleratedFailure*, TimeoutSeconds, HeartbeatSeconds) from its
         constant, ``...Path`` or expression; None when the state does not set it. A value that is not a
@@ -145,7 +145,7 @@ class DataFlow:
         if number and integer and isinstance(value, float) and value.is_integer():
             value = int(value)
         if not number or (integer and not isinstance(value, int)) or value < low or (high and value > high):
-            source = f"{field}Path" if f"{field}Path" in state.spec else field
+            source = source or (f"{field}Path" if f"{field}Path" in state.spec else field)
             kind = "an integer" if integer else "a number"
             bounds = f"from {low} to {high}" if high else f">= {low}"
             raise self._runtime_error(

@@ -30,7 +30,12 @@ class ExpressionSyntaxError(ValueError):
 
 
 class ExpressionError(Exception):
-    """Evaluating an expression failed (AWS: States.QueryEvaluationError); ``.args[0]`` is the cause."""
+    """Evaluating an expression failed (AWS: States.QueryEvaluationError); ``.args[0]`` is the cause and
+    ``.field`` where the expression sits in its state (``Output/v``), or None."""
+
+    def __init__(self, cause: str, field: str | None = None) -> None:
+        super().__init__(cause)
+        self.field = field
 
 
 def is_expression(value: Any) -> bool:
@@ -47,11 +52,13 @@ def _parse(text: str) -> jsonata.Jsonata:
     return expression
 
 
-def compile_expression_template(template: Any) -> Callable[[dict], Any]:
+def compile_expression_template(template: Any, field: str | None = None) -> Callable[[dict], Any]:
     """Compile a JSONata field into ``render(bindings)``; raises ``ExpressionSyntaxError`` now, not later.
 
     ``bindings`` maps variable names (without ``$``) to values, ``states`` included, plus the private keys
     ``_now`` (epoch seconds) and ``_rng`` (a seeded random.Random) for the functions that need them.
+    ``field`` names where the template sits in its state (``Output``, ``Arguments/Input/key``): an
+    expression that returns nothing names it, as AWS's message does.
     """
     if is_expression(template):
         text = template[2:-2].strip()
@@ -67,22 +74,35 @@ def compile_expression_template(template: Any) -> Callable[[dict], Any]:
                 result = expression.evaluate(None, frame)
             except JException as error:
                 raise ExpressionError(
-                    f"An error occurred while evaluating the expression '{text}': {error}"
+                    f"An error occurred while evaluating the expression '{text}': {error}", field
                 ) from None
             except (RecursionError, TypeError, ValueError, ZeroDivisionError) as error:
-                raise ExpressionError(f"The expression '{text}' could not be evaluated: {error}") from None
+                raise ExpressionError(
+                    f"The expression '{text}' could not be evaluated: {error}", field
+                ) from None
             if result is None:
                 # transforming-data.html: an expression that evaluates to nothing fails the state with
-                # States.QueryEvaluationError (an undefined variable or a missing field alike).
-                raise ExpressionError(f"The JSONata expression '{text}' returned nothing (undefined)")
+                # States.QueryEvaluationError (an undefined variable or a missing field alike). AWS's words,
+                # as a production failure recorded them: "The JSONata expression '$states.input.x'
+                # specified for the field 'Arguments/Input/x' returned nothing (undefined)."
+                where = f" specified for the field '{field}'" if field else ""
+                raise ExpressionError(
+                    f"The JSONata expression '{text}'{where} returned nothing (undefined).", field
+                )
             return Utils.convert_nulls(result)
 
         return render_expression
     if isinstance(template, dict):
-        fields = [(key, compile_expression_template(value)) for key, value in template.items()]
+        fields = [
+            (key, compile_expression_template(value, f"{field}/{key}" if field else key))
+            for key, value in template.items()
+        ]
         return lambda bindings: {key: render(bindings) for key, render in fields}
     if isinstance(template, list):
-        items = [compile_expression_template(item) for item in template]
+        items = [
+            compile_expression_template(item, f"{field}[{index}]" if field else f"[{index}]")
+            for index, item in enumerate(template)
+        ]
         return lambda bindings: [render(bindings) for render in items]
     constant = json.dumps(template)
     return lambda bindings: json.loads(constant)

@@ -15,6 +15,7 @@ from typing import Any
 from labs.runtime.stepfunctions.branches import Branching
 from labs.runtime.stepfunctions.choice import ChoicePathError, parse_timestamp
 from labs.runtime.stepfunctions.dataflow import DataFlow
+from labs.runtime.stepfunctions.distributed_map import DistributedMapping
 from labs.runtime.stepfunctions.flow import Sleep, Spawn, StatesError, Suspend, error_matches
 from labs.runtime.stepfunctions.machine import Program, State
 from labs.runtime.stepfunctions.scope import Scope, Thread, dumps
@@ -30,7 +31,7 @@ def _iso(epoch: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-class Execution(Branching, DataFlow):
+class Execution(Branching, DistributedMapping, DataFlow):
     """One execution of a compiled ``Program``. ``tasks`` runs Task states (see ``tasks.TaskRunner``)."""
 
     def __init__(
@@ -66,6 +67,8 @@ class Execution(Branching, DataFlow):
         self.stop_time: float | None = None
         self.transitions = 0
         self.state_status: dict[str, str] = {}  # state name -> last status, for the graph
+        self.map_runs: list[dict] = []  # Distributed Map runs, each with its child executions
+        self.map_run_arn: str | None = None  # set on a child execution of a Map Run
         self._root: Thread | None = None
         self._timeout_event = None
         self._context_execution = {

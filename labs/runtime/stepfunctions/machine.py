@@ -66,6 +66,7 @@ class State:
     branches: list[Program] = field(default_factory=list)
     iterator: Program | None = None
     dynamic: dict[str, Any] = field(default_factory=dict)  # fields that are values, paths or expressions
+    distributed: dict | None = None  # a Map in Distributed mode: see ``_compile_distributed``
 
 
 @dataclass(slots=True)
@@ -119,10 +120,11 @@ def _path_field(spec: dict, name: str) -> JsonPath | None | bool:
     return DISCARD if spec[name] is None else compile_path(spec[name])
 
 
-def _template(value: Any, jsonata: bool) -> Callable | None:
+def _template(value: Any, jsonata: bool, field: str | None = None) -> Callable | None:
+    """A payload template (JSONPath) or JSONata field; ``field`` names it in JSONata's error messages."""
     if value is None:
         return None
-    return compile_expression_template(value) if jsonata else compile_template(value)
+    return compile_expression_template(value, field) if jsonata else compile_template(value)
 
 
 # Fields whose value may be a number, a ``...Path`` (JSONPath) or a ``{% %}`` expression (JSONata).
@@ -149,15 +151,17 @@ def _compile_state(name: str, spec: dict, jsonata: bool) -> State:
     state.result_path = _path_field(spec, "ResultPath")
     state.parameters = _template(spec.get("Parameters", spec.get("ItemSelector")), jsonata)
     if state.type == "Map" and jsonata:
-        state.parameters = _template(spec.get("ItemSelector"), True)
+        state.parameters = _template(spec.get("ItemSelector"), True, "ItemSelector")
     state.result_selector = _template(spec.get("ResultSelector"), jsonata)
-    state.assign = _template(spec.get("Assign"), jsonata)
-    state.arguments = _template(spec.get("Arguments"), jsonata)
-    state.output = _template(spec["Output"], True) if "Output" in spec else None
+    state.assign = _template(spec.get("Assign"), jsonata, "Assign")
+    state.arguments = _template(spec.get("Arguments"), jsonata, "Arguments")
+    state.output = _template(spec["Output"], True, "Output") if "Output" in spec else None
     for field_name in _DYNAMIC_FIELDS:
         if field_name in spec:
             value = spec[field_name]
-            state.dynamic[field_name] = compile_expression_template(value) if is_expression(value) else value
+            state.dynamic[field_name] = (
+                compile_expression_template(value, field_name) if is_expression(value) else value
+            )
         elif f"{field_name}Path" in spec:
             text = spec[f"{field_name}Path"]
             state.dynamic[field_name] = compile_intrinsic(text) if is_intrinsic(text) else compile_path(text)
@@ -172,21 +176,29 @@ def _compile_state(name: str, spec: dict, jsonata: bool) -> State:
                 jitter=retry.get("JitterStrategy", "NONE"),
             )
         )
-    for catch in spec.get("Catch", []):
+    for index, catch in enumerate(spec.get("Catch", [])):
         state.catchers.append(
             Catcher(
                 errors=catch["ErrorEquals"],
                 next=catch["Next"],
                 result_path=_path_field(catch, "ResultPath"),
-                output=_template(catch["Output"], True) if "Output" in catch else None,
-                assign=_template(catch.get("Assign"), jsonata),
+                output=_template(catch["Output"], True, f"Catch[{index}]/Output")
+                if "Output" in catch
+                else None,
+                assign=_template(catch.get("Assign"), jsonata, f"Catch[{index}]/Assign"),
             )
         )
     if state.type == "Choice":
-        for rule in spec["Choices"]:
-            predicate = compile_expression_template(rule["Condition"]) if jsonata else compile_rule(rule)
-            output = _template(rule["Output"], True) if "Output" in rule else None
-            state.choices.append((predicate, rule["Next"], _template(rule.get("Assign"), jsonata), output))
+        for index, rule in enumerate(spec["Choices"]):
+            at = f"Choices[{index}]"
+            predicate = (
+                compile_expression_template(rule["Condition"], f"{at}/Condition")
+                if jsonata
+                else compile_rule(rule)
+            )
+            output = _template(rule["Output"], True, f"{at}/Output") if "Output" in rule else None
+            assign = _template(rule.get("Assign"), jsonata, f"{at}/Assign")
+            state.choices.append((predicate, rule["Next"], assign, output))
         state.default = spec.get("Default")
     elif state.type == "Parallel":
         state.branches = [
@@ -197,6 +209,51 @@ def _compile_state(name: str, spec: dict, jsonata: bool) -> State:
         state.iterator = compile_machine(processor, "JSONata" if jsonata else "JSONPath")
         if "ItemsPath" in spec:
             state.dynamic["Items"] = compile_path(spec["ItemsPath"])
+        state.distributed = _compile_distributed(state, spec, jsonata)
     if state.type == "Pass" and "Result" in spec:
         state.dynamic["Result"] = spec["Result"]
     return state
+
+
+def _dynamic_field(state: State, spec: dict, name: str, key: str) -> None:
+    """A sub-field given as a value, a ``...Path`` or an expression, kept in ``state.dynamic[key]``."""
+    if name in spec:
+        value = spec[name]
+        state.dynamic[key] = compile_expression_template(value, name) if is_expression(value) else value
+    elif f"{name}Path" in spec:
+        state.dynamic[key] = compile_path(spec[f"{name}Path"])
+
+
+def _compile_distributed(state: State, spec: dict, jsonata: bool) -> dict | None:
+    """A Map in Distributed mode (``ProcessorConfig.Mode: DISTRIBUTED``, or one reading or writing S3):
+    its ItemReader, ItemBatcher and ResultWriter, with their parameters compiled. Field names:
+    https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html"""
+    processor = spec.get("ItemProcessor") or {}
+    config = processor.get("ProcessorConfig") or {}
+    if config.get("Mode") != "DISTRIBUTED" and "ItemReader" not in spec and "ResultWriter" not in spec:
+        return None
+    parameters = "Arguments" if jsonata else "Parameters"
+    distributed: dict[str, Any] = {
+        "execution_type": config.get("ExecutionType", "STANDARD"),
+        "label": spec.get("Label"),
+    }
+    reader = spec.get("ItemReader")
+    if reader is not None:
+        distributed["reader"] = reader
+        distributed["reader_parameters"] = _template(
+            reader.get(parameters, {}), jsonata, f"ItemReader/{parameters}"
+        )
+        _dynamic_field(state, reader.get("ReaderConfig") or {}, "MaxItems", "ItemReader.MaxItems")
+    batcher = spec.get("ItemBatcher")
+    if batcher is not None:
+        distributed["batcher"] = batcher
+        distributed["batch_input"] = _template(batcher.get("BatchInput"), jsonata, "ItemBatcher/BatchInput")
+        _dynamic_field(state, batcher, "MaxItemsPerBatch", "ItemBatcher.MaxItemsPerBatch")
+        _dynamic_field(state, batcher, "MaxInputBytesPerBatch", "ItemBatcher.MaxInputBytesPerBatch")
+    writer = spec.get("ResultWriter")
+    if writer is not None:
+        distributed["writer"] = writer
+        distributed["writer_parameters"] = _template(
+            writer.get(parameters), jsonata, f"ResultWriter/{parameters}"
+        )
+    return distributed

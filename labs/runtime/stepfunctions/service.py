@@ -39,6 +39,7 @@ class StepFunctionsService:
         self.machines: dict[str, dict] = {}
         self.executions: dict[str, Execution] = {}
         self.tasks = TaskRunner(cloud, start_execution=self._start_nested)
+        self.tasks.register_child = self._register_child
 
     # -- the wire ----------------------------------------------------------------------------------------------
     def handle(self, operation: str, body: bytes) -> tuple[int, dict, bytes]:
@@ -191,6 +192,26 @@ class StepFunctionsService:
             transitions=execution.transitions,
         )
 
+    def _register_child(self, parent: Execution, child: Execution) -> None:
+        """A Distributed Map's child workflow execution: listed by its Map Run, traced under a note for the
+        Map Run (itself caused by the parent execution), so the trace shows the children below the Map state."""
+        self.executions[child.arn] = child
+        run = next(run for run in parent.map_runs if run["mapRunArn"] == child.map_run_arn)
+        if "trace_seq" not in run:
+            run["trace_seq"] = self.cloud.trace.sfn_note(
+                self.cloud.clock(),
+                cause=getattr(parent, "trace_seq", None),
+                execution_arn=parent.arn,
+                note=f"Map state '{run['state'].name}' started Map Run {run['mapRunArn']}",
+            )["seq"]
+        child.trace_seq = self.cloud.trace.sfn_execution_started(
+            self.cloud.clock(),
+            cause=run["trace_seq"],
+            execution_arn=child.arn,
+            state_machine_arn=child.state_machine_arn,
+        )["seq"]
+        child.on_finish_callbacks.append(self._trace_finish)
+
     def api_start_execution(
         self, stateMachineArn: str, name: str | None = None, input: str | None = None, **_: Any
     ) -> dict:  # noqa: A002, N803
@@ -246,6 +267,8 @@ class StepFunctionsService:
         }
         if execution.stop_time is not None:
             description["stopDate"] = execution.stop_time
+        if execution.map_run_arn is not None:  # a Distributed Map's child workflow execution
+            description["mapRunArn"] = execution.map_run_arn
         if execution.status == "SUCCEEDED":
             description["output"] = json.dumps(execution.output)
             description["outputDetails"] = {"included": True}
@@ -257,7 +280,21 @@ class StepFunctionsService:
     def api_describe_execution(self, executionArn: str, **_: Any) -> dict:  # noqa: N803
         return self._describe(self._execution(executionArn))
 
-    def api_list_executions(self, stateMachineArn: str, statusFilter: str | None = None, **_: Any) -> dict:  # noqa: N803
+    def api_list_executions(
+        self,
+        stateMachineArn: str | None = None,
+        statusFilter: str | None = None,
+        mapRunArn: str | None = None,
+        **_: Any,
+    ) -> dict:  # noqa: N803
+        """ListExecutions of a state machine, or of a Map Run (its child workflow executions, with itemCount
+        and mapRunArn, https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html)."""
+        if (stateMachineArn is None) == (mapRunArn is None):
+            raise _ApiError(
+                "ValidationException", "Specify either stateMachineArn or mapRunArn, but not both"
+            )
+        if mapRunArn is not None:
+            return self._list_map_run_executions(mapRunArn, statusFilter)
         self._machine(stateMachineArn)
         listed = [
             {
@@ -271,6 +308,72 @@ class StepFunctionsService:
         if statusFilter:
             listed = [e for e in listed if e["status"] == statusFilter]
         return {"executions": listed}
+
+    def _map_run(self, arn: str) -> tuple[Execution, dict]:
+        for execution in list(self.executions.values()):
+            for run in execution.map_runs:
+                if run["mapRunArn"] == arn:
+                    return execution, run
+        raise _ApiError("ResourceNotFound", f"Resource not found: '{arn}'")
+
+    def _list_map_run_executions(self, arn: str, status: str | None) -> dict:
+        _, run = self._map_run(arn)
+        listed = []
+        for child in run["executions"]:
+            if child.status.startswith("PENDING"):
+                continue
+            entry = {
+                key: value
+                for key, value in self._describe(child).items()
+                if key in ("executionArn", "stateMachineArn", "name", "status", "startDate", "stopDate")
+            }
+            items = child.input.get("Items") if isinstance(child.input, dict) else None
+            entry.update(mapRunArn=arn, itemCount=len(items) if isinstance(items, list) else 1)
+            if status is None or entry["status"] == status:
+                listed.append(entry)
+        return {"executions": listed}
+
+    def api_list_map_runs(self, executionArn: str, **_: Any) -> dict:  # noqa: N803
+        execution = self._execution(executionArn)
+        runs = [
+            {
+                "executionArn": execution.arn,
+                "mapRunArn": run["mapRunArn"],
+                "stateMachineArn": run["stateMachineArn"],
+            }
+            for run in execution.map_runs
+        ]
+        return {"mapRuns": runs}
+
+    def api_describe_map_run(self, mapRunArn: str, **_: Any) -> dict:  # noqa: N803
+        """DescribeMapRun: the run's status, settings and its children (and items) counted by status,
+        https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeMapRun.html"""
+        execution, run = self._map_run(mapRunArn)
+        names = {"SUCCEEDED": "succeeded", "FAILED": "failed", "TIMED_OUT": "timedOut", "ABORTED": "aborted"}
+        keys = ("pending", "running", "succeeded", "failed", "timedOut", "aborted")
+        executions, items = dict.fromkeys(keys, 0), dict.fromkeys(keys, 0)
+        for child in run["executions"]:
+            key = names.get(child.status, "running" if child.status == "RUNNING" else "pending")
+            batch = child.input.get("Items") if isinstance(child.input, dict) else None
+            executions[key] += 1
+            items[key] += len(batch) if isinstance(batch, list) else 1
+        for counts in (executions, items):
+            counts["total"] = sum(counts.values())
+            counts["resultsWritten"] = counts["total"] - counts["pending"] - counts["running"]
+        described = {
+            "mapRunArn": mapRunArn,
+            "executionArn": execution.arn,
+            "status": run["status"],
+            "startDate": run["startDate"],
+            "maxConcurrency": run["maxConcurrency"],
+            "toleratedFailureCount": run["tolerated"],
+            "executionCounts": executions,
+            "itemCounts": items,
+            "redriveCount": 0,
+        }
+        if "stopDate" in run:
+            described["stopDate"] = run["stopDate"]
+        return described
 
     def api_get_execution_history(
         self,

@@ -3,11 +3,13 @@
 Task (a resource this runtime can run, timeouts and heartbeats), Wait (one of its four fields), Fail (error
 and cause as values, paths or intrinsics), Choice (rules with one comparison operator, or a JSONata
 ``Condition``), Parallel and Map (their branches and item processor are state machines of their own, checked
-by the same checker; tolerated failures, MaxConcurrency; distributed Map's ItemReader and ResultWriter validate and fail at run time as not simulated), and every
-Retry and Catch entry.
+by the same checker; tolerated failures, MaxConcurrency; a distributed Map's ItemReader, ItemBatcher and
+ResultWriter run in ``distributed_map.py``), and every Retry and Catch entry.
 """
 
 from __future__ import annotations
+
+import re
 
 from labs.runtime.core.json_locations import escape_pointer
 from labs.runtime.stepfunctions import intrinsics
@@ -16,6 +18,20 @@ from labs.runtime.stepfunctions.expressions import is_expression
 from labs.runtime.stepfunctions.integrations import parse_resource
 
 __all__ = ["StateChecks"]
+
+# The values AWS's pages list for a Map's Distributed-mode settings: "Map state in Distributed mode"
+# (state-map-distributed.html), "ItemReader (Map)" (input-output-itemreader.html: InputType, CSVHeaderLocation,
+# CSVDelimiter as the CDK's CsvDelimiter renders it), "ResultWriter (Map)" (input-output-resultwriter.html).
+_DISTRIBUTED_VALUES = (
+    (("ItemProcessor", "ProcessorConfig"), "Mode", ("INLINE", "DISTRIBUTED")),
+    (("ItemProcessor", "ProcessorConfig"), "ExecutionType", ("STANDARD", "EXPRESS")),
+    (("ItemReader", "ReaderConfig"), "InputType", ("CSV", "JSON", "JSONL", "PARQUET", "MANIFEST")),
+    (("ItemReader", "ReaderConfig"), "CSVHeaderLocation", ("FIRST_ROW", "GIVEN")),
+    (("ItemReader", "ReaderConfig"), "CSVDelimiter", ("COMMA", "PIPE", "SEMICOLON", "SPACE", "TAB")),
+    (("ResultWriter", "WriterConfig"), "Transformation", ("NONE", "COMPACT", "FLATTEN")),
+    (("ResultWriter", "WriterConfig"), "OutputType", ("JSON", "JSONL")),
+)
+_S3_RESOURCE = re.compile(r"^arn:aws[a-z-]*:states:::s3:(listObjectsV2|getObject|putObject)$")
 
 
 class StateChecks:
@@ -172,6 +188,46 @@ class StateChecks:
                 allow_zero=True,
                 expression_ok=True,
             )
+        self.distributed_settings(spec, at)
+
+    def distributed_settings(self, spec: dict, at: str) -> None:
+        """A Map's ProcessorConfig, ItemReader and ResultWriter settings hold values AWS lists."""
+        for (outer, inner), field, allowed in _DISTRIBUTED_VALUES:
+            section = spec.get(outer)
+            config = section.get(inner) if isinstance(section, dict) else None
+            value = config.get(field) if isinstance(config, dict) else None
+            if value is not None and not is_expression(value) and value not in allowed:
+                self.add(
+                    f"The field '{field}' must be one of {', '.join(allowed)}",
+                    f"{at}/{outer}/{inner}/{field}",
+                )
+        reader, writer = spec.get("ItemReader"), spec.get("ResultWriter")
+        for name, section, actions in (
+            ("ItemReader", reader, ("listObjectsV2", "getObject")),
+            ("ResultWriter", writer, ("putObject",)),
+        ):
+            if not isinstance(section, dict) or "Resource" not in section:
+                continue
+            match = _S3_RESOURCE.match(str(section["Resource"]))
+            if match is None or match.group(1) not in actions:
+                wanted = " or ".join(f"arn:aws:states:::s3:{action}" for action in actions)
+                self.add(f"The {name} Resource must be {wanted}", f"{at}/{name}/Resource")
+        config = reader.get("ReaderConfig") if isinstance(reader, dict) else None
+        if (
+            isinstance(config, dict)
+            and config.get("CSVHeaderLocation") == "GIVEN"
+            and "CSVHeaders" not in config
+        ):
+            self.add("CSVHeaderLocation GIVEN needs CSVHeaders", f"{at}/ItemReader/ReaderConfig")
+        if isinstance(writer, dict):
+            destination = [key for key in ("Resource", "Parameters", "Arguments") if key in writer]
+            if "WriterConfig" not in writer and not destination:
+                self.add("The field 'ResultWriter' cannot be empty", f"{at}/ResultWriter")
+            elif destination and ("Resource" not in destination or len(destination) == 1):
+                self.add(
+                    "A ResultWriter needs both Resource and Parameters (Arguments in JSONata)",
+                    f"{at}/ResultWriter",
+                )
 
     def retry_and_catch(self, spec: dict, at: str, states: dict, jsonata: bool) -> None:
         for field in ("Retry", "Catch"):

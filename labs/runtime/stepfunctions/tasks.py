@@ -266,6 +266,10 @@ class TaskRunner:
         return description
 
     # -- the calls -------------------------------------------------------------------------------------------
+    def client_for(self, execution, service: str):
+        """A boto3 client of the account acting as the execution's role (States.TaskFailed without one)."""
+        return self._client(execution, service)
+
     def _client(self, execution, service: str):
         if self.cloud is None:
             raise StatesError("States.TaskFailed", f"No simulated account to call {service} in")

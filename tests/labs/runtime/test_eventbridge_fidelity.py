@@ -77,3 +77,15 @@ def test_the_test_event_pattern_api_uses_the_matcher_rules_use():
                 events.test_event_pattern(EventPattern=json.dumps(pattern), Event=text)
             assert caught.value.response["Error"]["Code"] == "InvalidEventPatternException"
             assert says in caught.value.response["Error"]["Message"]
+
+
+def test_a_too_complex_wildcard_gets_aws_exact_message():
+    """PutRule's words for a wildcard Ruler finds too complex, as a real rejection quoted them (no location):
+    eb-create-pattern-operators.html, "Wildcard matching". The exception still carries the field's path."""
+    with pytest.raises(InvalidEventPatternError) as caught:
+        compile_pattern({"detail": {"key": [{"wildcard": "*a" * 60}]}})
+    assert str(caught.value) == (
+        "Event pattern is not valid. Reason: Rule is too complex - try using fewer wildcard characters or "
+        "fewer repeating character sequences after a wildcard character"
+    )
+    assert caught.value.path.startswith("$.detail.key")

@@ -82,7 +82,7 @@ def test_jsonpath_as_aws_reads_it(case):
     assert (result["status"], result["output"]) == ("SUCCEEDED", {"out": case["expected"]}), case["source"]
 
 
-def test_distributed_map_with_an_item_reader_validates_and_fails_at_run_time():
+def test_distributed_map_with_an_item_reader_validates_and_needs_an_account_to_read_from():
     definition = machine(
         {
             "M": {
@@ -107,8 +107,9 @@ def test_distributed_map_with_an_item_reader_validates_and_fails_at_run_time():
     )
     assert validate(definition) == []  # state-map-distributed.html: the definition AWS's page shows
     result = go(definition)
-    assert (result["status"], result["error"]) == ("FAILED", "States.Runtime")
-    assert result["cause"].startswith("valid on AWS, not simulated here: distributed Map ItemReader")
+    # simulated against an account's S3 (test_asl_distributed_map.py); without one there is nothing to read
+    assert (result["status"], result["error"]) == ("FAILED", "States.ItemReaderFailed")
+    assert "No simulated account" in result["cause"]
 
 
 @pytest.mark.parametrize("case", DYNAMIC, ids=[case["name"] for case in DYNAMIC])
@@ -198,7 +199,7 @@ def test_jsonata_nothing_null_and_assign_order(states, status, expected):
     assert result["status"] == status
     if status == "FAILED":
         assert result["error"] == "States.QueryEvaluationError"
-        assert result["cause"].endswith("returned nothing (undefined)")
+        assert result["cause"].endswith("returned nothing (undefined).")
     else:
         assert result["output"] == expected
 
@@ -272,3 +273,40 @@ def test_a_definition_is_compiled_once_and_shared_by_its_executions():
     assert go(definition, {"x": 2})["output"] == go(definition, {"x": 2})["output"] == {"b": 1, "a": 2}
     reordered = machine({"P": {"Type": "Pass", "Parameters": {"a.$": "$.x", "b": 1}, "End": True}})
     assert list(go(reordered, {"x": 2})["output"]) == ["a", "b"]  # its own program: key order is kept
+
+
+JSONATA_NOTHING = [
+    ({"Type": "Pass", "Output": "{% $states.input.gone %}", "End": True}, "Output", "$states.input.gone"),
+    ({"Type": "Pass", "Output": {"a": {"b": "{% $nope %}"}}, "End": True}, "Output/a/b", "$nope"),
+    (
+        {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::states:startExecution",
+            "Arguments": {"Input": {"pushLocation": "{% $states.input.pushLocation %}"}},
+            "End": True,
+        },
+        "Arguments/Input/pushLocation",
+        "$states.input.pushLocation",
+    ),
+    (
+        {"Type": "Pass", "Assign": {"x": "{% $states.input.gone %}"}, "End": True},
+        "Assign/x",
+        "$states.input.gone",
+    ),
+]
+
+
+@pytest.mark.parametrize(("state", "field", "text"), JSONATA_NOTHING, ids=[c[1] for c in JSONATA_NOTHING])
+def test_a_jsonata_expression_that_returns_nothing_names_its_field_as_aws_does(state, field, text):
+    """transforming-data.html: an expression that returns nothing fails with States.QueryEvaluationError. The
+    cause in AWS's words, as a production execution recorded them: "An error occurred while executing the
+    state 'Run S3 Data Push' (entered at the event id #6). The JSONata expression '$states.input.pushLocation'
+    specified for the field 'Arguments/Input/pushLocation' returned nothing (undefined)." """
+    result = go(machine({"S": state}, QueryLanguage="JSONata"), {})
+    assert (result["status"], result["error"]) == ("FAILED", "States.QueryEvaluationError")
+    assert result["cause"] == (
+        "An error occurred while executing the state 'S' (entered at the event id #2). "
+        f"The JSONata expression '{text}' specified for the field '{field}' returned nothing (undefined)."
+    )
+    (failed,) = [event for event in result["history"] if event["type"] == "EvaluationFailed"]
+    assert failed["evaluationFailedEventDetails"]["location"] == field

@@ -166,7 +166,32 @@ def _state(draw, depth: int, jsonata: bool, following: dict, later: list) -> dic
             ):
                 if draw(st.booleans()):
                     spec[field] = draw(PATHS)
+        if draw(st.booleans()):
+            _distributed(draw, spec, jsonata)
     return spec
+
+
+def _distributed(draw, spec: dict, jsonata: bool) -> None:
+    """Distributed mode: child executions, batches, a result writer preview, items read from S3 (with no
+    account a reader fails the execution with States.ItemReaderFailed)."""
+    kind = draw(st.sampled_from(["STANDARD", "EXPRESS"]))
+    spec["ItemProcessor"]["ProcessorConfig"] = {"Mode": "DISTRIBUTED", "ExecutionType": kind}
+    if draw(st.booleans()):
+        size = draw(st.sampled_from([1, 2, "$.v", "$.a"]))
+        field = "MaxItemsPerBatchPath" if isinstance(size, str) and not jsonata else "MaxItemsPerBatch"
+        spec["ItemBatcher"] = {field: size if field.endswith("Path") or isinstance(size, int) else 2}
+        if draw(st.booleans()):
+            spec["ItemBatcher"]["BatchInput"] = _template(draw, jsonata)
+    if draw(st.booleans()):
+        transformation = draw(st.sampled_from(["NONE", "COMPACT", "FLATTEN"]))
+        spec["ResultWriter"] = {"WriterConfig": {"Transformation": transformation, "OutputType": "JSON"}}
+    if draw(st.integers(0, 3)) == 0:
+        parameters = "Arguments" if jsonata else "Parameters"
+        spec["ItemReader"] = {
+            "Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": {"InputType": draw(st.sampled_from(["JSON", "JSONL", "CSV"]))},
+            parameters: {"Bucket": "b", "Key": "k"},
+        }
 
 
 @st.composite
