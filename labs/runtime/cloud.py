@@ -393,7 +393,7 @@ class Cloud:
                 invalid = self.stream_poller.check_request(parsed.operation, parsed.params)
                 if invalid is not None:
                     return invalid
-            if parsed.operation == "Invoke":
+            if parsed.operation in ("Invoke", "InvokeWithResponseStream"):
                 return self.lambda_.invoke_api(parsed, headers, body, cause)
         if parsed is not None and parsed.service == "stepfunctions":
             return self.stepfunctions.handle(parsed.operation, body)

@@ -46,6 +46,7 @@ from labs.runtime.awslambda.verdict import (
     verdict,
 )
 from labs.runtime.core import wire
+from labs.runtime.core.eventstream import event_message
 from labs.runtime.sandbox.environment import Environment
 from labs.runtime.sandbox.host import UNSAFE_WARNING, fork_server
 
@@ -322,6 +323,7 @@ class LambdaService:
         invocation unless throttled."""
         lowered = {k.lower(): v for k, v in headers.items()}
         invocation_type = lowered.get("x-amz-invocation-type", "RequestResponse")
+        streamed = parsed.operation == "InvokeWithResponseStream"
         name, qualifier = parsed.params.get("FunctionName", ""), parsed.params.get("Qualifier")
         try:
             function = self.get_function(name, qualifier)
@@ -334,7 +336,8 @@ class LambdaService:
             return wire.error_response(
                 "lambda", 404, "ResourceNotFoundException", f"Function not found: {arn}"
             )
-        refused = _refused_request(invocation_type, body)
+        # InvokeWithResponseStream's InvocationType is RequestResponse or DryRun only (API reference)
+        refused = _refused_request(invocation_type, body, ("RequestResponse", "DryRun") if streamed else None)
         if refused is not None:
             return refused
         if invocation_type == "DryRun":
@@ -359,6 +362,8 @@ class LambdaService:
                     "Client context must be base64-encoded JSON",
                 )
         result = self.invoke(name, body or b"{}", qualifier, client_context, cause)
+        if streamed:
+            return _streamed_response(result, tail=lowered.get("x-amz-log-type") == "Tail")
         return 200, _response_headers(result, tail=lowered.get("x-amz-log-type") == "Tail"), result.payload
 
     def set_dead_letter_target(self, function_name: str, target_arn: str | None) -> None:
@@ -398,9 +403,11 @@ def _report_line(
     return report + "\n"
 
 
-def _refused_request(invocation_type: str, body: bytes) -> tuple[int, dict, bytes] | None:
+def _refused_request(
+    invocation_type: str, body: bytes, allowed: tuple[str, ...] | None = None
+) -> tuple[int, dict, bytes] | None:
     """AWS's error for an Invoke request it refuses before running anything (type, size, JSON), or None."""
-    if invocation_type not in ("RequestResponse", "Event", "DryRun"):
+    if invocation_type not in (allowed or ("RequestResponse", "Event", "DryRun")):
         message = f"Unsupported invocation type {invocation_type}"
         return wire.error_response("lambda", 400, "InvalidParameterValueException", message)
     limit = ASYNC_PAYLOAD_LIMIT if invocation_type == "Event" else SYNC_PAYLOAD_LIMIT
@@ -424,6 +431,28 @@ def _throttled_response(reason: str) -> tuple[int, dict, bytes]:
         "message": "Rate Exceeded.",
     }
     return status, headers, json.dumps(throttle).encode()
+
+
+def _streamed_response(result: Invocation, tail: bool) -> tuple[int, dict, bytes]:
+    """InvokeWithResponseStream's answer for a Python function. Only Node.js managed runtimes (and custom
+    runtimes) stream (https://docs.aws.amazon.com/lambda/latest/dg/configuration-response-streaming.html):
+    the Python runtime hands Lambda the whole response when the handler returns, so the stream carries it
+    as one ``PayloadChunk`` (the bytes Invoke would answer), then ``InvokeComplete`` (LogResult with
+    ``LogType=Tail``; a function error's ErrorCode is the ``X-Amz-Function-Error`` value, its ErrorDetails
+    the error's type and message)."""
+    complete = {"LogResult": result.log_tail} if tail else {}
+    if result.function_error:
+        error = json.loads(result.payload or b"{}")
+        complete["ErrorCode"] = result.function_error
+        complete["ErrorDetails"] = f"{error.get('errorType', '')}: {error.get('errorMessage', '')}"
+    body = event_message("PayloadChunk", result.payload, "application/octet-stream")
+    body += event_message("InvokeComplete", json.dumps(complete).encode(), "application/json")
+    headers = {
+        "x-amzn-RequestId": result.request_id,
+        "X-Amz-Executed-Version": result.executed_version,
+        "Content-Type": "application/vnd.amazon.eventstream",
+    }
+    return 200, headers, body
 
 
 def _response_headers(result: Invocation, tail: bool) -> dict[str, str]:
