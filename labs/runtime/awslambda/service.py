@@ -85,9 +85,11 @@ class LambdaService:
             raise UnknownFunctionException(name_or_arn)
         return function
 
-    def _environment_key(self, function) -> str:
+    def _environment_key(self, function, tenant_id: str | None = None) -> str:
+        """Which warm environments may serve an invocation: same code and configuration, and for a
+        tenant-isolated function the same tenant (environments are never shared across tenants)."""
         layers = [layer["Arn"] for layer in function.layers]
-        config = [function.function_arn, function.version, function.code_sha_256, function.handler]
+        config = [function.function_arn, function.version, function.code_sha_256, function.handler, tenant_id]
         config += [function.memory_size, function.timeout, function.environment_vars, layers, function.role]
         config += [function.ephemeral_storage]
         return hashlib.sha256(json.dumps(config, default=str, sort_keys=True).encode()).hexdigest()
@@ -114,9 +116,11 @@ class LambdaService:
         client_context: dict | None = None,
         cause: int | None = None,
         request_id: str | None = None,
+        tenant_id: str | None = None,
     ) -> Invocation:
         """Run one synchronous invocation (the internal API other services use). ``request_id`` is given
-        for asynchronous events, which keep theirs across retries.
+        for asynchronous events, which keep theirs across retries; ``tenant_id`` for a tenant-isolated
+        function (checked by the Invoke API: ``tenancy_problem``).
 
         Raises moto's ``UnknownFunctionException`` for an unknown function; every failure of the code
         itself is reported in the returned ``Invocation`` as Lambda reports it.
@@ -125,7 +129,7 @@ class LambdaService:
         base_arn = (
             f"arn:aws:lambda:{self.cloud.region}:{self.cloud.account_id}:function:{function.function_name}"
         )
-        key = self._environment_key(function)
+        key = self._environment_key(function, tenant_id)
         context = InvokeContext(
             function=function,
             request_id=request_id or self.cloud.new_request_id(),
@@ -134,6 +138,7 @@ class LambdaService:
             client_context=client_context,
             cause=cause,
             environment_key=key,
+            tenant_id=tenant_id,
         )
         fault = self.cloud.faults.invocation_fault(function.function_name, cause)
         if fault is not None:
@@ -226,6 +231,7 @@ class LambdaService:
             "invoked_function_arn": context.invoked_arn,
             "timeout_ms": int(context.timeout_s * 1000),  # the runtime's deadline starts with the invocation
             "client_context": context.client_context,
+            "tenant_id": context.tenant_id,
             "trace_id": f"Root=1-{int(self.cloud.clock()):08x}-{self.cloud.random.getrandbits(96):024x};Sampled=0",
         }
 
@@ -340,12 +346,17 @@ class LambdaService:
         refused = _refused_request(invocation_type, body, ("RequestResponse", "DryRun") if streamed else None)
         if refused is not None:
             return refused
+        tenant_id = lowered.get("x-amz-tenant-id")
+        if (tenancy_mode(function) == "PER_TENANT") == (tenant_id is None):
+            # tenant-isolation-troubleshooting.html: a tenant id is required exactly when isolation is on
+            message = "Tenant ID configuration not specified or passed to a function when tenant isolation is not enabled."
+            return wire.error_response("lambda", 400, "InvalidParameterValueException", message)
         if invocation_type == "DryRun":
             return 204, {"x-amzn-RequestId": self.cloud.new_request_id()}, b""
         if invocation_type == "Event":
             # Accepted onto the function's queue whatever its concurrency: throttling happens when the queue
             # is read, and is retried there (async_invoke).
-            request_id = self.cloud.async_invoker.accept(name, qualifier, body or b"{}", cause)
+            request_id = self.cloud.async_invoker.accept(name, qualifier, body or b"{}", cause, tenant_id)
             return 202, {"x-amzn-RequestId": request_id}, b""
         reason = self.concurrency.throttled(function, cause)
         if reason:
@@ -361,7 +372,7 @@ class LambdaService:
                     "InvalidRequestContentException",
                     "Client context must be base64-encoded JSON",
                 )
-        result = self.invoke(name, body or b"{}", qualifier, client_context, cause)
+        result = self.invoke(name, body or b"{}", qualifier, client_context, cause, tenant_id=tenant_id)
         if streamed:
             return _streamed_response(result, tail=lowered.get("x-amz-log-type") == "Tail")
         return 200, _response_headers(result, tail=lowered.get("x-amz-log-type") == "Tail"), result.payload
@@ -382,6 +393,12 @@ class LambdaService:
                 environment.discard()
         self._idle.clear()
         self._dead_letter_targets.clear()
+
+
+def tenancy_mode(function) -> str | None:
+    """The function's ``TenantIsolationMode`` ("PER_TENANT"), None without tenant isolation; moto does not
+    keep ``TenancyConfig``: ``request_checks`` sets it on the function when it is created."""
+    return (getattr(function, "tenancy_config", None) or {}).get("TenantIsolationMode")
 
 
 def _report_line(

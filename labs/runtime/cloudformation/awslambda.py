@@ -158,7 +158,6 @@ def _code_zip(ctx: Provisioner, logical_id: str, code: Any, runtime: str) -> byt
 
 # CreateFunction parameters moto stores and the Lambda simulation does not act on.
 _FUNCTION_FEATURES = {
-    "TenancyConfig": "tenant isolation mode (TenancyConfig): every invocation shares the function's environments",
     "SnapStart": "SnapStart (SnapStart)",
     "FileSystemConfigs": "Amazon EFS file systems (FileSystemConfigs)",
     "VpcConfig": "VPC networking (VpcConfig): functions have no network",
