@@ -112,6 +112,8 @@ def test_make_setup_installed_the_sandbox_lock_as_the_wheelhouse():
     assert installed == locked, "the wheelhouse differs from requirements-sandbox.lock; run `make setup`"
     assert set(manifest["runtime"]) <= wheelhouse.RUNTIME_DISTRIBUTIONS
     assert all((WHEELHOUSE / info["directory"]).is_dir() for info in manifest["packages"].values())
+    # compiled at build time: the sandbox cannot write __pycache__, and a cold start would compile each time
+    assert list((WHEELHOUSE / "aws-lambda-powertools").rglob("__pycache__/*.pyc"))
 
 
 def test_a_sandbox_input_the_lock_does_not_meet_is_named(tmp_path):

@@ -13,6 +13,7 @@ requires on this interpreter; ``labs.runtime.awslambda.wheelhouse`` reads it. TA
 
 from __future__ import annotations
 
+import compileall
 import json
 import shutil
 import subprocess
@@ -77,6 +78,9 @@ def build(lock: Path, target: Path, python: str = sys.executable) -> dict:
             "runtime": dict(sorted(runtime.items())),
         }
         (split / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        # Bytecode now: the sandbox is read-only, so without it every cold start would compile the sources
+        # again (measured: Powertools' Logger and event handler import in about twice the time without it).
+        compileall.compile_dir(str(split), quiet=1, workers=1)
         for path in [split, *split.rglob("*")]:
             if not path.is_symlink():
                 path.chmod(0o755 if path.is_dir() else 0o644)  # read by the sandbox's unprivileged user

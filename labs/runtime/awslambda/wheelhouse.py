@@ -148,7 +148,10 @@ def layer_distributions(arn: str, account_id: str) -> list[str] | None:
     if match is None or match["account"] == account_id:
         return None
     if _POWERTOOLS_LAYER.match(arn):
-        return _closure(list(_POWERTOOLS_CONTENTS))
+        names = _closure(list(_POWERTOOLS_CONTENTS))
+        if not names:
+            raise PackageError(f"layer {arn} stands for packages of the wheelhouse, and it has {available()}")
+        return names
     raise PackageError(
         f"layer {arn} belongs to another account: valid on AWS, not simulated here. labs.runtime knows "
         "AWS's public Powertools for AWS Lambda (Python) layer, arn:aws:lambda:{region}:017000801446:layer:"

@@ -229,3 +229,13 @@ def test_a_missing_wheelhouse_says_to_run_make_setup(monkeypatch, tmp_path):
         wheelhouse.PackageError, match=r"Available: none \(the wheelhouse .* run `make setup`\)"
     ):
         wheelhouse.requirements_distributions("requests\n")
+
+
+def test_the_powertools_layer_without_a_wheelhouse_says_to_run_make_setup(monkeypatch, tmp_path):
+    monkeypatch.setenv("LABS_RUNTIME_WHEELHOUSE", str(tmp_path / "nowhere"))
+    with pytest.raises(wheelhouse.PackageError, match=r"it has none \(the wheelhouse .* run `make setup`\)"):
+        wheelhouse.layer_distributions(POWERTOOLS_LAYER, "123456789012")
+    assert (
+        wheelhouse.layer_distributions("arn:aws:lambda:us-east-1:123456789012:layer:own:1", "123456789012")
+        is None
+    )
