@@ -9,6 +9,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed
+# The packages Lambda handlers may import (requirements-sandbox.in): one folder per distribution, read-only in the sandbox.
+SANDBOX_LOCK := requirements-sandbox.lock
+WHEELHOUSE := var/sandbox-packages
+WHEELHOUSE_STAMP := $(WHEELHOUSE)/manifest.json
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # requirements.lock pins every package (with hashes) that the suite passed with; pyproject.toml keeps the ranges.
@@ -31,8 +35,11 @@ $(STAMP): pyproject.toml $(LOCK) $(UV_LOCK)
 	$(INSTALL_PROJECT)
 	@touch $(STAMP)
 
-## setup: create .venv and install exactly requirements.lock (idempotent; reinstalls only when a lock changed)
-setup: $(STAMP)
+$(WHEELHOUSE_STAMP): $(SANDBOX_LOCK) $(STAMP) tools/wheelhouse.py
+	$(PY) -m tools.wheelhouse build $(SANDBOX_LOCK) $(WHEELHOUSE)
+
+## setup: create .venv and install exactly requirements.lock, and the sandbox's wheelhouse (idempotent; reinstalls only when a lock changed)
+setup: $(STAMP) $(WHEELHOUSE_STAMP)
 
 ## run: migrate, import the course, create demo users, start web server + Celery worker on :8000
 run: setup
@@ -63,6 +70,7 @@ mutate: setup
 lock: setup
 	$(UV) pip compile $(LOCK_INPUTS) $(LOCK_FLAGS) --custom-compile-command "make lock" -o $(LOCK)
 	$(UV) pip compile requirements-uv.in $(COMPILE_FLAGS) --custom-compile-command "make lock" -o $(UV_LOCK)
+	$(UV) pip compile requirements-sandbox.in -c $(LOCK) $(COMPILE_FLAGS) --custom-compile-command "make lock" -o $(SANDBOX_LOCK)
 	$(MAKE) setup
 
 ## upgrade: newest versions pyproject.toml allows, judged by the whole suite; the lock changes only if it passes

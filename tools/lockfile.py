@@ -106,6 +106,26 @@ def ranges_unmet(path: Path = LOCK, pyproject: Path = ROOT / "pyproject.toml") -
     return problems
 
 
+def input_ranges_unmet(path: Path, inputs: Path) -> list[str]:
+    """The requirements of a ``.in`` file (one a line, ``#`` comments) that the lock at ``path`` does not pin
+    within range: how ``requirements-sandbox.lock`` is checked against ``requirements-sandbox.in``."""
+    pins = {pin.name: pin for pin in read_pins(path)}
+    problems = []
+    for number, text in enumerate(inputs.read_text().splitlines(), start=1):
+        text = text.split("#", 1)[0].strip()
+        if not text:
+            continue
+        requirement = Requirement(text)
+        pin = pins.get(canonicalize_name(requirement.name))
+        if pin is None:
+            problems.append(f"{inputs.name} line {number} asks for {text!r}, which {path.name} does not pin")
+        elif not requirement.specifier.contains(pin.version, prereleases=True):
+            problems.append(
+                f"{inputs.name} line {number} asks for {text!r} but {path.name} line {pin.line} pins {pin.version}"
+            )
+    return problems
+
+
 def changed(old: Path, new: Path) -> list[str]:
     """Lines like ``moto 5.2.6 -> 5.2.7``, ``+ newpkg 1.0``, ``- oldpkg 2.0``, sorted by name."""
     before = {pin.name: pin.version for pin in read_pins(old)}

@@ -159,8 +159,14 @@ class Session:
         timeout_s: int = 3,
         environment: dict[str, str] | None = None,
     ) -> str:
-        """Create a Python function from ``files`` (the student's Python files by default); returns its ARN."""
-        code = files if files is not None else {n: t for n, t in self.files.items() if n.endswith(".py")}
+        """Create a Python function from ``files`` (the student's Python files and requirements.txt by
+        default: the runtime installs its packages from the wheelhouse, as ``sam build`` would); returns its
+        ARN."""
+        code = (
+            files
+            if files is not None
+            else {n: t for n, t in self.files.items() if n.endswith(".py") or n == "requirements.txt"}
+        )
         response = self.client("lambda").create_function(
             FunctionName=name,
             Runtime="python3.12",

@@ -32,6 +32,7 @@ from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
 from labs.runtime import request_checks
 from labs.runtime.apigateway.gateway import ApiGateway
+from labs.runtime.awslambda import wheelhouse
 from labs.runtime.awslambda.async_invoke import AsyncInvoker
 from labs.runtime.awslambda.service import LambdaService
 from labs.runtime.backends import clock as moto_clock
@@ -399,7 +400,7 @@ class Cloud:
                 invalid = self.stream_poller.check_request(parsed.operation, parsed.params)
                 if invalid is not None:
                     return invalid
-            if parsed.operation == "Invoke":
+            if parsed.operation in ("Invoke", "InvokeWithResponseStream"):
                 return self.lambda_.invoke_api(parsed, headers, body, cause)
         if parsed is not None and parsed.service == "stepfunctions":
             return self.stepfunctions.handle(parsed.operation, body)
@@ -416,7 +417,16 @@ class Cloud:
             refused = request_checks.refuse(self, parsed, body)
             if refused is not None:
                 return refused
-        response = self._moto(method, url, headers, body)
+        if (
+            parsed is not None
+            and parsed.service == "lambda"
+            and parsed.operation in wheelhouse.FUNCTION_WRITES
+        ):
+            # requirements.txt and public layers (the wheelhouse) are checked, and moto sees only its layers
+            forward = lambda checked: self._moto(method, url, headers, checked)  # noqa: E731
+            response = wheelhouse.serve_function_write(self, parsed.operation, body, forward)
+        else:
+            response = self._moto(method, url, headers, body)
         if parsed is not None and response[0] < 300:
             response = request_checks.after(self, parsed, body, response)
         if parsed is not None and parsed.service == "lambda" and "EventSourceMapping" in parsed.operation:

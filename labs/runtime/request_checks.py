@@ -31,6 +31,8 @@ _FUNCTION_LIMITS = {"MemorySize": (128, 10240), "Timeout": (1, 900)}
 # both operations share one URL; the wire parser names the older one
 _NOTIFICATION_PUTS = ("PutBucketNotificationConfiguration", "PutBucketNotification")
 _FUNCTION_WRITES = ("CreateFunction", "UpdateFunctionConfiguration")
+# answers that show a function's configuration (moto leaves TenancyConfig out)
+_TENANCY_ANSWERS = ("CreateFunction", "GetFunction", "GetFunctionConfiguration", "PublishVersion")
 _DYNAMODB_ITEM_OPERATIONS = ("PutItem", "UpdateItem", "DeleteItem", "GetItem", "Query", "Scan")
 _EXPRESSIONS = ("ConditionExpression", "UpdateExpression", "KeyConditionExpression", "FilterExpression")
 _SNS_SIZE_CHECKED = ("CreateTopic", "SetTopicAttributes", "Publish", "PublishBatch", "Subscribe")
@@ -60,7 +62,7 @@ def rewrite(parsed: wire.ParsedRequest, body: bytes) -> bytes:
 def refuse(cloud, parsed: wire.ParsedRequest, body: bytes) -> tuple[int, dict, bytes] | None:
     """AWS's error for a request it would refuse, or None."""
     if parsed.service == "lambda" and parsed.operation in _FUNCTION_WRITES:
-        return _function_limits(body)
+        return _function_limits(body) or _tenancy_config(parsed, body)
     if parsed.service == "s3" and parsed.operation in _NOTIFICATION_PUTS:
         bucket = _bucket(cloud, parsed)
         cloud._notification_before = getattr(bucket, "notification_configuration", None)
@@ -96,6 +98,8 @@ def after(cloud, parsed: wire.ParsedRequest, body: bytes, response: tuple[int, d
         return sns_topics.describe_attributes(cloud, body, response)
     if parsed.service == "lambda" and parsed.operation in _FUNCTION_WRITES:
         _remember_dead_letter_config(cloud, parsed, body)
+    if parsed.service == "lambda" and parsed.operation in _TENANCY_ANSWERS:
+        return _with_tenancy_config(cloud, parsed, body, response)
     if parsed.service == "s3" and parsed.operation in _NOTIFICATION_PUTS:
         bucket = _bucket(cloud, parsed)
         problem = s3_events.validate_configuration(cloud, bucket) if bucket is not None else None
@@ -113,6 +117,41 @@ def remember_sent_messages(cloud, response: tuple[int, dict, bytes], seq: int) -
     for sent in [answer, *(answer.get("Successful") or [])]:
         if isinstance(sent, dict) and sent.get("MessageId"):
             cloud.message_causes[sent["MessageId"]] = seq
+
+
+def _tenancy_config(parsed: wire.ParsedRequest, body: bytes) -> tuple[int, dict, bytes] | None:
+    """API_TenancyConfig.html: TenantIsolationMode is required and PER_TENANT is its only value."""
+    config = (_json_object(body) or {}).get("TenancyConfig") if parsed.operation == "CreateFunction" else None
+    if config is None:
+        return None
+    mode = config.get("TenantIsolationMode") if isinstance(config, dict) else None
+    if mode == "PER_TENANT":
+        return None
+    message = (
+        f"1 validation error detected: Value '{mode}' at 'tenancyConfig.tenantIsolationMode' failed to satisfy "
+        "constraint: Member must satisfy enum value set: [PER_TENANT]"
+    )
+    return wire.error_response("lambda", 400, "ValidationException", message)
+
+
+def _with_tenancy_config(cloud, parsed: wire.ParsedRequest, body: bytes, response):
+    """moto does not keep TenancyConfig: set it on the new function (``copy.copy`` in PublishVersion carries
+    it to each version) and add it to the answers that show a function's configuration."""
+    answer = _json_object(response[2])
+    if answer is None:
+        return response
+    configuration = answer.get("Configuration", answer) if parsed.operation == "GetFunction" else answer
+    name = configuration.get("FunctionName")
+    if not isinstance(name, str):
+        return response
+    function = cloud.lambda_.get_function(name, configuration.get("Version"))
+    if parsed.operation == "CreateFunction":
+        function.tenancy_config = (_json_object(body) or {}).get("TenancyConfig")
+    config = getattr(function, "tenancy_config", None)
+    if not config:
+        return response
+    configuration["TenancyConfig"] = config
+    return response[0], response[1], json.dumps(answer).encode()
 
 
 def _function_limits(body: bytes) -> tuple[int, dict, bytes] | None:

@@ -48,6 +48,7 @@ class QueuedEvent:
     cause: int | None
     accepted_at: float
     attempts: int = 0  # attempts that ran the function
+    tenant_id: str | None = None  # X-Amz-Tenant-Id of a tenant-isolated function's event
     throttle_delay_s: float = 0.0
     results: list = field(default_factory=list)
 
@@ -95,7 +96,14 @@ class AsyncInvoker:
         self._clients: dict[str, object] = {}
 
     # -- accepting ------------------------------------------------------------------------------------------
-    def accept(self, function_name: str, qualifier: str | None, payload: bytes, cause: int | None) -> str:
+    def accept(
+        self,
+        function_name: str,
+        qualifier: str | None,
+        payload: bytes,
+        cause: int | None,
+        tenant_id: str | None = None,
+    ) -> str:
         """Queue an event for ``function_name``; returns the request id (the 202 answer's)."""
         event = QueuedEvent(
             request_id=self.cloud.new_request_id(),
@@ -104,6 +112,7 @@ class AsyncInvoker:
             payload=payload or b"{}",
             cause=cause,
             accepted_at=self.cloud.clock(),
+            tenant_id=tenant_id,
         )
         function = self.cloud.lambda_.get_function(function_name, qualifier)
         entry = self.cloud.trace.event_accepted(
@@ -146,6 +155,7 @@ class AsyncInvoker:
             None,
             event.cause,
             request_id=event.request_id,
+            tenant_id=event.tenant_id,
         )
         self.completed.append(result)
         if not result.function_error:

@@ -32,6 +32,7 @@ class InvokeContext:
     init_ms: float | None = None  # the init phase's duration, when this invocation started the environment
     init_output: str = ""  # what the init phase printed
     init_error: dict | None = None  # Lambda's error object, when the init phase failed
+    tenant_id: str | None = None  # the tenant of a tenant-isolated function (context.tenant_id)
 
     @property
     def memory_mb(self) -> int:

@@ -46,6 +46,7 @@ from labs.runtime.awslambda.verdict import (
     verdict,
 )
 from labs.runtime.core import wire
+from labs.runtime.core.eventstream import event_message
 from labs.runtime.sandbox.environment import Environment
 from labs.runtime.sandbox.host import UNSAFE_WARNING, fork_server
 
@@ -84,9 +85,11 @@ class LambdaService:
             raise UnknownFunctionException(name_or_arn)
         return function
 
-    def _environment_key(self, function) -> str:
+    def _environment_key(self, function, tenant_id: str | None = None) -> str:
+        """Which warm environments may serve an invocation: same code and configuration, and for a
+        tenant-isolated function the same tenant (environments are never shared across tenants)."""
         layers = [layer["Arn"] for layer in function.layers]
-        config = [function.function_arn, function.version, function.code_sha_256, function.handler]
+        config = [function.function_arn, function.version, function.code_sha_256, function.handler, tenant_id]
         config += [function.memory_size, function.timeout, function.environment_vars, layers, function.role]
         config += [function.ephemeral_storage]
         return hashlib.sha256(json.dumps(config, default=str, sort_keys=True).encode()).hexdigest()
@@ -113,9 +116,11 @@ class LambdaService:
         client_context: dict | None = None,
         cause: int | None = None,
         request_id: str | None = None,
+        tenant_id: str | None = None,
     ) -> Invocation:
         """Run one synchronous invocation (the internal API other services use). ``request_id`` is given
-        for asynchronous events, which keep theirs across retries.
+        for asynchronous events, which keep theirs across retries; ``tenant_id`` for a tenant-isolated
+        function (checked by the Invoke API: ``tenancy_problem``).
 
         Raises moto's ``UnknownFunctionException`` for an unknown function; every failure of the code
         itself is reported in the returned ``Invocation`` as Lambda reports it.
@@ -124,7 +129,7 @@ class LambdaService:
         base_arn = (
             f"arn:aws:lambda:{self.cloud.region}:{self.cloud.account_id}:function:{function.function_name}"
         )
-        key = self._environment_key(function)
+        key = self._environment_key(function, tenant_id)
         context = InvokeContext(
             function=function,
             request_id=request_id or self.cloud.new_request_id(),
@@ -133,6 +138,7 @@ class LambdaService:
             client_context=client_context,
             cause=cause,
             environment_key=key,
+            tenant_id=tenant_id,
         )
         fault = self.cloud.faults.invocation_fault(function.function_name, cause)
         if fault is not None:
@@ -225,6 +231,7 @@ class LambdaService:
             "invoked_function_arn": context.invoked_arn,
             "timeout_ms": int(context.timeout_s * 1000),  # the runtime's deadline starts with the invocation
             "client_context": context.client_context,
+            "tenant_id": context.tenant_id,
             "trace_id": f"Root=1-{int(self.cloud.clock()):08x}-{self.cloud.ids.getrandbits(96):024x};Sampled=0",
         }
 
@@ -322,6 +329,7 @@ class LambdaService:
         invocation unless throttled."""
         lowered = {k.lower(): v for k, v in headers.items()}
         invocation_type = lowered.get("x-amz-invocation-type", "RequestResponse")
+        streamed = parsed.operation == "InvokeWithResponseStream"
         name, qualifier = parsed.params.get("FunctionName", ""), parsed.params.get("Qualifier")
         try:
             function = self.get_function(name, qualifier)
@@ -334,15 +342,21 @@ class LambdaService:
             return wire.error_response(
                 "lambda", 404, "ResourceNotFoundException", f"Function not found: {arn}"
             )
-        refused = _refused_request(invocation_type, body)
+        # InvokeWithResponseStream's InvocationType is RequestResponse or DryRun only (API reference)
+        refused = _refused_request(invocation_type, body, ("RequestResponse", "DryRun") if streamed else None)
         if refused is not None:
             return refused
+        tenant_id = lowered.get("x-amz-tenant-id")
+        if (tenancy_mode(function) == "PER_TENANT") == (tenant_id is None):
+            # tenant-isolation-troubleshooting.html: a tenant id is required exactly when isolation is on
+            message = "Tenant ID configuration not specified or passed to a function when tenant isolation is not enabled."
+            return wire.error_response("lambda", 400, "InvalidParameterValueException", message)
         if invocation_type == "DryRun":
             return 204, {"x-amzn-RequestId": self.cloud.new_request_id()}, b""
         if invocation_type == "Event":
             # Accepted onto the function's queue whatever its concurrency: throttling happens when the queue
             # is read, and is retried there (async_invoke).
-            request_id = self.cloud.async_invoker.accept(name, qualifier, body or b"{}", cause)
+            request_id = self.cloud.async_invoker.accept(name, qualifier, body or b"{}", cause, tenant_id)
             return 202, {"x-amzn-RequestId": request_id}, b""
         reason = self.concurrency.throttled(function, cause)
         if reason:
@@ -358,7 +372,9 @@ class LambdaService:
                     "InvalidRequestContentException",
                     "Client context must be base64-encoded JSON",
                 )
-        result = self.invoke(name, body or b"{}", qualifier, client_context, cause)
+        result = self.invoke(name, body or b"{}", qualifier, client_context, cause, tenant_id=tenant_id)
+        if streamed:
+            return _streamed_response(result, tail=lowered.get("x-amz-log-type") == "Tail")
         return 200, _response_headers(result, tail=lowered.get("x-amz-log-type") == "Tail"), result.payload
 
     def set_dead_letter_target(self, function_name: str, target_arn: str | None) -> None:
@@ -377,6 +393,12 @@ class LambdaService:
                 environment.discard()
         self._idle.clear()
         self._dead_letter_targets.clear()
+
+
+def tenancy_mode(function) -> str | None:
+    """The function's ``TenantIsolationMode`` ("PER_TENANT"), None without tenant isolation; moto does not
+    keep ``TenancyConfig``: ``request_checks`` sets it on the function when it is created."""
+    return (getattr(function, "tenancy_config", None) or {}).get("TenantIsolationMode")
 
 
 def _report_line(
@@ -398,9 +420,11 @@ def _report_line(
     return report + "\n"
 
 
-def _refused_request(invocation_type: str, body: bytes) -> tuple[int, dict, bytes] | None:
+def _refused_request(
+    invocation_type: str, body: bytes, allowed: tuple[str, ...] | None = None
+) -> tuple[int, dict, bytes] | None:
     """AWS's error for an Invoke request it refuses before running anything (type, size, JSON), or None."""
-    if invocation_type not in ("RequestResponse", "Event", "DryRun"):
+    if invocation_type not in (allowed or ("RequestResponse", "Event", "DryRun")):
         message = f"Unsupported invocation type {invocation_type}"
         return wire.error_response("lambda", 400, "InvalidParameterValueException", message)
     limit = ASYNC_PAYLOAD_LIMIT if invocation_type == "Event" else SYNC_PAYLOAD_LIMIT
@@ -424,6 +448,28 @@ def _throttled_response(reason: str) -> tuple[int, dict, bytes]:
         "message": "Rate Exceeded.",
     }
     return status, headers, json.dumps(throttle).encode()
+
+
+def _streamed_response(result: Invocation, tail: bool) -> tuple[int, dict, bytes]:
+    """InvokeWithResponseStream's answer for a Python function. Only Node.js managed runtimes (and custom
+    runtimes) stream (https://docs.aws.amazon.com/lambda/latest/dg/configuration-response-streaming.html):
+    the Python runtime hands Lambda the whole response when the handler returns, so the stream carries it
+    as one ``PayloadChunk`` (the bytes Invoke would answer), then ``InvokeComplete`` (LogResult with
+    ``LogType=Tail``; a function error's ErrorCode is the ``X-Amz-Function-Error`` value, its ErrorDetails
+    the error's type and message)."""
+    complete = {"LogResult": result.log_tail} if tail else {}
+    if result.function_error:
+        error = json.loads(result.payload or b"{}")
+        complete["ErrorCode"] = result.function_error
+        complete["ErrorDetails"] = f"{error.get('errorType', '')}: {error.get('errorMessage', '')}"
+    body = event_message("PayloadChunk", result.payload, "application/octet-stream")
+    body += event_message("InvokeComplete", json.dumps(complete).encode(), "application/json")
+    headers = {
+        "x-amzn-RequestId": result.request_id,
+        "X-Amz-Executed-Version": result.executed_version,
+        "Content-Type": "application/vnd.amazon.eventstream",
+    }
+    return 200, headers, body
 
 
 def _response_headers(result: Invocation, tail: bool) -> dict[str, str]:

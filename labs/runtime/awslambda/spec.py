@@ -7,6 +7,7 @@ with the function's own on top, fresh temporary credentials, and the resource li
 
 from __future__ import annotations
 
+from labs.runtime.awslambda import wheelhouse
 from labs.runtime.sandbox.host import fork_server
 
 __all__ = ["environment_spec"]
@@ -20,7 +21,15 @@ def environment_spec(cloud, layer_code, function, log_stream: str) -> dict:
     cloud's seeded random source."""
     server = fork_server(cloud.sandbox_mode)
     task_digest = server.store.directory([function.code_bytes])
-    layer_archives = [layer_code(layer["Arn"]) for layer in function.layers]
+    layer_arns = [layer["Arn"] for layer in function.layers]
+    try:
+        packages = wheelhouse.distributions_for(function.code_bytes, layer_arns, cloud.account_id)
+    except wheelhouse.PackageError:
+        # Refused at deploy; only code that reached moto another way (from S3, say) gets here: it runs
+        # without them, as it would on AWS without `sam build`, and its imports fail as they would there.
+        packages = wheelhouse.distributions_for(b"", layer_arns, cloud.account_id)
+    own_layers = [arn for arn in layer_arns if wheelhouse.layer_distributions(arn, cloud.account_id) is None]
+    layer_archives = [layer_code(arn) for arn in own_layers]
     task_dir, store_dir = server.code_paths(task_digest)
     opt_dir = server.code_paths(server.store.directory(layer_archives))[0] if layer_archives else None
     isolated = cloud.sandbox_mode == "bwrap"
@@ -39,6 +48,7 @@ def environment_spec(cloud, layer_code, function, log_stream: str) -> dict:
             task_root,
             f"{opt_root}/python/lib/python3.12/site-packages",
             f"{opt_root}/python",
+            *wheelhouse.folders(packages, server.wheelhouse_path),
         ],
         "handler": function.handler,
         "function_name": function.function_name,

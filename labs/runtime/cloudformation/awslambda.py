@@ -158,7 +158,6 @@ def _code_zip(ctx: Provisioner, logical_id: str, code: Any, runtime: str) -> byt
 
 # CreateFunction parameters moto stores and the Lambda simulation does not act on.
 _FUNCTION_FEATURES = {
-    "TenancyConfig": "tenant isolation mode (TenancyConfig): every invocation shares the function's environments",
     "SnapStart": "SnapStart (SnapStart)",
     "FileSystemConfigs": "Amazon EFS file systems (FileSystemConfigs)",
     "VpcConfig": "VPC networking (VpcConfig): functions have no network",
@@ -292,7 +291,15 @@ def _function_url(ctx: Provisioner, logical_id: str, props: dict) -> Created:
     """The URL is made (GetAtt FunctionUrl answers), but nothing serves it: say so, and name streaming."""
     not_simulated(ctx, logical_id, "function URLs (AWS::Lambda::Url): nothing answers requests to the URL")
     if props.get("InvokeMode") == "RESPONSE_STREAM":
-        not_simulated(ctx, logical_id, "response streaming (InvokeMode RESPONSE_STREAM)")
+        # configuration-response-streaming.html: only Node.js managed runtimes (and custom runtimes) stream.
+        not_simulated(
+            ctx,
+            logical_id,
+            "requests to the URL with InvokeMode RESPONSE_STREAM. On AWS too, a Python handler does not "
+            "stream: only Node.js managed runtimes and custom runtimes do, so Lambda sends a Python "
+            "function's response whole when the handler returns, as the simulated InvokeWithResponseStream "
+            "API does here",
+        )
     params = api_params(
         ctx,
         "lambda",

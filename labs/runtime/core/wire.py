@@ -45,6 +45,7 @@ _IAM_ACTION_OVERRIDES = {
     ("s3", "CopyObject"): "s3:PutObject",
     ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
     ("lambda", "Invoke"): "lambda:InvokeFunction",
+    ("lambda", "InvokeWithResponseStream"): "lambda:InvokeFunction",  # API_InvokeWithResponseStream.html
     ("ses", "SendRawEmail"): "ses:SendRawEmail",
 }
 _CREDENTIAL = re.compile(r"Credential=[^/,]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
@@ -200,7 +201,7 @@ def parse_request(method: str, url: str, headers: dict[str, str], body: bytes, a
                 payload = json.loads(body)
             except ValueError:
                 payload = None
-            if isinstance(payload, dict) and operation != "Invoke":
+            if isinstance(payload, dict) and operation not in ("Invoke", "InvokeWithResponseStream"):
                 params = {**payload, **params}
         if "Qualifier" in query:
             params["Qualifier"] = query["Qualifier"][0]

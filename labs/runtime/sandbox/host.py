@@ -1,9 +1,10 @@
 """Host side of the sandbox: the bubblewrap fork server and the code store.
 
 ``ForkServer`` starts ``forkserver.py`` inside bubblewrap (new user, mount, PID, network, IPC, UTS and
-cgroup namespaces; no capabilities; a read-only view of only the Python runtime, boto3 and its dependencies,
-and the code store) and asks it for environments. Each comes back as an ``Environment`` (``environment.py``),
-the host's handle on it: its private channel (a socketpair; the protocol never shares a stream with the
+cgroup namespaces; no capabilities; a read-only view of only the system's shared libraries, the interpreter
+and its standard library (never a site-packages), boto3 and its dependencies, the wheelhouse of packages a
+handler may ask for (``awslambda/wheelhouse.py``), and the code store) and asks it for environments. Each
+comes back as an ``Environment`` (``environment.py``), the host's handle on it: its private channel (a socketpair; the protocol never shares a stream with the
 function's output), the read end of its stdout/stderr pipe, and a status socket to the fork server, its
 supervisor; its processes are counted in a pids cgroup of their own (``cgroups.py``).
 
@@ -24,6 +25,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 import time
@@ -35,7 +37,7 @@ from labs.runtime.sandbox import framing
 from labs.runtime.sandbox.cgroups import ProcessLimiter
 from labs.runtime.sandbox.environment import Environment
 
-__all__ = ["CodeStore", "ForkServer", "UNSAFE_WARNING", "fork_server", "resolve_mode"]
+__all__ = ["CodeStore", "ForkServer", "UNSAFE_WARNING", "fork_server", "resolve_mode", "wheelhouse_root"]
 
 UNSAFE_ENV_VAR = "LABS_RUNTIME_UNSAFE_NO_SANDBOX"
 UNSAFE_WARNING = (
@@ -47,6 +49,8 @@ _RUNTIME_DIR = Path(__file__).resolve().parent
 _SANDBOX_FILES = ("framing.py", "lambda_runtime.py", "seccomp.py", "forkserver.py")
 _SANDBOX_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 _F_SETPIPE_SZ = 1031
+_WHEELHOUSE_MOUNT = "/var/runtime/packages"
+_PROJECT = _RUNTIME_DIR.parents[2]
 _ENVIRONMENT_PROCESSES = 64  # what a function may start besides its runtime, unless its spec says otherwise
 
 
@@ -95,6 +99,36 @@ def resolve_mode(requested: str | None) -> str:
         f"refusing to run untrusted code: {reason}. For development only, set {UNSAFE_ENV_VAR}=1 "
         "or pass Cloud(sandbox='unsafe') to run without isolation."
     )
+
+
+def wheelhouse_root() -> Path:
+    """The wheelhouse folder ``make setup`` fills (``LABS_RUNTIME_WHEELHOUSE`` overrides); may not exist."""
+    return Path(os.environ.get("LABS_RUNTIME_WHEELHOUSE") or _PROJECT / "var" / "sandbox-packages")
+
+
+def _interpreter_paths() -> tuple[list[str], list[str]]:
+    """(what the interpreter needs, bound read-only at the same path; the site-packages folders to hide).
+
+    The executable, libpython when the build is shared, the standard library with lib-dynload, and the
+    system's shared libraries (``/usr/lib/<multiarch>`` and the loader in ``/usr/lib64``): not the whole
+    install prefix, where a pyenv or Debian Python keeps its global site-packages (security review LOW-4).
+    """
+    base = {"base": sys.base_prefix, "platbase": sys.base_prefix}
+    stdlib = os.path.realpath(sysconfig.get_path("stdlib", vars=base))
+    needed = [os.path.realpath(sys._base_executable), stdlib]
+    if sysconfig.get_config_var("Py_ENABLE_SHARED"):
+        library = Path(sysconfig.get_config_var("LIBDIR") or "") / (
+            sysconfig.get_config_var("INSTSONAME") or ""
+        )
+        if library.is_file():
+            needed.append(os.path.realpath(library))
+    multiarch = sysconfig.get_config_var("MULTIARCH")
+    system = f"/usr/lib/{multiarch}" if multiarch and os.path.isdir(f"/usr/lib/{multiarch}") else "/usr/lib"
+    needed += [path for path in (system, "/usr/lib64") if os.path.isdir(path)]
+    hidden = [
+        f"{stdlib}/{name}" for name in ("site-packages", "dist-packages") if os.path.isdir(f"{stdlib}/{name}")
+    ]
+    return needed, hidden
 
 
 def _safe_extract(archive: bytes, target: Path) -> None:
@@ -152,6 +186,8 @@ class ForkServer:
     def __init__(self, mode: str) -> None:
         self.mode = mode
         self.store = CodeStore()
+        self.wheelhouse = wheelhouse_root()
+        self._empty = tempfile.mkdtemp(prefix="labs-runtime-empty-")  # bound over each site-packages
         self.limiter = ProcessLimiter() if mode == "bwrap" else None
         self._lock = threading.Lock()
         host_end, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -203,12 +239,13 @@ class ForkServer:
         return str(origin.parent if origin.name == "__init__.py" else origin)
 
     def _bwrap_arguments(self, packages: dict[str, str], site: str) -> list[str]:
-        base = os.path.realpath(sys.base_prefix)
         arguments = ["bwrap", "--unshare-all", "--unshare-user", "--uid", "1000", "--gid", "1000"]
         arguments += ["--die-with-parent", "--new-session", "--cap-drop", "ALL"]
-        for path in ("/usr/lib", "/usr/lib64", base):
-            if os.path.isdir(path):
-                arguments += ["--ro-bind", path, path]
+        needed, hidden = _interpreter_paths()
+        for path in needed:
+            arguments += ["--ro-bind", path, path]
+        for path in hidden:
+            arguments += ["--ro-bind", self._empty, path]
         for link, target in (("/lib", "usr/lib"), ("/lib64", "usr/lib64")):
             arguments += ["--symlink", target, link]
         if os.path.exists("/etc/ld.so.cache"):
@@ -217,6 +254,8 @@ class ForkServer:
             arguments += ["--ro-bind", str(_RUNTIME_DIR / name), f"/var/runtime/{name}"]
         for path in packages.values():
             arguments += ["--ro-bind", path, f"{site}/{Path(path).name}"]
+        if self.wheelhouse.is_dir():
+            arguments += ["--ro-bind", str(self.wheelhouse), _WHEELHOUSE_MOUNT]
         arguments += [
             "--ro-bind",
             str(self.store.root),
@@ -231,6 +270,11 @@ class ForkServer:
         # Last, once everything is in place: environments inherit these as locked read-only mounts.
         arguments += ["--remount-ro", "/dev", "--remount-ro", "/"]
         return arguments
+
+    @property
+    def wheelhouse_path(self) -> str:
+        """Where an environment sees the wheelhouse."""
+        return _WHEELHOUSE_MOUNT if self.mode == "bwrap" else str(self.wheelhouse)
 
     def code_paths(self, digest: str) -> tuple[str, str]:
         """(path the environment sees for a store directory, path of the store root it must hide)."""
@@ -294,6 +338,7 @@ class ForkServer:
         if self.limiter is not None:
             self.limiter.close()
         self.store.remove()
+        shutil.rmtree(self._empty, ignore_errors=True)
 
 
 _servers: dict[str, ForkServer] = {}

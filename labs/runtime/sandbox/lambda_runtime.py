@@ -112,6 +112,8 @@ class LambdaContext:
         )
         client_context = invoke.get("client_context")
         self.client_context = _Namespace(client_context) if client_context else None
+        # tenant-isolation-context.html: the invocation's tenant identifier (None without tenant isolation)
+        self.tenant_id = invoke.get("tenant_id")
         self._deadline_ms = int(time.time() * 1000) + int(invoke["timeout_ms"])
 
     def get_remaining_time_in_millis(self) -> int:
@@ -123,7 +125,7 @@ class LambdaContext:
             f"log_stream_name={self.log_stream_name},function_name={self.function_name},"
             f"memory_limit_in_mb={self.memory_limit_in_mb},function_version={self.function_version},"
             f"invoked_function_arn={self.invoked_function_arn},client_context={self.client_context},"
-            f"identity={self.identity}])"
+            f"identity={self.identity},tenant_id={self.tenant_id}])"
         )
 
 

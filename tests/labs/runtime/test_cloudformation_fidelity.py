@@ -128,7 +128,7 @@ def test_what_is_not_simulated_is_named_in_a_warning(not_simulated):
     assert "Amazon MSK event sources" in warnings["ConsumerOrders"][0]  # not "Invalid EventSourceArn"
     assert "self-managed Apache Kafka" in warnings["ConsumerPayments"][0]
     assert any("InvokeMode RESPONSE_STREAM" in m for m in warnings["ConsumerUrl"])
-    assert "TenancyConfig" in warnings["Tenant"][0]
+    assert "Tenant" not in warnings  # tenant isolation is simulated (test_lambda_tenancy.py)
     assert not not_simulated.resources["ConsumerOrders"].simulated
 
 

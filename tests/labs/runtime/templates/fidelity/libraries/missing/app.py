@@ -1,0 +1,5 @@
+import django
+
+
+def handler(event, context):
+    return django.get_version()
