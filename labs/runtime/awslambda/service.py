@@ -46,6 +46,8 @@ from labs.runtime.awslambda.verdict import (
     verdict,
 )
 from labs.runtime.core import wire
+from labs.runtime.core.errors import InvalidCodeError
+from labs.runtime.sandbox.codestore import CodeTooLargeError
 from labs.runtime.sandbox.environment import Environment
 from labs.runtime.sandbox.host import UNSAFE_WARNING, fork_server
 
@@ -187,7 +189,16 @@ class LambdaService:
         function = context.function
         clock = self.cloud.clock()
         context.log_stream = f"{time.strftime('%Y/%m/%d', time.gmtime(clock))}/[{function.version}]{self.cloud.random.getrandbits(128):032x}"
-        spec = environment_spec(self.cloud, self._layer_code, function, context.log_stream)
+        try:
+            spec = environment_spec(self.cloud, self._layer_code, function, context.log_stream)
+        except InvalidCodeError as error:
+            # Admitted when created, but this combination of code and layers would pass a limit (or a zip
+            # lied about its sizes): the invocation fails with the reason; nothing was left unpacked.
+            code = (
+                "CodeStorageExceededException" if isinstance(error, CodeTooLargeError) else "InvalidCodeError"
+            )
+            context.init_ms, context.init_error = 0.0, {"errorType": code, "errorMessage": str(error)}
+            return self._invoke_message(context), False
         environment = fork_server(self.cloud.sandbox_mode).spawn(spec, context.environment_key)
         environment.log_stream = context.log_stream
         context.environment = environment
