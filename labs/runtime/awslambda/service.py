@@ -254,10 +254,14 @@ class LambdaService:
         output = outcome.output.decode("utf-8", "replace")
         if outcome.dropped_output:
             output += f"[labs.runtime: {outcome.dropped_output} bytes of output dropped past the 1 MiB cap]\n"
-        frame = outcome.frame or {}
+        # Memory is the host's measurement (the kernel's peak RSS of the environment, then the fork server's
+        # wait4 once it has exited); a figure in the frame would be the environment's word, so it is replaced.
+        frame = {**(outcome.frame or {}), "max_rss_kb": environment.peak_rss_kb()}
         exit_report = outcome.exit
         if outcome.kind != "exited" and crashed(outcome.kind, frame, context.memory_mb):
             exit_report = environment.kill()  # its exit report says whether it ran out of memory
+        if isinstance(exit_report.get("max_rss_kb"), int):
+            frame["max_rss_kb"] = max(frame["max_rss_kb"], exit_report["max_rss_kb"])
         observed = Observed(
             context.request_id,
             context.memory_mb,
