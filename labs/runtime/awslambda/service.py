@@ -199,6 +199,9 @@ class LambdaService:
             )
             context.init_ms, context.init_error = 0.0, {"errorType": code, "errorMessage": str(error)}
             return self._invoke_message(context), False
+        # The Init Duration is the host's own measurement, from the spawn request on: the environment may
+        # start its init phase before spawn() returns.
+        started = time.perf_counter()
         environment = fork_server(self.cloud.sandbox_mode).spawn(spec, context.environment_key)
         environment.log_stream = context.log_stream
         context.environment = environment
@@ -207,7 +210,6 @@ class LambdaService:
         # its init phase is over. A large one waits for init, so that the host never blocks on a full
         # channel while the init phase waits for an answer to a boto3 call.
         pipelined = len(context.payload) <= PIPELINED_EVENT_BYTES
-        started = time.perf_counter()
         # boto3 calls made by module-level code (the init phase) are served and authorized as well
         init_principal = self.cloud.principal_for(function, context.cause)
         outcome = environment.exchange(
