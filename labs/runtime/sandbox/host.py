@@ -1,4 +1,4 @@
-"""Host side of the sandbox: the bubblewrap fork server and the code store.
+"""Host side of the sandbox: the bubblewrap fork server and its code store root (``codestore.py``).
 
 ``ForkServer`` starts ``forkserver.py`` inside bubblewrap (new user, mount, PID, network, IPC, UTS and
 cgroup namespaces; no capabilities; a read-only view of only the Python runtime, boto3 and its dependencies,
