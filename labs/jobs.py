@@ -6,6 +6,7 @@
     create: files checked against the Lab row, in-flight limit, row saved queued --on commit--> enqueue
     worker: claim (running, one more attempt) --> run --> record (the outcome, in one write)
     an infrastructure error: the task retries it (labs/tasks.py), then ``fail`` (infra_error, not an attempt)
+    an outcome the database refuses: ``record`` raises ``ResultNotSaved`` and the caller fails the job once
     a lost message or a killed worker: the sweep puts the row back in the queue (``requeue``)
 
 What differs between the two kinds of job is data (``JobKind``): the model, the Celery task's name and
@@ -28,7 +29,7 @@ from pathlib import Path
 from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
 from labs.grading import CATALOG_DIR, LabSpec, load_lab, validate_files
@@ -40,6 +41,7 @@ __all__ = [
     "PLAYGROUND_RUN",
     "JobKind",
     "JobRejected",
+    "ResultNotSaved",
     "checked_files",
     "claim",
     "create",
@@ -76,6 +78,11 @@ class JobRejected(Exception):
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.message, self.status = message, status
+
+
+class ResultNotSaved(Exception):
+    """A finished job's outcome could not be saved (the database refused a value); ``args[0]`` says why.
+    Running the job again would produce the same outcome, so the caller marks it failed, once."""
 
 
 # -- saving ------------------------------------------------------------------------------------------------
@@ -168,15 +175,22 @@ def claim(kind: JobKind, job_id: int, *, now: dt.datetime | None = None):
 
 def record(kind: JobKind, job: models.Model, *, status: str, **fields) -> models.Model:
     """Save a finished job's outcome (``status`` and ``fields``; the finish time is set here) in one
-    write, and clear any earlier infrastructure error."""
+    write, and clear any earlier infrastructure error. Raises ``ResultNotSaved`` (nothing was written)."""
     job.status = status
     job.error = ""
     setattr(job, kind.finished_field, timezone.now())
     for name, value in fields.items():
         setattr(job, name, without_nul(value))
-    with transaction.atomic():
-        _commit_without_waiting_for_disk()
-        job.save(update_fields=["status", "error", kind.finished_field, *fields])
+    try:
+        with transaction.atomic():
+            _commit_without_waiting_for_disk()
+            job.save(update_fields=["status", "error", kind.finished_field, *fields])
+    except (DatabaseError, TypeError, ValueError, OverflowError) as error:
+        # Any refusal (a value PostgreSQL cannot store, a number out of range, data that is not JSON): if
+        # it were left to the task, the row would stay running and the sweep would run it again, forever.
+        raise ResultNotSaved(
+            f"its result could not be saved: {type(error).__name__}: {error}"[:1000]
+        ) from error
     return job
 
 

@@ -138,7 +138,11 @@ def playground_run_execute(*, run_id: int) -> PlaygroundRun | None:
         result = invoke_draft(jobs.lab_spec(run.lab), run.files, run.event, handler=run.handler)
     except ValueError as error:  # the lab changed since (files or playground): the student's to redo
         result = {"rejected": str(error)}
-    return jobs.record(jobs.PLAYGROUND_RUN, run, status=PlaygroundRun.Status.DONE, result=result)
+    try:
+        return jobs.record(jobs.PLAYGROUND_RUN, run, status=PlaygroundRun.Status.DONE, result=result)
+    except jobs.ResultNotSaved as error:  # permanent: marked once, never run again by the sweep
+        playground_run_fail(run_id=run_id, reason=f"{error} (not run again)")
+        return PlaygroundRun.objects.get(pk=run_id)
 
 
 def playground_run_fail(*, run_id: int, reason: str) -> None:

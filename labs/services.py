@@ -183,16 +183,22 @@ def submission_grade(*, submission_id: int, now=None) -> Submission | None:
             "previous_max_score": submission.max_score,
             "previous_graded_at": submission.graded_at.isoformat() if submission.graded_at else None,
         }
-    submission = jobs.record(
-        jobs.GRADING,
-        submission,
-        status=Submission.Status.GRADED,
-        score=report["score"],
-        max_score=report["max_score"],
-        result=report,
-        verdicts=check_verdicts(report["checks"]),
-        lab_hash=lab.content_hash,
-    )
+    try:
+        submission = jobs.record(
+            jobs.GRADING,
+            submission,
+            status=Submission.Status.GRADED,
+            score=report["score"],
+            max_score=report["max_score"],
+            result=report,
+            verdicts=check_verdicts(report["checks"]),
+            lab_hash=lab.content_hash,
+        )
+    except jobs.ResultNotSaved as error:
+        # Permanent: grading again would produce the same result. Marked once ("could not be graded"; a
+        # failed re-grade keeps the previous grade), so neither the task nor the sweep runs it again.
+        submission_fail(submission_id=submission_id, reason=f"{error} (not graded again)")
+        return Submission.objects.get(pk=submission_id)
     if submission.kind == Submission.Kind.SUBMIT:
         score_changed.send(sender=Submission, user=submission.user, item=lab)  # e.g. to linked LMS courses
     return submission

@@ -57,6 +57,8 @@ FUNCTION_IMPORTS_KEPT = {
     ("courses.apps", "ready"): "Django's rule: signal receivers connect once the app registry is ready",
     ("lti.apps", "ready"): "Django's rule: signal receivers connect once the app registry is ready",
     ("config.celery_app", "_warm_up_grading"): "the runtime is loaded by worker processes only, never by web",
+    ("config.celery_app", "_sweep_abandoned_code"): "the runtime is loaded by worker processes only",
+    ("config.celery_app", "_close_sandboxes"): "the runtime is loaded by worker processes only",
 }
 
 

@@ -18,13 +18,14 @@ the grader's, so an instructor can change visibility without touching code. Pure
 
 from __future__ import annotations
 
+import ast
 import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 
-__all__ = ["Check", "CheckFailed", "check", "checks_of", "setup_of"]
+__all__ = ["Check", "CheckFailed", "calls_logging", "check", "checks_of", "setup_of"]
 
 _CHECK_ID = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
@@ -80,3 +81,26 @@ def setup_of(module: ModuleType) -> Callable | None:
     """The grader's optional ``setup(lab)``: run once before the checks (deploy the design, send events)."""
     setup = getattr(module, "setup", None)
     return setup if callable(setup) else None
+
+
+_LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"}
+
+
+def calls_logging(source: str) -> bool:
+    """Whether Python ``source`` imports the ``logging`` module and calls a log method (``logger.info``,
+    ``logging.warning``, ...). Read from the student's file on the host, so nothing the function prints can
+    fake it; ``print("[INFO] ...")`` is not logging. Source that does not parse counts as not logging."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return False
+    imported = any(
+        (isinstance(node, ast.Import) and any(alias.name.split(".")[0] == "logging" for alias in node.names))
+        or (isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "logging")
+        for node in ast.walk(tree)
+    )
+    called = any(
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _LOG_METHODS
+        for node in ast.walk(tree)
+    )
+    return imported and called

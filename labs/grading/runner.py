@@ -27,9 +27,9 @@ from labs.grading.files import validate_files
 from labs.grading.session import InfrastructureError, Session, json_safe
 from labs.runtime import Cloud, LabsRuntimeError
 from labs.runtime.cloudformation.template import _lint_rules
-from labs.runtime.sandbox.host import fork_server
+from labs.runtime.sandbox.host import close_fork_servers, fork_server, sweep_abandoned_sandboxes
 
-__all__ = ["grade", "invoke_draft", "warm_up"]
+__all__ = ["grade", "invoke_draft", "warm_up", "worker_started", "worker_stopping"]
 
 
 def grade(lab: LabSpec, files: dict[str, str], *, visible_only: bool = False) -> dict:
@@ -138,6 +138,17 @@ def warm_up() -> None:
         for service in ("iam", "lambda", "sqs", "sns", "s3", "dynamodb", "events", "stepfunctions"):
             cloud.client(service)
         fork_server(cloud.sandbox_mode)  # started, with boto3 preloaded in it
+
+
+def worker_started() -> None:
+    """At worker start: remove the code stores and pids cgroups of worker processes that were killed
+    (SIGKILL, a crash) before they could remove their own."""
+    sweep_abandoned_sandboxes()
+
+
+def worker_stopping() -> None:
+    """When a worker process ends, however it ends: its fork server goes, and the student code it unpacked."""
+    close_fork_servers()
 
 
 def _run(function, session: Session) -> str | None:

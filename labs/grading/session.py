@@ -8,6 +8,7 @@ to deploy a function or a SAM template, invoke, call an API, run a state machine
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -54,6 +55,17 @@ class InvocationResult:
     duration_ms: float
     cold_start: bool
     cost_usd: float
+    request_id: str = ""  # the host's, not anything the function printed
+
+    def log_lines(self, level: str = "INFO") -> list[str]:
+        """The lines of the logs that the Lambda runtime's ``logging`` handler wrote at ``level`` for this
+        invocation: ``[LEVEL]<tab>timestamp<tab>request id<tab>message``, with this invocation's request id
+        (https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html). A ``print("[INFO] ...")`` is
+        not one."""
+        pattern = re.compile(
+            rf"^\[{re.escape(level)}\]\t\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}Z\t{re.escape(self.request_id)}\t"
+        )
+        return [line for line in self.logs.splitlines() if self.request_id and pattern.match(line)]
 
     @property
     def ok(self) -> bool:
@@ -231,6 +243,7 @@ class Session:
             duration_ms=invocation.duration_ms,
             cold_start=invocation.cold_start,
             cost_usd=invocation.cost_usd,
+            request_id=invocation.request_id,
         )
 
     def http(

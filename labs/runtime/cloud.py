@@ -50,6 +50,7 @@ from labs.runtime.iam import authorization
 from labs.runtime.iam.policy import Decision
 from labs.runtime.notifications import s3_events
 from labs.runtime.notifications.sns_delivery import SnsDelivery
+from labs.runtime.sandbox.codestore import ACCOUNT_CODE_LIMIT, AccountCode
 from labs.runtime.sandbox.framing import FrameError, require
 from labs.runtime.sandbox.host import resolve_mode
 from labs.runtime.stepfunctions.service import StepFunctionsService
@@ -104,7 +105,8 @@ class Cloud:
     stream names, generated resource names) are fresh for every ``Cloud`` unless ``id_seed`` is given too; with
     both, a run produces the same trace, ids included. ``concurrency_limit``
     is the account's concurrent executions quota; functions without reserved concurrency share what the
-    reservations leave of it.
+    reservations leave of it. ``code_limit_bytes`` bounds what the account's function code and layers may
+    unpack to on the host (``sandbox/codestore.py``); the unpacked code is deleted when the account closes.
     Raises ``SandboxUnavailableError`` when no sandbox can be made and unsafe mode was not chosen.
     """
 
@@ -118,8 +120,10 @@ class Cloud:
         seed: int | None = None,
         concurrency_limit: int = 1000,
         id_seed: int | None = None,
+        code_limit_bytes: int = ACCOUNT_CODE_LIMIT,
     ) -> None:
         self.sandbox_mode = resolve_mode(sandbox)
+        self.code = AccountCode(code_limit_bytes)
         if concurrency_limit < 1:
             raise ValueError(f"concurrency_limit must be at least 1, got {concurrency_limit}")
         self.concurrency_limit = (
@@ -287,6 +291,7 @@ class Cloud:
         """Forget everything: functions, environments, every resource of this account, and the trace."""
         with self._lock:
             self.lambda_.close()
+            self.code.remove()  # after its environments are gone: the unpacked code of every function
             self.apigateway.close()
             if "moto.s3.models" in sys.modules:
                 from moto.s3.models import s3_backends

@@ -3,7 +3,9 @@ differently), the rewrites moto needs, and the follow-ups to a stored configurat
 
 - Before moto: a long poll returns at once (the simulated clock stands still while real time would pass);
   S3 filter rule names in any case (AWS takes ``Prefix``, moto only ``prefix``).
-- Refused with AWS's error before anything is stored: Lambda's memory and timeout limits, EventBridge
+- Refused with AWS's error before anything is stored: Lambda's memory and timeout limits, function code
+  and layers that are not a zip, a zip bomb, over 250 MB unzipped, or past the account's code limit
+  (``sandbox/codestore.py``; CodeStorageExceededException, as AWS answers past its code storage quota), EventBridge
   patterns and schedules (``eventbridge_bus.validate_rule_request``), SNS filter policies and message sizes
   per topic (``sns_topics``), DynamoDB
   expressions naming a ``:value`` they do not define and empty attribute values (moto raises a KeyError or
@@ -15,15 +17,19 @@ differently), the rewrites moto needs, and the follow-ups to a stored configurat
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 import uuid
 from urllib.parse import parse_qs
 
 from labs.runtime.core import wire
+from labs.runtime.core.errors import InvalidCodeError
 from labs.runtime.eventbridge import bus as eventbridge_bus
 from labs.runtime.notifications import s3_events, sns_topics
 from labs.runtime.notifications.filter_policies import InvalidFilterPolicyError, compile_filter_policy
+from labs.runtime.sandbox.codestore import CodeTooLargeError
 
 __all__ = ["after", "refuse", "remember_sent_messages", "rewrite"]
 
@@ -33,6 +39,7 @@ _NOTIFICATION_PUTS = ("PutBucketNotificationConfiguration", "PutBucketNotificati
 _FUNCTION_WRITES = ("CreateFunction", "UpdateFunctionConfiguration")
 # answers that show a function's configuration (moto leaves TenancyConfig out)
 _TENANCY_ANSWERS = ("CreateFunction", "GetFunction", "GetFunctionConfiguration", "PublishVersion")
+_CODE_FIELDS = {"CreateFunction": "Code", "PublishLayerVersion": "Content", "UpdateFunctionCode": None}
 _DYNAMODB_ITEM_OPERATIONS = ("PutItem", "UpdateItem", "DeleteItem", "GetItem", "Query", "Scan")
 _EXPRESSIONS = ("ConditionExpression", "UpdateExpression", "KeyConditionExpression", "FilterExpression")
 _SNS_SIZE_CHECKED = ("CreateTopic", "SetTopicAttributes", "Publish", "PublishBatch", "Subscribe")
@@ -61,6 +68,10 @@ def rewrite(parsed: wire.ParsedRequest, body: bytes) -> bytes:
 
 def refuse(cloud, parsed: wire.ParsedRequest, body: bytes) -> tuple[int, dict, bytes] | None:
     """AWS's error for a request it would refuse, or None."""
+    if parsed.service == "lambda" and parsed.operation in _CODE_FIELDS:
+        refused = _code_archive(cloud, parsed.operation, body)
+        if refused is not None:
+            return refused
     if parsed.service == "lambda" and parsed.operation in _FUNCTION_WRITES:
         return _function_limits(body) or _tenancy_config(parsed, body)
     if parsed.service == "s3" and parsed.operation in _NOTIFICATION_PUTS:
@@ -152,6 +163,32 @@ def _with_tenancy_config(cloud, parsed: wire.ParsedRequest, body: bytes, respons
         return response
     configuration["TenancyConfig"] = config
     return response[0], response[1], json.dumps(answer).encode()
+
+
+def _code_archive(cloud, operation: str, body: bytes) -> tuple[int, dict, bytes] | None:
+    """Check and count a new function or layer archive (``ZipFile``, or an S3 object) against the account."""
+    request = _json_object(body) or {}
+    field = _CODE_FIELDS[operation]
+    code = request.get(field) if field else request
+    if not isinstance(code, dict):
+        return None  # moto answers a missing or malformed Code itself
+    archive = None
+    if isinstance(code.get("ZipFile"), str):
+        try:
+            archive = base64.b64decode(code["ZipFile"], validate=True)
+        except (binascii.Error, ValueError):
+            return None
+    elif isinstance(code.get("S3Bucket"), str) and isinstance(code.get("S3Key"), str):
+        archive = cloud._read_object(code["S3Bucket"], code["S3Key"])
+    if archive is None:
+        return None
+    try:
+        cloud.code.admit(archive)
+    except CodeTooLargeError as error:
+        return wire.error_response("lambda", 400, "CodeStorageExceededException", str(error))
+    except InvalidCodeError as error:
+        return wire.error_response("lambda", 400, "InvalidParameterValueException", str(error))
+    return None
 
 
 def _function_limits(body: bytes) -> tuple[int, dict, bytes] | None:

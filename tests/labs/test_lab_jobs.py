@@ -2,8 +2,11 @@
 row in the web process, messages sent by task name to the tasks that exist, claim / record / fail /
 requeue for both kinds of job."""
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from config.celery_app import app
 from labs import jobs, playground, services
@@ -149,3 +152,68 @@ def test_an_infrastructure_error_with_a_nul_character_is_saved(squared, student)
     job = Submission.objects.create(user=student, lab=squared, files={"app.py": ""})
     assert jobs.fail(jobs.GRADING, job.pk, reason="broken\x00pipe") == 1
     assert Submission.objects.get(pk=job.pk).error == "broken\ufffdpipe"
+
+
+@pytest.mark.parametrize("kind", [jobs.GRADING, jobs.PLAYGROUND_RUN], ids=["grading", "playground"])
+def test_an_outcome_the_database_refuses_fails_the_job_once(kind, squared, student, monkeypatch, sent):
+    """A save that fails (here NaN in the result: SQLite's JSON_VALID check and PostgreSQL's jsonb both
+    refuse it) marks the job "could not be graded/run" once: never left running, never swept and run
+    again, and a second delivery of its message does not run it either."""
+    runs = []
+
+    def outcome(*args, **kwargs):
+        runs.append(args)
+        return {"score": 0, "max_score": 10, "checks": [], "payload": float("nan")}
+
+    if kind is jobs.GRADING:
+        monkeypatch.setattr(services, "grade", outcome)
+        job = Submission.objects.create(user=student, lab=squared, files={"app.py": ""})
+        execute = lambda: services.submission_grade(submission_id=job.pk)  # noqa: E731
+        sweep = services.submission_sweep
+    else:
+        monkeypatch.setattr(playground, "invoke_draft", outcome)
+        job = PlaygroundRun.objects.create(
+            user=student, lab=squared, files={"app.py": ""}, handler="app.lambda_handler", event={}
+        )
+        execute = lambda: playground.playground_run_execute(run_id=job.pk)  # noqa: E731
+        sweep = playground.playground_run_sweep
+    finished = execute()
+    assert finished.status == "infra_error"
+    assert finished.error.startswith("its result could not be saved: ")
+    assert finished.error.endswith(("(not graded again)", "(not run again)"))
+    assert finished.result in (None, {})
+    later = timezone.now() + dt.timedelta(hours=1)
+    assert sweep(now=later) == []
+    assert execute().status == "infra_error"
+    assert len(runs) == 1
+    assert sent == []
+
+
+def test_a_regrade_whose_result_cannot_be_saved_keeps_the_previous_grade(squared, student, monkeypatch):
+    monkeypatch.setattr(
+        services, "grade", lambda *a, **k: {"score": 0, "max_score": 10, "checks": [], "x": float("nan")}
+    )
+    job = Submission.objects.create(
+        user=student,
+        lab=squared,
+        files={"app.py": ""},
+        status="queued",
+        score=7,
+        max_score=10,
+        graded_at=timezone.now(),
+        regrade_requested_at=timezone.now(),
+    )
+    regraded = services.submission_grade(submission_id=job.pk)
+    assert (regraded.status, regraded.score) == ("graded", 7)
+    assert regraded.error.startswith("Re-grading failed: its result could not be saved: ")
+
+
+def test_the_grading_task_reports_a_refused_result_as_not_graded(squared, student, monkeypatch):
+    from labs.tasks import grade_submission
+
+    monkeypatch.setattr(
+        services, "grade", lambda *a, **k: {"score": 0, "max_score": 10, "checks": [], "x": float("nan")}
+    )
+    job = Submission.objects.create(user=student, lab=squared, files={"app.py": ""})
+    assert grade_submission.apply(args=[job.pk]).get() == "infra_error"
+    assert Submission.objects.get(pk=job.pk).grading_attempts == 1

@@ -1,6 +1,6 @@
 """Squared number: the handler anatomy example, graded by invoking the student's function."""
 
-from labs.grading.checks import check
+from labs.grading.checks import calls_logging, check
 
 FUNCTION = "squared"
 
@@ -46,13 +46,22 @@ def rejects_missing_number(lab):
     lab.require("number" in message, "The error message should say what was expected, e.g. mention 'number'.")
 
 
+_USE_LOGGING = (
+    "use the logging module: logger = logging.getLogger() and logger.setLevel(logging.INFO) at the top of "
+    "app.py, then logger.info(...) in the handler"
+)
+
+
 @check("logs_each_request", "Logs each request at INFO with the logging module", points=1)
 def logs_each_request(lab):
     result = _invoke_ok(lab, {"number": 3})
-    lab.require(
-        "[INFO]" in result.logs,
-        "No [INFO] line in the logs: use logging.getLogger() with level INFO, not print().",
-    )
+    logged = result.log_lines("INFO")
+    uses_logging = calls_logging(lab.files.get("app.py", ""))
+    if not logged and "[INFO]" in result.logs:
+        lab.require(
+            False, f"Your [INFO] line was printed, not logged: print() writes plain text; {_USE_LOGGING}."
+        )
+    lab.require(logged and uses_logging, f"No INFO line from the logging module in the logs: {_USE_LOGGING}.")
 
 
 @check("rejects_non_numbers", "Fails with InvalidInput for text, booleans and null", points=2)

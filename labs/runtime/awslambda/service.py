@@ -33,7 +33,7 @@ from moto.awslambda.models import lambda_backends
 from moto.logs.models import logs_backends
 
 from labs.runtime.awslambda.concurrency import Concurrency
-from labs.runtime.awslambda.invocation import LOG_TAIL_BYTES, Invocation
+from labs.runtime.awslambda.invocation import LOG_TAIL_BYTES, Invocation, response_headers, streamed_response
 from labs.runtime.awslambda.invoke_context import InvokeContext
 from labs.runtime.awslambda.pricing import invocation_cost_usd
 from labs.runtime.awslambda.spec import environment_spec
@@ -46,7 +46,8 @@ from labs.runtime.awslambda.verdict import (
     verdict,
 )
 from labs.runtime.core import wire
-from labs.runtime.core.eventstream import event_message
+from labs.runtime.core.errors import InvalidCodeError
+from labs.runtime.sandbox.codestore import CodeTooLargeError
 from labs.runtime.sandbox.environment import Environment
 from labs.runtime.sandbox.host import UNSAFE_WARNING, fork_server
 
@@ -193,7 +194,19 @@ class LambdaService:
         function = context.function
         clock = self.cloud.clock()
         context.log_stream = f"{time.strftime('%Y/%m/%d', time.gmtime(clock))}/[{function.version}]{self.cloud.ids.getrandbits(128):032x}"
-        spec = environment_spec(self.cloud, self._layer_code, function, context.log_stream)
+        try:
+            spec = environment_spec(self.cloud, self._layer_code, function, context.log_stream)
+        except InvalidCodeError as error:
+            # Admitted when created, but this combination of code and layers would pass a limit (or a zip
+            # lied about its sizes): the invocation fails with the reason; nothing was left unpacked.
+            code = (
+                "CodeStorageExceededException" if isinstance(error, CodeTooLargeError) else "InvalidCodeError"
+            )
+            context.init_ms, context.init_error = 0.0, {"errorType": code, "errorMessage": str(error)}
+            return self._invoke_message(context), False
+        # The Init Duration is the host's own measurement, from the spawn request on: the environment may
+        # start its init phase before spawn() returns.
+        started = time.perf_counter()
         environment = fork_server(self.cloud.sandbox_mode).spawn(spec, context.environment_key)
         environment.log_stream = context.log_stream
         context.environment = environment
@@ -202,7 +215,6 @@ class LambdaService:
         # its init phase is over. A large one waits for init, so that the host never blocks on a full
         # channel while the init phase waits for an answer to a boto3 call.
         pipelined = len(context.payload) <= PIPELINED_EVENT_BYTES
-        started = time.perf_counter()
         # boto3 calls made by module-level code (the init phase) are served and authorized as well
         init_principal = self.cloud.principal_for(function, context.cause)
         outcome = environment.exchange(
@@ -250,10 +262,14 @@ class LambdaService:
         output = outcome.output.decode("utf-8", "replace")
         if outcome.dropped_output:
             output += f"[labs.runtime: {outcome.dropped_output} bytes of output dropped past the 1 MiB cap]\n"
-        frame = outcome.frame or {}
+        # Memory is the host's measurement (the kernel's peak RSS of the environment, then the fork server's
+        # wait4 once it has exited); a figure in the frame would be the environment's word, so it is replaced.
+        frame = {**(outcome.frame or {}), "max_rss_kb": environment.peak_rss_kb()}
         exit_report = outcome.exit
         if outcome.kind != "exited" and crashed(outcome.kind, frame, context.memory_mb):
             exit_report = environment.kill()  # its exit report says whether it ran out of memory
+        if isinstance(exit_report.get("max_rss_kb"), int):
+            frame["max_rss_kb"] = max(frame["max_rss_kb"], exit_report["max_rss_kb"])
         observed = Observed(
             context.request_id,
             context.memory_mb,
@@ -374,8 +390,8 @@ class LambdaService:
                 )
         result = self.invoke(name, body or b"{}", qualifier, client_context, cause, tenant_id=tenant_id)
         if streamed:
-            return _streamed_response(result, tail=lowered.get("x-amz-log-type") == "Tail")
-        return 200, _response_headers(result, tail=lowered.get("x-amz-log-type") == "Tail"), result.payload
+            return streamed_response(result, tail=lowered.get("x-amz-log-type") == "Tail")
+        return 200, response_headers(result, tail=lowered.get("x-amz-log-type") == "Tail"), result.payload
 
     def set_dead_letter_target(self, function_name: str, target_arn: str | None) -> None:
         """Remember a function's ``DeadLetterConfig.TargetArn`` (moto does not keep it)."""
@@ -448,39 +464,3 @@ def _throttled_response(reason: str) -> tuple[int, dict, bytes]:
         "message": "Rate Exceeded.",
     }
     return status, headers, json.dumps(throttle).encode()
-
-
-def _streamed_response(result: Invocation, tail: bool) -> tuple[int, dict, bytes]:
-    """InvokeWithResponseStream's answer for a Python function. Only Node.js managed runtimes (and custom
-    runtimes) stream (https://docs.aws.amazon.com/lambda/latest/dg/configuration-response-streaming.html):
-    the Python runtime hands Lambda the whole response when the handler returns, so the stream carries it
-    as one ``PayloadChunk`` (the bytes Invoke would answer), then ``InvokeComplete`` (LogResult with
-    ``LogType=Tail``; a function error's ErrorCode is the ``X-Amz-Function-Error`` value, its ErrorDetails
-    the error's type and message)."""
-    complete = {"LogResult": result.log_tail} if tail else {}
-    if result.function_error:
-        error = json.loads(result.payload or b"{}")
-        complete["ErrorCode"] = result.function_error
-        complete["ErrorDetails"] = f"{error.get('errorType', '')}: {error.get('errorMessage', '')}"
-    body = event_message("PayloadChunk", result.payload, "application/octet-stream")
-    body += event_message("InvokeComplete", json.dumps(complete).encode(), "application/json")
-    headers = {
-        "x-amzn-RequestId": result.request_id,
-        "X-Amz-Executed-Version": result.executed_version,
-        "Content-Type": "application/vnd.amazon.eventstream",
-    }
-    return 200, headers, body
-
-
-def _response_headers(result: Invocation, tail: bool) -> dict[str, str]:
-    """Invoke's response headers (``X-Amz-Log-Result`` with ``LogType=Tail``)."""
-    headers = {
-        "x-amzn-RequestId": result.request_id,
-        "X-Amz-Executed-Version": result.executed_version,
-        "Content-Type": "application/json",
-    }
-    if result.function_error:
-        headers["X-Amz-Function-Error"] = result.function_error
-    if tail:
-        headers["X-Amz-Log-Result"] = result.log_tail
-    return headers

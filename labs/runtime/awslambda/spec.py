@@ -1,6 +1,6 @@
 """The spec of a new execution environment: what the fork server needs to start one for a function version.
 
-Its code and layers (unpacked once into the content-addressed store), the Lambda runtime's environment
+Its code and layers (unpacked once into the account's part of the code store, ``cloud.code``), the Lambda runtime's environment
 variables (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime)
 with the function's own on top, fresh temporary credentials, and the resource limits of its process.
 """
@@ -17,10 +17,9 @@ RUNTIME_OVERHEAD_MB = 320  # address space of the Python runtime with boto3, bey
 
 def environment_spec(cloud, layer_code, function, log_stream: str) -> dict:
     """The spawn spec of an environment for ``function`` (moto's function version) in ``cloud``, logging to
-    ``log_stream``. ``layer_code(arn)`` gives a layer version's zip bytes. Draws the credentials from the
+    ``log_stream``. Raises ``InvalidCodeError`` (``CodeTooLargeError`` past the account's code limit). ``layer_code(arn)`` gives a layer version's zip bytes. Draws the credentials from the
     cloud's seeded random source."""
     server = fork_server(cloud.sandbox_mode)
-    task_digest = server.store.directory([function.code_bytes])
     layer_arns = [layer["Arn"] for layer in function.layers]
     try:
         packages = wheelhouse.distributions_for(function.code_bytes, layer_arns, cloud.account_id)
@@ -30,8 +29,13 @@ def environment_spec(cloud, layer_code, function, log_stream: str) -> dict:
         packages = wheelhouse.distributions_for(b"", layer_arns, cloud.account_id)
     own_layers = [arn for arn in layer_arns if wheelhouse.layer_distributions(arn, cloud.account_id) is None]
     layer_archives = [layer_code(arn) for arn in own_layers]
-    task_dir, store_dir = server.code_paths(task_digest)
-    opt_dir = server.code_paths(server.store.directory(layer_archives))[0] if layer_archives else None
+    task_relative = cloud.code.directory(server.store.root, [function.code_bytes])
+    task_dir, store_dir = server.code_paths(task_relative)
+    opt_dir = (
+        server.code_paths(cloud.code.directory(server.store.root, layer_archives))[0]
+        if layer_archives
+        else None
+    )
     isolated = cloud.sandbox_mode == "bwrap"
     task_root, opt_root = ("/var/task", "/opt") if isolated else (task_dir, opt_dir or "/nonexistent")
     storage_mb = (

@@ -84,7 +84,8 @@ def init_verdict(
 ) -> InitVerdict:
     """The init phase's verdict from its outcome (``kind`` and ``frame`` as in ``Observed``): the runtime's
     ``init`` frame, with or without the error its module raised, or no frame at all (it exited, hung past
-    ``limit_s`` or broke the protocol; the Init Duration is then what the host measured)."""
+    ``limit_s`` or broke the protocol). The Init Duration is ``measured_ms``, what the host measured from
+    the spawn request to the end of the init phase, whatever the frame says."""
     frame = frame if kind == "frame" else None
     if frame is None or frame.get("type") != "init":
         error = {
@@ -97,11 +98,13 @@ def init_verdict(
                 "errorMessage": f"RequestId: {request_id} Error: Task timed out after {limit_s:.2f} seconds",
             }
         return InitVerdict(error=error, init_ms=measured_ms, environment_failed=True)
-    init_ms = float(frame.get("init_ms", 0.0)) if isinstance(frame.get("init_ms"), (int, float)) else 0.0
+    # The Init Duration is always the host's measurement: anything in the frame could come from the handler.
     if not frame.get("error"):
-        return InitVerdict(error=None, init_ms=init_ms, environment_failed=False)
+        return InitVerdict(error=None, init_ms=measured_ms, environment_failed=False)
     return InitVerdict(
-        error=_error_object(frame["error"], "Runtime.Unknown", ""), init_ms=init_ms, environment_failed=False
+        error=_error_object(frame["error"], "Runtime.Unknown", ""),
+        init_ms=measured_ms,
+        environment_failed=False,
     )
 
 
@@ -214,7 +217,8 @@ def _answered(observed: Observed) -> Verdict:
 
 # -- helpers -----------------------------------------------------------------------------------------------
 def _rss_kb(frame: dict) -> int:
-    """The peak memory the runtime reported with its answer, in KB (0 when it did not)."""
+    """The environment's peak memory in KB, as the host measured it (``LambdaService`` puts it in the frame
+    in place of anything the environment sent; 0 when unknown)."""
     return frame.get("max_rss_kb") if isinstance(frame.get("max_rss_kb"), int) else 0
 
 

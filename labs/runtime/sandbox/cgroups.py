@@ -11,7 +11,34 @@ import threading
 import time
 from pathlib import Path
 
-__all__ = ["ProcessLimiter"]
+__all__ = ["ProcessLimiter", "sweep_abandoned_cgroups"]
+
+
+_HIERARCHIES = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")  # cgroup v1 pids controller, then v2
+_PREFIX = "labs-runtime-"
+
+
+def sweep_abandoned_cgroups(hierarchies: tuple[str, ...] = _HIERARCHIES) -> list[Path]:
+    """Remove the empty ``labs-runtime-<pid>`` cgroups (and their empty ``env-<n>`` children) of processes
+    that no longer exist: a host killed with SIGKILL, or a test run that ended without closing its fork
+    server, leaves them behind. A cgroup that still holds a process is not empty and stays (rmdir refuses)."""
+    removed = []
+    for hierarchy in map(Path, hierarchies):
+        try:
+            parents = list(hierarchy.glob(f"{_PREFIX}*"))
+        except OSError:
+            continue
+        for parent in parents:
+            pid = parent.name[len(_PREFIX) :]
+            if not pid.isdigit() or os.path.exists(f"/proc/{pid}"):
+                continue
+            with contextlib.suppress(OSError):
+                for child in parent.iterdir():
+                    if child.is_dir():
+                        child.rmdir()
+                parent.rmdir()
+                removed.append(parent)
+    return removed
 
 
 class ProcessLimiter:
@@ -28,19 +55,17 @@ class ProcessLimiter:
     rlimit applies, which is effective whenever the host is not root.
     """
 
-    _HIERARCHIES = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")  # cgroup v1 pids controller, then v2
-
     def __init__(self) -> None:
         self.parent: Path | None = None
         self._count = 0
         self._leftovers: list[Path] = []
         self._lock = threading.Lock()
-        for hierarchy in map(Path, self._HIERARCHIES):
+        for hierarchy in map(Path, _HIERARCHIES):
             v1 = hierarchy.name == "pids" and (hierarchy / "cgroup.procs").exists()
             v2 = not v1 and self._v2_has_pids(hierarchy)
             if not (v1 or v2):
                 continue
-            parent = hierarchy / f"labs-runtime-{os.getpid()}"
+            parent = hierarchy / f"{_PREFIX}{os.getpid()}"
             try:
                 parent.mkdir(exist_ok=True)
                 if v2:

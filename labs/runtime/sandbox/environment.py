@@ -52,6 +52,8 @@ class Environment:
         self.channel, self.status, self.key = channel, status, key
         self.output_fd, self._invocation_output_fd = output_fds
         self._on_close = on_close
+        self._pid: int | None = None  # in the host's PID namespace, from the pidfd the fork server sends
+        self._pidfd: int | None = None
         self.alive = True
         self.invocations = 0
         for fd in output_fds:
@@ -116,8 +118,49 @@ class Environment:
                 "protocol_error", output=bytes(output), dropped_output=dropped[0], detail=str(error)
             )
 
+    def _receive_pidfd(self, timeout_s: float = 2.0) -> None:
+        """Take the pidfd the fork server sends first on the status socket (once; nothing when the clone
+        failed, in which case an exit report comes instead)."""
+        if self._pidfd is not None or not self.alive:
+            return
+        try:
+            readable, _, _ = select.select([self.status], [], [], timeout_s)
+            if not readable or self.status.recv(1, socket.MSG_PEEK) != b"P":
+                return
+            _, fds, _, _ = socket.recv_fds(self.status, 1, 1)
+        except OSError:
+            return
+        if not fds:
+            return
+        self._pidfd = fds[0]
+        with contextlib.suppress(OSError, ValueError), open(f"/proc/self/fdinfo/{fds[0]}") as info:
+            pid = next((line.split()[1] for line in info if line.startswith("Pid:")), "-1")
+            self._pid = int(pid) if int(pid) > 0 else None
+
+    def peak_rss_kb(self) -> int:
+        """The environment's peak resident memory (``VmHWM``) in KB, read by the host from the kernel (the
+        process cannot write to it; ``/proc`` is hidden from it, so it cannot reset it through
+        ``clear_refs`` either). 0 when it is no longer running."""
+        self._receive_pidfd()
+        if self._pid is None:
+            return 0
+        try:
+            with open(f"/proc/{self._pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        peak = int(line.split()[1])
+                        break
+                else:
+                    return 0
+        except (OSError, ValueError, IndexError):
+            return 0
+        # the pid is ours only while the pidfd says the process has not exited (no reuse in between)
+        exited, _, _ = select.select([self._pidfd], [], [], 0)
+        return 0 if exited else peak
+
     def wait_exit(self, timeout_s: float = 2.0) -> dict:
         """The fork server's report of how the environment ended: ``{"code": n}`` or ``{"signal": n}``."""
+        self._receive_pidfd(timeout_s)
         try:
             report = framing.read_frame(
                 self.status.fileno(), max_bytes=4096, deadline=time.monotonic() + timeout_s
@@ -150,7 +193,10 @@ class Environment:
             return
         self.alive = False
         self.end_init()
-        for closer in (self.channel.close, self.status.close, lambda: os.close(self.output_fd)):
+        closers = [self.channel.close, self.status.close, lambda: os.close(self.output_fd)]
+        if self._pidfd is not None:
+            closers.append(lambda: os.close(self._pidfd))
+        for closer in closers:
             with contextlib.suppress(OSError):
                 closer()
         if self._on_close is not None:

@@ -269,6 +269,19 @@ def _spare_main(handoff: socket.socket, cgroup_fd: int | None, isolate: bool) ->
     _become(spec, fds[0], (fds[1], fds[2]), isolate)
 
 
+def _send_pidfd(status_fd: int, pidfd: int) -> None:
+    """Give the host a pidfd of the environment, first thing on its status socket: the host then reads the
+    environment's peak memory from the kernel itself (``/proc/<pid>/status``), never from what the
+    environment says. Nothing the environment can write reaches this socket."""
+    status = socket.socket(fileno=status_fd)
+    try:
+        socket.send_fds(status, [b"P"], [pidfd])
+    except OSError:
+        pass  # the host has gone; the exit report will not reach it either
+    finally:
+        status.detach()
+
+
 class _Supervised:
     """The fork server's record of one clone: its pid, a pidfd, and the host's status socket once it serves
     a function (a spare has none yet: it holds its handoff socket and the pids cgroup it was given)."""
@@ -362,6 +375,7 @@ class _Server:
         else:
             handed_over = spare is not None and pid == spare.pid
             child = _Supervised(pid, status_fd, spare.pidfd if handed_over else None)
+            _send_pidfd(status_fd, child.pidfd)
             self.selector.register(child.status_fd, selectors.EVENT_READ, ("status", child))
             self.selector.register(child.pidfd, selectors.EVENT_READ, ("exit", child))
         self.spare_wanted = (next_cgroup[0] if next_cgroup else None,)

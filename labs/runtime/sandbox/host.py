@@ -1,4 +1,4 @@
-"""Host side of the sandbox: the bubblewrap fork server and the code store.
+"""Host side of the sandbox: the bubblewrap fork server and its code store root (``codestore.py``).
 
 ``ForkServer`` starts ``forkserver.py`` inside bubblewrap (new user, mount, PID, network, IPC, UTS and
 cgroup namespaces; no capabilities; a read-only view of only the system's shared libraries, the interpreter
@@ -17,9 +17,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import fcntl
-import hashlib
 import importlib.util
-import io
 import os
 import shutil
 import socket
@@ -29,22 +27,29 @@ import sysconfig
 import tempfile
 import threading
 import time
-import zipfile
 from pathlib import Path
 
-from labs.runtime.core.errors import InvalidCodeError, SandboxUnavailableError
+from labs.runtime.core.errors import SandboxUnavailableError
 from labs.runtime.sandbox import framing
-from labs.runtime.sandbox.cgroups import ProcessLimiter
+from labs.runtime.sandbox.cgroups import ProcessLimiter, sweep_abandoned_cgroups
+from labs.runtime.sandbox.codestore import StoreRoot, sweep_abandoned
 from labs.runtime.sandbox.environment import Environment
 
-__all__ = ["CodeStore", "ForkServer", "UNSAFE_WARNING", "fork_server", "resolve_mode", "wheelhouse_root"]
+__all__ = [
+    "ForkServer",
+    "UNSAFE_WARNING",
+    "close_fork_servers",
+    "fork_server",
+    "resolve_mode",
+    "sweep_abandoned_sandboxes",
+    "wheelhouse_root",
+]
 
 UNSAFE_ENV_VAR = "LABS_RUNTIME_UNSAFE_NO_SANDBOX"
 UNSAFE_WARNING = (
     "WARNING: labs.runtime is running untrusted code WITHOUT a sandbox (unsafe development mode). "
     "Never use this mode for code you did not write."
 )
-MAX_UNZIPPED_BYTES = 250 * 1024 * 1024  # Lambda's limit for a function and its layers, unzipped
 _RUNTIME_DIR = Path(__file__).resolve().parent
 _SANDBOX_FILES = ("framing.py", "lambda_runtime.py", "seccomp.py", "forkserver.py")
 _SANDBOX_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
@@ -131,61 +136,13 @@ def _interpreter_paths() -> tuple[list[str], list[str]]:
     return needed, hidden
 
 
-def _safe_extract(archive: bytes, target: Path) -> None:
-    try:
-        with zipfile.ZipFile(io.BytesIO(archive)) as zipped:
-            total = sum(info.file_size for info in zipped.infolist())
-            if total > MAX_UNZIPPED_BYTES:
-                raise InvalidCodeError(f"unzipped code is {total} bytes, over Lambda's {MAX_UNZIPPED_BYTES}")
-            for info in zipped.infolist():
-                path = Path(info.filename)
-                if path.is_absolute() or ".." in path.parts:
-                    raise InvalidCodeError(f"zip entry {info.filename!r} escapes the code directory")
-                is_symlink = (info.external_attr >> 16) & 0o170000 == 0o120000
-                if is_symlink:
-                    continue  # never follow links out of the package
-                destination = target / path
-                if info.is_dir():
-                    destination.mkdir(parents=True, exist_ok=True)
-                    continue
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                destination.write_bytes(zipped.read(info))
-    except zipfile.BadZipFile as error:
-        raise InvalidCodeError(f"code is not a valid zip archive: {error}") from None
-
-
-class CodeStore:
-    """Content-addressed directories of unzipped function code and merged layers, world-readable."""
-
-    def __init__(self) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="labs-runtime-store-"))
-        self.root.chmod(0o755)
-        self._lock = threading.Lock()
-
-    def directory(self, archives: list[bytes]) -> str:
-        """Unzip ``archives`` in order (later files win, as with Lambda layers); return the directory name."""
-        digest = hashlib.sha256(b"".join(hashlib.sha256(a).digest() for a in archives)).hexdigest()[:32]
-        with self._lock:
-            target = self.root / digest
-            if not target.exists():
-                staging = Path(tempfile.mkdtemp(dir=self.root))
-                for archive in archives:
-                    _safe_extract(archive, staging)
-                for path in [staging, *staging.rglob("*")]:
-                    path.chmod(0o755 if path.is_dir() else 0o644)
-                staging.rename(target)
-        return digest
-
-    def remove(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
-
-
 class ForkServer:
     """One warm, already-isolated process that forks execution environments on request."""
 
     def __init__(self, mode: str) -> None:
         self.mode = mode
-        self.store = CodeStore()
+        sweep_abandoned_sandboxes()  # of earlier worker processes killed before they could clean up
+        self.store = StoreRoot()
         self.wheelhouse = wheelhouse_root()
         self._empty = tempfile.mkdtemp(prefix="labs-runtime-empty-")  # bound over each site-packages
         self.limiter = ProcessLimiter() if mode == "bwrap" else None
@@ -276,11 +233,12 @@ class ForkServer:
         """Where an environment sees the wheelhouse."""
         return _WHEELHOUSE_MOUNT if self.mode == "bwrap" else str(self.wheelhouse)
 
-    def code_paths(self, digest: str) -> tuple[str, str]:
-        """(path the environment sees for a store directory, path of the store root it must hide)."""
+    def code_paths(self, relative: str) -> tuple[str, str]:
+        """(path the environment sees for a store directory, given relative to the store root; path of the
+        store root it must hide)."""
         if self.mode == "bwrap":
-            return f"/var/functions/{digest}", "/var/functions"
-        return str(self.store.root / digest), str(self.store.root)
+            return f"/var/functions/{relative}", "/var/functions"
+        return str(self.store.root / relative), str(self.store.root)
 
     def _new_cgroup(self) -> tuple[int, Path] | None:
         # The environment counts too: the function itself may start `processes` more (a constant).
@@ -355,13 +313,30 @@ def fork_server(mode: str) -> ForkServer:
             _servers_pid = os.getpid()
         server = _servers.get(mode)
         if server is None or not server.alive():
+            if server is not None:
+                server.close()  # its store and cgroups go with it
             server = _servers[mode] = ForkServer(mode)
         return server
 
 
 @atexit.register
-def _close_servers() -> None:
-    if _servers_pid == os.getpid():
-        for server in _servers.values():
-            server.close()
+def close_fork_servers() -> None:
+    """Stop this process's fork servers and remove their code stores and pids cgroups. Runs at exit; a
+    worker whose processes end otherwise (Celery's prefork children leave with ``os._exit``) calls it from
+    its shutdown hooks. Servers inherited from a parent process are not this process's to close."""
+    # With a timeout: from a signal handler, this thread may be the one holding the lock.
+    locked = _servers_lock.acquire(timeout=1)
+    try:
+        if _servers_pid == os.getpid():
+            for server in list(_servers.values()):
+                server.close()
         _servers.clear()
+    finally:
+        if locked:
+            _servers_lock.release()
+
+
+def sweep_abandoned_sandboxes() -> None:
+    """Remove the code stores and the pids cgroups left by processes that died without cleaning up."""
+    sweep_abandoned()
+    sweep_abandoned_cgroups()

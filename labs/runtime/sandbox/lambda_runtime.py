@@ -22,7 +22,6 @@ import io
 import json
 import logging
 import os
-import resource
 import sys
 import time
 import traceback
@@ -239,13 +238,6 @@ class _Encoder(json.JSONEncoder):
         return super().default(o)
 
 
-def _max_rss_kb() -> int:
-    return max(
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-    )
-
-
 def _invoke(handler: object, invoke: dict, spec: dict) -> dict:
     global _current_request_id
     _current_request_id = invoke["request_id"]
@@ -287,7 +279,6 @@ def run(channel_fd: int, spec: dict, output_fd: int) -> None:
     sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", buffering=0), encoding="utf-8", line_buffering=True)
     sys.stderr = sys.stdout
     _setup_logging()
-    started = time.perf_counter()
     try:
         handler, init_error = _load_handler(spec["handler"])
     except MemoryError:
@@ -299,11 +290,10 @@ def run(channel_fd: int, spec: dict, output_fd: int) -> None:
         handler, init_error = None, _error(error, "Runtime.ExitError")
     if init_error is not None:
         _log_error(init_error)
-    init_ms = (time.perf_counter() - started) * 1000
     sys.stdout.flush()
-    framing.write_frame(
-        channel_fd, {"type": "init", "init_ms": init_ms, "error": init_error, "max_rss_kb": _max_rss_kb()}
-    )
+    # No durations or memory figures: the host measures both itself (a frame is something the handler
+    # could write too).
+    framing.write_frame(channel_fd, {"type": "init", "error": init_error})
     if init_error is not None:
         return
     os.dup2(output_fd, 1)  # everything written so far was flushed before the init frame
@@ -315,5 +305,4 @@ def run(channel_fd: int, spec: dict, output_fd: int) -> None:
             return
         outcome = _invoke(handler, invoke, spec)
         sys.stdout.flush()
-        outcome["max_rss_kb"] = _max_rss_kb()
         framing.write_frame(channel_fd, outcome)

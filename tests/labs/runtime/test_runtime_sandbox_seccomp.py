@@ -132,3 +132,65 @@ def test_other_system_call_abis_kill_the_environment(deploy, invoke):
     _, payload, _ = invoke(deploy(code))
     assert payload["errorType"] == "Runtime.ExitError"
     assert payload["errorMessage"].endswith("Runtime exited with error: signal: 31")  # SIGSYS
+
+
+# Calls on neither list: without the filter they succeed or fail with EPERM/EINVAL; under it, ENOSYS.
+OUTSIDE = {
+    "x86_64": {"personality": 135, "sethostname": 170, "settimeofday": 164, "vhangup": 153, "mbind": 237},
+    "aarch64": {"personality": 92, "sethostname": 161, "settimeofday": 170, "vhangup": 58, "mbind": 235},
+}
+UNLISTED = """
+import ctypes, errno
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+def handler(event, context):
+    results = {{}}
+    for name, number in {numbers!r}.items():
+        ctypes.set_errno(0)
+        result = libc.syscall(number, ctypes.c_long(0xFFFFFFFF), ctypes.c_long(0), ctypes.c_long(0))
+        results[name] = errno.errorcode.get(ctypes.get_errno(), "none") if result == -1 else result
+    return results
+"""
+
+
+def test_calls_outside_the_allow_list_answer_enosys(deploy, invoke):
+    numbers = OUTSIDE[MACHINE]
+    _, payload, logs = invoke(deploy(UNLISTED.format(numbers=numbers)))
+    assert payload == {name: "ENOSYS" for name in numbers}, logs
+
+
+def _kernel_numbers(machine: str) -> dict[str, int]:
+    """System call numbers from the kernel's UAPI headers (linux-libc-dev), independently of seccomp.py."""
+    import re
+    from pathlib import Path
+
+    if machine == "x86_64":
+        text = Path("/usr/include/x86_64-linux-gnu/asm/unistd_64.h").read_text()
+        return {name: int(number) for name, number in re.findall(r"#define __NR_(\w+)\s+(\d+)", text)}
+    text = Path("/usr/include/asm-generic/unistd.h").read_text()
+    numbers = {name: int(number) for name, number in re.findall(r"#define __NR_(\w+)\s+(\d+)", text)}
+    for name, number in re.findall(r"#define __NR3264_(\w+)\s+(\d+)", text):
+        numbers[{"fstatat": "newfstatat"}.get(name, name)] = int(number)
+    return numbers
+
+
+@pytest.mark.parametrize("machine", ["x86_64", "aarch64"])
+def test_the_allow_list_numbers_are_the_kernels(machine):
+    import importlib.util
+    from pathlib import Path
+
+    headers = {
+        "x86_64": "/usr/include/x86_64-linux-gnu/asm/unistd_64.h",
+        "aarch64": "/usr/include/asm-generic/unistd.h",
+    }
+    if not Path(headers[machine]).exists():
+        pytest.skip("the kernel's UAPI headers (linux-libc-dev) are not installed")
+    path = Path(__file__).resolve().parents[3] / "labs/runtime/sandbox/seccomp.py"
+    spec = importlib.util.spec_from_file_location("seccomp_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # runs INSIDE the sandbox normally; importing it installs nothing
+    kernel = _kernel_numbers(machine)
+    table = module._ALLOWED_NUMBERS[machine]
+    assert {name: kernel.get(name) for name in table} == table
+    # every name of the inventory that this architecture has (aarch64 lacks the legacy x86_64 forms)
+    assert set(table) == {name for name in module.MEASURED | module.REVIEWED if name in kernel}
