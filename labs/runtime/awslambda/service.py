@@ -257,6 +257,7 @@ class LambdaService:
             message,
             time.monotonic() + context.timeout_s,
             lambda frame: self.cloud.serve_environment_request(frame, principal),
+            request_id=context.request_id,
         )
         duration_ms = (time.perf_counter() - started) * 1000
         output = outcome.output.decode("utf-8", "replace")

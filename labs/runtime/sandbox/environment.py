@@ -78,11 +78,16 @@ class Environment:
             sink.extend(chunk[: max(room, 0)])
             dropped[0] += max(len(chunk) - max(room, 0), 0)
 
-    def exchange(self, message: dict | None, deadline: float, on_request=None) -> Outcome:
+    def exchange(
+        self, message: dict | None, deadline: float, on_request=None, request_id: str | None = None
+    ) -> Outcome:
         """Send ``message`` (if any) and wait for the next non-request frame before ``deadline``.
 
         ``aws_request`` frames that arrive meanwhile are answered with ``on_request(frame)``, which returns
-        the reply frame. The function's output is collected along the way.
+        the reply frame. The function's output is collected along the way. With ``request_id``, a ``result``
+        frame for any other invocation is dropped: handler code can write frames too, and the Runtime API
+        takes one response per request id (a second one is refused), so a forged or late answer never
+        becomes the next invocation's (security review LOW-3: answers shifted by one).
         """
         output, dropped = bytearray(), [0]
         channel_fd = self.channel.fileno()
@@ -108,6 +113,12 @@ class Environment:
                     )
                 if frame.get("type") == "aws_request" and on_request is not None:
                     framing.write_frame(channel_fd, on_request(frame))
+                    continue
+                if (
+                    request_id is not None
+                    and frame.get("type") == "result"
+                    and frame.get("request_id") != request_id
+                ):
                     continue
                 self._drain(output, dropped)
                 return Outcome("frame", frame=frame, output=bytes(output), dropped_output=dropped[0])

@@ -243,7 +243,7 @@ def _invoke(handler: object, invoke: dict, spec: dict) -> dict:
     _current_request_id = invoke["request_id"]
     os.environ["_X_AMZN_TRACE_ID"] = invoke.get("trace_id", "")
     context = LambdaContext(invoke, spec)
-    outcome: dict = {"type": "result"}
+    outcome: dict = {"type": "result", "request_id": invoke["request_id"]}
     try:
         result = handler(json.loads(invoke["event"]), context)
     except MemoryError:

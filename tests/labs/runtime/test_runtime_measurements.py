@@ -55,3 +55,28 @@ def test_max_memory_used_follows_what_the_handler_really_holds(cloud, deploy, me
     assert invocation.function_error is None
     # the runtime with boto3 preloaded holds ~40-60 MB of its own
     assert megabytes <= invocation.max_memory_used_mb <= megabytes + 120
+
+
+# A handler that answers with a frame of its own before returning: the review saw the runtime's real answer
+# then taken as the next invocation's, so every later answer was shifted by one.
+SHIFTER = """
+import framing, lambda_runtime
+
+def handler(event, context):
+    framing.write_frame(lambda_runtime._channel_fd, {"type": "result", "payload": '"forged"'})
+    if event.get("own_id"):
+        frame = {"type": "result", "request_id": context.aws_request_id, "payload": '"answered early"'}
+        framing.write_frame(lambda_runtime._channel_fd, frame)
+    return event["n"] * event["n"]
+"""
+
+
+def test_a_forged_result_frame_never_answers_this_or_a_later_invocation(cloud, deploy):
+    name = deploy(SHIFTER, Timeout=10)
+    answers = [cloud.lambda_.invoke(name, f'{{"n": {n}}}'.encode()).payload for n in (2, 3, 4)]
+    assert answers == [b"4", b"9", b"16"]
+    # Answering for its own request id is what a handler may do through Lambda's Runtime API too: the first
+    # response counts and the runtime's own later one is refused, so the next invocation is still its own.
+    early = cloud.lambda_.invoke(name, b'{"n": 5, "own_id": true}')
+    assert early.payload == b'"answered early"'
+    assert cloud.lambda_.invoke(name, b'{"n": 6}').payload == b"36"
