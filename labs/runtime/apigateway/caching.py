@@ -20,9 +20,11 @@ and this module copies, on the simulated clock:
   ``unauthorizedCacheControlHeaderStrategy`` decides: ``FAIL_WITH_403``, ``SUCCEED_WITH_RESPONSE_HEADER``
   (the default: the header is ignored and a ``Warning`` header says so) or
   ``SUCCEED_WITHOUT_RESPONSE_HEADER`` (ignored silently).
-- Throttling, authorizers, API keys and usage plans run before the cache: a cached answer still counts
-  against a key's quota. Answers API Gateway makes itself (403, 429, 5xx) are never cached; what the
-  integration answered is, whatever its status.
+- Throttling, authorizers, API keys and usage plans run first (the method request; AWS describes the cache
+  as answering instead of the call to the endpoint), so here a cached answer still counts against a key's
+  quota; AWS's pages do not state that count either way.
+- Answers API Gateway makes itself (403, 429, 5xx) are never cached; what the integration answered is,
+  whatever its status.
 
 The request's trace record says what the cache did (``cache``: ``hit``, ``miss``, ``invalidated`` or
 ``ignored``); a hit causes no invocation. Caches belong to one ``ApiGateway`` (one account) and end with it.
