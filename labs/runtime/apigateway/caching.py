@@ -32,13 +32,22 @@ The request's trace record says what the cache did (``cache``: ``hit``, ``miss``
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from botocore.awsrequest import AWSResponse
 
 from labs.runtime.apigateway.access import Refused, rest_backend
 from labs.runtime.apigateway.proxy import Call, HttpResponse
 
-__all__ = ["StageCache", "restore_cache_key_parameters", "stage_setting_patches"]
+__all__ = [
+    "StageCache",
+    "refuse_bad_ttl",
+    "restore_cache_key_parameters",
+    "stage_setting_patches",
+    "ttl_problem",
+]
 
 DEFAULT_TTL_S = 300
 MAX_TTL_S = 3600
@@ -77,8 +86,7 @@ class StageCache:
             return None
         if own is None and http_method != "GET":  # stage-wide caching covers GET methods only
             return None
-        ttl = int(chosen.get("cacheTtlInSeconds", DEFAULT_TTL_S))
-        return chosen if 0 < ttl <= MAX_TTL_S else None
+        return chosen if int(chosen.get("cacheTtlInSeconds", DEFAULT_TTL_S)) > 0 else None  # 0: caching off
 
     def lookup(self, call: Call, stage, method, entry: dict) -> Lookup:
         """Answer from the cache, or say how to keep the integration's answer. Raises ``Refused`` (403) for
@@ -205,3 +213,36 @@ def stage_setting_patches(props: dict) -> list[dict]:
                 value = str(value).lower() if isinstance(value, bool) else str(value)
                 patches.append({"op": "replace", "path": f"/{resource}/{method}/{path}", "value": value})
     return patches
+
+
+def ttl_problem(request: dict | None) -> str | None:
+    """Why an UpdateStage request's cache TTL cannot be taken (AWS: at most 3600 seconds), or None."""
+    for operation in (request or {}).get("patchOperations") or []:
+        path = str(operation.get("path", ""))
+        if not path.endswith("/caching/ttlInSeconds"):
+            continue
+        value = operation.get("value")
+        try:
+            ttl = int(str(value))
+        except ValueError:
+            return f"{path}: the cache TTL must be a whole number of seconds, not {value!r}"
+        if not 0 <= ttl <= MAX_TTL_S:
+            return f"{path}: the cache TTL must be from 0 to {MAX_TTL_S} seconds, not {ttl}"
+    return None
+
+
+def refuse_bad_ttl(params: dict, **_: object):
+    """``before-call`` handler for the host's UpdateStage: answer 400 BadRequestException for a TTL AWS
+    refuses, before moto stores anything (moto would store it, or crash on a value that is not a number)."""
+    try:
+        request = json.loads(params.get("body") or b"{}")
+    except ValueError:
+        return None
+    problem = ttl_problem(request if isinstance(request, dict) else None)
+    if problem is None:
+        return None
+    error = {
+        "Error": {"Code": "BadRequestException", "Message": problem},
+        "ResponseMetadata": {"HTTPStatusCode": 400},
+    }
+    return AWSResponse(params.get("url", ""), 400, {}, None), error

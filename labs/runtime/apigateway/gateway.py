@@ -54,7 +54,7 @@ from labs.runtime.apigateway.access import (
     internal_error,
     rest_backend,
 )
-from labs.runtime.apigateway.caching import StageCache, restore_cache_key_parameters
+from labs.runtime.apigateway.caching import StageCache, refuse_bad_ttl, restore_cache_key_parameters
 from labs.runtime.apigateway.proxy import (
     Call,
     HttpResponse,
@@ -126,6 +126,7 @@ class ApiGateway:
             "apigatewayv2.CreateApi",
         ):
             events.register(f"before-parameter-build.{operation}", ApiGateway._before_control_call)
+        events.register("before-call.apigateway.UpdateStage", refuse_bad_ttl)
         events.register(
             "after-call.apigateway.PutIntegration",
             lambda **kwargs: restore_cache_key_parameters(cloud_of(), **kwargs),

@@ -6,6 +6,7 @@ cluster and method settings, GET only by default, TTL (default 300 s, 0 disables
 import json
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.labs.runtime.test_apigateway import ECHO, lambda_uri, rest_api
 
@@ -234,3 +235,25 @@ def test_a_sam_api_with_cache_settings_and_a_caching_request_parameter(cloud):
     get(cloud, api, "/prod/prices?currency=EUR")
     assert invocations(cloud) == 3
     assert json.dumps(caches(cloud)) == json.dumps(["miss", "miss", "hit", "miss"])
+
+
+@pytest.mark.parametrize(
+    ("value", "says"), [("3601", "from 0 to 3600 seconds, not 3601"), ("soon", "whole number")]
+)
+def test_a_ttl_above_3600_seconds_is_refused(cloud, deploy, value, says):
+    api = rest_api(cloud, deploy(COUNTER), routes=[("GET", "/items")])
+    with pytest.raises(ClientError) as raised:
+        enable_cache(cloud, api, ("*/*/caching/ttlInSeconds", value))
+    error = raised.value.response["Error"]
+    assert error["Code"] == "BadRequestException" and says in error["Message"]
+    assert "/*/*/caching/ttlInSeconds" in error["Message"]
+    stage = cloud.client("apigateway").get_stage(restApiId=api, stageName="prod")
+    assert not stage.get("cacheClusterEnabled")  # nothing of the refused request was stored
+
+
+def test_a_template_with_a_ttl_above_3600_seconds_fails_at_its_stage(cloud):
+    from labs.runtime.cloudformation import TemplateError, deploy
+
+    with pytest.raises(TemplateError) as caught:
+        deploy(cloud, SAM_TEMPLATE.replace("CacheTtlInSeconds: 120", "CacheTtlInSeconds: 7200"))
+    assert "the cache TTL must be from 0 to 3600 seconds, not 7200" in str(caught.value)
