@@ -222,6 +222,8 @@ def _draw_api_call(diagram: _Sequence, record: dict, actor) -> None:
 
 def _draw_apigateway_request(diagram: _Sequence, record: dict, actor) -> None:
     label = f"{record.get('method')} {record.get('path')}"
+    if record.get("cache"):  # REST stage caching: a hit means no integration was called
+        label += f" (cache {record['cache']})"
     diagram.arrow(actor(record.get("cause")), "->>", diagram.service("apigateway"), label)
 
 
@@ -346,6 +348,10 @@ _DRAW: dict[str, Callable[[_Sequence, dict, Callable[[object], str]], None]] = {
     "fault_injected": _note_on(None, lambda r: f"injected fault: {r.get('fault')}"),
     "environment_failed": _note_on(None, lambda r: f"environment failed: {r.get('detail', '')}"),
     "sqs_filtered_out": _draw_fields,
+    "sqs_poller_at_maximum_concurrency": _note_on(
+        "sqs",
+        lambda r: f"poller waits: {r.get('maximum_concurrency')} invocations running (MaximumConcurrency)",
+    ),
     "stream_records_skipped": _draw_fields,
     "stream_batch": _draw_fields,
     "stream_batch_result": _draw_fields,

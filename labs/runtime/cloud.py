@@ -405,6 +405,9 @@ class Cloud:
                 invalid = self.stream_poller.check_request(parsed.operation, parsed.params)
                 if invalid is not None:
                     return invalid
+                scaling = self.sqs_poller.check_request(parsed.operation, parsed.params)
+                if scaling is not None:
+                    return wire.error_response("lambda", 400, *scaling)
             if parsed.operation in ("Invoke", "InvokeWithResponseStream"):
                 return self.lambda_.invoke_api(parsed, headers, body, cause)
         if parsed is not None and parsed.service == "stepfunctions":

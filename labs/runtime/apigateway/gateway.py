@@ -13,7 +13,8 @@ Behaviour copied from AWS (developer guide pages named in each comment), in the 
    an unknown one is 404. No REST resource and method: 403 "Missing Authentication Token"; no HTTP route
    (and no ``$default`` route): 404 "Not Found". Literal segments beat ``{param}``, which beats ``{proxy+}``;
    a method beats ``ANY``.
-2. Throttling, Lambda authorizers, API keys and HTTP API CORS: ``access.py``.
+2. Throttling, Lambda authorizers, API keys and HTTP API CORS: ``access.py``; then REST stage caching
+   (``caching.py``), which may answer without calling the integration.
 3. The Lambda invocation, allowed by the function's resource policy for ``apigateway.amazonaws.com``
    (``lambda add-permission`` with ``aws:SourceArn`` ``arn:aws:execute-api:region:account:api/stage/
    METHOD/path``, the path as the resource or route has it) or by the integration's credentials role.
@@ -26,7 +27,7 @@ Every request is traced (``apigateway_request``) with its route, status and, whe
 itself, the reason an execution log would give; invocations it caused point to it with ``cause``.
 moto 5.2.5 drops a few settings, which this module restores from the host's own boto3 calls (handlers on
 each host client, ``ApiGateway.install_hooks``): CreateRestApi's ``binaryMediaTypes``, UpdateRestApi's ``/binaryMediaTypes/<type>``
-patch paths, and CreateApi's quick create (``Target``: AWS adds the integration, route and ``$default``
+patch paths, PutIntegration's ``cacheKeyParameters`` (``caching.py``), and CreateApi's quick create (``Target``: AWS adds the integration, route and ``$default``
 stage). moto has no UpdateMethod: give a method its authorizer or API key in ``put_method``.
 AWS service integrations (REST ``AWS``, HTTP API subtypes) are in ``service_integrations.py``. Not
 simulated: HTTP and MOCK integrations (so REST CORS, which needs MOCK integrations), JWT/Cognito/IAM
@@ -53,6 +54,7 @@ from labs.runtime.apigateway.access import (
     internal_error,
     rest_backend,
 )
+from labs.runtime.apigateway.caching import StageCache, refuse_bad_ttl, restore_cache_key_parameters
 from labs.runtime.apigateway.proxy import (
     Call,
     HttpResponse,
@@ -109,6 +111,7 @@ class ApiGateway:
     def __init__(self, cloud) -> None:
         self.cloud = cloud
         self.access = AccessControl(cloud.clock, self.call_function)
+        self.cache = StageCache(cloud.clock)  # REST stage caches (caching.py)
 
     # -- what moto 5.2.5 does not keep, restored from the host's own calls ------------------------------
     @staticmethod
@@ -116,8 +119,18 @@ class ApiGateway:
         """Register on one client's ``events`` the handlers below, for the account ``cloud_of()`` returns
         when the call is made. Per client, never on the boto3 session that Clouds of a thread share: there
         every Cloud would add handlers for good, kept alive with its account by the session."""
-        for operation in ("apigateway.CreateRestApi", "apigateway.UpdateRestApi", "apigatewayv2.CreateApi"):
+        for operation in (
+            "apigateway.CreateRestApi",
+            "apigateway.UpdateRestApi",
+            "apigateway.PutIntegration",
+            "apigatewayv2.CreateApi",
+        ):
             events.register(f"before-parameter-build.{operation}", ApiGateway._before_control_call)
+        events.register("before-call.apigateway.UpdateStage", refuse_bad_ttl)
+        events.register(
+            "after-call.apigateway.PutIntegration",
+            lambda **kwargs: restore_cache_key_parameters(cloud_of(), **kwargs),
+        )
         events.register(
             "after-call.apigateway.CreateRestApi",
             lambda **kwargs: cloud_of().apigateway._after_create_rest_api(**kwargs),
@@ -302,22 +315,27 @@ class ApiGateway:
         if method.api_key_required:
             value = usage_key if api.api_key_source == "AUTHORIZER" else call.header("x-api-key")
             self.access.check_api_key(call, value, f"{call.resource_path}/{method.http_method}")
+        cache = self.cache.lookup(call, stage, method, entry)
+        if cache.hit is not None:  # answered from the stage's cache: no integration call
+            return cache.hit
         integration = method.method_integration
         if integration is None:
             raise internal_error("REST", f"{method.http_method} {call.resource_path} has no integration")
         if integration.integration_type == "AWS":  # an AWS service action, with mapping templates
-            return serve_rest_aws(self.cloud, call, integration, entry)
+            return cache.keep(serve_rest_aws(self.cloud, call, integration, entry))
         accept = (call.header("accept") or "").split(",")[0].split(";")[0].strip().lower()
         binary = bool(accept) and any(fnmatch(accept, p.lower()) for p in call.binary_media_types)
-        return self._invoke(
-            call,
-            integration.integration_type,
-            integration.uri,
-            integration.credentials,
-            "1.0",
-            arn + call.resource_path,
-            entry,
-            binary,
+        return cache.keep(
+            self._invoke(
+                call,
+                integration.integration_type,
+                integration.uri,
+                integration.credentials,
+                "1.0",
+                arn + call.resource_path,
+                entry,
+                binary,
+            )
         )
 
     # -- HTTP APIs ----------------------------------------------------------------------------------------
@@ -454,6 +472,7 @@ class ApiGateway:
         """Forget throttle buckets, quotas and cached authorizer answers, and unregister the URL callbacks
         moto adds for every stage (kept globally by moto, they would keep this account's APIs alive)."""
         self.access.clear()
+        self.cache.clear()
         if "moto.apigateway.models" not in sys.modules:
             return
         from moto.core.models import responses_mock

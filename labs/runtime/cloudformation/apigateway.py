@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from labs.runtime.apigateway.caching import stage_setting_patches
 from labs.runtime.apigateway.service_integrations import REST_SERVICES, SUBTYPES
 from labs.runtime.cloudformation.resources import Created, Provisioner, ResourceFailure, not_simulated
 
@@ -139,6 +140,8 @@ def _rest_method(apigateway, api_id: str, resource_id: str, method: str, operati
         ("requestTemplates", "requestTemplates"),
         ("passthroughBehavior", "passthroughBehavior"),
         ("requestParameters", "requestParameters"),
+        ("cacheKeyParameters", "cacheKeyParameters"),
+        ("cacheNamespace", "cacheNamespace"),
     ):
         if openapi_key in integration:
             params[api_key] = integration[openapi_key]
@@ -199,6 +202,8 @@ def _method(ctx: Provisioner, logical_id: str, props: dict) -> Created:
             ("RequestTemplates", "requestTemplates"),
             ("PassthroughBehavior", "passthroughBehavior"),
             ("RequestParameters", "requestParameters"),
+            ("CacheKeyParameters", "cacheKeyParameters"),
+            ("CacheNamespace", "cacheNamespace"),
         ):
             if cfn_key in integration:
                 call[api_key] = integration[cfn_key]
@@ -257,6 +262,9 @@ def _stage(ctx: Provisioner, logical_id: str, props: dict) -> Created:
         if props.get("Variables"):
             params["variables"] = props["Variables"]
         apigateway.create_stage(**params)
+    patches = stage_setting_patches(props)
+    if patches:
+        apigateway.update_stage(restApiId=api_id, stageName=name, patchOperations=patches)
     return Created(name)
 
 

@@ -176,7 +176,6 @@ _SOURCE_NAMES = {
     "docdb": "Amazon DocumentDB event sources",
 }
 _MAPPING_FEATURES = {
-    "ScalingConfig": "maximum concurrency for Amazon SQS event sources (ScalingConfig)",
     "MetricsConfig": "event source mapping metrics (MetricsConfig)",
     "ProvisionedPollerConfig": "provisioned mode pollers (ProvisionedPollerConfig)",
     "KmsKeyArn": "customer managed keys for filter criteria (KmsKeyArn)",

@@ -118,7 +118,12 @@ class Scheduler:
                 # Idle means "nothing is due now", not "nothing is queued": a poller must see what arrived
                 # now (a record written by the invocation that just ran) before the clock jumps to a retry
                 # scheduled minutes later. Every hook runs, not just until one works.
-                worked = [hook() for hook in self._idle_hooks]
+                # A poller's work is the simulation's too: its invocations hold concurrency (``running``).
+                outer, self.running = self.running, True
+                try:
+                    worked = [hook() for hook in self._idle_hooks]
+                finally:
+                    self.running = outer
                 if any(worked):
                     ran = self._count(ran, max_events)
                     continue

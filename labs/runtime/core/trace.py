@@ -39,6 +39,7 @@ class Kind(enum.StrEnum):
     SQS_FILTERED_OUT = "sqs_filtered_out"
     SQS_BATCH = "sqs_batch"
     SQS_BATCH_RESULT = "sqs_batch_result"
+    SQS_POLLER_AT_MAXIMUM_CONCURRENCY = "sqs_poller_at_maximum_concurrency"
     STREAM_RECORDS_SKIPPED = "stream_records_skipped"
     STREAM_BATCH = "stream_batch"
     STREAM_BATCH_RESULT = "stream_batch_result"
@@ -243,6 +244,12 @@ class Trace(list):
     @_kind(Kind.SQS_BATCH_RESULT)
     def sqs_batch_result(self, *, deleted: list, kept: list, throttled: bool | None = None) -> None:
         """What became of an SQS batch: messages deleted, messages kept for a retry (``throttled``: all)."""
+
+    @_kind(Kind.SQS_POLLER_AT_MAXIMUM_CONCURRENCY)
+    def sqs_poller_at_maximum_concurrency(
+        self, *, event_source_arn: str, function_arn: str, maximum_concurrency: int, next_poll: float
+    ) -> None:
+        """An SQS mapping receiving nothing while MaximumConcurrency invocations run; next poll at ``next_poll``."""
 
     @_kind(Kind.STREAM_RECORDS_SKIPPED)
     def stream_records_skipped(

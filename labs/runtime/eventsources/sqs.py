@@ -17,6 +17,14 @@ What AWS documents (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html a
   concurrency left (reserved concurrency 0, say) is throttled and stays on the queue, and that receive counts
   towards ``maxReceiveCount`` like any other (hence AWS's advice of a ``maxReceiveCount`` of at least 5).
 
+- With ``ScalingConfig.MaximumConcurrency`` (2 to 1,000, SQS only) the poller itself stops at that many
+  invocations of this mapping in flight: it receives nothing more until one ends, so no batch is throttled and
+  no receive is wasted. Reserved concurrency below the poller's scale does the opposite: the extra batches are
+  received, throttled, and come back after the visibility timeout, counting towards ``maxReceiveCount``
+  (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html, "Configuring maximum concurrency
+  for Amazon SQS event sources"; https://docs.aws.amazon.com/lambda/latest/api/API_ScalingConfig.html).
+  Lambda's own growth of pollers (five batches at first, up to 300 more a minute) is not simulated: without a
+  maximum, every visible batch is received at once.
 - With ``FilterCriteria`` (``filter_criteria.py``) a message that matches no filter is deleted from the queue
   without invoking the function (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs-filtering.html).
 
@@ -27,6 +35,7 @@ messages become visible, so ``run_until_idle`` drains a queue with all its retri
 
 from __future__ import annotations
 
+import heapq
 import json
 import sys
 
@@ -37,9 +46,38 @@ from labs.runtime.eventsources.filter_criteria import (
     sqs_view,
 )
 
-__all__ = ["SqsPoller"]
+__all__ = ["SqsPoller", "scaling_problem"]
 
 DEFAULT_BATCH_SIZE = 10
+MAXIMUM_CONCURRENCY_RANGE = (2, 1000)  # API_ScalingConfig.html: "Minimum value of 2. Maximum value of 1000."
+
+
+def scaling_problem(params: dict, source: str) -> tuple[str, str] | None:
+    """(error code, message) when AWS refuses a request's ``ScalingConfig``, or None. An empty ScalingConfig
+    removes the setting (API_ScalingConfig.html: "To remove the configuration, pass an empty value")."""
+    if "ScalingConfig" not in params or not params["ScalingConfig"]:
+        return None
+    if source != "sqs":
+        return (
+            "InvalidParameterValueException",
+            f"ScalingConfig is supported only for Amazon SQS event sources, not {source or 'this source'}",
+        )
+    value = params["ScalingConfig"].get("MaximumConcurrency")
+    low, high = MAXIMUM_CONCURRENCY_RANGE
+    if isinstance(value, int) and not low <= value <= high:
+        bound = f"greater than or equal to {low}" if value < low else f"less than or equal to {high}"
+        return (
+            "ValidationException",
+            f"1 validation error detected: Value '{value}' at 'scalingConfig.maximumConcurrency' failed to "
+            f"satisfy constraint: Member must have value {bound}",
+        )
+    return None
+
+
+def maximum_concurrency(mapping) -> int | None:
+    """The mapping's MaximumConcurrency as moto stored it, or None when unset."""
+    value = (getattr(mapping, "scaling_config", None) or {}).get("MaximumConcurrency")
+    return int(value) if value else None
 
 
 class SqsPoller:
@@ -49,6 +87,10 @@ class SqsPoller:
         self.cloud = cloud
         self._wake_ups: dict[str, float] = {}  # mapping uuid -> simulated time a poll is already scheduled
         self._window_started: dict[str, float] = {}
+        self._busy_until: dict[
+            str, list[float]
+        ] = {}  # mapping uuid -> simulated end times of its invocations
+        self._waiting_until: dict[str, float] = {}  # mapping uuid -> the poll its traced wait ends with
 
     # -- moto's side ----------------------------------------------------------------------------------------
     def _lambda_backend(self):
@@ -71,6 +113,15 @@ class SqsPoller:
             return
         for queue in self._sqs_backend().queues.values():
             queue.lambda_event_source_mappings.clear()
+
+    def check_request(self, operation: str, params: dict) -> tuple[str, str] | None:
+        """(error code, message) when AWS refuses a Create/UpdateEventSourceMapping's ScalingConfig."""
+        arn = str(params.get("EventSourceArn") or "")
+        if operation == "UpdateEventSourceMapping":
+            mapping = self._lambda_backend().get_event_source_mapping(str(params.get("UUID", "")))
+            arn = mapping.event_source_arn if mapping is not None else ""
+        parts = arn.split(":")
+        return scaling_problem(params, parts[2] if len(parts) > 2 else "")
 
     # -- polling --------------------------------------------------------------------------------------------
     def poll(self) -> bool:
@@ -109,6 +160,8 @@ class SqsPoller:
                 self._wake_at(mapping, started + window)
                 return False
         self._window_started.pop(mapping.uuid, None)
+        if self._at_maximum_concurrency(mapping, queue):
+            return False
         messages = self._sqs_backend().receive_message(
             queue.name,
             batch_size,
@@ -165,6 +218,9 @@ class SqsPoller:
             )
             return
         result = self.cloud.lambda_.invoke(mapping.function_arn, json.dumps(event).encode(), cause=cause)
+        if maximum_concurrency(mapping) is not None:
+            ends = self._busy_until.setdefault(mapping.uuid, [])
+            heapq.heappush(ends, self.cloud.clock() + result.billed_duration_ms / 1000)
         failed = self._failed_ids(mapping, result, [message.id for message in messages])
         for message in messages:
             if message.id not in failed:
@@ -175,6 +231,31 @@ class SqsPoller:
             deleted=[m.id for m in messages if m.id not in failed],
             kept=sorted(failed),
         )
+
+    def _at_maximum_concurrency(self, mapping, queue) -> bool:
+        """Whether the mapping already runs MaximumConcurrency invocations: then the poller receives nothing
+        (the messages stay visible and no receive is counted), traces the wait, and polls again when the
+        first invocation ends."""
+        limit = maximum_concurrency(mapping)
+        ends = self._busy_until.get(mapping.uuid)
+        now = self.cloud.clock()
+        while ends and ends[0] <= now:
+            heapq.heappop(ends)
+        if limit is None or len(ends or ()) < limit:
+            return False
+        self._wake_at(mapping, ends[0])
+        if self._waiting_until.get(mapping.uuid) == ends[0]:
+            return True  # this wait is already in the trace (the idle hook runs often)
+        self._waiting_until[mapping.uuid] = ends[0]
+        self.cloud.trace.sqs_poller_at_maximum_concurrency(
+            now,
+            cause=None,
+            event_source_arn=queue.queue_arn,
+            function_arn=mapping.function_arn,
+            maximum_concurrency=limit,
+            next_poll=ends[0],
+        )
+        return True
 
     def _throttled(self, mapping, cause: int) -> bool:
         """Whether the function's reserved concurrency refuses this batch. Event source mappings do not look
