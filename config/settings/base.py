@@ -169,6 +169,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 CSRF_FAILURE_VIEW = "accounts.views.csrf_failure"
 
+# --- Demo accounts (seed_demo) -----------------------------------------------------------------------
+# Where seed_demo records the demo logins, for the launcher to print them (owner-readable only).
+DEMO_LOGINS_FILE = VAR_DIR / "demo-logins.json"
+
 # --- I18n -----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -195,8 +199,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"client_error_without_traceback": {"()": "config.log_filters.ClientErrorWithoutTraceback"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # cfn-lint logs every template it checks (after the SAM transform) at INFO: hundreds of lines per lab
-    # grading that deploys a student's template
-    "loggers": {"cfnlint": {"level": "WARNING"}},
+    "loggers": {
+        # cfn-lint logs every template it checks (after the SAM transform) at INFO: hundreds of lines per lab
+        # grading that deploys a student's template
+        "cfnlint": {"level": "WARNING"},
+        # a 403 or 404 is logged on one line, without a traceback (config/log_filters.py)
+        "django.request": {"filters": ["client_error_without_traceback"]},
+    },
 }
