@@ -182,6 +182,8 @@ class PollSession(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.WAITING)
     anonymous = models.BooleanField(default=False)
     competition = models.BooleanField(default=False)
+    # The classroom default: answer bars stay hidden on the projector while a question is open (no herding).
+    hide_results_while_open = models.BooleanField(default=True)
     timer_s = models.PositiveIntegerField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

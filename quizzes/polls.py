@@ -103,6 +103,7 @@ def poll_create(
     question_ids: list[int],
     anonymous: bool = False,
     competition: bool = False,
+    hide_results_while_open: bool = True,
     timer_s: int | None = None,
 ) -> PollSession:
     if not question_ids:
@@ -124,6 +125,7 @@ def poll_create(
                     question_ids=list(question_ids),
                     anonymous=anonymous,
                     competition=competition,
+                    hide_results_while_open=hide_results_while_open,
                     timer_s=timer_s,
                 )
         except IntegrityError:
@@ -141,13 +143,13 @@ def poll_open(*, session: PollSession, now: datetime | None = None) -> PollSessi
 
 def poll_close(*, session: PollSession) -> PollSession:
     if session.state != PollSession.State.OPEN:
-        raise PollError("The poll is not open.")
+        raise PollError("The question is not open.")
     return _bump(session, state=PollSession.State.CLOSED)
 
 
 def poll_reveal(*, session: PollSession) -> PollSession:
     if session.state != PollSession.State.CLOSED:
-        raise PollError("Close the poll before revealing the answer.")
+        raise PollError("Close the question before revealing the answer.")
     return _bump(session, state=PollSession.State.REVEALED)
 
 
@@ -159,6 +161,13 @@ def poll_next(*, session: PollSession, now: datetime | None = None) -> PollSessi
     return _bump(
         session, index=session.index + 1, state=PollSession.State.OPEN, opened_at=now or timezone.now()
     )
+
+
+def poll_toggle_results(*, session: PollSession) -> PollSession:
+    """Show or hide the answer bars on the presenter while a question is open (after it closes they show)."""
+    if session.state == PollSession.State.ENDED:
+        raise PollError("The poll has ended.")
+    return _bump(session, hide_results_while_open=not session.hide_results_while_open)
 
 
 def poll_end(*, session: PollSession) -> PollSession:
@@ -235,7 +244,7 @@ def poll_answer(
     if not is_participant(session=session, user=user):
         raise PollError("Join the poll before answering.", status=403)
     if session.state != PollSession.State.OPEN:
-        raise PollError("This poll is closed; your answer was not recorded.", status=409)
+        raise PollError("This question is closed; your answer was not recorded.", status=409)
     if question_id != session.current_question_id:
         raise PollError("That question is not the one open now; your answer was not recorded.", status=409)
     if session.timer_s and session.opened_at and (now - session.opened_at).total_seconds() > session.timer_s:

@@ -3,6 +3,8 @@ download holds, whether students answered a question or a quiz, and a poll's res
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Count
 
 from courses.models import Course
@@ -108,3 +110,29 @@ def poll_results(*, session: PollSession) -> list[dict]:
     ]
     rows.sort(key=lambda row: session.question_ids.index(row["question"].id))
     return rows
+
+
+@dataclass(frozen=True)
+class QuestionGroup:
+    title: str  # "Module · Lesson", or the category of questions that check no lesson
+    questions: list
+
+
+def poll_question_groups(*, course) -> list[QuestionGroup]:
+    """The course's questions for the start-a-poll page, grouped by the lesson they check (in course order),
+    then the ones tied to no lesson by category, so an instructor finds a lesson's questions in one place."""
+    bank = list(
+        Question.objects.filter(course=course)
+        .select_related("lesson__module")
+        .order_by("lesson__module__order", "lesson__order", "title")
+    )
+    groups: dict[str, list] = {}
+    loose: dict[str, list] = {}
+    for question in bank:
+        if question.lesson_id:
+            groups.setdefault(f"{question.lesson.module.title} · {question.lesson.title}", []).append(
+                question
+            )
+        else:
+            loose.setdefault(question.category or "Other questions", []).append(question)
+    return [QuestionGroup(title, questions) for title, questions in [*groups.items(), *sorted(loose.items())]]

@@ -90,8 +90,11 @@ def _student_context(
     )
     context.update(view=questions.public_view(question), mine=mine)
     if session.state == PollSession.State.REVEALED:
-        context["result"] = grade(from_dict(question.spec), mine.response) if mine else None
+        spec = from_dict(question.spec)
+        context["result"] = grade(spec, mine.response) if mine else None
         context["explanation"] = question.spec.get("explanation", "")
+        # the phone marks the right choices and says the answer in words, as the projector does
+        context.update(correct_ids=spec.correct_ids(), solution=spec.solution_text())
     return context
 
 
@@ -169,18 +172,20 @@ def answer(request: HtmxHttpRequest, code: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def create(request: HtmxHttpRequest, course_slug: str) -> HttpResponse:
     course = get_object_or_404(Course, slug=course_slug)
-    bank = list(Question.objects.filter(course=course).order_by("title"))
+    groups = selectors.poll_question_groups(course=course)
     sequences = list(Quiz.objects.filter(course=course).order_by("kind", "title"))
+    # Preselected: the course's first poll sequence (what "Create poll" runs unless questions are picked).
+    preselected = next((quiz.id for quiz in sequences if quiz.kind == Quiz.Kind.POLLS), None)
     error = ""
     if request.method == "POST":
         sequence = request.POST.get("sequence", "")
-        if sequence.isdigit():
+        # Ticked questions win over the (preselected) sequence, as the page says.
+        ids = [int(value) for value in request.POST.getlist("questions") if value.isdigit()]
+        title = request.POST.get("title", "")
+        if not ids and sequence.isdigit():
             quiz = get_object_or_404(Quiz, pk=int(sequence), course=course)
             ids = list(quiz.items.order_by("order").values_list("question_id", flat=True))
             title = quiz.title
-        else:
-            ids = [int(value) for value in request.POST.getlist("questions") if value.isdigit()]
-            title = request.POST.get("title", "")
         timer = request.POST.get("timer_s", "").strip()
         try:
             session = polls.poll_create(
@@ -190,6 +195,7 @@ def create(request: HtmxHttpRequest, course_slug: str) -> HttpResponse:
                 question_ids=ids,
                 anonymous=request.POST.get("anonymous") == "on",
                 competition=request.POST.get("competition") == "on",
+                hide_results_while_open=request.POST.get("hide_results") == "on",
                 timer_s=int(timer) if timer.isdigit() else None,
             )
         except polls.PollError as exc:
@@ -199,7 +205,14 @@ def create(request: HtmxHttpRequest, course_slug: str) -> HttpResponse:
     return render(
         request,
         "quizzes/poll_create.html",
-        {"course": course, "bank": bank, "sequences": sequences, "error": error},
+        {
+            "course": course,
+            "groups": groups,
+            "sequences": sequences,
+            "preselected": preselected,
+            "error": error,
+            "picked": {int(value) for value in request.POST.getlist("questions") if value.isdigit()},
+        },
         status=400 if error else 200,
     )
 
@@ -241,6 +254,8 @@ def _presenter_context(request: HtmxHttpRequest, session: PollSession) -> dict:
             view=view,
             tally=tally,
             bars=bars,
+            # counts are left out of the page (not just hidden with CSS) while the class is still answering
+            results_hidden=session.hide_results_while_open and session.state == PollSession.State.OPEN,
             explanation=spec.explanation if session.state == PollSession.State.REVEALED else "",
         )
         if not session.anonymous:
@@ -275,6 +290,7 @@ ACTIONS = {
     "reveal": polls.poll_reveal,
     "next": polls.poll_next,
     "end": polls.poll_end,
+    "results": polls.poll_toggle_results,
 }
 
 

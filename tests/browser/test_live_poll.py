@@ -35,12 +35,15 @@ def test_live_poll_with_three_browsers(live_server, browser, instructor, content
             user=user_create(username=name, password="pw-123456-x", role=STUDENTS), course=course
         )
     base = live_server.url
-    contexts = [browser.new_context() for _ in range(3)]
+    # the presenter on a projector-sized screen, the students on phones
+    contexts = [browser.new_context(viewport={"width": 1280, "height": 800})]
+    contexts += [browser.new_context(viewport={"width": 390, "height": 844}) for _ in range(2)]
     host = log_in(contexts[0], base, "teach", "teach-pass-123")
     ada = log_in(contexts[1], base, "ada", "pw-123456-x")
     bob = log_in(contexts[2], base, "bob", "pw-123456-x")
 
     host.goto(f"{base}/quizzes/polls/new/demo/")
+    host.click("summary:has-text('pick questions')")
     host.check(f"input[name=questions][value='{Question.objects.get().id}']")
     host.fill("#title", "Class poll")
     host.click("main button[type=submit]")
@@ -72,16 +75,32 @@ def test_live_poll_with_three_browsers(live_server, browser, instructor, content
     host.wait_for_function(
         "document.querySelector('#answered-count').textContent.trim() === '2'", timeout=5000
     )
-    assert host.inner_text("[data-choice=a]") == "1" and host.inner_text("[data-choice=b]") == "1"
+    # the classroom default: while the question is open the projector shows how many answered, not what
+    assert host.locator("[data-choice]").count() == 0
+    assert host.is_visible("text=Answers stay hidden until you close the question.")
     host.screenshot(path=str(artifacts / "poll-presenter.png"), full_page=True)
 
-    host.click("#present-controls button:has-text('Close poll')")
+    host.click("#present-controls button:has-text('Close question')")
     host.wait_for_selector("#present-controls button:has-text('Reveal answer')")
+    host.wait_for_selector("[data-choice=a]")
+    assert host.inner_text("[data-choice=a]") == "1" and host.inner_text("[data-choice=b]") == "1"
     host.click("#present-controls button:has-text('Reveal answer')")
     host.wait_for_selector(".bar.correct")
     ada.wait_for_selector("text=You were right", timeout=10000)
     bob.wait_for_selector("text=Not this time", timeout=10000)
     assert "S3 does not wait." in ada.inner_text("#poll-body")
+    # the phone that was wrong marks the right choice and names it
+    assert "The right answer: Asynchronously" in bob.inner_text("#poll-body")
+    assert "{#" not in bob.inner_text("#poll-body")  # no template comment leaks onto the page
+    assert "right answer" in bob.inner_text(".choice.is-correct") and "Asynchronously" in bob.inner_text(
+        ".choice.is-correct"
+    )
+    host.click("#present-fullscreen")
+    host.wait_for_function("document.fullscreenElement && document.fullscreenElement.id === 'presenter'")
+    host.wait_for_selector("#present-fullscreen:has-text('Leave full screen')")
+    host.screenshot(path=str(artifacts / "poll-presenter-fullscreen.png"))
+    host.click("#present-fullscreen")
+    host.wait_for_function("document.fullscreenElement === null")
     ada.screenshot(path=str(artifacts / "poll-student-right.png"), full_page=True)
     bob.screenshot(path=str(artifacts / "poll-student-wrong.png"), full_page=True)
     for context in contexts:
