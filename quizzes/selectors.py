@@ -90,7 +90,7 @@ def quiz_has_answers(*, quiz: Quiz) -> bool:
 
 def poll_answers(*, session: PollSession, question: Question | None = None, by: str = "answered_at") -> list:
     """The answers of a poll session (to one question, or to all), with their students, ordered by ``by``."""
-    rows = PollResponse.objects.filter(session=session).select_related("user", "question")
+    rows = PollResponse.objects.filter(session=session).select_related("user", "guest", "question")
     if question is not None:
         rows = rows.filter(question=question)
     return list(rows.order_by(by))
@@ -104,7 +104,9 @@ def poll_results(*, session: PollSession) -> list[dict]:
             "question": question,
             "view": questions.public_view(question),
             "tally": polls.poll_tally(session=session, question_id=question.id),
-            "answers": poll_answers(session=session, question=question, by="user__username"),
+            "answers": sorted(
+                poll_answers(session=session, question=question), key=lambda row: row.name.lower()
+            ),
         }
         for question in Question.objects.filter(id__in=session.question_ids)
     ]
