@@ -25,7 +25,7 @@ LOCK_FLAGS := --extra dev $(COMPILE_FLAGS)
 SYNC := $(UV) pip sync --quiet --python $(PY) --require-hashes
 INSTALL_PROJECT := $(UV) pip install --quiet --python $(PY) --no-deps -e .
 
-.PHONY: setup run test lint bench mutate lock upgrade clean
+.PHONY: setup run dev test lint bench mutate lock upgrade clean
 
 $(STAMP): pyproject.toml $(LOCK) $(UV_LOCK)
 	@test -n "$(PYTHON)" || { echo "make: Python 3.11, 3.12 or 3.13 is required (none found on PATH; set PYTHON=...)"; exit 1; }
@@ -41,13 +41,25 @@ $(WHEELHOUSE_STAMP): $(SANDBOX_LOCK) $(STAMP) tools/wheelhouse.py
 ## setup: create .venv and install exactly requirements.lock, and the sandbox's wheelhouse (idempotent; reinstalls only when a lock changed)
 setup: $(STAMP) $(WHEELHOUSE_STAMP)
 
-## run: migrate, import the course, create demo users, start web server + Celery worker on :8000
+# Content and demo accounts, before either server starts ($(1) is the settings module).
+define prepare
+	DJANGO_SETTINGS_MODULE=$(1) $(PY) manage.py migrate --noinput --verbosity 0
+	DJANGO_SETTINGS_MODULE=$(1) $(PY) manage.py import_course
+	DJANGO_SETTINGS_MODULE=$(1) $(PY) manage.py import_labs
+	DJANGO_SETTINGS_MODULE=$(1) $(PY) manage.py seed_demo
+endef
+
+## run: serve a class: migrate, import, demo users, collectstatic, then gunicorn (DEBUG off) + a Celery worker
+## on HOST:PORT (HOST=0.0.0.0 for students on the same network)
 run: setup
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py import_course
-	$(PY) manage.py import_labs
-	$(PY) manage.py seed_demo
-	$(PY) -m config.launch --host $(HOST) --port $(PORT)
+	$(call prepare,config.settings.classroom)
+	DJANGO_SETTINGS_MODULE=config.settings.classroom $(PY) manage.py collectstatic --noinput --verbosity 0
+	DJANGO_SETTINGS_MODULE=config.settings.classroom $(PY) -m config.launch --mode serve --host $(HOST) --port $(PORT)
+
+## dev: for development: the same, with DEBUG on and Django's auto-reloading server
+dev: setup
+	$(call prepare,config.settings.local)
+	DJANGO_SETTINGS_MODULE=config.settings.local $(PY) -m config.launch --mode dev --host $(HOST) --port $(PORT)
 
 ## lint: ruff
 lint: setup

@@ -4,7 +4,9 @@ from django.contrib.auth.models import User
 
 
 class SignupForm(UserCreationForm):
-    email = forms.EmailField(required=False, help_text="Optional; used only for password resets by staff.")
+    email = forms.EmailField(
+        required=False, help_text="Optional; lets you reset a forgotten password (we send nothing else)."
+    )
 
     class Meta:
         model = User

@@ -4,7 +4,7 @@ import os
 import signal
 
 from celery import Celery
-from celery.signals import worker_init, worker_process_init, worker_process_shutdown, worker_shutdown
+from celery.signals import worker_init, worker_process_init, worker_process_shutdown, worker_ready, worker_shutdown
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -57,3 +57,12 @@ def _warm_up_grading(**_: object) -> None:
         warm_up()
     except Exception:  # noqa: BLE001 - warming is an optimisation; the task itself surfaces real problems
         logging.getLogger(__name__).exception("labs: warming up the grading runtime failed")
+
+
+@worker_ready.connect
+def _tell_the_launcher(**_: object) -> None:
+    """config/launch.py prints its summary once the worker is ready, below the worker's start-up warnings."""
+    ready_file = os.environ.get("PLATFORM_WORKER_READY_FILE")
+    if ready_file:
+        with open(ready_file, "w") as handle:
+            handle.write(str(os.getpid()))

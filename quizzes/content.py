@@ -11,6 +11,7 @@ course import's transaction, so a bad file leaves nothing half-imported.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from courses.importing import ContentError, ImportReport, content_facts, resolve_content_tags
@@ -21,6 +22,42 @@ from .models import Question, Quiz, QuizItem
 from .versions import question_version_bump
 
 CHECKS_DIR = "checks"
+
+
+# Short words in file names that are names, not words: "polls-sa-associate" is about the SA Associate exam.
+ACRONYMS = {
+    "aws",
+    "sa",
+    "saa",
+    "api",
+    "sqs",
+    "sns",
+    "ses",
+    "s3",
+    "vpc",
+    "rds",
+    "iam",
+    "sam",
+    "cdk",
+    "ecs",
+    "eks",
+}
+TITLE_LINE = re.compile(r"^//\s*title:\s*(?P<title>\S.*?)\s*$", re.MULTILINE | re.IGNORECASE)
+
+
+def declared_title(text: str) -> str:
+    """The title a GIFT file gives itself in a comment line ``// title: ...`` (GIFT has no title of its own;
+    comments are ignored by Moodle and by our parser), or "" when it gives none."""
+    found = TITLE_LINE.search(text)
+    return found.group("title") if found else ""
+
+
+def title_from_stem(stem: str) -> str:
+    """'sa-associate' -> 'SA associate': the file name in words, its first letter capitalised, acronyms upper."""
+    words = [word.upper() if word in ACRONYMS else word for word in stem.split("-") if word]
+    if words and not words[0].isupper():
+        words[0] = words[0].capitalize()
+    return " ".join(words)
 
 
 def _quiz_meta(path: Path, lessons: dict[str, Lesson]) -> dict:
@@ -34,7 +71,7 @@ def _quiz_meta(path: Path, lessons: dict[str, Lesson]) -> dict:
             "title": f"Knowledge check: {lesson.title}",
         }
     kind = Quiz.Kind.POLLS if stem.startswith("polls-") else Quiz.Kind.QUIZ
-    title = stem.removeprefix("polls-").replace("-", " ").capitalize()
+    title = declared_title(path.read_text(encoding="utf-8")) or title_from_stem(stem.removeprefix("polls-"))
     return {
         "slug": stem,
         "kind": kind,

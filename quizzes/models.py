@@ -4,6 +4,8 @@ grading is the pure ``quizzes.grading.grade`` over that spec."""
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 
 from courses.models import Course, Lesson
@@ -182,6 +184,8 @@ class PollSession(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.WAITING)
     anonymous = models.BooleanField(default=False)
     competition = models.BooleanField(default=False)
+    # The classroom default: answer bars stay hidden on the projector while a question is open (no herding).
+    hide_results_while_open = models.BooleanField(default=True)
     timer_s = models.PositiveIntegerField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -205,21 +209,36 @@ class PollSession(models.Model):
 
 class PollParticipant(models.Model):
     session = models.ForeignKey(PollSession, on_delete=models.CASCADE, related_name="participants")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # A student with an account, or (user empty) a guest who joined with a nickname and no account: a guest is
+    # tied to their browser's session, and is never in a course, so never in a grade.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", null=True)
+    nickname = models.CharField(max_length=24, blank=True)
     joined_at = models.DateTimeField(auto_now_add=True)
     points = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["session", "user"], name="participant_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "user"], name="participant_unique"),
+            models.UniqueConstraint(
+                Lower("nickname"), "session", condition=~Q(nickname=""), name="participant_nickname_unique"
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.user} in {self.session}"
+        return f"{self.name} in {self.session}"
+
+    @property
+    def name(self) -> str:
+        return self.user.username if self.user_id else f"{self.nickname} (guest)"
 
 
 class PollResponse(models.Model):
     session = models.ForeignKey(PollSession, on_delete=models.CASCADE, related_name="responses")
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", null=True)
+    guest = models.ForeignKey(
+        PollParticipant, on_delete=models.CASCADE, related_name="+", null=True
+    )  # no account
     response = models.JSONField()
     correct = models.BooleanField(default=False)
     points = models.PositiveIntegerField(default=0)
@@ -228,11 +247,21 @@ class PollResponse(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["session", "question", "user"], name="pollresponse_unique")
+            models.UniqueConstraint(fields=["session", "question", "user"], name="pollresponse_unique"),
+            models.UniqueConstraint(
+                fields=["session", "question", "guest"],
+                condition=Q(guest__isnull=False),
+                name="pollresponse_guest_unique",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} on {self.question} in {self.session}"
+        return f"{self.name} on {self.question} in {self.session}"
+
+    @property
+    def name(self) -> str:
+        """Who answered, as the instructor reads it: the username, or the guest's nickname marked as a guest."""
+        return self.user.username if self.user_id else f"{self.guest.nickname} (guest)"
 
 
 class QuestionFile(models.Model):

@@ -8,6 +8,7 @@ with the version it shows gets an empty 204 answer while nothing changed, withou
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -103,6 +104,7 @@ def poll_create(
     question_ids: list[int],
     anonymous: bool = False,
     competition: bool = False,
+    hide_results_while_open: bool = True,
     timer_s: int | None = None,
 ) -> PollSession:
     if not question_ids:
@@ -124,6 +126,7 @@ def poll_create(
                     question_ids=list(question_ids),
                     anonymous=anonymous,
                     competition=competition,
+                    hide_results_while_open=hide_results_while_open,
                     timer_s=timer_s,
                 )
         except IntegrityError:
@@ -141,13 +144,13 @@ def poll_open(*, session: PollSession, now: datetime | None = None) -> PollSessi
 
 def poll_close(*, session: PollSession) -> PollSession:
     if session.state != PollSession.State.OPEN:
-        raise PollError("The poll is not open.")
+        raise PollError("The question is not open.")
     return _bump(session, state=PollSession.State.CLOSED)
 
 
 def poll_reveal(*, session: PollSession) -> PollSession:
     if session.state != PollSession.State.CLOSED:
-        raise PollError("Close the poll before revealing the answer.")
+        raise PollError("Close the question before revealing the answer.")
     return _bump(session, state=PollSession.State.REVEALED)
 
 
@@ -159,6 +162,13 @@ def poll_next(*, session: PollSession, now: datetime | None = None) -> PollSessi
     return _bump(
         session, index=session.index + 1, state=PollSession.State.OPEN, opened_at=now or timezone.now()
     )
+
+
+def poll_toggle_results(*, session: PollSession) -> PollSession:
+    """Show or hide the answer bars on the presenter while a question is open (after it closes they show)."""
+    if session.state == PollSession.State.ENDED:
+        raise PollError("The poll has ended.")
+    return _bump(session, hide_results_while_open=not session.hide_results_while_open)
 
 
 def poll_end(*, session: PollSession) -> PollSession:
@@ -175,8 +185,8 @@ def poll_join(*, session: PollSession, user, now: datetime | None = None) -> boo
     enrollments = Enrollment._meta.db_table
     # Only the two model table names are interpolated; every value is a parameter.
     sql = (
-        f"INSERT INTO {participants} (session_id, user_id, joined_at, points) "  # noqa: S608
-        f"SELECT %s, %s, %s, 0 WHERE EXISTS (SELECT 1 FROM {enrollments} WHERE user_id = %s AND course_id = %s) "
+        f"INSERT INTO {participants} (session_id, user_id, nickname, joined_at, points) "  # noqa: S608
+        f"SELECT %s, %s, '', %s, 0 WHERE EXISTS (SELECT 1 FROM {enrollments} WHERE user_id = %s AND course_id = %s) "
         "ON CONFLICT (session_id, user_id) DO NOTHING RETURNING id"
     )
     params = [session.id, user.id, now or timezone.now(), user.id, session.course_id]
@@ -195,6 +205,34 @@ def poll_join(*, session: PollSession, user, now: datetime | None = None) -> boo
             fresh = True
     cache.set(_participant_key(session.id, user.id), True, timeout=LIVE_TTL_S)
     return fresh
+
+
+NICKNAME_MAX = 24
+NICKNAME_PATTERN = re.compile(r"^[\w][\w .'-]*$")  # letters (any script), digits, space, . ' - _
+
+
+def poll_join_guest(*, session: PollSession, nickname: str) -> PollParticipant:
+    """Join without an account under a nickname, unique in this poll (ignoring case). The caller ties the
+    returned participant to the browser (its session). Raises PollError saying what is wrong with the name."""
+    nickname = " ".join(nickname.split())
+    if not nickname:
+        raise PollError("Choose a nickname: it is how the class sees you in this poll.")
+    if len(nickname) > NICKNAME_MAX:
+        raise PollError(f"A nickname has at most {NICKNAME_MAX} characters; yours has {len(nickname)}.")
+    if not NICKNAME_PATTERN.match(nickname):
+        raise PollError("A nickname may use letters, digits, spaces and . ' - _ only.")
+    if session.state == PollSession.State.ENDED:
+        raise PollError("This poll has ended.", status=409)
+    taken = PollParticipant.objects.filter(session=session, nickname__iexact=nickname).exists()
+    if not taken:
+        try:
+            with transaction.atomic():
+                return PollParticipant.objects.create(session=session, nickname=nickname)
+        except IntegrityError:
+            pass  # someone took it between the check and the insert
+    raise PollError(
+        f"Someone in this poll already uses the nickname {nickname!r}; choose another.", status=409
+    )
 
 
 def _participant_key(session_id: int, user_id: int) -> str:
@@ -223,19 +261,24 @@ def _points(session: PollSession, correct: bool, now: datetime) -> int:
 def poll_answer(
     *,
     session: PollSession,
-    user,
+    user=None,
+    guest: PollParticipant | None = None,
     question_id: int,
     response,
     now: datetime | None = None,
     question: Question | None = None,
 ) -> PollResponse:
-    """Record (or change) a student's answer to the open question. Exactly one row per student and
-    question: a changed answer replaces the previous one."""
+    """Record (or change) the answer of a student (``user``) or of a guest without an account (``guest``,
+    their participant row) to the open question. Exactly one row per person and question: a changed answer
+    replaces the previous one."""
     now = now or timezone.now()
-    if not is_participant(session=session, user=user):
+    if guest is not None:
+        if guest.session_id != session.id or guest.user_id is not None:
+            raise PollError("Join the poll before answering.", status=403)
+    elif not is_participant(session=session, user=user):
         raise PollError("Join the poll before answering.", status=403)
     if session.state != PollSession.State.OPEN:
-        raise PollError("This poll is closed; your answer was not recorded.", status=409)
+        raise PollError("This question is closed; your answer was not recorded.", status=409)
     if question_id != session.current_question_id:
         raise PollError("That question is not the one open now; your answer was not recorded.", status=409)
     if session.timer_s and session.opened_at and (now - session.opened_at).total_seconds() > session.timer_s:
@@ -247,11 +290,13 @@ def poll_answer(
     except ResponseError as exc:
         raise PollError(f"Invalid answer: {exc}") from exc
     points = _points(session, grade.correct, now)
-    _upsert_response(session.id, question_id, user.id, response, grade.correct, points, now)
+    who = ("guest_id", guest.id) if guest is not None else ("user_id", user.id)
+    _upsert_response(session.id, question_id, who, response, grade.correct, points, now)
     return PollResponse(
         session=session,
         question_id=question_id,
-        user=user,
+        user=user if guest is None else None,
+        guest=guest,
         response=response,
         correct=grade.correct,
         points=points,
@@ -260,7 +305,13 @@ def poll_answer(
 
 
 def _upsert_response(
-    session_id: int, question_id: int, user_id: int, response, correct: bool, points: int, now: datetime
+    session_id: int,
+    question_id: int,
+    who: tuple[str, int],
+    response,
+    correct: bool,
+    points: int,
+    now: datetime,
 ) -> None:
     """One statement, so a whole class answering at once costs one round trip each and a double submit can
     never make two rows: insert, or replace the student's previous answer and count the change. The
@@ -274,18 +325,23 @@ def _upsert_response(
         else "r.response <> EXCLUDED.response"
     )
     cast = "%s::jsonb" if vendor == "postgresql" else "%s"
+    column, person_id = who
+    # A guest's row is unique through a partial index, which ON CONFLICT must name with its WHERE clause.
+    target = "(session_id, question_id, user_id)"
+    if column == "guest_id":
+        target = "(session_id, question_id, guest_id) WHERE guest_id IS NOT NULL"
     # Only constants are interpolated (the model's table name and two vendor-specific fragments); every
     # value travels as a parameter.
     sql = (
-        f"INSERT INTO {table} AS r (session_id, question_id, user_id, response, correct, points, answered_at, changes) "  # noqa: S608
+        f"INSERT INTO {table} AS r (session_id, question_id, {column}, response, correct, points, answered_at, changes) "  # noqa: S608
         f"VALUES (%s, %s, %s, {cast}, %s, %s, %s, 0) "
-        "ON CONFLICT (session_id, question_id, user_id) DO UPDATE SET "
+        f"ON CONFLICT {target} DO UPDATE SET "
         f"changes = r.changes + CASE WHEN {differs} THEN 1 ELSE 0 END, "
         "response = EXCLUDED.response, correct = EXCLUDED.correct, points = EXCLUDED.points, "
         "answered_at = EXCLUDED.answered_at"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [session_id, question_id, user_id, payload, correct, points, now])
+        cursor.execute(sql, [session_id, question_id, person_id, payload, correct, points, now])
 
 
 @dataclass(frozen=True)
@@ -323,8 +379,10 @@ def poll_tally(*, session: PollSession, question_id: int) -> Tally:
 def leaderboard(*, session: PollSession, limit: int = 10) -> list[tuple[str, int]]:
     rows = (
         PollResponse.objects.filter(session=session)
-        .values("user__username")
+        .values("user__username", "guest__nickname")
         .annotate(points=Sum("points"))
-        .order_by("-points", "user__username")[:limit]
+        .order_by("-points", "user__username", "guest__nickname")[:limit]
     )
-    return [(row["user__username"], row["points"] or 0) for row in rows]
+    return [
+        (row["user__username"] or f"{row['guest__nickname']} (guest)", row["points"] or 0) for row in rows
+    ]

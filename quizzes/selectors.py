@@ -3,6 +3,8 @@ download holds, whether students answered a question or a quiz, and a poll's res
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Count
 
 from courses.models import Course
@@ -88,7 +90,7 @@ def quiz_has_answers(*, quiz: Quiz) -> bool:
 
 def poll_answers(*, session: PollSession, question: Question | None = None, by: str = "answered_at") -> list:
     """The answers of a poll session (to one question, or to all), with their students, ordered by ``by``."""
-    rows = PollResponse.objects.filter(session=session).select_related("user", "question")
+    rows = PollResponse.objects.filter(session=session).select_related("user", "guest", "question")
     if question is not None:
         rows = rows.filter(question=question)
     return list(rows.order_by(by))
@@ -102,9 +104,37 @@ def poll_results(*, session: PollSession) -> list[dict]:
             "question": question,
             "view": questions.public_view(question),
             "tally": polls.poll_tally(session=session, question_id=question.id),
-            "answers": poll_answers(session=session, question=question, by="user__username"),
+            "answers": sorted(
+                poll_answers(session=session, question=question), key=lambda row: row.name.lower()
+            ),
         }
         for question in Question.objects.filter(id__in=session.question_ids)
     ]
     rows.sort(key=lambda row: session.question_ids.index(row["question"].id))
     return rows
+
+
+@dataclass(frozen=True)
+class QuestionGroup:
+    title: str  # "Module · Lesson", or the category of questions that check no lesson
+    questions: list
+
+
+def poll_question_groups(*, course) -> list[QuestionGroup]:
+    """The course's questions for the start-a-poll page, grouped by the lesson they check (in course order),
+    then the ones tied to no lesson by category, so an instructor finds a lesson's questions in one place."""
+    bank = list(
+        Question.objects.filter(course=course)
+        .select_related("lesson__module")
+        .order_by("lesson__module__order", "lesson__order", "title")
+    )
+    groups: dict[str, list] = {}
+    loose: dict[str, list] = {}
+    for question in bank:
+        if question.lesson_id:
+            groups.setdefault(f"{question.lesson.module.title} · {question.lesson.title}", []).append(
+                question
+            )
+        else:
+            loose.setdefault(question.category or "Other questions", []).append(question)
+    return [QuestionGroup(title, questions) for title, questions in [*groups.items(), *sorted(loose.items())]]

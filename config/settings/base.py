@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -169,6 +170,33 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 CSRF_FAILURE_VIEW = "accounts.views.csrf_failure"
 
+# --- E-mail (password resets) -------------------------------------------------------------------------
+# With EMAIL_HOST set, mail goes out over SMTP; without it, it is printed to the terminal (development and
+# `make run`, where the instructor can pass a reset link on). Production always uses SMTP (production.py).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)  # TLS from the first byte (port 465)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not EMAIL_USE_SSL)  # STARTTLS (port 587)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Serverless Learning <noreply@localhost>")
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured(
+        "EMAIL_USE_TLS and EMAIL_USE_SSL are both on: set one (SSL for port 465, TLS for 587)."
+    )
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", str(3 * 24 * 3600)))  # Django's default
+
+# --- Demo accounts (seed_demo) -----------------------------------------------------------------------
+# Where seed_demo records the demo logins, for the launcher to print them (owner-readable only).
+DEMO_LOGINS_FILE = VAR_DIR / "demo-logins.json"
+
 # --- I18n -----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -195,8 +223,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"client_error_without_traceback": {"()": "config.log_filters.ClientErrorWithoutTraceback"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # cfn-lint logs every template it checks (after the SAM transform) at INFO: hundreds of lines per lab
-    # grading that deploys a student's template
-    "loggers": {"cfnlint": {"level": "WARNING"}},
+    "loggers": {
+        # cfn-lint logs every template it checks (after the SAM transform) at INFO: hundreds of lines per lab
+        # grading that deploys a student's template
+        "cfnlint": {"level": "WARNING"},
+        # a 403 or 404 is logged on one line, without a traceback (config/log_filters.py)
+        "django.request": {"filters": ["client_error_without_traceback"]},
+    },
 }

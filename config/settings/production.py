@@ -43,3 +43,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# --- E-mail: SMTP always (EMAIL_HOST, default localhost:587 unless set; see base.py for the variables) ----------
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+if not EMAIL_HOST:  # noqa: F405
+    EMAIL_HOST = "localhost"

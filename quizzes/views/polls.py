@@ -5,7 +5,6 @@ move on, and read results afterwards (CSV too)."""
 
 import csv
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -46,10 +45,33 @@ def _current(session: PollSession) -> Question | None:
 
 
 # --- Students ------------------------------------------------------------------------------------------
-@login_required
+GUESTS_KEY = (
+    "poll_guests"  # in the browser's session: {poll code: participant id} for guests without an account
+)
+
+
+def _guest(request: HtmxHttpRequest, session: PollSession) -> PollParticipant | None:
+    """The guest participant this browser joined ``session`` as, or None (a logged-in user is never a guest)."""
+    if request.user.is_authenticated:
+        return None
+    participant_id = request.session.get(GUESTS_KEY, {}).get(session.code)
+    if participant_id is None:
+        return None
+    return PollParticipant.objects.filter(pk=participant_id, session=session, user=None).first()
+
+
+def _joined(request: HtmxHttpRequest, session: PollSession) -> bool:
+    if request.user.is_authenticated:
+        return polls.is_participant(session=session, user=request.user)
+    return _guest(request, session) is not None
+
+
 @require_http_methods(["GET", "POST"])
 def join(request: HtmxHttpRequest) -> HttpResponse:
+    """Join with the code. Logged in: as yourself (enrolled students and instructors). Not logged in: as a
+    guest under a nickname, like Kahoot; a guest's answers count in the poll and never in a grade."""
     code = (request.POST.get("code") or request.GET.get("code") or "").strip().upper()
+    nickname = request.POST.get("nickname", "")
     error = ""
     if code:
         # The cached live state answers a whole class joining at once without a query per student.
@@ -59,7 +81,17 @@ def join(request: HtmxHttpRequest) -> HttpResponse:
         elif request.method == "POST":
             session, question = state
             try:
-                fresh = polls.poll_join(session=session, user=request.user)
+                if request.user.is_authenticated:
+                    fresh = polls.poll_join(session=session, user=request.user)
+                elif _guest(request, session) is not None:
+                    fresh = False  # this browser already joined; keep its nickname and answers
+                else:
+                    guest = polls.poll_join_guest(session=session, nickname=nickname)
+                    request.session[GUESTS_KEY] = {
+                        **request.session.get(GUESTS_KEY, {}),
+                        session.code: guest.id,
+                    }
+                    fresh = True
             except polls.PollError as exc:
                 error = exc.message
             else:
@@ -70,9 +102,8 @@ def join(request: HtmxHttpRequest) -> HttpResponse:
                     section = render(request, "quizzes/_poll_joined.html", context)
                     return push_url(section, reverse("quizzes:poll_student", args=[session.code]))
                 return redirect("quizzes:poll_student", code=session.code)
-    return render(
-        request, "quizzes/poll_join.html", {"code": code, "error": error}, status=400 if error else 200
-    )
+    context = {"code": code, "nickname": nickname, "error": error}
+    return render(request, "quizzes/poll_join.html", context, status=400 if error else 200)
 
 
 def _student_context(
@@ -80,26 +111,28 @@ def _student_context(
 ) -> dict:
     """``answered=False`` when the student cannot have answered yet (they just joined for the first time)."""
     question = question if question is not None else _current(session)
-    context = {"session": session, "question": question, "every": STUDENT_POLL_EVERY}
+    guest = _guest(request, session)
+    context = {"session": session, "question": question, "every": STUDENT_POLL_EVERY, "guest": guest}
     if question is None:
         return context
-    mine = (
-        PollResponse.objects.filter(session=session, question=question, user=request.user).first()
-        if answered
-        else None
-    )
+    mine = None
+    if answered:
+        person = {"guest": guest} if guest is not None else {"user": request.user}
+        mine = PollResponse.objects.filter(session=session, question=question, **person).first()
     context.update(view=questions.public_view(question), mine=mine)
     if session.state == PollSession.State.REVEALED:
-        context["result"] = grade(from_dict(question.spec), mine.response) if mine else None
+        spec = from_dict(question.spec)
+        context["result"] = grade(spec, mine.response) if mine else None
         context["explanation"] = question.spec.get("explanation", "")
+        # the phone marks the right choices and says the answer in words, as the projector does
+        context.update(correct_ids=spec.correct_ids(), solution=spec.solution_text())
     return context
 
 
-@login_required
 @require_GET
 def student(request: HtmxHttpRequest, code: str) -> HttpResponse:
     session, question = _live(code)
-    if not polls.is_participant(session=session, user=request.user):
+    if not _joined(request, session):
         return redirect(f"{reverse('quizzes:poll_join')}?code={session.code}")
     return render(request, "quizzes/poll_student.html", _student_context(request, session, question))
 
@@ -113,12 +146,10 @@ def student_state(request: HtmxHttpRequest, code: str) -> HttpResponse:
     cached = polls.cached_version(code.upper())
     if cached is not None and shown == str(cached):
         return HttpResponse(status=204)
-    if not request.user.is_authenticated:
-        return HttpResponse("Log in to follow this poll.", status=403)
     session, question = _live(code)
     if shown == str(session.version):
         return HttpResponse(status=204)
-    if not polls.is_participant(session=session, user=request.user):
+    if not _joined(request, session):
         return HttpResponse("Join the poll first.", status=403)
     response = render(
         request, "quizzes/_poll_student_body.html", _student_context(request, session, question)
@@ -139,23 +170,26 @@ def _answer_refused(
     return reswap(retarget(body, "#poll-body"), "outerHTML")
 
 
-@login_required
 @require_POST
 def answer(request: HtmxHttpRequest, code: str) -> HttpResponse:
     """Record an answer. This is the hot path when a whole class answers at once: it reuses the cached
     session and question, and answers htmx with only the "answer received" line (and the button's new
     label), which is all that changes on the page."""
     session, question = _live(code)
+    guest = _guest(request, session)
+    if guest is None and not request.user.is_authenticated:
+        return redirect(f"{reverse('quizzes:poll_join')}?code={session.code}")
     question_id = request.POST.get("question", "")
     if question is None or question_id != str(question.id):
         message = "That question is no longer open; your answer was not recorded."
         return _answer_refused(request, session, message, 409)
     response = response_from_post(question.kind, request.POST, questions.public_view(question))
+    person = {"guest": guest} if guest is not None else {"user": request.user}
     try:
         if response is None:
             raise polls.PollError("Choose an answer first.", status=422)
         polls.poll_answer(
-            session=session, user=request.user, question_id=question.id, response=response, question=question
+            session=session, question_id=question.id, response=response, question=question, **person
         )
     except polls.PollError as exc:
         return _answer_refused(request, session, exc.message, exc.status)
@@ -169,18 +203,20 @@ def answer(request: HtmxHttpRequest, code: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def create(request: HtmxHttpRequest, course_slug: str) -> HttpResponse:
     course = get_object_or_404(Course, slug=course_slug)
-    bank = list(Question.objects.filter(course=course).order_by("title"))
+    groups = selectors.poll_question_groups(course=course)
     sequences = list(Quiz.objects.filter(course=course).order_by("kind", "title"))
+    # Preselected: the course's first poll sequence (what "Create poll" runs unless questions are picked).
+    preselected = next((quiz.id for quiz in sequences if quiz.kind == Quiz.Kind.POLLS), None)
     error = ""
     if request.method == "POST":
         sequence = request.POST.get("sequence", "")
-        if sequence.isdigit():
+        # Ticked questions win over the (preselected) sequence, as the page says.
+        ids = [int(value) for value in request.POST.getlist("questions") if value.isdigit()]
+        title = request.POST.get("title", "")
+        if not ids and sequence.isdigit():
             quiz = get_object_or_404(Quiz, pk=int(sequence), course=course)
             ids = list(quiz.items.order_by("order").values_list("question_id", flat=True))
             title = quiz.title
-        else:
-            ids = [int(value) for value in request.POST.getlist("questions") if value.isdigit()]
-            title = request.POST.get("title", "")
         timer = request.POST.get("timer_s", "").strip()
         try:
             session = polls.poll_create(
@@ -190,6 +226,7 @@ def create(request: HtmxHttpRequest, course_slug: str) -> HttpResponse:
                 question_ids=ids,
                 anonymous=request.POST.get("anonymous") == "on",
                 competition=request.POST.get("competition") == "on",
+                hide_results_while_open=request.POST.get("hide_results") == "on",
                 timer_s=int(timer) if timer.isdigit() else None,
             )
         except polls.PollError as exc:
@@ -199,7 +236,14 @@ def create(request: HtmxHttpRequest, course_slug: str) -> HttpResponse:
     return render(
         request,
         "quizzes/poll_create.html",
-        {"course": course, "bank": bank, "sequences": sequences, "error": error},
+        {
+            "course": course,
+            "groups": groups,
+            "sequences": sequences,
+            "preselected": preselected,
+            "error": error,
+            "picked": {int(value) for value in request.POST.getlist("questions") if value.isdigit()},
+        },
         status=400 if error else 200,
     )
 
@@ -241,6 +285,8 @@ def _presenter_context(request: HtmxHttpRequest, session: PollSession) -> dict:
             view=view,
             tally=tally,
             bars=bars,
+            # counts are left out of the page (not just hidden with CSS) while the class is still answering
+            results_hidden=session.hide_results_while_open and session.state == PollSession.State.OPEN,
             explanation=spec.explanation if session.state == PollSession.State.REVEALED else "",
         )
         if not session.anonymous:
@@ -275,6 +321,7 @@ ACTIONS = {
     "reveal": polls.poll_reveal,
     "next": polls.poll_next,
     "end": polls.poll_end,
+    "results": polls.poll_toggle_results,
 }
 
 
@@ -316,7 +363,7 @@ def results_csv(request: HtmxHttpRequest, code: str) -> HttpResponse:
     order = {question_id: index for index, question_id in enumerate(session.question_ids)}
     answers = sorted(
         selectors.poll_answers(session=session),
-        key=lambda row: (order.get(row.question_id, 0), row.user.username),
+        key=lambda row: (order.get(row.question_id, 0), row.name.lower()),
     )
     choice_texts: dict[int, dict[str, str]] = {}
     for row in answers:
@@ -325,7 +372,7 @@ def results_csv(request: HtmxHttpRequest, code: str) -> HttpResponse:
             choice_texts[row.question_id] = {c["id"]: c["text"] for c in view.get("choices") or []}
         cells = [
             row.question.title,
-            "" if session.anonymous else row.user.username,
+            "" if session.anonymous else row.name,
             _answer_text(row.response, choice_texts[row.question_id]),
             row.correct,
             row.points,

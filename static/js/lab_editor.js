@@ -12,16 +12,27 @@
     var editor = window.CodeMirror.fromTextArea(area, {
       mode: modes[extension] || null,
       lineNumbers: true,
+      // CodeMirror's hidden input gets a label; Tab indents, so Esc lets a keyboard user leave (WCAG 2.1.2)
+      screenReaderLabel: "Code of " + area.dataset.filename + " (Esc, then Tab, leaves the editor)",
       indentUnit: extension === "py" ? 4 : 2,
       matchBrackets: true,
       autoCloseBrackets: true,
-      extraKeys: { Tab: function (cm) { cm.replaceSelection(cm.getOption("indentWithTabs") ? "\t" : " ".repeat(cm.getOption("indentUnit"))); } },
+      extraKeys: { Esc: function (cm) { cm.state.leaving = true; cm.getInputField().blur(); }, Tab: function (cm) { cm.replaceSelection(cm.getOption("indentWithTabs") ? "\t" : " ".repeat(cm.getOption("indentUnit"))); } },
     });
     editor.on("change", function () {
       editor.save(); // keep the textarea current: Run checks and Submit post the textareas
       clearTimeout(saveTimer);
       // A draft is saved 1.5 s after the last keystroke (the form's hx-trigger is this event).
       saveTimer = setTimeout(function () { window.htmx.trigger(form, "draft-save"); }, 1500);
+    });
+    // The scroller is a tab stop that hands focus to the editor, so the code that scrolls is reachable by
+    // keyboard (axe: scrollable-region-focusable); CodeMirror itself gives it tabindex=-1.
+    var scroller = editor.getScrollerElement();
+    scroller.setAttribute("tabindex", "0");
+    scroller.addEventListener("focus", function (event) {
+      // coming from the editor itself (Esc, then Tab): stay here, so the next Tab moves on past the editor
+      if (editor.state.leaving || event.relatedTarget === editor.getInputField()) { editor.state.leaving = false; return; }
+      editor.focus();
     });
     editors.push(editor);
   });

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
@@ -88,16 +90,47 @@ def test_seed_demo_is_disabled_outside_development(capsys):
     assert not User.objects.exists()
 
 
-def test_seed_demo_creates_users_in_development(settings, capsys, content_dir):
+def test_seed_demo_creates_users_in_development(settings, capsys, content_dir, tmp_path):
     from django.core.management import call_command
 
     from courses.importing import import_course_dir
 
     import_course_dir(content_dir)
     settings.DEMO_USERS = True
+    settings.DEMO_LOGINS_FILE = tmp_path / "demo-logins.json"
     call_command("seed_demo")
     call_command("seed_demo")
     out = capsys.readouterr().out
     assert "username=student password=student-demo-pass" in out
     assert is_instructor(User.objects.get(username="instructor"))
     assert User.objects.get(username="student").enrollments.count() == 1
+    recorded = json.loads(settings.DEMO_LOGINS_FILE.read_text())
+    assert recorded[0] == {"role": "instructor", "username": "instructor", "password": "instructor-demo-pass"}
+    assert settings.DEMO_LOGINS_FILE.stat().st_mode & 0o077 == 0
+
+
+def test_seed_demo_generates_passwords_for_a_class_and_keeps_them(settings, capsys, content_dir, tmp_path):
+    """make run (classroom settings): the public demo passwords must not open accounts on a shared network,
+    including accounts made earlier by `make dev` with the public password."""
+    from django.core.management import call_command
+
+    from courses.importing import import_course_dir
+
+    import_course_dir(content_dir)
+    settings.DEMO_USERS = True
+    settings.DEMO_LOGINS_FILE = tmp_path / "demo-logins.json"
+    call_command("seed_demo")  # development: public passwords
+    settings.DEMO_LOGINS_FILE.unlink()  # as on a machine that ran `make dev` before this change
+    settings.DEMO_PASSWORDS_GENERATED = True
+    call_command("seed_demo")
+    first = {e["username"]: e["password"] for e in json.loads(settings.DEMO_LOGINS_FILE.read_text())}
+    call_command("seed_demo")
+    second = {e["username"]: e["password"] for e in json.loads(settings.DEMO_LOGINS_FILE.read_text())}
+    assert (
+        first == second and first["instructor"] != "instructor-demo-pass" and len(first["instructor"]) >= 12
+    )
+    instructor = User.objects.get(username="instructor")
+    assert instructor.check_password(first["instructor"]) and not instructor.check_password(
+        "instructor-demo-pass"
+    )
+    assert f"username=instructor password={first['instructor']}" in capsys.readouterr().out
