@@ -28,8 +28,9 @@ moto 5.2.5 drops a few settings, which this module restores from the host's own 
 each host client, ``ApiGateway.install_hooks``): CreateRestApi's ``binaryMediaTypes``, UpdateRestApi's ``/binaryMediaTypes/<type>``
 patch paths, and CreateApi's quick create (``Target``: AWS adds the integration, route and ``$default``
 stage). moto has no UpdateMethod: give a method its authorizer or API key in ``put_method``.
-AWS service integrations (REST ``AWS``, HTTP API subtypes) are in ``service_integrations.py``. Not
-simulated: HTTP and MOCK integrations (so REST CORS, which needs MOCK integrations), JWT/Cognito/IAM
+REST integrations of type ``AWS``, ``MOCK``, ``HTTP`` and ``HTTP_PROXY`` are in ``rest_integrations.py`` (HTTP
+ones only to APIs of this account: the sandbox has no internet), HTTP APIs' AWS service subtypes in
+``service_integrations.py``. Not simulated: HTTP APIs' ``HTTP_PROXY`` integrations, JWT/Cognito/IAM
 authorization, resource policies, gateway response customisation, custom domains, WebSocket APIs. Deployments are not snapshots: moto keeps no copy of the API per deployment, so a change is live
 in every stage at once, without redeploying.
 """
@@ -62,7 +63,8 @@ from labs.runtime.apigateway.proxy import (
     v2_event,
     v2_response,
 )
-from labs.runtime.apigateway.service_integrations import not_simulated, serve_rest_aws, serve_subtype
+from labs.runtime.apigateway.rest_integrations import not_simulated, serve_rest_integration
+from labs.runtime.apigateway.service_integrations import serve_subtype
 from labs.runtime.iam.policy import evaluate
 
 __all__ = ["ApiGateway", "HttpResponse"]
@@ -305,8 +307,8 @@ class ApiGateway:
         integration = method.method_integration
         if integration is None:
             raise internal_error("REST", f"{method.http_method} {call.resource_path} has no integration")
-        if integration.integration_type == "AWS":  # an AWS service action, with mapping templates
-            return serve_rest_aws(self.cloud, call, integration, entry)
+        if integration.integration_type != "AWS_PROXY":  # AWS, MOCK, HTTP, HTTP_PROXY: rest_integrations.py
+            return serve_rest_integration(self.cloud, call, integration, entry)
         accept = (call.header("accept") or "").split(",")[0].split(";")[0].strip().lower()
         binary = bool(accept) and any(fnmatch(accept, p.lower()) for p in call.binary_media_types)
         return self._invoke(

@@ -8,13 +8,16 @@ routes are visible through the ordinary API, exactly as an imported API's would 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from labs.runtime.apigateway.service_integrations import REST_SERVICES, SUBTYPES
+from labs.runtime.apigateway.aws_call import REST_SERVICES
+from labs.runtime.apigateway.service_integrations import SUBTYPES
 from labs.runtime.cloudformation.resources import Created, Provisioner, ResourceFailure, not_simulated
 
 __all__ = ["HANDLERS"]
 
+_EXECUTE_API = re.compile(r"^https?://[A-Za-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com(/|$)")
 _HTTP_METHODS = {"get", "post", "put", "delete", "patch", "head", "options", "x-amazon-apigateway-any-method"}
 
 
@@ -47,17 +50,30 @@ def _warn_body(ctx: Provisioner, logical_id: str, body: Any, kind: str) -> None:
         if isinstance(integration, dict):
             kind_written = str(integration.get("type", "aws_proxy")).upper()
             subtype = integration.get("integrationSubtype")
-            service = str(integration.get("uri", "")).split(":")[4:5]
-            simulated_aws = (
-                kind_written == "AWS" and kind == "REST API" and service[0:1] and service[0] in REST_SERVICES
+            _warn_integration(
+                ctx, logical_id, kind, kind_written, integration.get("uri"), subtype, f"{method} {path}"
             )
-            if not simulated_aws and (kind_written != "AWS_PROXY" or (subtype and subtype not in SUBTYPES)):
-                described = f"{kind_written} ({subtype})" if subtype else kind_written
-                not_simulated(
-                    ctx,
-                    logical_id,
-                    f"{kind} integrations of type {described} ({method} {path}): requests answer 500",
-                )
+
+
+def _warn_integration(
+    ctx, logical_id: str, kind: str, type_: str, uri: Any, subtype: Any, where: str
+) -> None:
+    """A warning for an integration the data plane does not serve. REST APIs serve AWS integrations of the
+    services in REST_SERVICES, MOCK, and HTTP / HTTP_PROXY to APIs of the account (the sandbox has no internet)."""
+    uri = str(uri or "")
+    service = uri.split(":")[4:5]
+    if kind == "REST API" and type_ == "AWS" and service and service[0] in REST_SERVICES:
+        return
+    if kind == "REST API" and (
+        type_ == "MOCK" or (type_ in ("HTTP", "HTTP_PROXY") and _EXECUTE_API.match(uri))
+    ):
+        return
+    if type_ == "AWS_PROXY" and (not subtype or subtype in SUBTYPES):
+        return
+    described = f"{type_} ({subtype})" if subtype else type_
+    if type_ in ("HTTP", "HTTP_PROXY") and kind == "REST API":
+        described = f"{type_} to {uri} (the sandbox has no internet; APIs of this account are served)"
+    not_simulated(ctx, logical_id, f"{kind} integrations of type {described} ({where}): requests answer 500")
 
 
 def _operations(body: Any, logical_id: str):
@@ -139,6 +155,7 @@ def _rest_method(apigateway, api_id: str, resource_id: str, method: str, operati
         ("requestTemplates", "requestTemplates"),
         ("passthroughBehavior", "passthroughBehavior"),
         ("requestParameters", "requestParameters"),
+        ("contentHandling", "contentHandling"),
     ):
         if openapi_key in integration:
             params[api_key] = integration[openapi_key]
@@ -152,8 +169,9 @@ def _rest_method(apigateway, api_id: str, resource_id: str, method: str, operati
             restApiId=api_id, resourceId=resource_id, httpMethod=method, statusCode=status
         )
         extra: dict[str, Any] = {} if pattern == "default" else {"selectionPattern": pattern}
-        if "responseTemplates" in response:
-            extra["responseTemplates"] = response["responseTemplates"]
+        for key in ("responseTemplates", "responseParameters", "contentHandling"):
+            if key in response:
+                extra[key] = response[key]
         apigateway.put_integration_response(
             restApiId=api_id, resourceId=resource_id, httpMethod=method, statusCode=status, **extra
         )
@@ -199,9 +217,13 @@ def _method(ctx: Provisioner, logical_id: str, props: dict) -> Created:
             ("RequestTemplates", "requestTemplates"),
             ("PassthroughBehavior", "passthroughBehavior"),
             ("RequestParameters", "requestParameters"),
+            ("ContentHandling", "contentHandling"),
         ):
             if cfn_key in integration:
                 call[api_key] = integration[cfn_key]
+        _warn_integration(
+            ctx, logical_id, "REST API", str(call["type"]).upper(), integration.get("Uri"), None, method
+        )
         apigateway.put_integration(**call)
         for response in integration.get("IntegrationResponses") or []:
             apigateway.put_integration_response(
@@ -214,6 +236,8 @@ def _method(ctx: Provisioner, logical_id: str, props: dict) -> Created:
                     for cfn_key, api_key in (
                         ("ResponseTemplates", "responseTemplates"),
                         ("SelectionPattern", "selectionPattern"),
+                        ("ResponseParameters", "responseParameters"),
+                        ("ContentHandling", "contentHandling"),
                     )
                     if cfn_key in response
                 },

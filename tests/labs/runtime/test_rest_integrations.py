@@ -1,0 +1,277 @@
+"""Issue 15: REST API integrations that call no function (AWS, MOCK, HTTP_PROXY), driven end to end through
+``templates/fidelity/rest_integrations.yaml``. Each test names the AWS documentation page it follows."""
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from labs.runtime.cloudformation import deploy
+
+FIDELITY = Path(__file__).parent / "templates" / "fidelity"
+
+
+@pytest.fixture
+def shop(cloud):
+    text = (FIDELITY / "rest_integrations.yaml").read_text()
+    stack = deploy(cloud, text, code_dir=FIDELITY, template_file="rest_integrations.yaml")
+    return stack
+
+
+def url(stack, path: str, api: str = "Shop", stage: str = "v1") -> str:
+    return f"https://{stack.physical_id(api)}.execute-api.us-east-1.amazonaws.com/{stage}{path}"
+
+
+def last_reason(cloud) -> str:
+    return cloud.trace.of_kind("apigateway_request")[-1]["reason"]
+
+
+# API_SendMessage.html (MessageAttribute.N.Name / Value.StringValue / Value.DataType) and the SQS event
+# (with-sqs.html: messageAttributes with stringValue and dataType) that the consumer reads.
+def test_message_attributes_in_the_form_reach_the_consumer(cloud, shop):
+    answer = cloud.http_request(
+        "POST", url(shop, "/orders/book"), headers={"x-priority": "7"}, body='{"order": 1}'
+    )
+    assert answer.status == 202
+    cloud.run_until_idle()
+    [item] = cloud.client("dynamodb").scan(TableName=shop.physical_id("Seen"))["Items"]
+    assert item["body"] == {"S": '{"order": 1}'}
+    attributes = json.loads(item["attributes"]["S"])
+    assert attributes["kind"]["stringValue"] == "book" and attributes["kind"]["dataType"] == "String"
+    assert attributes["priority"]["stringValue"] == "7" and attributes["priority"]["dataType"] == "Number"
+
+
+# getting-started-aws-proxy.html: the answer is the service's <Action>Response document; the response template
+# and request-response-data-mappings.html's responseParameters read it.
+def test_the_response_is_the_wire_shape_that_templates_and_header_mappings_read(cloud, shop):
+    answer = cloud.http_request("POST", url(shop, "/orders/book"), headers={"x-priority": "1"}, body="{}")
+    [message] = cloud.client("sqs").receive_message(QueueUrl=shop.physical_id("Orders"))["Messages"]
+    assert answer.json() == {"queued": message["MessageId"]}
+    assert answer.headers["x-message-id"] == message["MessageId"]
+    assert answer.headers["x-served-by"] == "api-gateway"
+    assert answer.headers["x-backend-request"]  # the service's x-amzn-RequestId header
+
+
+def test_a_query_service_answers_xml_when_the_integration_asks_for_it(cloud, shop):
+    answer = cloud.http_request("POST", url(shop, "/orders-xml"), body='{"a": 1}')
+    assert answer.status == 200 and answer.headers["content-type"] == "text/xml"
+    assert answer.text.startswith('<SendMessageResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/">')
+    assert "<MessageId>" in answer.text and "<RequestId>" in answer.text
+
+
+def test_a_service_error_is_its_error_document_chosen_by_status(cloud, shop):
+    # API_SendMessage.html errors: a queue that no longer exists is a 400 QueueDoesNotExist, whose
+    # ErrorResponse document the 4\d{2} integration response reads
+    cloud.client("sqs").delete_queue(QueueUrl=shop.physical_id("Orders"))
+    answer = cloud.http_request("POST", url(shop, "/orders/book"), headers={"x-priority": "1"}, body="{}")
+    assert answer.status == 400
+    assert answer.json()["error"] == "AWS.SimpleQueueService.NonExistentQueue"  # the query protocol's code
+
+
+# sns-message-attributes.html / API_Publish.html: MessageAttributes.entry.N.* in the query API.
+def test_sns_message_attributes_from_the_form_are_delivered(cloud, shop):
+    answer = cloud.http_request("POST", url(shop, "/alerts?severity=high"), body='{"disk": "full"}')
+    published = answer.json()["published"]
+    cloud.run_until_idle()
+    [message] = cloud.client("sqs").receive_message(QueueUrl=shop.physical_id("AlertCopies"))["Messages"]
+    notification = json.loads(message["Body"])
+    assert notification["MessageId"] == published and notification["Message"] == '{"disk": "full"}'
+    assert notification["MessageAttributes"] == {"severity": {"Type": "String", "Value": "high"}}
+
+
+def test_a_form_field_that_is_no_parameter_is_an_error_naming_it(cloud, shop):
+    answer = cloud.http_request("POST", url(shop, "/typo"), body="{}")
+    assert answer.status == 500
+    message = answer.json()["message"]
+    assert "MessageAttributes.1.Name" in message and "MessageAttributes.1.Value.StringValue" in message
+    assert "MessageAttributes.1.Name" in last_reason(cloud)
+    assert cloud.client("sqs").receive_message(QueueUrl=shop.physical_id("Orders")).get("Messages") is None
+
+
+# api-gateway-payload-encodings-workflow.html: CONVERT_TO_BINARY decodes the base64 request for S3, and
+# CONVERT_TO_TEXT turns the object's bytes into base64 text on the way back.
+def test_content_handling_converts_binary_both_ways(cloud, shop):
+    png = b"\x89PNG\r\n\x1a\n\x00\xff"
+    put = cloud.http_request(
+        "PUT",
+        url(shop, "/files/logo.png"),
+        headers={"Content-Type": "text/plain"},
+        body=base64.b64encode(png),
+    )
+    assert put.status == 200
+    stored = cloud.client("s3").get_object(Bucket=shop.physical_id("Files"), Key="logo.png")["Body"].read()
+    assert stored == png
+    cloud.client("s3").put_object(
+        Bucket=shop.physical_id("Files"), Key="raw", Body=png, ContentType="image/png"
+    )
+    got = cloud.http_request("GET", url(shop, "/files/raw"))
+    assert got.status == 200 and base64.b64decode(got.body) == png
+    assert got.headers["content-type"] == "image/png"
+
+
+def test_convert_to_binary_refuses_a_body_that_is_not_base64(cloud, shop):
+    answer = cloud.http_request(
+        "PUT", url(shop, "/files/x"), headers={"Content-Type": "text/plain"}, body="%%%"
+    )
+    assert answer.status == 500 and "not base64" in answer.json()["message"]
+
+
+# how-to-mock-integration-console.html: the request template's statusCode picks the integration response.
+@pytest.mark.parametrize(("query", "status"), [("?scope=internal", 200), ("?scope=public", 500), ("", 500)])
+def test_a_mock_answers_the_status_its_request_template_chose(cloud, shop, query, status):
+    answer = cloud.http_request("GET", url(shop, f"/health{query}"))
+    assert answer.status == status and answer.json()["statusCode"] == status
+
+
+# setup-http-integrations.html: HTTP_PROXY passes the request and the response through; the target here is
+# another API of the account, which the sandbox serves.
+def test_an_http_proxy_to_an_api_of_the_account_is_served(cloud, shop):
+    answer = cloud.http_request("GET", url(shop, "/health?scope=internal", api="Front", stage="edge"))
+    assert answer.status == 200 and answer.json()["message"] == "Go ahead without me"
+    apis = [entry["api_id"] for entry in cloud.trace.of_kind("apigateway_request")]
+    assert apis == [shop.physical_id("Front"), shop.physical_id("Shop")]
+
+
+def test_nothing_in_the_template_is_warned_as_not_simulated(shop):
+    assert [w.message for w in shop.warnings if "not simulated" in w.message] == []
+
+
+# -- error paths, on APIs made with the ordinary boto3 calls ------------------------------------------------
+def one_method(cloud, integration: dict, responses: list[dict] | None = None, path: str = "/x") -> str:
+    """A REST API with ``GET path`` on stage ``prod`` served by ``integration``; returns its id."""
+    gateway = cloud.client("apigateway")
+    api = gateway.create_rest_api(name="errors")["id"]
+    root = gateway.get_resources(restApiId=api)["items"][0]["id"]
+    resource = gateway.create_resource(restApiId=api, parentId=root, pathPart=path.strip("/"))["id"]
+    gateway.put_method(restApiId=api, resourceId=resource, httpMethod="GET", authorizationType="NONE")
+    gateway.put_integration(restApiId=api, resourceId=resource, httpMethod="GET", **integration)
+    for response in responses if responses is not None else [{"statusCode": "200"}]:
+        gateway.put_integration_response(restApiId=api, resourceId=resource, httpMethod="GET", **response)
+    gateway.create_deployment(restApiId=api, stageName="prod")
+    return api
+
+
+# integration-passthrough-behaviors.html
+@pytest.mark.parametrize(
+    ("behaviour", "templates", "status"),
+    [
+        ("NEVER", {}, 415),
+        ("NEVER", {"application/json": "{}"}, 415),
+        ("WHEN_NO_TEMPLATES", {"application/json": "{}"}, 415),
+        ("WHEN_NO_TEMPLATES", {}, 200),
+        ("WHEN_NO_MATCH", {"application/json": "{}"}, 200),
+    ],
+)
+def test_a_content_type_without_a_template_follows_the_passthrough_behaviour(
+    cloud, behaviour, templates, status
+):
+    integration = {"type": "MOCK", "passthroughBehavior": behaviour}
+    if templates:
+        integration["requestTemplates"] = templates
+    api = one_method(cloud, integration)
+    answer = cloud.http_request("GET", "/prod/x", {"Content-Type": "text/plain"}, "hi", api_id=api)
+    assert answer.status == status
+    if status == 415:
+        assert answer.json() == {"message": "Unsupported Media Type"}
+
+
+def test_an_http_integration_to_the_internet_says_it_is_not_simulated(cloud):
+    api = one_method(
+        cloud, {"type": "HTTP_PROXY", "integrationHttpMethod": "GET", "uri": "https://example.com/"}
+    )
+    answer = cloud.http_request("GET", "/prod/x", api_id=api)
+    assert answer.status == 500
+    assert "not simulated here: HTTP integrations to example.com" in answer.json()["message"]
+
+
+def test_an_api_that_proxies_to_itself_stops_after_a_few_hops(cloud):
+    gateway = cloud.client("apigateway")
+    api = one_method(cloud, {"type": "MOCK"})
+    resource = next(r["id"] for r in gateway.get_resources(restApiId=api)["items"] if r["path"] == "/x")
+    uri = f"https://{api}.execute-api.us-east-1.amazonaws.com/prod/x"
+    gateway.put_integration(
+        restApiId=api,
+        resourceId=resource,
+        httpMethod="GET",
+        type="HTTP_PROXY",
+        integrationHttpMethod="GET",
+        uri=uri,
+    )
+    answer = cloud.http_request("GET", "/prod/x", api_id=api)
+    assert answer.status == 500 and "5 times in a row" in answer.json()["message"]
+
+
+def test_an_http_integration_to_an_api_that_does_not_exist_names_it(cloud):
+    uri = "https://nosuchapi.execute-api.us-east-1.amazonaws.com/prod/"
+    api = one_method(cloud, {"type": "HTTP", "integrationHttpMethod": "GET", "uri": uri})
+    answer = cloud.http_request("GET", "/prod/x", api_id=api)
+    assert answer.status == 500 and "nosuchapi" in answer.json()["message"]
+
+
+def test_no_integration_response_for_the_status_is_a_configuration_error(cloud):
+    api = one_method(cloud, {"type": "MOCK"}, [{"statusCode": "400", "selectionPattern": "4\\d{2}"}])
+    answer = cloud.http_request("GET", "/prod/x", api_id=api)
+    assert answer.status == 500
+    assert "No match for output mapping" in last_reason(cloud)
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        ({"method.response.body": "'x'"}, "only method.response.header.* exists"),
+        ({"method.response.header.X": "integration.request.header.y"}, "is not one API Gateway maps"),
+    ],
+)
+def test_a_response_parameter_api_gateway_would_not_map_is_named(cloud, parameters, message):
+    api = one_method(cloud, {"type": "MOCK"}, [{"statusCode": "200", "responseParameters": parameters}])
+    answer = cloud.http_request("GET", "/prod/x", api_id=api)
+    assert answer.status == 500 and message in answer.json()["message"]
+
+
+def test_response_parameters_read_context_and_stage_variables(cloud):
+    parameters = {
+        "method.response.header.X-Request": "context.requestId",
+        "method.response.header.X-Colour": "stageVariables.colour",
+        "method.response.header.X-Missing": "integration.response.header.nope",
+    }
+    api = one_method(cloud, {"type": "MOCK"}, [{"statusCode": "200", "responseParameters": parameters}])
+    cloud.client("apigateway").update_stage(
+        restApiId=api,
+        stageName="prod",
+        patchOperations=[{"op": "replace", "path": "/variables/colour", "value": "red"}],
+    )
+    answer = cloud.http_request("GET", "/prod/x", api_id=api)
+    assert answer.headers["x-request"] == answer.headers["x-amzn-requestid"]
+    assert answer.headers["x-colour"] == "red" and "x-missing" not in answer.headers
+
+
+@pytest.mark.parametrize(
+    ("uri", "template", "message"),
+    [
+        (
+            "arn:aws:apigateway:us-east-1:kinesis:action/PutRecord",
+            "{}",
+            "not simulated here: AWS integrations",
+        ),
+        ("arn:aws:apigateway:us-east-1:dynamodb:action/Explode", "{}", "dynamodb has no action 'Explode'"),
+        ("arn:aws:apigateway:us-east-1:dynamodb:action/GetItem", "not json", "did not make JSON"),
+        ("arn:aws:apigateway:us-east-1:dynamodb:action/GetItem", "[1]", "JSON that is not an object"),
+        ("arn:aws:apigateway:us-east-1:dynamodb:action/GetItem", '{"TableName": "t", "Colour": 1}', "Colour"),
+        ("arn:aws:apigateway:us-east-1:sqs:path/123456789012/q", "Action=Fly", "sqs has no action 'Fly'"),
+    ],
+)
+def test_an_aws_integration_that_cannot_be_called_says_why(cloud, uri, template, message):
+    role = cloud.client("iam").create_role(
+        RoleName="api", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+    )["Role"]["Arn"]
+    integration = {
+        "type": "AWS",
+        "integrationHttpMethod": "POST",
+        "uri": uri,
+        "credentials": role,
+        "requestTemplates": {"application/json": template},
+    }
+    api = one_method(cloud, integration)
+    answer = cloud.http_request("GET", "/prod/x", api_id=api)
+    assert answer.status == 500 and message in answer.json()["message"]
