@@ -74,6 +74,11 @@ _LAMBDA_PATH = re.compile(
     r"^arn:aws[\w-]*:apigateway:[\w-]+:lambda:path/[\d-]+/functions/(?P<arn>.+)/invocations$"
 )
 INTEGRATION_TIMEOUT_MS = {"REST": 29000, "HTTP": 30000}
+_NOT_SIMULATED_AUTH = {
+    "COGNITO_USER_POOLS": "Cognito user pool authorizers",
+    "AWS_IAM": "IAM authorization (requests signed with SigV4)",
+    "JWT": "JWT authorizers",
+}
 
 
 def _http_backend(account_id: str, region: str):
@@ -301,6 +306,8 @@ class ApiGateway:
         usage_key = None
         if method.authorization_type == "CUSTOM":
             usage_key = self.access.rest_authorize(call, api, method.authorizer_id, arn + call.path, entry)
+        elif method.authorization_type in _NOT_SIMULATED_AUTH:  # never let a request through unchecked
+            raise not_simulated(call, _NOT_SIMULATED_AUTH[method.authorization_type])
         if method.api_key_required:
             value = usage_key if api.api_key_source == "AUTHORIZER" else call.header("x-api-key")
             self.access.check_api_key(call, value, f"{call.resource_path}/{method.http_method}")
@@ -361,6 +368,8 @@ class ApiGateway:
             settings.get("throttlingBurstLimit"),
         )
         arn = f"arn:aws:execute-api:{call.region}:{call.account_id}:{call.api_id}/{call.stage}"
+        if route.authorization_type in _NOT_SIMULATED_AUTH:
+            raise not_simulated(call, _NOT_SIMULATED_AUTH[route.authorization_type])
         if route.authorization_type == "CUSTOM":
             self.access.http_authorize(
                 call, api, route.authorizer_id, f"{arn}/{call.method}{call.path}", entry

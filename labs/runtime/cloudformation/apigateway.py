@@ -13,6 +13,13 @@ from typing import Any
 
 from labs.runtime.apigateway.aws_call import REST_SERVICES
 from labs.runtime.apigateway.service_integrations import SUBTYPES
+from labs.runtime.cloudformation.openapi_auth import (
+    http_authorizers,
+    http_route_auth,
+    rest_authorizers,
+    rest_method_auth,
+    security_schemes,
+)
 from labs.runtime.cloudformation.resources import Created, Provisioner, ResourceFailure, not_simulated
 
 __all__ = ["HANDLERS"]
@@ -29,18 +36,21 @@ def _warn_body(ctx: Provisioner, logical_id: str, body: Any, kind: str) -> None:
     """Warnings for what an OpenAPI body asks of API Gateway that the data plane does not do."""
     if not isinstance(body, dict):
         return
-    schemes = {
-        **((body.get("components") or {}).get("securitySchemes") or {}),
-        **(body.get("securityDefinitions") or {}),
-    }
-    for name, scheme in schemes.items():
-        if isinstance(scheme, dict) and (
-            "x-amazon-apigateway-authorizer" in scheme or scheme.get("type") in ("oauth2", "openIdConnect")
+    for name, scheme in security_schemes(body).items():
+        if (
+            scheme.get("type") in ("oauth2", "openIdConnect")
+            and "x-amazon-apigateway-authorizer" not in scheme
         ):
             not_simulated(
                 ctx,
                 logical_id,
-                f"the authorizer {name} of the OpenAPI body: its routes are called without it",
+                f"the {scheme['type']} scheme {name} (API Gateway uses none without an x-amazon-apigateway-authorizer)",
+            )
+        elif str(scheme.get("x-amazon-apigateway-authtype", "")).lower() == "awssigv4":
+            not_simulated(
+                ctx,
+                logical_id,
+                f"IAM authorization (the sigv4 scheme {name}): requests to its methods answer 500",
             )
     handled = {"x-amazon-apigateway-cors", "x-amazon-apigateway-binary-media-types"}
     for key in sorted(k for k in body if str(k).startswith("x-amazon-apigateway-") and k not in handled):
@@ -109,9 +119,12 @@ def _rest_api(ctx: Provisioner, logical_id: str, props: dict) -> Created:
     resources = {item["path"]: item["id"] for item in apigateway.get_resources(restApiId=api_id)["items"]}
     root_id = resources["/"]
     if body is not None:
+        warn = lambda feature: not_simulated(ctx, logical_id, feature)  # noqa: E731
+        authorizers = rest_authorizers(apigateway, api_id, body, warn)
         for path, method, operation in _operations(body, logical_id):
             resource_id = _rest_resource(apigateway, api_id, resources, path)
-            _rest_method(apigateway, api_id, resource_id, method, operation)
+            auth = rest_method_auth(body, operation, authorizers)
+            _rest_method(apigateway, api_id, resource_id, method, operation, auth)
     for name in sorted(
         set(props) - {"Name", "Body", "Description", "EndpointConfiguration", "BinaryMediaTypes", "Tags"}
     ):
@@ -129,16 +142,8 @@ def _rest_resource(apigateway, api_id: str, resources: dict[str, str], path: str
     return resources[path]
 
 
-def _rest_method(apigateway, api_id: str, resource_id: str, method: str, operation: dict) -> None:
-    security = operation.get("security") or []
-    authorization = "AWS_IAM" if any("sigv4" in str(item).lower() for item in security) else "NONE"
-    apigateway.put_method(
-        restApiId=api_id,
-        resourceId=resource_id,
-        httpMethod=method,
-        authorizationType=authorization,
-        apiKeyRequired=any("api_key" in str(item).lower() for item in security),
-    )
+def _rest_method(apigateway, api_id: str, resource_id: str, method: str, operation: dict, auth: dict) -> None:
+    apigateway.put_method(restApiId=api_id, resourceId=resource_id, httpMethod=method, **auth)
     integration = operation.get("x-amazon-apigateway-integration")
     if not isinstance(integration, dict):
         return
@@ -312,11 +317,14 @@ def _http_api(ctx: Provisioner, logical_id: str, props: dict) -> Created:
     api = apigatewayv2.create_api(**params)
     ctx.began(api["ApiId"])
     if body is not None:
+        warn = lambda feature: not_simulated(ctx, logical_id, feature)  # noqa: E731
+        authorizers = http_authorizers(apigatewayv2, api["ApiId"], body, warn)
         for path, method, operation in _operations(body, logical_id):
             integration = operation.get("x-amazon-apigateway-integration")
             route: dict[str, Any] = {
                 "ApiId": api["ApiId"],
                 "RouteKey": "$default" if path in ("$default", "/$default") else f"{method} {path}",
+                **http_route_auth(body, operation, authorizers),
             }
             if isinstance(integration, dict):
                 created = apigatewayv2.create_integration(**_v2_integration(api["ApiId"], integration))
@@ -362,6 +370,27 @@ def _v2_call(operation: str, id_key: str):
         return Created(str(created[id_key]), {id_key: created[id_key]})
 
     return handler
+
+
+def _authorizer(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    """AWS::ApiGateway::Authorizer (aws-resource-apigateway-authorizer.html): properties are CreateAuthorizer's."""
+    params: dict[str, Any] = {"restApiId": props["RestApiId"], "name": props.get("Name") or logical_id}
+    for cfn_key in (
+        "Type",
+        "AuthorizerUri",
+        "AuthorizerCredentials",
+        "IdentitySource",
+        "IdentityValidationExpression",
+        "AuthorizerResultTtlInSeconds",
+        "ProviderARNs",
+        "AuthType",
+    ):
+        if cfn_key in props:
+            params[cfn_key[:1].lower() + cfn_key[1:]] = props[cfn_key]
+    if str(props.get("Type")) == "COGNITO_USER_POOLS":
+        not_simulated(ctx, logical_id, "Cognito user pool authorizers: requests to their methods answer 500")
+    created = ctx.client("apigateway").create_authorizer(**params)
+    return Created(created["id"], {"AuthorizerId": created["id"]})
 
 
 # -- API keys and usage plans -------------------------------------------------------------------------------
@@ -416,6 +445,8 @@ HANDLERS = {
     "AWS::ApiGateway::Method": _method,
     "AWS::ApiGateway::Deployment": _deployment,
     "AWS::ApiGateway::Stage": _stage,
+    "AWS::ApiGateway::Authorizer": _authorizer,
+    "AWS::ApiGatewayV2::Authorizer": _v2_call("CreateAuthorizer", "AuthorizerId"),
     "AWS::ApiGatewayV2::Api": _http_api,
     "AWS::ApiGatewayV2::Integration": _v2_call("CreateIntegration", "IntegrationId"),
     "AWS::ApiGatewayV2::Route": _v2_call("CreateRoute", "RouteId"),
