@@ -61,6 +61,7 @@ class Backend:
 def method_parameter(call: Call, source: str) -> Any:
     """``method.request.querystring.x`` / ``header.x`` / ``path.x``, ``context.x``, ``stageVariables.x`` or a
     quoted static value (api-gateway-parameter-mapping-sources.html)."""
+    source = str(source)
     if len(source) >= 2 and source.startswith("'") and source.endswith("'"):
         return source[1:-1]
     if source.startswith("stageVariables."):

@@ -186,7 +186,7 @@ def _integration_response(call: Call, integration: Any, backend: Backend) -> Htt
         (
             r
             for r in responses
-            if r.selection_pattern and status and re.fullmatch(r.selection_pattern, status)
+            if r.selection_pattern and status and _matches(call, r.selection_pattern, status)
         ),
         next((r for r in responses if not r.selection_pattern), None),
     )
@@ -222,7 +222,20 @@ def _integration_response(call: Call, integration: Any, backend: Backend) -> Htt
         if value is not None:
             name = target.removeprefix("method.response.header.")
             headers = [(n, v) for n, v in headers if n.lower() != name.lower()] + [(name, value)]
+    if not str(chosen.status_code).isdigit():
+        raise integration_failed(
+            call, f"the integration response's statusCode {chosen.status_code!r} is no number"
+        )
     return HttpResponse(int(chosen.status_code), headers, body)
+
+
+def _matches(call: Call, pattern: str, status: str) -> bool:
+    try:
+        return re.fullmatch(pattern, status) is not None
+    except re.error as error:
+        raise integration_failed(
+            call, f"the selection pattern {pattern!r} is not a regular expression: {error}"
+        ) from None
 
 
 def _is_text(body: bytes) -> bool:

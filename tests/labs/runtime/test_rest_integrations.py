@@ -6,7 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from labs.runtime import Cloud
 from labs.runtime.cloudformation import deploy
 
 FIDELITY = Path(__file__).parent / "templates" / "fidelity"
@@ -275,3 +278,49 @@ def test_an_aws_integration_that_cannot_be_called_says_why(cloud, uri, template,
     api = one_method(cloud, integration)
     answer = cloud.http_request("GET", "/prod/x", api_id=api)
     assert answer.status == 500 and message in answer.json()["message"]
+
+
+def test_a_selection_pattern_that_is_no_regular_expression_is_named(cloud):
+    api = one_method(
+        cloud,
+        {"type": "MOCK", "requestTemplates": {"application/json": '{"statusCode": 200}'}},
+        [{"statusCode": "200", "selectionPattern": "2(0"}],
+    )
+    answer = cloud.http_request("GET", "/prod/x", api_id=api)
+    assert answer.status == 500 and "'2(0' is not a regular expression" in answer.json()["message"]
+
+
+# -- any request gets an HTTP answer, never a Python error ---------------------------------------------------
+_PATHS = ["/orders/a", "/typo", "/orders-xml", "/alerts", "/files/k", "/health", "/nowhere", "/orders/%ZZ"]
+
+
+@pytest.fixture(scope="module")
+def shop_once():
+    """One deployment for every generated request (the requests' effects do not matter to what is asserted)."""
+    with Cloud(seed=3) as cloud:
+        text = (FIDELITY / "rest_integrations.yaml").read_text()
+        yield cloud, deploy(cloud, text, code_dir=FIDELITY, template_file="rest_integrations.yaml")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(
+    method=st.sampled_from(["GET", "POST", "PUT", "DELETE"]),
+    path=st.sampled_from(_PATHS),
+    query=st.sampled_from(["", "?scope=internal", "?severity=%00", "?a=1&a=2"]),
+    content_type=st.sampled_from(
+        ["application/json", "text/plain", "image/png", "", "application/json; x=1"]
+    ),
+    accept=st.sampled_from(["", "text/xml", "image/png", "*/*"]),
+    body=st.binary(max_size=40) | st.text(max_size=40),
+)
+def test_any_request_to_the_integrations_gets_an_http_answer(
+    shop_once, method, path, query, content_type, accept, body
+):
+    cloud, stack = shop_once
+    headers = {"x-priority": "1", **({"Content-Type": content_type} if content_type else {})}
+    if accept:
+        headers["Accept"] = accept
+    answer = cloud.http_request(method, url(stack, path + query), headers=headers, body=body)
+    assert 200 <= answer.status <= 599
+    if answer.status >= 500 and path != "/health":  # /health answers its own 500 by design
+        assert answer.json()["message"].startswith("Internal server error")
