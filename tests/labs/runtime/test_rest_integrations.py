@@ -324,3 +324,21 @@ def test_any_request_to_the_integrations_gets_an_http_answer(
     assert 200 <= answer.status <= 599
     if answer.status >= 500 and path != "/health":  # /health answers its own 500 by design
         assert answer.json()["message"].startswith("Internal server error")
+
+
+def test_a_scenario_calls_the_api_and_the_consumer_reads_the_attributes(cloud, shop):
+    import io
+
+    from labs.runtime.scenario import load_scenario, run_scenario
+
+    out = io.StringIO()
+    steps = load_scenario(
+        """
+- call-api: {api: Shop, method: POST, path: /orders/lamp, headers: {x-priority: "2"}, body: '{"n": 1}'}
+- run-until-idle: {}
+"""
+    )
+    run_scenario(cloud, shop, steps, out)
+    assert out.getvalue().startswith("steps[0] call-api: HttpResponse(status=202")
+    [item] = cloud.client("dynamodb").scan(TableName=shop.physical_id("Seen"))["Items"]
+    assert json.loads(item["attributes"]["S"])["kind"]["stringValue"] == "lamp"
