@@ -49,6 +49,7 @@ class Backend:
     status: int | None
     header_list: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
+    error_message: str | None = None  # a Lambda function error's errorMessage
 
     def header(self, name: str) -> str | None:
         values = self.header_values(name)

@@ -8,7 +8,8 @@ What API Gateway does with them, in order (developer guide pages named):
 2. The request template for the request's Content-Type (``application/json`` when none), else the passthrough
    behaviour (integration-passthrough-behaviors.html): ``WHEN_NO_MATCH`` passes the body on, ``NEVER`` answers
    415 for a type with no template, ``WHEN_NO_TEMPLATES`` passes only when there is no template at all.
-3. The backend: an AWS action (``aws_call.py``), a mock (how-to-mock-integration.html: the request template's
+3. The backend: an AWS action (``aws_call.py``), a Lambda function (a custom integration: the template's JSON is
+   the event; selection patterns match a function error's ``errorMessage``), a mock (how-to-mock-integration.html: the request template's
    ``{"statusCode": N}`` is the status, none gives the default response), or an HTTP endpoint. The sandbox has no
    internet: an HTTP integration to an API of this account (``https://{api}.execute-api.{region}.amazonaws.com``)
    is served by this gateway, any other URL answers a 500 saying it is not simulated here.
@@ -40,6 +41,7 @@ from labs.runtime.apigateway.proxy import Call, HttpResponse
 __all__ = ["serve_rest_integration"]
 
 _EXECUTE_API = re.compile(r"^https?://[A-Za-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com(/|$)")
+_LAMBDA_URI = re.compile(r"^arn:aws[\w-]*:apigateway:[\w-]+:lambda:path/")
 _MAX_HOPS = 5  # an API whose HTTP integration calls itself would otherwise never answer
 
 
@@ -68,9 +70,35 @@ def serve_rest_integration(cloud: Any, call: Call, integration: Any, entry: dict
         backend = _mock(body)
     elif kind == "HTTP":
         backend = _http(cloud, call, integration, body, entry)
+    elif _LAMBDA_URI.match(integration.uri or ""):
+        backend = _lambda(cloud, call, integration, body, entry)
     else:
         backend = aws_call(cloud, call, integration, body, entry)
     return _integration_response(call, integration, backend)
+
+
+def _lambda(cloud: Any, call: Call, integration: Any, body: bytes, entry: dict) -> Backend:
+    """A Lambda custom (non-proxy) integration (getting-started-lambda-non-proxy-integration.html): the body
+    the request template made is the event, the function's result the integration's body; a function error's
+    ``errorMessage`` is what selection patterns match (handle-errors-in-lambda-integration.html)."""
+    try:
+        event = json.loads(body) if body.strip() else {}
+    except ValueError:
+        raise integration_failed(
+            call, "a Lambda integration's event must be JSON: the request template made none"
+        ) from None
+    source = f"arn:aws:execute-api:{call.region}:{call.account_id}:{call.api_id}/{call.stage}/{call.method}{call.resource_path}"
+    invocation = cloud.apigateway.call_function(
+        call, integration.uri, integration.credentials, source, event, entry
+    )
+    if invocation.duration_ms > 29000:
+        raise Refused(504, {"message": "Endpoint request timed out"}, "integration timeout")
+    payload = invocation.payload or b"null"
+    if invocation.function_error:
+        error = invocation.payload_json() if invocation.payload else None
+        message = str(error.get("errorMessage", "")) if isinstance(error, dict) else ""
+        return Backend(200, [("Content-Type", "application/json")], payload, error_message=message)
+    return Backend(200, [("Content-Type", "application/json")], payload)
 
 
 def _render(template: str, body: str, call: Call) -> str:
@@ -181,7 +209,11 @@ def _http(cloud: Any, call: Call, integration: Any, body: bytes, entry: dict) ->
 
 def _integration_response(call: Call, integration: Any, backend: Backend) -> HttpResponse:
     responses = list((integration.integration_responses or {}).values())
+    # what selection patterns match: the status code, or a Lambda function's errorMessage (a Lambda success
+    # has nothing to match, so it takes the default response)
     status = "" if backend.status is None else str(backend.status)
+    if backend.error_message is not None or _LAMBDA_URI.match(integration.uri or ""):
+        status = backend.error_message or ""
     chosen = next(
         (
             r

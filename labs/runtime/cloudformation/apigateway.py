@@ -72,7 +72,7 @@ def _warn_integration(
     services in REST_SERVICES, MOCK, and HTTP / HTTP_PROXY to APIs of the account (the sandbox has no internet)."""
     uri = str(uri or "")
     service = uri.split(":")[4:5]
-    if kind == "REST API" and type_ == "AWS" and service and service[0] in REST_SERVICES:
+    if kind == "REST API" and type_ == "AWS" and service and service[0] in (*REST_SERVICES, "lambda"):
         return
     if kind == "REST API" and (
         type_ == "MOCK" or (type_ in ("HTTP", "HTTP_PROXY") and _EXECUTE_API.match(uri))

@@ -342,3 +342,17 @@ def test_a_scenario_calls_the_api_and_the_consumer_reads_the_attributes(cloud, s
     assert out.getvalue().startswith("steps[0] call-api: HttpResponse(status=202")
     [item] = cloud.client("dynamodb").scan(TableName=shop.physical_id("Seen"))["Items"]
     assert json.loads(item["attributes"]["S"])["kind"]["stringValue"] == "lamp"
+
+
+# getting-started-lambda-non-proxy-integration.html, handle-errors-in-lambda-integration.html
+def test_a_lambda_custom_integration_maps_the_event_and_selects_errors_by_message(cloud, shop):
+    answer = cloud.http_request("GET", url(shop, "/divide?a=7&b=2"))
+    assert answer.status == 200 and answer.json() == {"result": 3.5}
+    refused = cloud.http_request("GET", url(shop, "/divide?a=7&b=0"))
+    assert refused.status == 400 and refused.json() == {"error": "division by zero: b must not be 0"}
+    # an error no pattern matches takes the default response: a 200, AWS's well-known surprise
+    unmatched = cloud.http_request("GET", url(shop, '/divide?a=7&b="x"'))
+    assert unmatched.status == 200 and unmatched.json() == {"result": None}
+    # a template that makes no JSON cannot be a Lambda event
+    broken = cloud.http_request("GET", url(shop, "/divide?a=7&b=x"))
+    assert broken.status == 500 and "must be JSON" in broken.json()["message"]
