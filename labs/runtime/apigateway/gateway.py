@@ -30,7 +30,7 @@ patch paths, and CreateApi's quick create (``Target``: AWS adds the integration,
 stage). moto has no UpdateMethod: give a method its authorizer or API key in ``put_method``.
 REST integrations of type ``AWS``, ``MOCK``, ``HTTP`` and ``HTTP_PROXY`` are in ``rest_integrations.py`` (HTTP
 ones only to APIs of this account: the sandbox has no internet), HTTP APIs' AWS service subtypes in
-``service_integrations.py``. Not simulated: HTTP APIs' ``HTTP_PROXY`` integrations, JWT/Cognito/IAM
+``service_integrations.py`` (HTTP APIs' ``HTTP_PROXY`` integrations likewise). Not simulated: JWT/Cognito/IAM
 authorization, resource policies, gateway response customisation, custom domains, WebSocket APIs. Deployments are not snapshots: moto keeps no copy of the API per deployment, so a change is live
 in every stage at once, without redeploying.
 """
@@ -63,7 +63,11 @@ from labs.runtime.apigateway.proxy import (
     v2_event,
     v2_response,
 )
-from labs.runtime.apigateway.rest_integrations import not_simulated, serve_rest_integration
+from labs.runtime.apigateway.rest_integrations import (
+    not_simulated,
+    serve_http_api_proxy,
+    serve_rest_integration,
+)
 from labs.runtime.apigateway.service_integrations import serve_subtype
 from labs.runtime.iam.policy import evaluate
 
@@ -383,6 +387,8 @@ class ApiGateway:
         if integration.integration_subtype:  # a first-class AWS service integration
             return serve_subtype(self.cloud, call, integration, entry)
         version = integration.payload_format_version or "2.0"
+        if integration.integration_type == "HTTP_PROXY":  # to an API of this account, or a 500 saying why not
+            return serve_http_api_proxy(self.cloud, call, integration, entry)
         response = self._invoke(
             call,
             integration.integration_type,

@@ -38,7 +38,7 @@ from labs.runtime.apigateway.aws_call import Backend, aws_call, method_parameter
 from labs.runtime.apigateway.mapping_templates import MappingError, render
 from labs.runtime.apigateway.proxy import Call, HttpResponse
 
-__all__ = ["serve_rest_integration"]
+__all__ = ["integration_failed", "not_simulated", "serve_http_api_proxy", "serve_rest_integration"]
 
 _EXECUTE_API = re.compile(r"^https?://[A-Za-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com(/|$)")
 _LAMBDA_URI = re.compile(r"^arn:aws[\w-]*:apigateway:[\w-]+:lambda:path/")
@@ -186,14 +186,26 @@ def _forward(cloud: Any, call: Call, method: str, url: str, headers: list, body:
 
 
 def _http_proxy(cloud: Any, call: Call, integration: Any, entry: dict) -> HttpResponse:
-    url = _target(call, integration)
+    return serve_http_proxy(cloud, call, _target(call, integration), integration.http_method, entry)
+
+
+def serve_http_api_proxy(cloud: Any, call: Call, integration: Any, entry: dict) -> HttpResponse:
+    """An HTTP API's ``HTTP_PROXY`` integration (http-api-develop-integrations-http.html): ``{name}`` in the URI
+    is the route's path parameter of that name (``{proxy}`` for ``{proxy+}``)."""
+    url = re.sub(
+        r"\{([\w.-]+)\+?\}", lambda m: call.path_parameters.get(m[1], ""), integration.integration_uri or ""
+    )
+    return serve_http_proxy(cloud, call, url, integration.integration_method, entry)
+
+
+def serve_http_proxy(cloud: Any, call: Call, url: str, method: str | None, entry: dict) -> HttpResponse:
+    """Pass the request to ``url`` and its answer back untouched (setup-http-integrations.html)."""
     if call.raw_query:
         url = f"{url}{'&' if '?' in url else '?'}{call.raw_query}"
-    method = call.method if (integration.http_method or "ANY") == "ANY" else integration.http_method
+    method = call.method if (method or "ANY") == "ANY" else method
     answer = _forward(cloud, call, method, url, call.headers, call.body or b"", entry)
-    return HttpResponse(
-        answer.status, [(n, v) for n, v in answer.header_list if n != "x-amzn-RequestId"], answer.body
-    )
+    kept = [(n, v) for n, v in answer.header_list if n.lower() not in ("x-amzn-requestid", "apigw-requestid")]
+    return HttpResponse(answer.status, kept, answer.body)
 
 
 def _http(cloud: Any, call: Call, integration: Any, body: bytes, entry: dict) -> Backend:

@@ -69,19 +69,20 @@ def _warn_integration(
     ctx, logical_id: str, kind: str, type_: str, uri: Any, subtype: Any, where: str
 ) -> None:
     """A warning for an integration the data plane does not serve. REST APIs serve AWS integrations of the
-    services in REST_SERVICES, MOCK, and HTTP / HTTP_PROXY to APIs of the account (the sandbox has no internet)."""
+    services in REST_SERVICES and Lambda, MOCK, and HTTP / HTTP_PROXY to APIs of the account; HTTP APIs their
+    subtypes and HTTP_PROXY to APIs of the account (the sandbox has no internet)."""
     uri = str(uri or "")
     service = uri.split(":")[4:5]
     if kind == "REST API" and type_ == "AWS" and service and service[0] in (*REST_SERVICES, "lambda"):
         return
-    if kind == "REST API" and (
-        type_ == "MOCK" or (type_ in ("HTTP", "HTTP_PROXY") and _EXECUTE_API.match(uri))
-    ):
+    if kind == "REST API" and type_ == "MOCK":
         return
     if type_ == "AWS_PROXY" and (not subtype or subtype in SUBTYPES):
         return
     described = f"{type_} ({subtype})" if subtype else type_
-    if type_ in ("HTTP", "HTTP_PROXY") and kind == "REST API":
+    if type_ == "HTTP_PROXY" or (kind == "REST API" and type_ == "HTTP"):
+        if _EXECUTE_API.match(uri):
+            return
         described = f"{type_} to {uri} (the sandbox has no internet; APIs of this account are served)"
     not_simulated(ctx, logical_id, f"{kind} integrations of type {described} ({where}): requests answer 500")
 

@@ -136,6 +136,14 @@ def test_an_http_proxy_to_an_api_of_the_account_is_served(cloud, shop):
     assert apis == [shop.physical_id("Front"), shop.physical_id("Shop")]
 
 
+def test_an_http_api_proxies_to_an_api_of_the_account(cloud, shop):
+    host = f"https://{shop.physical_id('Edge')}.execute-api.us-east-1.amazonaws.com"
+    answer = cloud.http_request("GET", f"{host}/health?scope=public")
+    assert answer.status == 500 and answer.json()["statusCode"] == 500  # the REST API's mock answered
+    assert answer.headers["apigw-requestid"]  # the HTTP API's own request id, not the REST API's
+    assert "x-amzn-requestid" not in answer.headers
+
+
 def test_nothing_in_the_template_is_warned_as_not_simulated(shop):
     assert [w.message for w in shop.warnings if "not simulated" in w.message] == []
 
@@ -356,3 +364,115 @@ def test_a_lambda_custom_integration_maps_the_event_and_selects_errors_by_messag
     # a template that makes no JSON cannot be a Lambda event
     broken = cloud.http_request("GET", url(shop, "/divide?a=7&b=x"))
     assert broken.status == 500 and "must be JSON" in broken.json()["message"]
+
+
+def api_role(cloud, actions: list[str]) -> str:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "apigateway.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam = cloud.client("iam")
+    arn = iam.create_role(RoleName="api", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}
+    iam.put_role_policy(RoleName="api", PolicyName="calls", PolicyDocument=json.dumps(policy))
+    return arn
+
+
+# getting-started-aws-proxy.html: GET on an action URI, parameters from integration.request.querystring, the
+# answer as {"ListTopicsResponse": {"ListTopicsResult": {...}, "ResponseMetadata": {...}}}.
+def test_an_sns_action_uri_takes_query_string_parameters_and_answers_its_response_document(cloud):
+    sns = cloud.client("sns")
+    topic = sns.create_topic(Name="alerts")["TopicArn"]
+    queue = cloud.client("sqs").create_queue(QueueName="copies")["QueueUrl"]
+    queue_arn = cloud.client("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+    queue_arn = queue_arn["Attributes"]["QueueArn"]
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": "sns.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+    }
+    policy = {"Version": "2012-10-17", "Statement": [{**statement, "Resource": queue_arn}]}
+    cloud.client("sqs").set_queue_attributes(QueueUrl=queue, Attributes={"Policy": json.dumps(policy)})
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    integration = {
+        "type": "AWS",
+        "integrationHttpMethod": "POST",
+        "uri": "arn:aws:apigateway:us-east-1:sns:action/Publish",
+        "credentials": api_role(cloud, ["sns:Publish", "sns:ListTopics"]),
+        "requestParameters": {
+            "integration.request.querystring.TopicArn": f"'{topic}'",
+            "integration.request.querystring.Message": "method.request.querystring.text",
+            "integration.request.querystring.MessageAttributes.entry.1.Name": "'lang'",
+            "integration.request.querystring.MessageAttributes.entry.1.Value.DataType": "'String'",
+            "integration.request.querystring.MessageAttributes.entry.1.Value.StringValue": "method.request.header.lang",
+        },
+    }
+    api = one_method(cloud, integration)
+    answer = cloud.http_request("GET", "/prod/x?text=hello", {"lang": "en"}, api_id=api)
+    result = answer.json()["PublishResponse"]
+    assert answer.status == 200 and result["ResponseMetadata"]["RequestId"]
+    cloud.run_until_idle()
+    [message] = cloud.client("sqs").receive_message(QueueUrl=queue)["Messages"]
+    notification = json.loads(message["Body"])
+    assert notification["MessageId"] == result["PublishResult"]["MessageId"]
+    assert notification["Message"] == "hello"
+    assert notification["MessageAttributes"] == {"lang": {"Type": "String", "Value": "en"}}
+    listing = one_method(
+        cloud,
+        {**integration, "uri": "arn:aws:apigateway:us-east-1:sns:action/ListTopics", "requestParameters": {}},
+    )
+    topics = cloud.http_request("GET", "/prod/x", api_id=listing).json()
+    assert topics["ListTopicsResponse"]["ListTopicsResult"] == {
+        "Topics": [{"TopicArn": topic}],
+        "NextToken": None,
+    }
+
+
+# https://repost.aws/knowledge-center/api-gateway-rest-api-sqs-errors: SQS through its JSON protocol.
+def test_sqs_through_its_json_protocol_takes_and_answers_json(cloud):
+    queue = cloud.client("sqs").create_queue(QueueName="orders")["QueueUrl"]
+    integration = {
+        "type": "AWS",
+        "integrationHttpMethod": "POST",
+        "uri": "arn:aws:apigateway:us-east-1:sqs:path/123456789012/orders",
+        "credentials": api_role(cloud, ["sqs:SendMessage"]),
+        "requestParameters": {
+            "integration.request.header.X-Amz-Target": "'AmazonSQS.SendMessage'",
+            "integration.request.header.Content-Type": "'application/x-amz-json-1.0'",
+        },
+        "requestTemplates": {
+            "application/json": '{"MessageBody": "$util.escapeJavaScript($input.body)", '
+            '"MessageAttributes": {"k": {"DataType": "String", "StringValue": "v"}}}'
+        },
+    }
+    api = one_method(cloud, integration)
+    answer = cloud.http_request("GET", "/prod/x", body='{"n": 1}', api_id=api)
+    assert answer.status == 200 and set(answer.json()) >= {"MessageId", "MD5OfMessageBody"}
+    [message] = cloud.client("sqs").receive_message(QueueUrl=queue, MessageAttributeNames=["All"])["Messages"]
+    assert message["Body"] == '{"n": 1}' and message["MessageAttributes"]["k"]["StringValue"] == "v"
+
+
+def test_an_http_api_proxy_to_the_internet_says_it_is_not_simulated(cloud):
+    v2 = cloud.client("apigatewayv2")
+    api = v2.create_api(Name="edge", ProtocolType="HTTP")["ApiId"]
+    target = v2.create_integration(
+        ApiId=api,
+        IntegrationType="HTTP_PROXY",
+        IntegrationMethod="GET",
+        IntegrationUri="https://example.com/{proxy}",
+        PayloadFormatVersion="1.0",
+    )["IntegrationId"]
+    v2.create_route(ApiId=api, RouteKey="GET /{proxy+}", Target=f"integrations/{target}")
+    v2.create_stage(ApiId=api, StageName="$default")
+    answer = cloud.http_request("GET", "/a/b", api_id=api)
+    assert answer.status == 500
+    assert answer.json() == {
+        "message": "Internal Server Error: valid on AWS, not simulated here: "
+        "HTTP integrations to example.com (the sandbox has no internet)"
+    }
