@@ -12,14 +12,14 @@ import re
 from typing import Any
 
 from labs.runtime.apigateway.aws_call import REST_SERVICES
-from labs.runtime.apigateway.service_integrations import SUBTYPES
-from labs.runtime.cloudformation.openapi_auth import (
+from labs.runtime.apigateway.openapi_auth import (
     http_authorizers,
     http_route_auth,
     rest_authorizers,
     rest_method_auth,
     security_schemes,
 )
+from labs.runtime.apigateway.service_integrations import SUBTYPES
 from labs.runtime.cloudformation.resources import Created, Provisioner, ResourceFailure, not_simulated
 
 __all__ = ["HANDLERS"]

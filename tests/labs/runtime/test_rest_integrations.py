@@ -476,3 +476,33 @@ def test_an_http_api_proxy_to_the_internet_says_it_is_not_simulated(cloud):
         "message": "Internal Server Error: valid on AWS, not simulated here: "
         "HTTP integrations to example.com (the sandbox has no internet)"
     }
+
+
+# api-gateway-create-api-step-by-step.html: an HTTP (non-proxy) integration with mapped query string
+# parameters and headers, its status selecting the integration response whose template maps the body.
+def test_an_http_integration_maps_the_request_and_the_upstream_answer(cloud, shop):
+    integration = {
+        "type": "HTTP",
+        "integrationHttpMethod": "GET",
+        "uri": url(shop, "/health"),
+        "requestParameters": {
+            "integration.request.querystring.scope": "method.request.querystring.who",
+            "integration.request.header.Accept": "'application/json'",
+        },
+    }
+    responses = [
+        {
+            "statusCode": "200",
+            "responseTemplates": {"application/json": "{\"upstream\": $input.json('$.message')}"},
+        },
+        {
+            "statusCode": "503",
+            "selectionPattern": "5\\d{2}",
+            "responseTemplates": {"application/json": '{"down": true}'},
+        },
+    ]
+    api = one_method(cloud, integration, responses)
+    inside = cloud.http_request("GET", "/prod/x?who=internal", api_id=api)
+    assert inside.status == 200 and inside.json() == {"upstream": "Go ahead without me"}
+    outside = cloud.http_request("GET", "/prod/x?who=public", api_id=api)
+    assert outside.status == 503 and outside.json() == {"down": True}
