@@ -506,3 +506,34 @@ def test_an_http_integration_maps_the_request_and_the_upstream_answer(cloud, sho
     assert inside.status == 200 and inside.json() == {"upstream": "Go ahead without me"}
     outside = cloud.http_request("GET", "/prod/x?who=public", api_id=api)
     assert outside.status == 503 and outside.json() == {"down": True}
+
+
+# JSON-protocol services answer their own JSON: API_StartExecution.html (startDate a timestamp, written as
+# epoch seconds on the wire) and API_PutEvents.html (FailedEntryCount, Entries[].EventId).
+def test_json_protocol_services_answer_their_wire_json(cloud):
+    role = api_role(cloud, ["states:StartExecution", "events:PutEvents"])
+    definition = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
+    machine = cloud.client("stepfunctions").create_state_machine(
+        name="flow", definition=json.dumps(definition), roleArn=role
+    )["stateMachineArn"]
+    start = {
+        "type": "AWS",
+        "integrationHttpMethod": "POST",
+        "uri": "arn:aws:apigateway:us-east-1:states:action/StartExecution",
+        "credentials": role,
+        "requestTemplates": {
+            "application/json": f'{{"stateMachineArn": "{machine}", "input": "$util.escapeJavaScript($input.body)"}}'
+        },
+    }
+    answer = cloud.http_request("GET", "/prod/x", body='{"n": 1}', api_id=one_method(cloud, start)).json()
+    assert answer["executionArn"].startswith(machine.replace(":stateMachine:", ":execution:"))
+    assert isinstance(answer["startDate"], float)
+    put = {
+        **start,
+        "uri": "arn:aws:apigateway:us-east-1:events:action/PutEvents",
+        "requestTemplates": {
+            "application/json": '{"Entries": [{"Source": "shop", "DetailType": "t", "Detail": "$util.escapeJavaScript($input.body)"}]}'
+        },
+    }
+    answer = cloud.http_request("GET", "/prod/x", body='{"n": 1}', api_id=one_method(cloud, put)).json()
+    assert answer["FailedEntryCount"] == 0 and answer["Entries"][0]["EventId"]
