@@ -29,8 +29,9 @@ moto 5.2.5 drops a few settings, which this module restores from the host's own 
 each host client, ``ApiGateway.install_hooks``): CreateRestApi's ``binaryMediaTypes``, UpdateRestApi's ``/binaryMediaTypes/<type>``
 patch paths, PutIntegration's ``cacheKeyParameters`` (``caching.py``), and CreateApi's quick create (``Target``: AWS adds the integration, route and ``$default``
 stage). moto has no UpdateMethod: give a method its authorizer or API key in ``put_method``.
-AWS service integrations (REST ``AWS``, HTTP API subtypes) are in ``service_integrations.py``. Not
-simulated: HTTP and MOCK integrations (so REST CORS, which needs MOCK integrations), JWT/Cognito/IAM
+REST integrations of type ``AWS``, ``MOCK``, ``HTTP`` and ``HTTP_PROXY`` are in ``rest_integrations.py`` (HTTP
+ones only to APIs of this account: the sandbox has no internet), HTTP APIs' AWS service subtypes in
+``service_integrations.py`` (HTTP APIs' ``HTTP_PROXY`` integrations likewise). Not simulated: JWT/Cognito/IAM
 authorization, resource policies, gateway response customisation, custom domains, WebSocket APIs. Deployments are not snapshots: moto keeps no copy of the API per deployment, so a change is live
 in every stage at once, without redeploying.
 """
@@ -64,7 +65,12 @@ from labs.runtime.apigateway.proxy import (
     v2_event,
     v2_response,
 )
-from labs.runtime.apigateway.service_integrations import not_simulated, serve_rest_aws, serve_subtype
+from labs.runtime.apigateway.rest_integrations import (
+    not_simulated,
+    serve_http_api_proxy,
+    serve_rest_integration,
+)
+from labs.runtime.apigateway.service_integrations import serve_subtype
 from labs.runtime.iam.policy import evaluate
 
 __all__ = ["ApiGateway", "HttpResponse"]
@@ -74,6 +80,11 @@ _LAMBDA_PATH = re.compile(
     r"^arn:aws[\w-]*:apigateway:[\w-]+:lambda:path/[\d-]+/functions/(?P<arn>.+)/invocations$"
 )
 INTEGRATION_TIMEOUT_MS = {"REST": 29000, "HTTP": 30000}
+_NOT_SIMULATED_AUTH = {
+    "COGNITO_USER_POOLS": "Cognito user pool authorizers",
+    "AWS_IAM": "IAM authorization (requests signed with SigV4)",
+    "JWT": "JWT authorizers",
+}
 
 
 def _http_backend(account_id: str, region: str):
@@ -312,6 +323,8 @@ class ApiGateway:
         usage_key = None
         if method.authorization_type == "CUSTOM":
             usage_key = self.access.rest_authorize(call, api, method.authorizer_id, arn + call.path, entry)
+        elif method.authorization_type in _NOT_SIMULATED_AUTH:  # never let a request through unchecked
+            raise not_simulated(call, _NOT_SIMULATED_AUTH[method.authorization_type])
         if method.api_key_required:
             value = usage_key if api.api_key_source == "AUTHORIZER" else call.header("x-api-key")
             self.access.check_api_key(call, value, f"{call.resource_path}/{method.http_method}")
@@ -321,8 +334,8 @@ class ApiGateway:
         integration = method.method_integration
         if integration is None:
             raise internal_error("REST", f"{method.http_method} {call.resource_path} has no integration")
-        if integration.integration_type == "AWS":  # an AWS service action, with mapping templates
-            return cache.keep(serve_rest_aws(self.cloud, call, integration, entry))
+        if integration.integration_type != "AWS_PROXY":  # AWS, MOCK, HTTP, HTTP_PROXY: rest_integrations.py
+            return cache.keep(serve_rest_integration(self.cloud, call, integration, entry))
         accept = (call.header("accept") or "").split(",")[0].split(";")[0].strip().lower()
         binary = bool(accept) and any(fnmatch(accept, p.lower()) for p in call.binary_media_types)
         return cache.keep(
@@ -377,6 +390,8 @@ class ApiGateway:
             settings.get("throttlingBurstLimit"),
         )
         arn = f"arn:aws:execute-api:{call.region}:{call.account_id}:{call.api_id}/{call.stage}"
+        if route.authorization_type in _NOT_SIMULATED_AUTH:
+            raise not_simulated(call, _NOT_SIMULATED_AUTH[route.authorization_type])
         if route.authorization_type == "CUSTOM":
             self.access.http_authorize(
                 call, api, route.authorizer_id, f"{arn}/{call.method}{call.path}", entry
@@ -390,6 +405,8 @@ class ApiGateway:
         if integration.integration_subtype:  # a first-class AWS service integration
             return serve_subtype(self.cloud, call, integration, entry)
         version = integration.payload_format_version or "2.0"
+        if integration.integration_type == "HTTP_PROXY":  # to an API of this account, or a 500 saying why not
+            return serve_http_api_proxy(self.cloud, call, integration, entry)
         response = self._invoke(
             call,
             integration.integration_type,

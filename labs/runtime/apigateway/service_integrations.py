@@ -15,14 +15,7 @@ Subtypes simulated: SQS-SendMessage / ReceiveMessage / DeleteMessage / PurgeQueu
 StepFunctions-StartExecution / StartSyncExecution / StopExecution, Kinesis-PutRecord. AppConfig-GetConfiguration
 answers "valid on AWS, not simulated here".
 
-REST APIs' integrations of type ``AWS`` (``serve_rest_aws``): the URI names a service action
-(``arn:aws:apigateway:region:dynamodb:action/PutItem``) or path (``...:sqs:path/account/queue``, ``...:s3:path/
-bucket/key``); the request template for the request's Content-Type (``mapping_templates.py``) makes the body
-(JSON for JSON APIs, a form for SQS and SNS), ``integration.request.querystring.*`` parameters add to it; the
-call is made with the integration's role; the integration response whose selection pattern matches the
-service's status code (else the default one) gives the status and, through its template, the body. Services:
-SQS, SNS, DynamoDB, Step Functions, EventBridge, S3. ``HTTP``, ``HTTP_PROXY`` and ``MOCK`` integrations answer a
-500 whose body says "valid on AWS, not simulated here".
+REST APIs' integrations of type ``AWS``, ``MOCK`` and ``HTTP`` are in ``rest_integrations.py``.
 """
 
 from __future__ import annotations
@@ -32,12 +25,12 @@ import datetime
 import json
 import re
 from typing import Any
-from urllib.parse import parse_qsl
 
-from labs.runtime.apigateway.access import Refused, internal_error
+from labs.runtime.apigateway.access import internal_error
 from labs.runtime.apigateway.proxy import Call, HttpResponse
+from labs.runtime.apigateway.rest_integrations import not_simulated
 
-__all__ = ["REST_SERVICES", "SUBTYPES", "not_simulated", "serve_rest_aws", "serve_subtype"]
+__all__ = ["SUBTYPES", "not_simulated", "serve_subtype"]
 
 # subtype -> (boto3 service, method)
 SUBTYPES = {
@@ -53,13 +46,6 @@ SUBTYPES = {
 }
 _EXPRESSION = re.compile(r"^\$((?:request|context|stageVariables)\..+|request\.body)$")
 _INLINE = re.compile(r"\$\{((?:request|context|stageVariables)\.[^}]+|request\.body)\}")
-
-
-def not_simulated(call: Call, feature: str) -> Refused:
-    """A 500 as AWS would answer a failing integration, whose body says what is not simulated."""
-    refused = internal_error(call.api_type, f"valid on AWS, not simulated here: {feature}")
-    refused.body = {"message": f"{refused.body['message']}: valid on AWS, not simulated here: {feature}"}
-    return refused
 
 
 def serve_subtype(cloud: Any, call: Call, integration: Any, entry: dict) -> HttpResponse:
@@ -194,134 +180,3 @@ def _context(call: Call) -> dict[str, Any]:
         "identity.sourceIp": call.source_ip,
         "requestTimeEpoch": int(call.time_s * 1000),
     }
-
-
-# -- REST APIs: integrations of type AWS ---------------------------------------------------------------------
-# integrations-aws-services (the URI names a service action or path), api-gateway-mapping-template-reference
-# (request and response templates), api-gateway-integration-settings-integration-response (responses chosen by
-# selection pattern against the service's status code; a default has none).
-_AWS_URI = re.compile(
-    r"^arn:aws[\w-]*:apigateway:[\w-]+:(?P<service>[\w.-]+):(?P<kind>action|path)/(?P<rest>.*)$"
-)
-REST_SERVICES = {
-    "sqs": "sqs",
-    "sns": "sns",
-    "dynamodb": "dynamodb",
-    "states": "stepfunctions",
-    "events": "events",
-    "s3": "s3",
-}
-
-
-def serve_rest_aws(cloud: Any, call: Call, integration: Any, entry: dict) -> HttpResponse:
-    """A REST API method whose integration calls an AWS action, with mapping templates both ways."""
-    matched = _AWS_URI.match(integration.uri or "")
-    if matched is None or matched["service"] not in REST_SERVICES:
-        raise not_simulated(call, f"REST API integrations of type AWS for {integration.uri}")
-    service = REST_SERVICES[matched["service"]]
-    content_type = (call.header("content-type") or "application/json").split(";")[0].strip().lower()
-    body = (call.body or b"").decode("utf-8", "replace")
-    templates = integration.request_templates or {}
-    if content_type in templates:
-        body = _render(templates[content_type], body, call)
-    elif templates and (integration.passthrough_behaviour or "WHEN_NO_MATCH") != "WHEN_NO_MATCH":
-        raise Refused(415, {"message": "Unsupported Media Type"}, f"no request template for {content_type}")
-    client = cloud.client_as_role(service, integration.credentials or "", "apigateway", entry["seq"])
-    try:
-        method, params = _rest_call(client, call, matched, body, integration.request_parameters or {})
-        output = getattr(client, method)(**params)
-        status, answer = 200, output
-    except Exception as error:  # noqa: BLE001 - the service's refusal is the backend's response
-        response = getattr(error, "response", None)
-        if not isinstance(response, dict):
-            raise internal_error("REST", f"AWS integration: {error}") from None
-        code = response.get("Error", {}).get("Code", "")
-        if code in ("AccessDenied", "AccessDeniedException"):
-            raise internal_error("REST", f"the integration's role may not call: {code}") from None
-        status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 400)
-        answer = {"__type": code, "message": response.get("Error", {}).get("Message", "")}
-    if isinstance(answer, dict):
-        answer.pop("ResponseMetadata", None)
-        if hasattr(answer.get("Body"), "read"):
-            answer = answer["Body"].read().decode("utf-8", "replace")
-    text = answer if isinstance(answer, str) else json.dumps(answer, default=_json_value)
-    return _integration_response(call, integration, status, text)
-
-
-def _render(template: str, body: str, call: Call) -> str:
-    from labs.runtime.apigateway.mapping_templates import MappingError, render
-
-    try:
-        return render(template, body, call)
-    except MappingError as error:
-        raise internal_error("REST", str(error)) from None
-
-
-def _rest_call(client: Any, call: Call, matched: re.Match, body: str, mapped: dict) -> tuple[str, dict]:
-    """(boto3 method, parameters) for the URI and the body the request template made."""
-    params = {
-        name.rsplit(".", 1)[-1]: _method_parameter(call, value)
-        for name, value in mapped.items()
-        if name.startswith("integration.request.querystring.")
-    }
-    service_model = client.meta.service_model
-    if matched["service"] == "s3":
-        bucket, _, key = matched["rest"].partition("/")
-        if call.method in ("GET", "HEAD"):
-            return "get_object", {"Bucket": bucket, "Key": key}
-        return "put_object", {"Bucket": bucket, "Key": key, "Body": body.encode()}
-    if matched["kind"] == "action":
-        action = matched["rest"].split("?")[0]
-    else:  # sqs: path/{account}/{queue}, the action in the form body
-        form = dict(parse_qsl(body, keep_blank_values=True))
-        action = form.pop("Action", "")
-        account, _, queue = matched["rest"].partition("/")
-        params.update(form)
-        params["QueueUrl"] = f"https://sqs.{client.meta.region_name}.amazonaws.com/{account}/{queue}"
-    if action not in service_model.operation_names:
-        raise internal_error("REST", f"{matched['service']} has no action {action!r}")
-    if service_model.protocol == "json" and matched["kind"] == "action" and body.strip():
-        try:
-            params.update(json.loads(body))
-        except ValueError:
-            raise internal_error("REST", "the request template did not make JSON for a JSON API") from None
-    elif matched["kind"] == "action":
-        params.update(dict(parse_qsl(body, keep_blank_values=True)))
-    members = service_model.operation_model(action).input_shape.members
-    params = {name: value for name, value in params.items() if name in members}
-    return _snake(action), params
-
-
-def _snake(action: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", action).lower()
-
-
-def _method_parameter(call: Call, source: str) -> Any:
-    """``method.request.querystring.x`` / ``header.x`` / ``path.x`` or a quoted static value."""
-    if source.startswith("'") and source.endswith("'"):
-        return source[1:-1]
-    _, _, rest = source.partition("method.request.")
-    group, _, name = rest.partition(".")
-    if group == "querystring":
-        return dict(call.query).get(name)
-    if group == "header":
-        return call.header(name)
-    if group == "path":
-        return call.path_parameters.get(name)
-    return None
-
-
-def _integration_response(call: Call, integration: Any, status: int, body: str) -> HttpResponse:
-    responses = list((integration.integration_responses or {}).values())
-    chosen = next(
-        (r for r in responses if r.selection_pattern and re.fullmatch(r.selection_pattern, str(status))),
-        next((r for r in responses if not r.selection_pattern), None),
-    )
-    if chosen is None:
-        reason = "Execution failed due to configuration error: No match for output mapping and no default output mapping"
-        raise internal_error("REST", reason)
-    templates = chosen.response_templates or {}
-    template = templates.get("application/json")
-    if template:
-        body = _render(template, body, call)
-    return HttpResponse(int(chosen.status_code), [("Content-Type", "application/json")], body.encode())

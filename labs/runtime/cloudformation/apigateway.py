@@ -8,14 +8,24 @@ routes are visible through the ordinary API, exactly as an imported API's would 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from labs.runtime.apigateway.aws_call import REST_SERVICES
 from labs.runtime.apigateway.caching import stage_setting_patches
-from labs.runtime.apigateway.service_integrations import REST_SERVICES, SUBTYPES
+from labs.runtime.apigateway.openapi_auth import (
+    http_authorizers,
+    http_route_auth,
+    rest_authorizers,
+    rest_method_auth,
+    security_schemes,
+)
+from labs.runtime.apigateway.service_integrations import SUBTYPES
 from labs.runtime.cloudformation.resources import Created, Provisioner, ResourceFailure, not_simulated
 
 __all__ = ["HANDLERS"]
 
+_EXECUTE_API = re.compile(r"^https?://[A-Za-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com(/|$)")
 _HTTP_METHODS = {"get", "post", "put", "delete", "patch", "head", "options", "x-amazon-apigateway-any-method"}
 
 
@@ -27,18 +37,21 @@ def _warn_body(ctx: Provisioner, logical_id: str, body: Any, kind: str) -> None:
     """Warnings for what an OpenAPI body asks of API Gateway that the data plane does not do."""
     if not isinstance(body, dict):
         return
-    schemes = {
-        **((body.get("components") or {}).get("securitySchemes") or {}),
-        **(body.get("securityDefinitions") or {}),
-    }
-    for name, scheme in schemes.items():
-        if isinstance(scheme, dict) and (
-            "x-amazon-apigateway-authorizer" in scheme or scheme.get("type") in ("oauth2", "openIdConnect")
+    for name, scheme in security_schemes(body).items():
+        if (
+            scheme.get("type") in ("oauth2", "openIdConnect")
+            and "x-amazon-apigateway-authorizer" not in scheme
         ):
             not_simulated(
                 ctx,
                 logical_id,
-                f"the authorizer {name} of the OpenAPI body: its routes are called without it",
+                f"the {scheme['type']} scheme {name} (API Gateway uses none without an x-amazon-apigateway-authorizer)",
+            )
+        elif str(scheme.get("x-amazon-apigateway-authtype", "")).lower() == "awssigv4":
+            not_simulated(
+                ctx,
+                logical_id,
+                f"IAM authorization (the sigv4 scheme {name}): requests to its methods answer 500",
             )
     handled = {"x-amazon-apigateway-cors", "x-amazon-apigateway-binary-media-types"}
     for key in sorted(k for k in body if str(k).startswith("x-amazon-apigateway-") and k not in handled):
@@ -48,17 +61,31 @@ def _warn_body(ctx: Provisioner, logical_id: str, body: Any, kind: str) -> None:
         if isinstance(integration, dict):
             kind_written = str(integration.get("type", "aws_proxy")).upper()
             subtype = integration.get("integrationSubtype")
-            service = str(integration.get("uri", "")).split(":")[4:5]
-            simulated_aws = (
-                kind_written == "AWS" and kind == "REST API" and service[0:1] and service[0] in REST_SERVICES
+            _warn_integration(
+                ctx, logical_id, kind, kind_written, integration.get("uri"), subtype, f"{method} {path}"
             )
-            if not simulated_aws and (kind_written != "AWS_PROXY" or (subtype and subtype not in SUBTYPES)):
-                described = f"{kind_written} ({subtype})" if subtype else kind_written
-                not_simulated(
-                    ctx,
-                    logical_id,
-                    f"{kind} integrations of type {described} ({method} {path}): requests answer 500",
-                )
+
+
+def _warn_integration(
+    ctx, logical_id: str, kind: str, type_: str, uri: Any, subtype: Any, where: str
+) -> None:
+    """A warning for an integration the data plane does not serve. REST APIs serve AWS integrations of the
+    services in REST_SERVICES and Lambda, MOCK, and HTTP / HTTP_PROXY to APIs of the account; HTTP APIs their
+    subtypes and HTTP_PROXY to APIs of the account (the sandbox has no internet)."""
+    uri = str(uri or "")
+    service = uri.split(":")[4:5]
+    if kind == "REST API" and type_ == "AWS" and service and service[0] in (*REST_SERVICES, "lambda"):
+        return
+    if kind == "REST API" and type_ == "MOCK":
+        return
+    if type_ == "AWS_PROXY" and (not subtype or subtype in SUBTYPES):
+        return
+    described = f"{type_} ({subtype})" if subtype else type_
+    if type_ == "HTTP_PROXY" or (kind == "REST API" and type_ == "HTTP"):
+        if _EXECUTE_API.match(uri):
+            return
+        described = f"{type_} to {uri} (the sandbox has no internet; APIs of this account are served)"
+    not_simulated(ctx, logical_id, f"{kind} integrations of type {described} ({where}): requests answer 500")
 
 
 def _operations(body: Any, logical_id: str):
@@ -94,9 +121,12 @@ def _rest_api(ctx: Provisioner, logical_id: str, props: dict) -> Created:
     resources = {item["path"]: item["id"] for item in apigateway.get_resources(restApiId=api_id)["items"]}
     root_id = resources["/"]
     if body is not None:
+        warn = lambda feature: not_simulated(ctx, logical_id, feature)  # noqa: E731
+        authorizers = rest_authorizers(apigateway, api_id, body, warn)
         for path, method, operation in _operations(body, logical_id):
             resource_id = _rest_resource(apigateway, api_id, resources, path)
-            _rest_method(apigateway, api_id, resource_id, method, operation)
+            auth = rest_method_auth(body, operation, authorizers)
+            _rest_method(apigateway, api_id, resource_id, method, operation, auth)
     for name in sorted(
         set(props) - {"Name", "Body", "Description", "EndpointConfiguration", "BinaryMediaTypes", "Tags"}
     ):
@@ -114,16 +144,8 @@ def _rest_resource(apigateway, api_id: str, resources: dict[str, str], path: str
     return resources[path]
 
 
-def _rest_method(apigateway, api_id: str, resource_id: str, method: str, operation: dict) -> None:
-    security = operation.get("security") or []
-    authorization = "AWS_IAM" if any("sigv4" in str(item).lower() for item in security) else "NONE"
-    apigateway.put_method(
-        restApiId=api_id,
-        resourceId=resource_id,
-        httpMethod=method,
-        authorizationType=authorization,
-        apiKeyRequired=any("api_key" in str(item).lower() for item in security),
-    )
+def _rest_method(apigateway, api_id: str, resource_id: str, method: str, operation: dict, auth: dict) -> None:
+    apigateway.put_method(restApiId=api_id, resourceId=resource_id, httpMethod=method, **auth)
     integration = operation.get("x-amazon-apigateway-integration")
     if not isinstance(integration, dict):
         return
@@ -142,6 +164,7 @@ def _rest_method(apigateway, api_id: str, resource_id: str, method: str, operati
         ("requestParameters", "requestParameters"),
         ("cacheKeyParameters", "cacheKeyParameters"),
         ("cacheNamespace", "cacheNamespace"),
+        ("contentHandling", "contentHandling"),
     ):
         if openapi_key in integration:
             params[api_key] = integration[openapi_key]
@@ -155,8 +178,9 @@ def _rest_method(apigateway, api_id: str, resource_id: str, method: str, operati
             restApiId=api_id, resourceId=resource_id, httpMethod=method, statusCode=status
         )
         extra: dict[str, Any] = {} if pattern == "default" else {"selectionPattern": pattern}
-        if "responseTemplates" in response:
-            extra["responseTemplates"] = response["responseTemplates"]
+        for key in ("responseTemplates", "responseParameters", "contentHandling"):
+            if key in response:
+                extra[key] = response[key]
         apigateway.put_integration_response(
             restApiId=api_id, resourceId=resource_id, httpMethod=method, statusCode=status, **extra
         )
@@ -204,9 +228,13 @@ def _method(ctx: Provisioner, logical_id: str, props: dict) -> Created:
             ("RequestParameters", "requestParameters"),
             ("CacheKeyParameters", "cacheKeyParameters"),
             ("CacheNamespace", "cacheNamespace"),
+            ("ContentHandling", "contentHandling"),
         ):
             if cfn_key in integration:
                 call[api_key] = integration[cfn_key]
+        _warn_integration(
+            ctx, logical_id, "REST API", str(call["type"]).upper(), integration.get("Uri"), None, method
+        )
         apigateway.put_integration(**call)
         for response in integration.get("IntegrationResponses") or []:
             apigateway.put_integration_response(
@@ -219,6 +247,8 @@ def _method(ctx: Provisioner, logical_id: str, props: dict) -> Created:
                     for cfn_key, api_key in (
                         ("ResponseTemplates", "responseTemplates"),
                         ("SelectionPattern", "selectionPattern"),
+                        ("ResponseParameters", "responseParameters"),
+                        ("ContentHandling", "contentHandling"),
                     )
                     if cfn_key in response
                 },
@@ -296,11 +326,14 @@ def _http_api(ctx: Provisioner, logical_id: str, props: dict) -> Created:
     api = apigatewayv2.create_api(**params)
     ctx.began(api["ApiId"])
     if body is not None:
+        warn = lambda feature: not_simulated(ctx, logical_id, feature)  # noqa: E731
+        authorizers = http_authorizers(apigatewayv2, api["ApiId"], body, warn)
         for path, method, operation in _operations(body, logical_id):
             integration = operation.get("x-amazon-apigateway-integration")
             route: dict[str, Any] = {
                 "ApiId": api["ApiId"],
                 "RouteKey": "$default" if path in ("$default", "/$default") else f"{method} {path}",
+                **http_route_auth(body, operation, authorizers),
             }
             if isinstance(integration, dict):
                 created = apigatewayv2.create_integration(**_v2_integration(api["ApiId"], integration))
@@ -346,6 +379,27 @@ def _v2_call(operation: str, id_key: str):
         return Created(str(created[id_key]), {id_key: created[id_key]})
 
     return handler
+
+
+def _authorizer(ctx: Provisioner, logical_id: str, props: dict) -> Created:
+    """AWS::ApiGateway::Authorizer (aws-resource-apigateway-authorizer.html): properties are CreateAuthorizer's."""
+    params: dict[str, Any] = {"restApiId": props["RestApiId"], "name": props.get("Name") or logical_id}
+    for cfn_key in (
+        "Type",
+        "AuthorizerUri",
+        "AuthorizerCredentials",
+        "IdentitySource",
+        "IdentityValidationExpression",
+        "AuthorizerResultTtlInSeconds",
+        "ProviderARNs",
+        "AuthType",
+    ):
+        if cfn_key in props:
+            params[cfn_key[:1].lower() + cfn_key[1:]] = props[cfn_key]
+    if str(props.get("Type")) == "COGNITO_USER_POOLS":
+        not_simulated(ctx, logical_id, "Cognito user pool authorizers: requests to their methods answer 500")
+    created = ctx.client("apigateway").create_authorizer(**params)
+    return Created(created["id"], {"AuthorizerId": created["id"]})
 
 
 # -- API keys and usage plans -------------------------------------------------------------------------------
@@ -400,6 +454,8 @@ HANDLERS = {
     "AWS::ApiGateway::Method": _method,
     "AWS::ApiGateway::Deployment": _deployment,
     "AWS::ApiGateway::Stage": _stage,
+    "AWS::ApiGateway::Authorizer": _authorizer,
+    "AWS::ApiGatewayV2::Authorizer": _v2_call("CreateAuthorizer", "AuthorizerId"),
     "AWS::ApiGatewayV2::Api": _http_api,
     "AWS::ApiGatewayV2::Integration": _v2_call("CreateIntegration", "IntegrationId"),
     "AWS::ApiGatewayV2::Route": _v2_call("CreateRoute", "RouteId"),

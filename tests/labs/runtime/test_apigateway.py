@@ -466,13 +466,12 @@ def test_integrations_that_cannot_run_are_internal_errors_saying_why(cloud, depl
         integrationHttpMethod="POST",
         uri=lambda_uri(cloud, "no-such-function"),
     )
-    # the body says what is not simulated (issue 15: never a bare 500 for what AWS would serve)
-    assert cloud.http_request("GET", "/prod/mock", api_id=api).json() == {
-        "message": "Internal server error: valid on AWS, not simulated here: REST API integrations of type MOCK"
-    }
+    # a mock with no integration response is AWS's configuration error (how-to-mock-integration.html: the
+    # default response is the one without a selection pattern, and there is none)
+    assert cloud.http_request("GET", "/prod/mock", api_id=api).json() == {"message": "Internal server error"}
     assert cloud.http_request("GET", "/prod/gone", api_id=api).json() == {"message": "Internal server error"}
     reasons = [entry["reason"] for entry in requests_traced(cloud)]
-    assert reasons[0] == "valid on AWS, not simulated here: REST API integrations of type MOCK"
+    assert reasons[0].endswith("No match for output mapping and no default output mapping")
     assert reasons[1].endswith(":function:no-such-function does not exist")
 
 
