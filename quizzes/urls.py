@@ -20,6 +20,7 @@ urlpatterns = [
         attempts.attempt_answer_view,
         name="attempt_answer",
     ),
+    path("attempt/<int:attempt_id>/summary/", attempts.attempt_summary, name="attempt_summary"),
     path("attempt/<int:attempt_id>/submit/", attempts.attempt_submit_view, name="attempt_submit"),
     path("attempt/<int:attempt_id>/review/", attempts.attempt_review, name="attempt_review"),
     # Live polls

@@ -54,7 +54,9 @@ def test_shuffled_choices_stay_put_and_grade_by_choice(
     assert page.locator("form.attempt-question input[name=response]:checked").get_attribute("value") == "c"
     page.screenshot(path=str(artifacts / f"quiz-shuffled-choices-{name}.png"), full_page=True)
 
-    page.click("text=Submit attempt")
+    page.click("text=Finish attempt…")
+    page.wait_for_url("**/summary/")
+    page.click("text=Submit all and finish")
     page.wait_for_url("**/review/")
     content = page.content()
     assert "<strong>Your answer:</strong> AWS Lambda" in content
