@@ -1,8 +1,11 @@
 """Instructor authoring in the site's own pages: question bank, question editor with live Markdown preview,
 quiz editor with ordering, GIFT download (uploads and the other formats: ``authoring_banks``). Every view here is for instructors only."""
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,6 +33,8 @@ from ..services import (
 from ..spec import FORMATS
 from ..versions import answers_to_current_version
 
+BANK_PAGE = 25  # questions per page of the bank
+
 
 @instructor_required
 @require_GET
@@ -40,15 +45,31 @@ def author_home(request: HtmxHttpRequest) -> HttpResponse:
 @instructor_required
 @require_GET
 def bank(request: HtmxHttpRequest, course_slug: str) -> HttpResponse:
+    """The bank with its search form; with htmx (the form searches as one types) only the results."""
     course = get_object_or_404(Course, slug=course_slug)
-    tag = request.GET.get("tag", "").strip()
+    filters = {name: request.GET.get(name, "").strip()[:200] for name in ("text", "tag", "category", "kind")}
+    if filters["kind"] not in Question.Kind.values:
+        filters["kind"] = ""
+    found = selectors.bank_search(course=course, **filters)
+    page = Paginator(found, BANK_PAGE).get_page(request.GET.get("page"))
+    query = urlencode({name: value for name, value in filters.items() if value})
     context = {
         "course": course,
-        "questions": selectors.bank_questions(course=course, tag=tag),
-        "quizzes": selectors.bank_quizzes(course=course),
-        "tags": selectors.bank_tags(course=course),
-        "tag": tag,
+        "page": page,
+        "questions": page.object_list,
+        "total": selectors.bank_size(course=course),
+        "filters": filters,
+        "query": query,
+        **filters,
     }
+    if request.htmx and request.htmx.target == "bank-results":  # not a history restore: that wants the page
+        return render(request, "quizzes/_bank_results.html", context)
+    context.update(
+        quizzes=selectors.bank_quizzes(course=course),
+        tags=selectors.bank_tags(course=course),
+        categories=selectors.bank_categories(course=course),
+        kinds=Question.Kind.choices,
+    )
     return render(request, "quizzes/author_bank.html", context)
 
 
