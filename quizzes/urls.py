@@ -38,6 +38,7 @@ urlpatterns = [
     # Instructor authoring
     path("author/", authoring.author_home, name="author_home"),
     path("author/preview/", authoring.preview, name="preview"),
+    path("author/preview/question/", authoring.question_preview, name="question_preview"),
     path("author/<slug:course_slug>/", authoring.bank, name="author_bank"),
     path("author/<slug:course_slug>/questions/new/", authoring.question_edit, name="question_new"),
     path(

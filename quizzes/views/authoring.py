@@ -15,7 +15,7 @@ from config.htmx import HtmxHttpRequest
 from courses.models import Course, Lesson
 from courses.rendering import render_markdown
 
-from .. import selectors
+from .. import selectors, shuffling
 from ..authoring import ROWS, errors_by_field, hints_to_text, rows_from_spec, spec_data_from_post
 from ..exporting import export_questions
 from ..models import Question, Quiz
@@ -30,7 +30,7 @@ from ..services import (
     quiz_save,
     quiz_set_questions,
 )
-from ..spec import FORMATS
+from ..spec import FORMATS, from_dict
 from ..versions import answers_to_current_version
 
 BANK_PAGE = 25  # questions per page of the bank
@@ -73,6 +73,14 @@ def bank(request: HtmxHttpRequest, course_slug: str) -> HttpResponse:
     return render(request, "quizzes/author_bank.html", context)
 
 
+def _rows_with_errors(data: dict, field_errors: dict[str, list[str]]) -> list[dict]:
+    # Errors name choices[i] of the posted spec, which lists the filled rows in order, as the rows do.
+    rows = rows_from_spec(data)
+    for index, row in enumerate(rows):
+        row["errors"] = field_errors.get(f"row-{index}", [])
+    return rows
+
+
 @instructor_required
 @require_http_methods(["GET", "POST"])
 def question_edit(request: HtmxHttpRequest, course_slug: str, question_id: int | None = None) -> HttpResponse:
@@ -103,7 +111,7 @@ def question_edit(request: HtmxHttpRequest, course_slug: str, question_id: int |
             "course": course,
             "question": question,
             "data": data,
-            "rows": rows_from_spec(data),
+            "rows": _rows_with_errors(data, field_errors),
             "row_count": ROWS,
             "lessons": lessons,
             "lesson_id": lesson_id,
@@ -149,6 +157,23 @@ def preview(request: HtmxHttpRequest) -> HttpResponse:
     field = request.GET.get("field", "stem")
     text = request.POST.get(field, "")[:20000]
     return HttpResponse(render_markdown(text).html or '<p class="muted">Nothing to preview yet.</p>')
+
+
+@instructor_required
+@require_POST
+def question_preview(request: HtmxHttpRequest) -> HttpResponse:
+    """The question being edited as a student sees it (htmx, as the author types): the attempt page's own
+    inputs template, choices in one shuffled order with pinned ones in place. Not validated: an unfinished
+    question previews what it has so far."""
+    data = spec_data_from_post(request.POST)
+    try:
+        view = from_dict(data).public_dict()
+    except SpecError as exc:
+        return render(request, "quizzes/_question_preview.html", {"problem": f"{exc.field}: {exc.message}"})
+    if data.get("kind") in {"single", "multiple"}:
+        order = shuffling.shuffled_ids(view["choices"], shuffling.seeded_rng("preview"))
+        view["choices"] = shuffling.ordered(view["choices"], order)
+    return render(request, "quizzes/_question_preview.html", {"view": view})
 
 
 class QuizForm(forms.ModelForm):
