@@ -293,3 +293,55 @@ def test_right_answers_are_not_mostly_first_in_the_course_files(folder):
     first = sum(1 for spec in singles if spec.choices[0].weight == 100)
     assert len(singles) > 50
     assert first / len(singles) <= 0.4, f"{first} of {len(singles)} single-choice questions have it first"
+
+
+def test_reordering_a_content_file_keeps_stored_answers_meaning(content_dir, student):
+    """The course files were reordered so the right answer is not always first; students' stored answers
+    (choice ids) must still name the choice they picked."""
+    from courses.importing import import_course_dir
+    from courses.models import Course
+    from quizzes.models import CheckAnswer
+    from quizzes.services import check_answer
+    from tests.quizzes.conftest import CHECK_GIFT
+
+    (content_dir / "checks").mkdir()
+    path = content_dir / "checks" / "intro.gift"
+    path.write_text(CHECK_GIFT)
+    import_course_dir(content_dir)
+    quiz = Quiz.objects.get(slug="check-intro")
+    question = Question.objects.get(title="Invocation of S3")
+    enrollment_create(user=student, course=Course.objects.get(slug="demo"))
+    check_answer(user=student, quiz=quiz, question=question, response="a")  # "Asynchronously", right
+    right = next(line for line in CHECK_GIFT.splitlines() if line.startswith("=Asynchronously"))
+    wrong = next(line for line in CHECK_GIFT.splitlines() if line.startswith("~Synchronously"))
+    path.write_text(CHECK_GIFT.replace(f"{right}\n{wrong}", f"{wrong}\n{right}"))
+    import_course_dir(content_dir)
+    question.refresh_from_db()
+    assert [c["text"] for c in question.spec["choices"]] == ["Synchronously", "Asynchronously"]
+    assert [c["id"] for c in question.spec["choices"]] == ["b", "a"]
+    answer = CheckAnswer.objects.get(user=student)
+    assert questions.grade_response(question, answer.response).correct
+    assert question.version == 2  # answered and changed: statistics keep the versions apart
+
+
+def test_migration_turns_shuffling_on_for_content_quizzes_only(course):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("quizzes.migrations.0004_shuffle_choices_by_default")
+    made = {
+        (kind, source): Quiz.objects.create(
+            course=course,
+            slug=f"{kind}-{bool(source)}",
+            title="Q",
+            kind=kind,
+            source_key=source,
+            shuffle_choices=False,
+        )
+        for kind in ("quiz", "check", "polls")
+        for source in ("", "demo/checks/x.gift")
+    }
+    migration.shuffle_content_quizzes(apps, None)
+    shuffled = {key for key, quiz in made.items() if Quiz.objects.get(pk=quiz.pk).shuffle_choices}
+    assert shuffled == {("quiz", "demo/checks/x.gift"), ("check", "demo/checks/x.gift")}
