@@ -23,7 +23,7 @@ from courses.importing import ContentError, ImportReport
 from courses.models import Course
 from quizzes.gift import GiftError, parse_gift
 from quizzes.models import Question, Quiz, QuizItem
-from quizzes.versions import question_version_bump
+from quizzes.versions import choice_ids_kept, question_version_bump
 
 from .blueprint import DOMAIN_BY_KEY, TASKS, question_domain, tagged
 
@@ -116,6 +116,8 @@ def import_exam_pools(*, course: Course, directory: Path, report: ImportReport) 
                 "lesson": lessons.get(lesson_slug) if lesson_slug else None,
             }
             question = Question.objects.filter(course=course, source_key=f"{key}::{spec.title}").first()
+            if question is not None:  # reordered choices keep their ids, so stored answers keep meaning
+                values["spec"] = choice_ids_kept(question.spec, values["spec"])
             if question is None:
                 question = Question.objects.create(course=course, source_key=f"{key}::{spec.title}", **values)
                 report.created.append(f"question {spec.title}")

@@ -10,7 +10,18 @@ from django.http import QueryDict
 from .spec import choice_id
 
 ROWS = 8
-ROW_FIELDS = ("text", "weight", "feedback", "value", "tolerance", "minimum", "maximum", "left", "right")
+ROW_FIELDS = (
+    "text",
+    "weight",
+    "feedback",
+    "pinned",
+    "value",
+    "tolerance",
+    "minimum",
+    "maximum",
+    "left",
+    "right",
+)
 
 
 def _tags(raw: str) -> list[str]:
@@ -62,6 +73,7 @@ def spec_data_from_post(post: QueryDict) -> dict:
                 "text": row["text"].strip(),
                 "weight": _number(row["weight"]) or 0,
                 "feedback": row["feedback"].strip(),
+                "pinned": row["pinned"] == "on",  # keeps its place when choices are shuffled
             }
             for i, row in enumerate(row for row in rows if row["text"].strip())
         ]
@@ -115,7 +127,12 @@ def rows_from_spec(data: dict) -> list[dict]:
     items: list[dict] = []
     if kind in {"single", "multiple"}:
         items = [
-            {"text": c["text"], "weight": c.get("weight", 0), "feedback": c.get("feedback", "")}
+            {
+                "text": c["text"],
+                "weight": c.get("weight", 0),
+                "feedback": c.get("feedback", ""),
+                "pinned": c.get("pinned", False),
+            }
             for c in data.get("choices", [])
         ]
     elif kind in {"short", "numeric"}:

@@ -19,7 +19,7 @@ from courses.models import Course, Lesson
 
 from .gift import GiftError, read_gift
 from .models import Question, Quiz, QuizItem
-from .versions import question_version_bump
+from .versions import choice_ids_kept, question_version_bump
 
 CHECKS_DIR = "checks"
 
@@ -134,6 +134,8 @@ def import_course_quizzes(*, course: Course, directory: Path, report: ImportRepo
                 "lesson": meta["lesson"],
             }
             question = Question.objects.filter(course=course, source_key=key).first()
+            if question is not None:  # reordered choices keep their ids, so stored answers keep meaning
+                values["spec"] = choice_ids_kept(question.spec, values["spec"])
             if question is None:
                 question = Question.objects.create(course=course, source_key=key, **values)
                 report.created.append(f"question {spec.title}")

@@ -25,7 +25,7 @@ and kept as written, indentation included (code in ``<pre>`` or Markdown keeps i
 - escapes ``\\~ \\= \\# \\{ \\} \\:``, ``\\n`` for a line break and ``\\\\`` for a backslash; ``-\\>`` writes a
   literal ``->`` inside an answer block (our extension; any other backslash stays as it is);
 - tags as in Moodle 3.6+, in a comment line of the question: ``// [tag:lambda] [tag:t\\]ag]``, and our
-  tokens in the same style for what GIFT cannot say (``quizzes.gift_tokens``);
+  tokens in the same style for what GIFT cannot say (``quizzes.gift_tokens``), ``[pin:4]`` among them;
 
 A short answer ``*`` is Moodle's wildcard (``quizzes.grading``). Essays (``{}``) and descriptions (no answer
 block) are warnings, left out as in Moodle XML. Every other problem (two answer blocks, Moodle's ``*``
@@ -39,7 +39,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .gift_export import dump_gift
-from .gift_tokens import TokenProblem, read_tokens
+from .gift_tokens import TokenProblem, pin_choices, read_tokens
 from .spec import (
     Answer,
     Choice,
@@ -218,7 +218,7 @@ def read_gift(text: str) -> GiftImport:
         except _Unsupported as skipped:
             found.warnings.append((skipped.line, f"{skipped.message}, which we do not have: not imported"))
             continue
-        except _Problem as problem:
+        except (_Problem, TokenProblem) as problem:
             errors.append((problem.line, problem.message))
             continue
         errors.extend((block.first_line, f"{name}: {message}") for name, message in question.problems())
@@ -307,7 +307,7 @@ def _parse_question(block: _Block, category: str) -> QuestionSpec:
             raise _Problem(
                 options[f"{name}_line"], f"[{name}:{options[name]}] does not apply to a {spec.kind} question"
             )
-    return spec
+    return pin_choices(spec, options["pins"])  # its TokenProblem is reported as a _Problem
 
 
 def _options(block: _Block) -> dict:

@@ -72,7 +72,11 @@ class Quiz(models.Model):
     draw_count = models.PositiveIntegerField(default=0)
     attempts_allowed = models.PositiveIntegerField(default=0, help_text="0 means unlimited.")
     shuffle_questions = models.BooleanField(default=False)
-    shuffle_choices = models.BooleanField(default=False)
+    # On by default, as in Moodle: students should not learn where the right answer sits. Pinned choices
+    # keep their place; live polls never shuffle (quizzes/shuffling.py says where and why).
+    shuffle_choices = models.BooleanField(
+        default=True, help_text="Show each student the choices in their own order (pinned ones stay put)."
+    )
     time_limit_s = models.PositiveIntegerField(null=True, blank=True, help_text="Enforced on the server.")
     pass_mark = models.PositiveIntegerField(default=70, help_text="Percent needed to pass.")
     is_published = models.BooleanField(default=True)

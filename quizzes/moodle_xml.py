@@ -219,6 +219,9 @@ def _texts(element: ET.Element, path: str) -> list[str]:
 
 
 def _multichoice(question: _Question, common: dict) -> QuestionSpec:
+    # Moodle's "Shuffle the choices?" is per question (https://docs.moodle.org/en/Multiple_Choice_question_type);
+    # "no" keeps the author's order, which here is every choice pinned.
+    fixed = _child_text(question.element, "shuffleanswers", "true").strip().lower() in {"false", "0"}
     choices = []
     for i, answer in enumerate(question.element.findall("answer")):
         choices.append(
@@ -227,6 +230,7 @@ def _multichoice(question: _Question, common: dict) -> QuestionSpec:
                 text=question.part(answer, PLAIN_PARTS, f"answer {i + 1}", "html"),
                 weight=question.fraction(answer),
                 feedback=question.feedback(answer.find("feedback"), f"answer {i + 1}, feedback"),
+                pinned=fixed,
             )
         )
     kind = question.element.get("type")

@@ -82,7 +82,10 @@ class _Writer:
                 ET.SubElement(element, "single").text = (
                     "true" if isinstance(question, SingleChoice) else "false"
                 )
-            ET.SubElement(element, "shuffleanswers").text = "true"
+            # Moodle cannot pin one choice, only stop shuffling the question: a pinned "All of the above"
+            # stays in place there by keeping every choice in the author's order.
+            pinned = any(choice.pinned for choice in question.choices)
+            ET.SubElement(element, "shuffleanswers").text = "false" if pinned else "true"
             ET.SubElement(element, "answernumbering").text = "abc"
             for choice in question.choices:
                 self.answer(element, choice.weight, choice.text, PLAIN_PARTS, choice.feedback)

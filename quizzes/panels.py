@@ -18,7 +18,7 @@ def check_state(*, quiz: Quiz, user) -> list[dict]:
         entries.append(
             {
                 "question": item.question,
-                "view": questions.public_view(item.question),
+                "view": questions.check_view(item.question, quiz=quiz, user=user),
                 "answer": answer,
                 "grade": grade,
                 "number": index,

@@ -25,6 +25,7 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
+from dataclasses import replace
 from posixpath import normpath
 from urllib.parse import unquote
 
@@ -264,6 +265,17 @@ def _labels(reader: _Reader, response: ET.Element, title: str) -> list[tuple[str
 
 
 def _read_choices(reader: _Reader, item: ET.Element, common: dict, feedback: dict) -> QuestionSpec:
+    """The choice question of ``item``; a label with rshuffle="No" (QTI 1.2) is a pinned choice."""
+    spec = _read_choice_weights(reader, item, common, feedback)
+    response = item.find(".//response_lid")
+    labels = list(response.iter("response_label")) if response is not None else []
+    fixed = {i for i, label in enumerate(labels) if label.get("rshuffle", "").lower() == "no"}
+    if not fixed:
+        return spec
+    return replace(spec, choices=[replace(c, pinned=i in fixed) for i, c in enumerate(spec.choices)])
+
+
+def _read_choice_weights(reader: _Reader, item: ET.Element, common: dict, feedback: dict) -> QuestionSpec:
     response = item.find(".//response_lid")
     labels = _labels(reader, response, common["title"]) if response is not None else []
     scored = [(condition, score) for condition, score, _ in _conditions(item) if score]

@@ -136,11 +136,21 @@ def _processing(item: _Item) -> ET.Element:
     return processing
 
 
-def _choices(item: _Item, presentation: ET.Element, choices: list[tuple[str, str]], cardinality: str) -> None:
+def _choices(
+    item: _Item,
+    presentation: ET.Element,
+    choices: list[tuple[str, str]],
+    cardinality: str,
+    pinned=frozenset(),
+) -> None:
     response = ET.SubElement(presentation, "response_lid", ident="response1", rcardinality=cardinality)
     render = ET.SubElement(response, "render_choice")
     for ident, text in choices:
-        item.material(ET.SubElement(render, "response_label", ident=ident), text)
+        # QTI 1.2 marks a label that must not move when the choices are shuffled with rshuffle="No".
+        label = ET.SubElement(
+            render, "response_label", ident=ident, **({"rshuffle": "No"} if ident in pinned else {})
+        )
+        item.material(label, text)
 
 
 def _write_item(item: _Item) -> None:
@@ -166,7 +176,11 @@ def _write_item(item: _Item) -> None:
         single = isinstance(question, SingleChoice)
         item.metadata([choice.id for choice in question.choices])
         _choices(
-            item, presentation, [(c.id, c.text) for c in question.choices], "Single" if single else "Multiple"
+            item,
+            presentation,
+            [(c.id, c.text) for c in question.choices],
+            "Single" if single else "Multiple",
+            pinned={c.id for c in question.choices if c.pinned},
         )
         processing = _processing(item)
         for choice in question.choices:

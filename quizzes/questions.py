@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import random
 
-from . import grading, spec
-from .models import Question
+from . import grading, shuffling, spec
+from .models import Question, Quiz
 
 
 def load_spec(question: Question):
@@ -23,15 +23,25 @@ def public_view(question: Question, *, choice_order: list[str] | None = None) ->
     matching sides. No correctness, weights, feedback or explanation."""
     view = load_spec(question).public_dict()
     if choice_order and view.get("choices"):
-        by_id = {choice["id"]: choice for choice in view["choices"]}
-        view["choices"] = [by_id[choice_id] for choice_id in choice_order if choice_id in by_id]
+        view["choices"] = shuffling.ordered(view["choices"], choice_order)
     return view
 
 
 def shuffled_choice_ids(question: Question, rng: random.Random) -> list[str]:
-    ids = [choice["id"] for choice in load_spec(question).public_dict().get("choices", [])]
-    rng.shuffle(ids)
-    return ids
+    """A shuffled order of the question's choices (pinned ones in place); [] for kinds without choices.
+    True/false keeps True before False: swapping them only confuses."""
+    if question.kind not in {Question.Kind.SINGLE, Question.Kind.MULTIPLE}:
+        return []
+    return shuffling.shuffled_ids(load_spec(question).public_dict()["choices"], rng)
+
+
+def check_view(question: Question, *, quiz: Quiz, user) -> dict:
+    """The public view of a knowledge-check question for ``user``: when the check shuffles choices, in an
+    order seeded by check, student and question, so every visit and every retry shows the same order."""
+    if not quiz.shuffle_choices or user is None or not user.is_authenticated:
+        return public_view(question)
+    rng = shuffling.seeded_rng("check", quiz.id, user.id, question.id)
+    return public_view(question, choice_order=shuffled_choice_ids(question, rng))
 
 
 def answer_feedback(question: Question, response) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from courses.models import Course
 
@@ -13,7 +13,10 @@ from . import polls, questions
 from .models import AttemptAnswer, CheckAnswer, PollResponse, PollSession, Question, Quiz, QuizItem
 
 __all__ = [
+    "bank_categories",
     "bank_questions",
+    "bank_search",
+    "bank_size",
     "bank_quizzes",
     "bank_tags",
     "poll_answers",
@@ -36,6 +39,32 @@ def bank_questions(*, course: Course, tag: str = "") -> list[Question]:
         .order_by("title")
     )
     return [question for question in found if tag in question.tags] if tag else found
+
+
+def bank_search(*, course: Course, text: str = "", tag: str = "", category: str = "", kind: str = "") -> list:
+    """The course's questions that match every filter given, by title, each with ``uses``: ``text`` in the
+    title or the stem (any case), ``kind`` exactly, ``category`` or one of its subcategories (as Moodle's
+    "also show questions from subcategories"), ``tag`` among the question's tags. Text, kind and category
+    are filtered by the database; the tag in Python, since SQLite cannot look inside a JSON list."""
+    found = Question.objects.filter(course=course)
+    if text:
+        found = found.filter(Q(title__icontains=text) | Q(spec__stem__icontains=text))
+    if kind:
+        found = found.filter(kind=kind)
+    if category:
+        found = found.filter(Q(category=category) | Q(category__startswith=f"{category}/"))
+    found = found.select_related("lesson").annotate(uses=Count("items")).order_by("title", "id")
+    return [question for question in found if tag in question.tags] if tag else list(found)
+
+
+def bank_size(*, course: Course) -> int:
+    return Question.objects.filter(course=course).count()
+
+
+def bank_categories(*, course: Course) -> list[str]:
+    """Every category used by a question of the course, sorted."""
+    rows = Question.objects.filter(course=course).exclude(category="").values_list("category", flat=True)
+    return sorted(set(rows))
 
 
 def bank_quizzes(*, course: Course) -> list[Quiz]:

@@ -21,7 +21,7 @@ from .grading import ResponseError
 from .interchange import Bank, BankError
 from .models import Attempt, AttemptAnswer, CheckAnswer, Question, QuestionFile, Quiz, QuizItem
 from .spec import SpecError, from_dict
-from .versions import question_version_bump
+from .versions import choice_ids_kept, question_version_bump
 
 # Answers that arrive this long after the deadline still count: the request was on its way in time.
 DEADLINE_GRACE = timedelta(seconds=5)
@@ -105,8 +105,9 @@ def attempt_start(
             raise QuizError("This quiz has no questions yet.")
         choice_orders = {}
         if quiz.shuffle_choices:
-            for question in Question.objects.filter(id__in=question_ids):
-                choice_orders[str(question.id)] = questions.shuffled_choice_ids(question, rng)
+            for question in Question.objects.filter(id__in=question_ids).order_by("id"):
+                if order := questions.shuffled_choice_ids(question, rng):
+                    choice_orders[str(question.id)] = order
         deadline = now + timedelta(seconds=quiz.time_limit_s) if quiz.time_limit_s else None
         try:
             return Attempt.objects.create(
@@ -181,7 +182,10 @@ def attempt_submit(
 def question_save(
     *, course: Course, spec_data: dict, question: Question | None = None, user=None, lesson=None
 ) -> Question:
-    """Create or update a question from spec data. Raises SpecError (field, message) when invalid."""
+    """Create or update a question from spec data. Raises SpecError (field, message) when invalid. Choices
+    whose text is unchanged keep their ids, so students' stored answers still name the same choice."""
+    if question is not None:
+        spec_data = choice_ids_kept(question.spec, spec_data)
     spec = from_dict(spec_data)
     spec.validate()
     values = {

@@ -37,13 +37,23 @@ WEIGHT_SUM_SLACK = 0.5
 
 @dataclass(frozen=True)
 class Choice(SpecData):
-    """One choice of a single-choice or multiple-response question."""
+    """One choice of a single-choice or multiple-response question. A ``pinned`` choice keeps its place
+    when the choices are shuffled ("All of the above" stays last); see ``quizzes.shuffling``."""
 
     id: str
     text: str
     weight: float = 0
     feedback: str = ""
+    pinned: bool = False
     _numbers: ClassVar[tuple[str, ...]] = ("weight",)
+
+    def to_dict(self) -> dict[str, Any]:
+        # "pinned" only when set: questions stored before pinning existed keep exactly their dict, so
+        # re-importing content does not see every question as edited (quizzes/versions.py).
+        data = super().to_dict()
+        if data.get("pinned") is False:
+            del data["pinned"]
+        return data
 
 
 @dataclass(frozen=True)
@@ -185,7 +195,14 @@ def _check_choices(spec: SingleChoice | MultipleResponse) -> list[tuple[str, str
         check_text(found, f"{where}.text", choice.text)
         check_weight(found, f"{where}.weight", choice.weight, -100)
         check_text(found, f"{where}.feedback", choice.feedback, required=False)
+        if not isinstance(choice.pinned, bool):
+            found.append((f"{where}.pinned", "must be true or false"))
     return found
+
+
+def _public_choices(choices) -> list[dict[str, Any]]:
+    # "pinned" is public: it says nothing about correctness, and shuffling needs it.
+    return [{"id": c.id, "text": c.text, **({"pinned": True} if c.pinned else {})} for c in choices]
 
 
 def _numeric_weights(choices) -> list[float]:
@@ -210,7 +227,7 @@ class SingleChoice(QuestionSpec):
         return found
 
     def public_dict(self) -> dict[str, Any]:
-        return {**super().public_dict(), "choices": [{"id": c.id, "text": c.text} for c in self.choices]}
+        return {**super().public_dict(), "choices": _public_choices(self.choices)}
 
     def correct_ids(self) -> list[str]:
         return [c.id for c in self.choices if c.weight == 100]
@@ -243,7 +260,7 @@ class MultipleResponse(QuestionSpec):
         return found
 
     def public_dict(self) -> dict[str, Any]:
-        return {**super().public_dict(), "choices": [{"id": c.id, "text": c.text} for c in self.choices]}
+        return {**super().public_dict(), "choices": _public_choices(self.choices)}
 
     def correct_ids(self) -> list[str]:
         return [c.id for c in self.choices if is_number(c.weight) and c.weight > 0]

@@ -20,6 +20,7 @@ urlpatterns = [
         attempts.attempt_answer_view,
         name="attempt_answer",
     ),
+    path("attempt/<int:attempt_id>/summary/", attempts.attempt_summary, name="attempt_summary"),
     path("attempt/<int:attempt_id>/submit/", attempts.attempt_submit_view, name="attempt_submit"),
     path("attempt/<int:attempt_id>/review/", attempts.attempt_review, name="attempt_review"),
     # Live polls
@@ -37,6 +38,7 @@ urlpatterns = [
     # Instructor authoring
     path("author/", authoring.author_home, name="author_home"),
     path("author/preview/", authoring.preview, name="preview"),
+    path("author/preview/question/", authoring.question_preview, name="question_preview"),
     path("author/<slug:course_slug>/", authoring.bank, name="author_bank"),
     path("author/<slug:course_slug>/questions/new/", authoring.question_edit, name="question_new"),
     path(

@@ -113,6 +113,24 @@ def attempt_take(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
 
 
 @login_required
+@require_GET
+def attempt_summary(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
+    """Moodle's "Summary of attempt": each question answered or not, then "Submit all and finish". Only
+    the POST from this page's button submits; going back to the attempt changes nothing."""
+    attempt = _own_attempt(request, attempt_id)
+    if not attempt.is_open or attempt_expired(attempt, timezone.now()):
+        attempt_submit(attempt=attempt)
+        return redirect("quizzes:attempt_review", attempt_id=attempt.id)
+    items = _attempt_items(attempt)
+    unanswered = sum(1 for item in items if item["answer"] is None)
+    return render(
+        request,
+        "quizzes/attempt_summary.html",
+        {"attempt": attempt, "quiz": attempt.quiz, "items": items, "unanswered": unanswered},
+    )
+
+
+@login_required
 @require_POST
 def attempt_answer_view(request: HtmxHttpRequest, attempt_id: int, question_id: int) -> HttpResponse:
     """Autosave of one answer (htmx, on change). Says "saved" and nothing about correctness."""

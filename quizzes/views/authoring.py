@@ -1,8 +1,11 @@
 """Instructor authoring in the site's own pages: question bank, question editor with live Markdown preview,
 quiz editor with ordering, GIFT download (uploads and the other formats: ``authoring_banks``). Every view here is for instructors only."""
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -12,7 +15,7 @@ from config.htmx import HtmxHttpRequest
 from courses.models import Course, Lesson
 from courses.rendering import render_markdown
 
-from .. import selectors
+from .. import selectors, shuffling
 from ..authoring import ROWS, errors_by_field, hints_to_text, rows_from_spec, spec_data_from_post
 from ..exporting import export_questions
 from ..models import Question, Quiz
@@ -27,8 +30,10 @@ from ..services import (
     quiz_save,
     quiz_set_questions,
 )
-from ..spec import FORMATS
+from ..spec import FORMATS, from_dict
 from ..versions import answers_to_current_version
+
+BANK_PAGE = 25  # questions per page of the bank
 
 
 @instructor_required
@@ -40,16 +45,40 @@ def author_home(request: HtmxHttpRequest) -> HttpResponse:
 @instructor_required
 @require_GET
 def bank(request: HtmxHttpRequest, course_slug: str) -> HttpResponse:
+    """The bank with its search form; with htmx (the form searches as one types) only the results."""
     course = get_object_or_404(Course, slug=course_slug)
-    tag = request.GET.get("tag", "").strip()
+    filters = {name: request.GET.get(name, "").strip()[:200] for name in ("text", "tag", "category", "kind")}
+    if filters["kind"] not in Question.Kind.values:
+        filters["kind"] = ""
+    found = selectors.bank_search(course=course, **filters)
+    page = Paginator(found, BANK_PAGE).get_page(request.GET.get("page"))
+    query = urlencode({name: value for name, value in filters.items() if value})
     context = {
         "course": course,
-        "questions": selectors.bank_questions(course=course, tag=tag),
-        "quizzes": selectors.bank_quizzes(course=course),
-        "tags": selectors.bank_tags(course=course),
-        "tag": tag,
+        "page": page,
+        "questions": page.object_list,
+        "total": selectors.bank_size(course=course),
+        "filters": filters,
+        "query": query,
+        **filters,
     }
+    if request.htmx and request.htmx.target == "bank-results":  # not a history restore: that wants the page
+        return render(request, "quizzes/_bank_results.html", context)
+    context.update(
+        quizzes=selectors.bank_quizzes(course=course),
+        tags=selectors.bank_tags(course=course),
+        categories=selectors.bank_categories(course=course),
+        kinds=Question.Kind.choices,
+    )
     return render(request, "quizzes/author_bank.html", context)
+
+
+def _rows_with_errors(data: dict, field_errors: dict[str, list[str]]) -> list[dict]:
+    # Errors name choices[i] of the posted spec, which lists the filled rows in order, as the rows do.
+    rows = rows_from_spec(data)
+    for index, row in enumerate(rows):
+        row["errors"] = field_errors.get(f"row-{index}", [])
+    return rows
 
 
 @instructor_required
@@ -82,7 +111,7 @@ def question_edit(request: HtmxHttpRequest, course_slug: str, question_id: int |
             "course": course,
             "question": question,
             "data": data,
-            "rows": rows_from_spec(data),
+            "rows": _rows_with_errors(data, field_errors),
             "row_count": ROWS,
             "lessons": lessons,
             "lesson_id": lesson_id,
@@ -128,6 +157,23 @@ def preview(request: HtmxHttpRequest) -> HttpResponse:
     field = request.GET.get("field", "stem")
     text = request.POST.get(field, "")[:20000]
     return HttpResponse(render_markdown(text).html or '<p class="muted">Nothing to preview yet.</p>')
+
+
+@instructor_required
+@require_POST
+def question_preview(request: HtmxHttpRequest) -> HttpResponse:
+    """The question being edited as a student sees it (htmx, as the author types): the attempt page's own
+    inputs template, choices in one shuffled order with pinned ones in place. Not validated: an unfinished
+    question previews what it has so far."""
+    data = spec_data_from_post(request.POST)
+    try:
+        view = from_dict(data).public_dict()
+    except SpecError as exc:
+        return render(request, "quizzes/_question_preview.html", {"problem": f"{exc.field}: {exc.message}"})
+    if data.get("kind") in {"single", "multiple"}:
+        order = shuffling.shuffled_ids(view["choices"], shuffling.seeded_rng("preview"))
+        view["choices"] = shuffling.ordered(view["choices"], order)
+    return render(request, "quizzes/_question_preview.html", {"view": view})
 
 
 class QuizForm(forms.ModelForm):

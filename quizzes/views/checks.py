@@ -36,7 +36,7 @@ def check_answer_view(request: HtmxHttpRequest, quiz_id: int, question_id: int) 
         quiz, question = _check_for(request, quiz_id, question_id)
     except QuizError as exc:
         return HttpResponse(exc.message, status=exc.status)
-    view = questions.public_view(question)
+    view = questions.check_view(question, quiz=quiz, user=request.user)
     context = {"quiz": quiz, "question": question, "view": view, "number": _number(request)}
     response = response_from_post(question.kind, request.POST, view)
     if response is None:
@@ -80,7 +80,7 @@ def check_question_view(request: HtmxHttpRequest, question_id: int) -> HttpRespo
         {
             "quiz": quiz,
             "question": question,
-            "view": questions.public_view(question),
+            "view": questions.check_view(question, quiz=quiz, user=request.user),
             "number": _number(request),
             "retry": True,
         },

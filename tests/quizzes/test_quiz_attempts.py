@@ -34,7 +34,7 @@ def save(client, attempt, title, value):
 def test_take_submit_review(enrolled_student, graded_quiz):
     attempt = start(enrolled_student)
     page = enrolled_student.get(reverse("quizzes:attempt", args=[attempt.id])).content.decode()
-    assert "Submit attempt" in page
+    assert "Finish attempt…" in page and reverse("quizzes:attempt_summary", args=[attempt.id]) in page
     for secret in ("SECRET", '"weight"', "10240"):
         assert secret not in page
     saved = save(enrolled_student, attempt, "Invocation of S3", "a")
