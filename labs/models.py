@@ -169,3 +169,23 @@ class PlaygroundRun(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
+class SavedEvent(models.Model):
+    """A test event a student saved under a name for one lab's Test box, like the Lambda console's private
+    test events (at most ``labs.saved_events.MAX_SAVED_EVENTS`` per student and lab)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_events")
+    lab = models.ForeignKey(Lab, on_delete=models.CASCADE, related_name="saved_events")
+    name = models.CharField(max_length=25)
+    event = models.JSONField(help_text="The parsed event (any JSON value).")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "lab", "name"], name="saved_event_unique_user_lab_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.lab} · {self.name}"

@@ -29,6 +29,8 @@ urlpatterns = [
 urlpatterns += [
     path("<slug:slug>/playground/", playground.playground_run_create, name="playground"),
     path("<slug:slug>/playground/sample/", playground.playground_sample, name="playground_sample"),
+    path("<slug:slug>/playground/events/", playground.saved_event_save, name="saved_event_save"),
+    path("<slug:slug>/playground/events/delete/", playground.saved_event_delete, name="saved_event_delete"),
     path("<slug:slug>/playground/<int:pk>/", playground.playground_run_detail, name="playground_run"),
     path(
         "<slug:slug>/playground/<int:pk>/status/", playground.playground_run_status, name="playground_status"

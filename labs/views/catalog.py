@@ -13,10 +13,10 @@ from django.utils.html import escape
 from django.views.decorators.http import require_GET, require_POST
 
 from config.htmx import HtmxHttpRequest
-from labs import playground, selectors, services
+from labs import selectors, services
 from labs.models import Draft, Lab, PlaygroundRun, Submission
 from labs.views.common import files_from, published_lab
-from labs.views.playground import run_context
+from labs.views.playground import picker_context, run_context
 from labs.views.submissions import submission_context
 
 
@@ -58,8 +58,9 @@ def lab_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         context.update(submission_context(request, latest))
     if lab.playground_handler:
         run = PlaygroundRun.objects.filter(user=request.user, lab=lab).first()
-        context["samples"] = playground.SAMPLE_EVENTS
-        # The event box starts from the student's last test, else the lab's starting event.
+        # The event box starts from the student's last test, else the lab's starting event, and the menu
+        # above it names which (after a reload they used to disagree).
+        context.update(picker_context(request, lab, picked="last" if run else ""))
         context["event_text"] = json.dumps(run.event if run else lab.playground_event, indent=2)
         if run is not None:
             context.update(run_context(run))

@@ -39,3 +39,11 @@
     });
   });
 })();
+
+// Enter in the saved-event name box saves the event; left alone it would submit the editor form with its
+// first button (Run checks). Listened for on the document: htmx replaces the box after each save.
+document.addEventListener("keydown", function (event) {
+  if (event.key !== "Enter" || !event.target || event.target.id !== "saved-event-name") { return; }
+  event.preventDefault();
+  document.getElementById("saved-event-save").click();
+});
