@@ -29,7 +29,12 @@ class Lab(models.Model):
         max_length=200, blank=True, help_text="The handler the Test button invokes; blank: no playground."
     )
     playground_event = models.JSONField(
-        default=dict, blank=True, help_text="The event the Test box starts with."
+        default=dict, blank=True, help_text="The event the Test box (or the execution input box) starts with."
+    )
+    playground_state_machine = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The editable ASL file the Start execution box runs; blank: the playground (if any) is a Test button.",
     )
     is_published = models.BooleanField(default=True)
     mutation_score = models.JSONField(
@@ -52,6 +57,11 @@ class Lab(models.Model):
     def mutation_measured_on_this_version(self) -> bool:
         """Whether the recorded mutation score was measured on the lab's current files."""
         return self.mutation_score.get("content_hash") == self.content_hash
+
+    @property
+    def has_playground(self) -> bool:
+        """A Test button (one handler) or a Start execution box (a state machine)."""
+        return bool(self.playground_handler or self.playground_state_machine)
 
     def deadline_passed(self, now=None) -> bool:
         return self.deadline is not None and (now or timezone.now()) >= self.deadline

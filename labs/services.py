@@ -93,6 +93,7 @@ def lab_import(*, spec: LabSpec) -> tuple[Lab, bool]:
         "grading_seconds": spec.grading_seconds,
         "playground_handler": spec.playground_handler,
         "playground_event": spec.playground_event,
+        "playground_state_machine": spec.playground_state_machine,
         "content_hash": spec.content_hash,
     }
     lab, _ = Lab.objects.update_or_create(slug=spec.slug, defaults=fields)

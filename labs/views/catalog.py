@@ -56,7 +56,7 @@ def lab_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     }
     if latest is not None:
         context.update(submission_context(request, latest))
-    if lab.playground_handler:
+    if lab.has_playground:
         run = PlaygroundRun.objects.filter(user=request.user, lab=lab).first()
         # The event box starts from the student's last test, else the lab's starting event, and the menu
         # above it names which (after a reload they used to disagree).

@@ -19,7 +19,7 @@ from labs.views.common import files_from, polling, published_lab
 
 def _playground_lab(slug: str) -> Lab:
     lab = published_lab(slug)
-    if not lab.playground_handler:
+    if not lab.has_playground:
         raise Http404("This lab has no playground")
     return lab
 
@@ -33,7 +33,13 @@ def run_context(run: PlaygroundRun) -> dict:
     """What ``labs/_playground_run.html`` shows: the response as indented JSON and the run's diagram."""
     context: dict = {"run": run, "lab": run.lab}
     result = run.result or {}
-    if run.status == PlaygroundRun.Status.DONE and not result.get("rejected"):
+    if run.status == PlaygroundRun.Status.DONE and result.get("execution"):
+        execution = result["execution"]
+        context["execution"] = dict(
+            execution, diagram=diagrams.execution_flowchart(execution.get("graph") or {})
+        )
+        context["execution_output"] = json.dumps(execution.get("output"), indent=2)
+    elif run.status == PlaygroundRun.Status.DONE and not result.get("rejected"):
         payload = result.get("payload", "")
         with contextlib.suppress(ValueError):  # the response as the console shows it: indented JSON
             payload = json.dumps(json.loads(payload), indent=2) if payload else ""
@@ -84,7 +90,8 @@ def picker_context(request: HtmxHttpRequest, lab: Lab, *, picked: str, **message
     student's saved events, and an optional ``saved_message`` (``saved_ok`` says which kind)."""
     return {
         "lab": lab,
-        "samples": playground.SAMPLE_EVENTS,
+        # Lambda's sample events are no input for a state machine: its box keeps the lab's and saved ones
+        "samples": [] if lab.playground_state_machine else playground.SAMPLE_EVENTS,
         "saved_events": saved_events.saved_events_of(request.user, lab),
         "max_saved_events": saved_events.MAX_SAVED_EVENTS,
         "max_name_length": saved_events.MAX_NAME_LENGTH,

@@ -20,8 +20,8 @@
     editor.on("change", function () {
       editor.save(); // keep the textarea current: Run checks and Submit post the textareas
       clearTimeout(saveTimer);
-      // A draft is saved 1.5 s after the last keystroke (the form's hx-trigger is this event).
-      saveTimer = setTimeout(function () { window.htmx.trigger(form, "draft-save"); }, 1500);
+      // A draft is saved 1.5 s after the last keystroke (#draft-saver's hx-trigger is this event).
+      saveTimer = setTimeout(function () { window.htmx.trigger("#draft-saver", "draft-save"); }, 1500);
     });
     editors.push(editor);
   });
