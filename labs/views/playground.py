@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config.htmx import HtmxHttpRequest
 from labs import diagrams, playground, saved_events
+from labs.executions import execution_view
 from labs.models import Lab, PlaygroundRun, SavedEvent
 from labs.views.common import files_from, polling, published_lab
 
@@ -36,7 +37,7 @@ def run_context(run: PlaygroundRun) -> dict:
     if run.status == PlaygroundRun.Status.DONE and result.get("execution"):
         execution = result["execution"]
         context["execution"] = dict(
-            execution, diagram=diagrams.execution_flowchart(execution.get("graph") or {})
+            execution_view(execution, "p"), diagram=diagrams.execution_flowchart(execution.get("graph") or {})
         )
         context["execution_output"] = json.dumps(execution.get("output"), indent=2)
     elif run.status == PlaygroundRun.Status.DONE and not result.get("rejected"):

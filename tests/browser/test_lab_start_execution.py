@@ -61,6 +61,29 @@ def test_a_student_starts_an_execution_of_the_draft(
     page.locator("#playground-run").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / f"lab-start-execution-{label}.png"), full_page=False)
 
+    # Clicking a state in the graph shows its input, output and error; the retries are on the Task.
+    panel = page.locator("#sfn-p-3")  # ChargePayment, the graph's n3
+    assert panel.is_hidden()
+    page.locator("#playground-run figure.diagram g.node:has-text('ChargePayment')").click()
+    panel.wait_for(state="visible")
+    detail = panel.inner_text()
+    assert "Ran 4 times (3 retries); failed with PaymentServiceUnavailable (4 times)." in detail
+    assert "Input" in detail and "tok_down" in detail and "PaymentServiceUnavailable" in detail
+    assert page.locator("button[aria-controls='sfn-p-3']").get_attribute("aria-expanded") == "true"
+    panel.screenshot(path=str(artifacts / f"lab-execution-state-{label}.png"))
+    # the same from the keyboard, through the list: another state replaces it
+    page.locator("button[aria-controls='sfn-p-0']").focus()
+    page.keyboard.press("Enter")
+    page.locator("#sfn-p-0").wait_for(state="visible")
+    assert panel.is_hidden()
+    # the event history, as the console's table
+    page.click("#playground-run details.sfn-history summary")
+    table = page.inner_text("#playground-run details.sfn-history table")
+    assert "ExecutionStarted" in table and "TaskFailed" in table and "retry 2" in table
+    page.locator("#playground-run details.sfn-history").screenshot(
+        path=str(artifacts / f"lab-execution-history-{label}.png")
+    )
+
     # the input can be saved and picked again like a Lambda test event
     page.fill("#saved-event-name", "card-down")
     page.click("#saved-event-save")
