@@ -6,6 +6,7 @@ result (hidden checks included), and re-grades the submission on the same worker
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -78,6 +79,9 @@ def test_a_student_edits_submits_and_reads_the_result(
     tested = page.inner_text("#playground-run")
     assert "Succeeded" in tested and '"squared": 144' in tested
     assert "START RequestId:" in tested and "END RequestId:" in tested and "REPORT RequestId:" in tested
+    # the page's Billed duration is the REPORT line's (init and duration rounded up together)
+    billed = re.search(r"Billed Duration: (\d+) ms", tested).group(1)
+    assert re.search(rf"Billed duration\s+{billed} ms", tested), tested
     drawn = page.inner_text("#playground-run figure.diagram")
     assert "Test event" in drawn and "λ squared" in drawn  # the caller and the function
     page.locator(".playground").scroll_into_view_if_needed()
