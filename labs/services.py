@@ -129,6 +129,12 @@ def draft_save(*, user, lab: Lab, files: dict) -> Draft:
     return draft
 
 
+def draft_reset(*, user, lab: Lab) -> None:
+    """Throw the student's draft away: the editor starts again from the lab's starter files. Their
+    submissions and test runs are kept."""
+    Draft.objects.filter(user=user, lab=lab).delete()
+
+
 def submission_create(*, user, lab: Lab, files: dict, kind: str = Submission.Kind.SUBMIT) -> Submission:
     """Save a submission (queued) and enqueue its grading after commit. Raises ``SubmissionRejected``."""
     if kind not in Submission.Kind.values:

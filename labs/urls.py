@@ -8,6 +8,7 @@ urlpatterns = [
     path("", catalog.lab_list, name="list"),
     path("<slug:slug>/", catalog.lab_detail, name="detail"),
     path("<slug:slug>/draft/", catalog.draft_save, name="draft"),
+    path("<slug:slug>/draft/reset/", catalog.draft_reset, name="draft_reset"),
     path("<slug:slug>/submissions/", submissions.submission_create, name="submit"),
     path("<slug:slug>/submissions/<int:pk>/", submissions.submission_detail, name="submission"),
     path("<slug:slug>/submissions/<int:pk>/status/", submissions.submission_status, name="status"),

@@ -7,10 +7,11 @@ import json
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.html import escape
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from config.htmx import HtmxHttpRequest
 from labs import selectors, services
@@ -76,3 +77,15 @@ def draft_save(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     except services.SubmissionRejected as error:
         return HttpResponse(f'<span class="error">Not saved: {escape(error.message)}</span>', status=400)
     return HttpResponse(f'<span class="muted">Draft saved at {timezone.localtime():%H:%M:%S}</span>')
+
+
+@login_required
+@require_POST
+def draft_reset(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """ "Reset to starter" (the page asked first): the draft is deleted and the page reloads with the
+    starter files; htmx is told to reload the whole page (HX-Refresh), since every editor tab changes."""
+    lab = published_lab(slug)
+    services.draft_reset(user=request.user, lab=lab)
+    if request.htmx:
+        return HttpResponseClientRefresh()
+    return redirect(lab.get_absolute_url())

@@ -26,6 +26,11 @@
     editors.push(editor);
   });
 
+  // Reset to starter: a draft save still waiting would write the old code back after the reset.
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.target && event.target.id === "draft-reset") { clearTimeout(saveTimer); }
+  });
+
   form.querySelectorAll("[role=tab]").forEach(function (tab, index) {
     tab.addEventListener("click", function () {
       form.querySelectorAll("[role=tab]").forEach(function (other, otherIndex) {

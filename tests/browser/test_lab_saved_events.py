@@ -65,3 +65,32 @@ def test_a_student_saves_picks_and_deletes_test_events(
     assert '"number": 7' in page.input_value("#playground-event-text")
     page.locator("#playground-picker").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / f"lab-saved-events-{label}.png"), full_page=False)
+
+
+@pytest.mark.parametrize(("width", "height", "label"), [(1400, 1000, "desk"), (390, 844, "phone")])
+def test_reset_to_starter_asks_then_brings_the_starter_back(
+    live_server, browser, student, squared, artifacts, width, height, label
+):
+    from labs.models import Draft
+    from tests.browser.test_lab_flow import live_server_login
+
+    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    page.context.add_cookies(live_server_login(live_server, student))
+    page.goto(f"{live_server.url}/labs/squared-number/")
+    page.wait_for_selector(".CodeMirror")
+    starter = page.evaluate("document.querySelector('.CodeMirror').CodeMirror.getValue()")
+    page.evaluate("document.querySelector('.CodeMirror').CodeMirror.setValue('# my own attempt\\n')")
+    page.wait_for_selector("#draft-status >> text=Draft saved", timeout=10000)
+    page.once("dialog", lambda dialog: dialog.dismiss())  # "Cancel": nothing changes
+    page.click("#draft-reset")
+    assert Draft.objects.get(user=student).files["app.py"] == "# my own attempt\n"
+    messages = []
+    page.once("dialog", lambda dialog: (messages.append(dialog.message), dialog.accept()))
+    page.locator("#draft-reset").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / f"lab-reset-{label}.png"), full_page=False)
+    with page.expect_navigation():  # the server tells htmx to reload the page
+        page.click("#draft-reset")
+    page.wait_for_selector(".CodeMirror")
+    assert "starter files" in messages[0]
+    assert page.evaluate("document.querySelector('.CodeMirror').CodeMirror.getValue()") == starter
+    assert not Draft.objects.exists()
