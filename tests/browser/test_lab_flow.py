@@ -298,7 +298,7 @@ def test_a_state_machine_execution_is_drawn_with_its_statuses(
     page.locator("details.execution").nth(0).screenshot(path=str(artifacts / "lab-execution-graph.png"))
     closed = page.locator("details.execution").nth(1)
     assert closed.locator("figure.diagram svg").count() == 0  # not drawn while closed
-    closed.locator("summary").click()
+    closed.locator(":scope > summary").click()  # not the event history's summary inside it
     closed.locator("figure.diagram svg").wait_for(timeout=15000)
     assert closed.locator("g.node.failed:has-text('No number')").count() == 1
 
