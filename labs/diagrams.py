@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from labs.executions import execution_view
+
 __all__ = [
     "MAX_NODES",
     "MAX_STEPS",
@@ -466,7 +468,9 @@ def with_diagrams(view: dict) -> dict:
     alternative). The student's result page and the instructor's review page draw the same diagrams."""
     view["sequence_diagram"] = sequence_diagram(view["timeline"])
     view["executions"] = [
-        dict(execution, diagram=execution_flowchart(execution.get("graph") or {}))
-        for execution in view["executions"]
+        dict(
+            execution_view(execution, f"r{index}"), diagram=execution_flowchart(execution.get("graph") or {})
+        )
+        for index, execution in enumerate(view["executions"])
     ]
     return view

@@ -29,7 +29,12 @@ class Lab(models.Model):
         max_length=200, blank=True, help_text="The handler the Test button invokes; blank: no playground."
     )
     playground_event = models.JSONField(
-        default=dict, blank=True, help_text="The event the Test box starts with."
+        default=dict, blank=True, help_text="The event the Test box (or the execution input box) starts with."
+    )
+    playground_state_machine = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The editable ASL file the Start execution box runs; blank: the playground (if any) is a Test button.",
     )
     is_published = models.BooleanField(default=True)
     mutation_score = models.JSONField(
@@ -52,6 +57,11 @@ class Lab(models.Model):
     def mutation_measured_on_this_version(self) -> bool:
         """Whether the recorded mutation score was measured on the lab's current files."""
         return self.mutation_score.get("content_hash") == self.content_hash
+
+    @property
+    def has_playground(self) -> bool:
+        """A Test button (one handler) or a Start execution box (a state machine)."""
+        return bool(self.playground_handler or self.playground_state_machine)
 
     def deadline_passed(self, now=None) -> bool:
         return self.deadline is not None and (now or timezone.now()) >= self.deadline
@@ -169,3 +179,23 @@ class PlaygroundRun(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
+class SavedEvent(models.Model):
+    """A test event a student saved under a name for one lab's Test box, like the Lambda console's private
+    test events (at most ``labs.saved_events.MAX_SAVED_EVENTS`` per student and lab)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_events")
+    lab = models.ForeignKey(Lab, on_delete=models.CASCADE, related_name="saved_events")
+    name = models.CharField(max_length=25)
+    event = models.JSONField(help_text="The parsed event (any JSON value).")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "lab", "name"], name="saved_event_unique_user_lab_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.lab} · {self.name}"

@@ -1,4 +1,6 @@
-"""The playground: the Test button beside a lab's editor, like the Lambda console's.
+"""The playground: the Test button beside a lab's editor, like the Lambda console's; on a Step Functions
+lab, the "Start execution" box (the draft definition run with the student's input, like the Step Functions
+console's Start execution), which goes the same way.
 
 A student picks a sample event (the runtime's ``generate-event`` templates) or writes one, and invokes the
 draft in the editor with it. Student code never runs in the web process: ``playground_run_create`` checks
@@ -19,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from labs import jobs
-from labs.grading import SAMPLE_EVENT_KINDS, generate_event, invoke_draft
+from labs.grading import SAMPLE_EVENT_KINDS, execute_draft, generate_event, invoke_draft
 from labs.models import Lab, PlaygroundRun
 
 __all__ = [
@@ -105,7 +107,7 @@ def parse_event(text: str) -> Any:
 def playground_run_create(*, user, lab: Lab, files: dict, event_text: str) -> PlaygroundRun:
     """Save a queued run of the student's ``files`` with the event in ``event_text`` (also saved as their
     draft), and enqueue it after commit. Raises ``PlaygroundRejected``."""
-    if not lab.playground_handler:
+    if not lab.has_playground:
         raise PlaygroundRejected("This lab has no Test button: its design is not a single function.", 404)
     files = jobs.checked_files(lab, files, rejected=PlaygroundRejected)
     event = parse_event(event_text)
@@ -135,7 +137,10 @@ def playground_run_execute(*, run_id: int) -> PlaygroundRun | None:
     if not claimed:
         return run
     try:
-        result = invoke_draft(jobs.lab_spec(run.lab), run.files, run.event, handler=run.handler)
+        if run.lab.playground_state_machine:
+            result = execute_draft(jobs.lab_spec(run.lab), run.files, run.event)
+        else:
+            result = invoke_draft(jobs.lab_spec(run.lab), run.files, run.event, handler=run.handler)
     except ValueError as error:  # the lab changed since (files or playground): the student's to redo
         result = {"rejected": str(error)}
     try:

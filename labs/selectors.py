@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.roles import is_instructor
 from courses.models import Enrollment, Lesson
 from labs.models import Lab, Submission
+from labs.trace_wording import describe
 
 __all__ = [
     "lab_class_view",
@@ -76,6 +77,27 @@ def wait_text(seconds: float) -> str:
     return f"about {seconds:.1f} s" if seconds < 10 else f"about {round(seconds)} s"
 
 
+def _timeline(trace: list[dict], checks: list[dict], shown: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(the student's part, the grader's set-up) of the visible ``trace``, each entry with ``offset`` (s
+    since the first), ``same_time`` (simulated time did not move since the previous entry: the order is
+    what tells them apart), ``text`` (in words, labs/trace_wording.py) and ``check`` (the name of the
+    shown check that caused it, set on the first entry of each check)."""
+    setup_end = min((check.get("trace_range", [0, 0])[0] for check in checks), default=0)
+    start_time = trace[0]["time"] if trace else 0
+    names = [(check.get("trace_range", [0, 0]), check["name"]) for check in shown]
+    timeline, setup, previous_check = [], [], None
+    for entry in trace:
+        offset = round(entry["time"] - start_time, 3)
+        check = next((name for (start, end), name in names if start <= entry["seq"] < end), "")
+        part = setup if entry["seq"] < setup_end else timeline
+        same_time = bool(part) and part[-1]["offset"] == offset  # each list shows its own first time
+        row = dict(entry, offset=offset, same_time=same_time, text=describe(entry))
+        row["check"] = check if check != previous_check else ""
+        previous_check = check
+        part.append(row)
+    return timeline, setup
+
+
 def result_view(submission: Submission, viewer, now=None) -> dict:
     """The parts of a graded result ``viewer`` may see. Students never see a hidden check's name, message,
     events or logs (nor an after-deadline check's before the deadline); its pass/fail still counts."""
@@ -103,7 +125,14 @@ def result_view(submission: Submission, viewer, now=None) -> dict:
     for check in withheld:
         start, end = check.get("execution_range", [0, 0])
         hidden_executions.update(range(start, end))
-    start_time = trace[0]["time"] if trace else 0
+    timeline, setup = _timeline(trace, result.get("checks", []), shown)
+    executions = result.get("executions", [])
+    started_by = {
+        index: check["name"]
+        for check in shown
+        for index in range(*check.get("execution_range", [0, 0]))
+        if index < len(executions)
+    }
     return {
         "checks": shown,
         "withheld": {
@@ -113,10 +142,12 @@ def result_view(submission: Submission, viewer, now=None) -> dict:
             "deadline": submission.lab.deadline,
         },
         "invocations": [entry for entry in trace if entry["kind"] == "invocation"],
-        "timeline": [dict(entry, offset=round(entry["time"] - start_time, 3)) for entry in trace],
+        "timeline": timeline,
+        "setup_timeline": setup,
+        # each execution named by the check that started it (the console only knows its id)
         "executions": [
-            execution
-            for index, execution in enumerate(result.get("executions", []))
+            dict(execution, started_by=started_by.get(index, ""))
+            for index, execution in enumerate(executions)
             if index not in hidden_executions
         ],
         "cost_usd": result.get("cost_usd", 0),

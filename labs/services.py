@@ -93,6 +93,7 @@ def lab_import(*, spec: LabSpec) -> tuple[Lab, bool]:
         "grading_seconds": spec.grading_seconds,
         "playground_handler": spec.playground_handler,
         "playground_event": spec.playground_event,
+        "playground_state_machine": spec.playground_state_machine,
         "content_hash": spec.content_hash,
     }
     lab, _ = Lab.objects.update_or_create(slug=spec.slug, defaults=fields)
@@ -126,6 +127,12 @@ def draft_save(*, user, lab: Lab, files: dict) -> Draft:
     files = jobs.checked_files(lab, files, rejected=SubmissionRejected)
     draft, _ = Draft.objects.update_or_create(user=user, lab=lab, defaults={"files": files})
     return draft
+
+
+def draft_reset(*, user, lab: Lab) -> None:
+    """Throw the student's draft away: the editor starts again from the lab's starter files. Their
+    submissions and test runs are kept."""
+    Draft.objects.filter(user=user, lab=lab).delete()
 
 
 def submission_create(*, user, lab: Lab, files: dict, kind: str = Submission.Kind.SUBMIT) -> Submission:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", catalog.lab_list, name="list"),
     path("<slug:slug>/", catalog.lab_detail, name="detail"),
     path("<slug:slug>/draft/", catalog.draft_save, name="draft"),
+    path("<slug:slug>/draft/reset/", catalog.draft_reset, name="draft_reset"),
     path("<slug:slug>/submissions/", submissions.submission_create, name="submit"),
     path("<slug:slug>/submissions/<int:pk>/", submissions.submission_detail, name="submission"),
     path("<slug:slug>/submissions/<int:pk>/status/", submissions.submission_status, name="status"),
@@ -29,6 +30,8 @@ urlpatterns = [
 urlpatterns += [
     path("<slug:slug>/playground/", playground.playground_run_create, name="playground"),
     path("<slug:slug>/playground/sample/", playground.playground_sample, name="playground_sample"),
+    path("<slug:slug>/playground/events/", playground.saved_event_save, name="saved_event_save"),
+    path("<slug:slug>/playground/events/delete/", playground.saved_event_delete, name="saved_event_delete"),
     path("<slug:slug>/playground/<int:pk>/", playground.playground_run_detail, name="playground_run"),
     path(
         "<slug:slug>/playground/<int:pk>/status/", playground.playground_run_status, name="playground_status"

@@ -15,7 +15,7 @@ may use the runtime's helpers directly.
 from labs.grading.catalog import CATALOG_DIR, VISIBILITIES, LabError, LabSpec, load_catalog, load_lab
 from labs.grading.checks import Check, CheckFailed, check
 from labs.grading.files import MAX_FILE_BYTES, validate_files
-from labs.grading.runner import grade, invoke_draft, warm_up, worker_started, worker_stopping
+from labs.grading.runner import execute_draft, grade, invoke_draft, warm_up, worker_started, worker_stopping
 from labs.grading.session import InfrastructureError, InvocationResult, Session
 from labs.runtime.events import EVENTS as SAMPLE_EVENT_KINDS
 from labs.runtime.events import generate_event
@@ -33,6 +33,7 @@ __all__ = [
     "LabSpec",
     "Session",
     "check",
+    "execute_draft",
     "generate_event",
     "grade",
     "invoke_draft",

@@ -22,6 +22,9 @@ The manifest::
     handler = "app.lambda_handler"     # <editable .py file>.<function>; only labs with one handler have it
     function = "squared"               # optional: the function's name in the trace (default: the lab's slug)
     event = { number = 5 }             # optional: the event the Test box starts with (a TOML table)
+    # or, for a Step Functions lab, a "Start execution" box instead of the Test button:
+    # state_machine = "workflow.json"  # the editable ASL file; the grader defines start_execution(lab, input)
+    # event = { order_id = "o-1" }     # optional: the execution input the box starts with
     [checks]                           # every check of the grader, in exactly one list
     visible = ["returns_square"]       # shown (and run by "Run checks") before submitting
     after_deadline = ["rejects_text"]  # results shown once the deadline has passed
@@ -85,6 +88,8 @@ class LabSpec:
     playground_handler: str = ""  # "" when the lab has no playground
     playground_function: str = ""
     playground_event: dict = field(default_factory=dict)
+    # the editable ASL file that the "Start execution" box runs ("" when the playground is a Test button)
+    playground_state_machine: str = ""
     grader: ModuleType | None = None
     content_hash: str = ""
 
@@ -136,7 +141,14 @@ def load_lab(path: Path) -> LabSpec:
     seconds = limits.get("grading_seconds", 20)
     if isinstance(seconds, bool) or not isinstance(seconds, int) or not 1 <= seconds <= 120:
         raise LabError(slug, "lab.toml", "[limits] grading_seconds must be an integer from 1 to 120")
-    handler, function, event = _playground(slug, manifest.get("playground"), editable)
+    handler, function, event, state_machine = _playground(slug, manifest.get("playground"), editable)
+    if state_machine and not callable(getattr(grader, "start_execution", None)):
+        raise LabError(
+            slug,
+            "grader.py",
+            "[playground] state_machine needs start_execution(lab, input) in the grader "
+            "(it starts the student's state machine with the box's input and returns the execution)",
+        )
     return LabSpec(
         slug=slug,
         path=path,
@@ -155,6 +167,7 @@ def load_lab(path: Path) -> LabSpec:
         playground_handler=handler,
         playground_function=function,
         playground_event=event,
+        playground_state_machine=state_machine,
         grader=grader,
         content_hash=_content_hash(path, instructions),
     )
@@ -181,16 +194,34 @@ def _manifest(slug: str, path: Path) -> dict:
     return manifest
 
 
-def _playground(slug: str, table: object, editable: list[str]) -> tuple[str, str, dict]:
-    """(handler, function name, default event) of the optional ``[playground]`` table; ("", "", {})
-    without one."""
+def _playground(slug: str, table: object, editable: list[str]) -> tuple[str, str, dict, str]:
+    """(handler, function name, default event, state machine file) of the optional ``[playground]``
+    table; ("", "", {}, "") without one. A playground is either a handler or a state machine."""
     if table is None:
-        return "", "", {}
+        return "", "", {}, ""
     if not isinstance(table, dict):
         raise LabError(slug, "lab.toml", "[playground] must be a table")
-    unknown = set(table) - {"handler", "function", "event"}
+    unknown = set(table) - {"handler", "function", "event", "state_machine"}
     if unknown:
         raise LabError(slug, "lab.toml", f"[playground] has unknown keys {sorted(unknown)}")
+    event = table.get("event", {})
+    if not isinstance(event, dict):
+        raise LabError(slug, "lab.toml", "[playground] event must be a table (the JSON object to start from)")
+    if "state_machine" in table:
+        if "handler" in table or "function" in table:
+            raise LabError(slug, "lab.toml", "[playground] has a handler or a state_machine, not both")
+        state_machine = table["state_machine"]
+        if (
+            not isinstance(state_machine, str)
+            or not state_machine.endswith(".json")
+            or state_machine not in editable
+        ):
+            raise LabError(
+                slug,
+                "lab.toml",
+                f"[playground] state_machine {state_machine!r} must be an editable .json file",
+            )
+        return "", "", event, state_machine
     handler = table.get("handler")
     match = _HANDLER.match(handler) if isinstance(handler, str) else None
     if match is None:
@@ -210,10 +241,7 @@ def _playground(slug: str, table: object, editable: list[str]) -> tuple[str, str
             "lab.toml",
             "[playground] function must be a Lambda function name (letters, digits, - and _)",
         )
-    event = table.get("event", {})
-    if not isinstance(event, dict):
-        raise LabError(slug, "lab.toml", "[playground] event must be a table (the JSON object to start from)")
-    return handler, function, event
+    return handler, function, event, ""
 
 
 def _text(slug: str, root: Path, relative: str) -> str:

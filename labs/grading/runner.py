@@ -29,7 +29,7 @@ from labs.runtime import Cloud, LabsRuntimeError
 from labs.runtime.cloudformation.template import _lint_rules
 from labs.runtime.sandbox.host import close_fork_servers, fork_server, sweep_abandoned_sandboxes
 
-__all__ = ["grade", "invoke_draft", "warm_up", "worker_started", "worker_stopping"]
+__all__ = ["execute_draft", "grade", "invoke_draft", "warm_up", "worker_started", "worker_stopping"]
 
 
 def grade(lab: LabSpec, files: dict[str, str], *, visible_only: bool = False) -> dict:
@@ -122,6 +122,42 @@ def invoke_draft(lab: LabSpec, files: dict[str, str], event: Any, *, handler: st
         "max_memory_used_mb": invocation.get("max_memory_used_mb"),
         "cold_start": result.cold_start,
         "cost_usd": result.cost_usd,
+        "trace": trace,
+        "run_ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+
+
+def execute_draft(lab: LabSpec, files: dict[str, str], value: Any) -> dict:
+    """The "Start execution" box of a Step Functions lab: in a fresh simulated account, the grader's setup
+    (the functions and roles the workflow calls) then its ``start_execution(session, value)``, which runs
+    the student's draft definition to its end in simulated time. Nothing is checked or scored. Returns
+    ``{"execution": {name, status, input, output, error, cause, graph, history}, "trace", "run_ms"}``, or
+    ``{"rejected": message}`` when the draft cannot run (invalid JSON or ASL: the validator's words).
+    Raises ``ValueError`` (files that do not fit, no such playground), ``InfrastructureError``."""
+    validate_files(lab.editable, files)
+    start = getattr(lab.grader, "start_execution", None)
+    if not lab.playground_state_machine or start is None:
+        raise ValueError(f"lab {lab.slug} has no Start execution box")
+    started = time.perf_counter()
+    try:
+        with Cloud(seed=7) as cloud:
+            session = Session(lab, files, cloud)
+            setup = lab.setup()
+            message = _run(setup, session) if setup is not None else None
+            first = len(cloud.trace)  # what follows the grader's setup is the student's execution
+            if message is None:
+
+                def start_execution(session: Session) -> None:  # named: a grader's failure names it
+                    start(session, value)
+
+                message = _run(start_execution, session)
+            trace = [json_safe(entry) for entry in cloud.trace[first:]]
+    except LabsRuntimeError as error:
+        raise InfrastructureError(f"the runtime failed: {error}") from error
+    if message is not None or not session.executions:
+        return {"rejected": message or "The state machine did not start."}
+    return {
+        "execution": session.executions[-1],
         "trace": trace,
         "run_ms": round((time.perf_counter() - started) * 1000, 1),
     }

@@ -7,16 +7,17 @@ import json
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.html import escape
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from config.htmx import HtmxHttpRequest
-from labs import playground, selectors, services
+from labs import selectors, services
 from labs.models import Draft, Lab, PlaygroundRun, Submission
 from labs.views.common import files_from, published_lab
-from labs.views.playground import run_context
+from labs.views.playground import picker_context, run_context
 from labs.views.submissions import submission_context
 
 
@@ -56,10 +57,11 @@ def lab_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     }
     if latest is not None:
         context.update(submission_context(request, latest))
-    if lab.playground_handler:
+    if lab.has_playground:
         run = PlaygroundRun.objects.filter(user=request.user, lab=lab).first()
-        context["samples"] = playground.SAMPLE_EVENTS
-        # The event box starts from the student's last test, else the lab's starting event.
+        # The event box starts from the student's last test, else the lab's starting event, and the menu
+        # above it names which (after a reload they used to disagree).
+        context.update(picker_context(request, lab, picked="last" if run else ""))
         context["event_text"] = json.dumps(run.event if run else lab.playground_event, indent=2)
         if run is not None:
             context.update(run_context(run))
@@ -75,3 +77,15 @@ def draft_save(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     except services.SubmissionRejected as error:
         return HttpResponse(f'<span class="error">Not saved: {escape(error.message)}</span>', status=400)
     return HttpResponse(f'<span class="muted">Draft saved at {timezone.localtime():%H:%M:%S}</span>')
+
+
+@login_required
+@require_POST
+def draft_reset(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """ "Reset to starter" (the page asked first): the draft is deleted and the page reloads with the
+    starter files; htmx is told to reload the whole page (HX-Refresh), since every editor tab changes."""
+    lab = published_lab(slug)
+    services.draft_reset(user=request.user, lab=lab)
+    if request.htmx:
+        return HttpResponseClientRefresh()
+    return redirect(lab.get_absolute_url())

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.roles import instructor_required
 from config.htmx import HtmxHttpRequest
 from labs import selectors, services
+from labs.highlighting import highlighted_files
 from labs.models import Submission
 from labs.views.common import instructor_lab, polling
 from labs.views.submissions import submission_context
@@ -97,7 +98,7 @@ def submission_review(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
     submission = get_object_or_404(Submission.objects.select_related("user"), pk=pk, lab=lab)
     submission.lab = lab
     context = submission_context(request, submission)
-    context["files"] = submission.files
+    context["files"] = highlighted_files(submission.files)
     context["regrade"] = (submission.result or {}).get("regrade")
     context["others"] = list(
         Submission.objects.filter(lab=lab, user=submission.user).defer("files", "result", "verdicts")[:50]

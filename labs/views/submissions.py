@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.roles import is_instructor
 from config.htmx import HtmxHttpRequest
 from labs import diagrams, selectors, services
+from labs.highlighting import highlighted_files
 from labs.models import Lab, Submission
 from labs.views.common import files_from, polling, published_lab
 
@@ -67,5 +68,5 @@ def submission_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
     lab = get_object_or_404(Lab, slug=slug)
     submission = _submission_for(request, lab, pk)
     context = submission_context(request, submission)
-    context["files"] = submission.files
+    context["files"] = highlighted_files(submission.files)
     return render(request, "labs/submission_detail.html", context)

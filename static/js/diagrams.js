@@ -34,3 +34,40 @@ window.addEventListener("DOMContentLoaded", function () {
   // "toggle" does not bubble: listen in the capture phase for any <details> opening.
   document.addEventListener("toggle", drawVisible, true);
 });
+
+// Step Functions executions (labs/_execution.html): choosing a state, by its button in the list or by its node
+// in the graph, shows that state's input and output (one at a time), as the console's graph view does.
+// Delegated on the document: results arrive later through htmx.
+(function () {
+  "use strict";
+  function show(button) {
+    var execution = button.closest(".sfn-execution");
+    var open = button.getAttribute("aria-expanded") === "true";
+    execution.querySelectorAll("button.sfn-state").forEach(function (other) {
+      other.setAttribute("aria-expanded", "false");
+      document.getElementById(other.getAttribute("aria-controls")).hidden = true;
+    });
+    execution.querySelectorAll("g.node.chosen, g.cluster.chosen").forEach(function (node) { node.classList.remove("chosen"); });
+    if (open) { return; }
+    button.setAttribute("aria-expanded", "true");
+    var panel = document.getElementById(button.getAttribute("aria-controls"));
+    panel.hidden = false;
+    var drawn = execution.querySelector("[data-node='" + button.dataset.sfnNode + "']");
+    if (drawn) { drawn.classList.add("chosen"); }
+    panel.scrollIntoView({ block: "nearest" });
+  }
+  // Mermaid names a node's group "<diagram>-flowchart-n3-<k>" and a box (Parallel, Map) "n3".
+  var NODE_ID = /(?:^|flowchart-)(n\d+)(?:-\d+)?$/;
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button.sfn-state");
+    if (button) { show(button); return; }
+    var figure = event.target.closest && event.target.closest(".sfn-execution figure.diagram");
+    if (!figure) { return; }
+    var drawn = event.target.closest("g.node, g.cluster");
+    var match = drawn && drawn.id.match(NODE_ID);
+    if (!match) { return; }
+    drawn.setAttribute("data-node", match[1]);
+    var chosen = figure.closest(".sfn-execution").querySelector("button.sfn-state[data-sfn-node='" + match[1] + "']");
+    if (chosen) { show(chosen); }
+  });
+})();

@@ -22,8 +22,8 @@
     editor.on("change", function () {
       editor.save(); // keep the textarea current: Run checks and Submit post the textareas
       clearTimeout(saveTimer);
-      // A draft is saved 1.5 s after the last keystroke (the form's hx-trigger is this event).
-      saveTimer = setTimeout(function () { window.htmx.trigger(form, "draft-save"); }, 1500);
+      // A draft is saved 1.5 s after the last keystroke (#draft-saver's hx-trigger is this event).
+      saveTimer = setTimeout(function () { window.htmx.trigger("#draft-saver", "draft-save"); }, 1500);
     });
     // The scroller is a tab stop that hands focus to the editor, so the code that scrolls is reachable by
     // keyboard (axe: scrollable-region-focusable); CodeMirror itself gives it tabindex=-1.
@@ -35,6 +35,11 @@
       editor.focus();
     });
     editors.push(editor);
+  });
+
+  // Reset to starter: a draft save still waiting would write the old code back after the reset.
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.target && event.target.id === "draft-reset") { clearTimeout(saveTimer); }
   });
 
   form.querySelectorAll("[role=tab]").forEach(function (tab, index) {
@@ -50,3 +55,11 @@
     });
   });
 })();
+
+// Enter in the saved-event name box saves the event; left alone it would submit the editor form with its
+// first button (Run checks). Listened for on the document: htmx replaces the box after each save.
+document.addEventListener("keydown", function (event) {
+  if (event.key !== "Enter" || !event.target || event.target.id !== "saved-event-name") { return; }
+  event.preventDefault();
+  document.getElementById("saved-event-save").click();
+});

@@ -6,6 +6,7 @@ result (hidden checks included), and re-grades the submission on the same worker
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -78,6 +79,9 @@ def test_a_student_edits_submits_and_reads_the_result(
     tested = page.inner_text("#playground-run")
     assert "Succeeded" in tested and '"squared": 144' in tested
     assert "START RequestId:" in tested and "END RequestId:" in tested and "REPORT RequestId:" in tested
+    # the page's Billed duration is the REPORT line's (init and duration rounded up together)
+    billed = re.search(r"Billed Duration: (\d+) ms", tested).group(1)
+    assert re.search(rf"Billed duration\s+{billed} ms", tested), tested
     drawn = page.inner_text("#playground-run figure.diagram")
     assert "Test event" in drawn and "λ squared" in drawn  # the caller and the function
     page.locator(".playground").scroll_into_view_if_needed()
@@ -294,7 +298,7 @@ def test_a_state_machine_execution_is_drawn_with_its_statuses(
     page.locator("details.execution").nth(0).screenshot(path=str(artifacts / "lab-execution-graph.png"))
     closed = page.locator("details.execution").nth(1)
     assert closed.locator("figure.diagram svg").count() == 0  # not drawn while closed
-    closed.locator("summary").click()
+    closed.locator(":scope > summary").click()  # not the event history's summary inside it
     closed.locator("figure.diagram svg").wait_for(timeout=15000)
     assert closed.locator("g.node.failed:has-text('No number')").count() == 1
 

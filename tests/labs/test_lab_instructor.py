@@ -272,7 +272,7 @@ def test_an_instructor_sees_any_students_full_result(teacher_client, squared, st
     assert response.status_code == 200 and "10/10" in html
     assert "Squares negative and decimal numbers" in html and "hidden from students" in html
     assert "squaring -4" in html  # a hidden check's logs
-    assert "Event trace" in html and "def lambda_handler" in html  # trace and files
+    assert "Event trace" in html and '<span class="nf">lambda_handler</span>' in html  # trace and files
     assert "Re-grade this submission" in html
 
 

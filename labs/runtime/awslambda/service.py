@@ -51,7 +51,7 @@ from labs.runtime.sandbox.codestore import CodeTooLargeError
 from labs.runtime.sandbox.environment import Environment
 from labs.runtime.sandbox.host import UNSAFE_WARNING, fork_server
 
-__all__ = ["Invocation", "LambdaService", "SYNC_PAYLOAD_LIMIT", "ASYNC_PAYLOAD_LIMIT"]
+__all__ = ["Invocation", "LambdaService", "SYNC_PAYLOAD_LIMIT", "ASYNC_PAYLOAD_LIMIT", "billed_duration_ms"]
 
 ASYNC_PAYLOAD_LIMIT = 1024 * 1024  # 1 MB for asynchronous invocations (raised from 256 KB in 2025-10)
 INIT_TIMEOUT_S = 10.0  # Lambda's limit for the init phase of on-demand functions
@@ -300,7 +300,7 @@ class LambdaService:
         it as an ``Invocation``."""
         function, request_id, init_ms = context.function, context.request_id, context.init_ms
         memory_mb, duration_ms, rss_kb = context.memory_mb, result.duration_ms, result.max_rss_kb
-        billed_ms = math.ceil(duration_ms) + (math.ceil(init_ms) if init_ms else 0)
+        billed_ms = billed_duration_ms(duration_ms, init_ms)
         used_mb = min(max(math.ceil(rss_kb / 1024), 1), memory_mb) if rss_kb else 1
         report = _report_line(request_id, duration_ms, billed_ms, memory_mb, used_mb, init_ms, result)
         text = context.init_output + context.start_line + output + f"END RequestId: {request_id}\n" + report
@@ -416,6 +416,19 @@ def tenancy_mode(function) -> str | None:
     """The function's ``TenantIsolationMode`` ("PER_TENANT"), None without tenant isolation; moto does not
     keep ``TenancyConfig``: ``request_checks`` sets it on the function when it is created."""
     return (getattr(function, "tenancy_config", None) or {}).get("TenantIsolationMode")
+
+
+def billed_duration_ms(duration_ms: float, init_ms: float | None) -> int:
+    """The REPORT line's Billed Duration. Since 2025-08-01 Lambda bills the INIT phase of on-demand ZIP
+    functions on managed runtimes as it already did for container images, custom runtimes and provisioned
+    concurrency (https://aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase/), and
+    an INIT that is billed is added to the duration before the whole is rounded up to the millisecond, not
+    rounded apart: Init 1293.83 ms + Duration 1049.63 ms is billed 2344 ms, not 2345 (measured on Lambda:
+    https://lucvandonkersgoed.com/2022/04/09/when-is-the-lambda-init-phase-free-and-when-is-it-billed/).
+    Lambda rounds duration up to the nearest 1 ms (https://aws.amazon.com/lambda/pricing/), at least 1 ms."""
+    total = duration_ms + (init_ms or 0)
+    # round() first: 1.1 + 0.9 is 2.0000000000000004 in floats, which must bill 2 ms, not 3
+    return max(1, math.ceil(round(total, 6)))
 
 
 def _report_line(
