@@ -34,6 +34,7 @@ __all__ = [
     "SubmissionRejected",
     "check_verdicts",
     "draft_save",
+    "lab_deadline_set",
     "lab_import",
     "lab_regrade_all",
     "submission_create",
@@ -118,6 +119,20 @@ def lab_record_mutation_score(*, slug: str, report, content_hash: str, measured_
             "content_hash": content_hash,
         }
         lab.save(update_fields=["mutation_score"])
+    return lab
+
+
+def lab_deadline_set(*, lab: Lab, deadline: dt.datetime | None) -> Lab:
+    """Set (or, with None, clear) the lab's deadline: the time after which a submission is marked late in
+    the gradebook and the after-deadline checks are shown to students. Submissions stay open after it.
+
+    The deadline belongs to the lab of its course (a Lab is reached through one lesson of one course), so
+    it is per course and lab; importing the catalog again never changes it. Raises ``ValueError`` for a
+    naive datetime (its time zone would be a guess)."""
+    if deadline is not None and timezone.is_naive(deadline):
+        raise ValueError("a deadline needs a time zone")
+    Lab.objects.filter(pk=lab.pk).update(deadline=deadline)
+    lab.deadline = deadline
     return lab
 
 
