@@ -1,0 +1,71 @@
+"""Deadlines, the course page as the hub, and the gradebook, in Chromium at desktop and phone widths: the
+instructor sets a lab's deadline on the live class view; the student sees it with their own status and
+best score on the course page, the labs list and the lab page; the instructor reads the course total and
+downloads the CSV for Moodle. Screenshots go to test-artifacts/."""
+
+import csv
+import io
+
+import pytest
+
+from courses.services import enrollment_create
+from tests.labs.helpers import graded
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WIDTHS = {"desktop": {"width": 1400, "height": 1000}, "phone": {"width": 390, "height": 844}}
+
+
+def _log_in(browser, base: str, username: str, password: str, viewport: dict):
+    page = browser.new_context(viewport=viewport).new_page()
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    return page
+
+
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+def test_deadline_hub_and_gradebook(live_server, browser, student, instructor, squared, artifacts, width):
+    base, viewport = live_server.url, WIDTHS[width]
+    course = squared.lesson.course
+    enrollment_create(user=student, course=course)
+    graded(student, squared, failing={"returns_square"})  # 7/10
+
+    teacher = _log_in(browser, base, "teach", "teach-pass-123", viewport)
+    teacher.goto(f"{base}/labs/{squared.slug}/instructor/live/")
+    teacher.fill("#id_deadline", "2030-01-15T17:00")
+    teacher.click("text=Set deadline")
+    teacher.wait_for_selector("text=is due Jan 15, 17:00 UTC")
+    assert teacher.locator(".tile dt").all_inner_texts()[-2:] == ["Median score", "Full marks"]
+    teacher.screenshot(path=str(artifacts / f"instructor-deadline-{width}.png"), full_page=True)
+
+    page = _log_in(browser, base, "stu", "stu-pass-123", viewport)
+    page.goto(f"{base}{course.get_absolute_url()}")
+    row = page.locator(".course-assessments tr", has=page.locator("a", has_text=squared.title))
+    assert "Due Jan 15, 17:00 UTC" in row.inner_text() and "graded · best 7/10" in row.inner_text()
+    row.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / f"course-hub-{width}.png"), full_page=True)
+    page.goto(f"{base}/labs/")
+    card = page.locator(".lab-cards li", has=page.locator("h2", has_text=squared.title))
+    assert "Due Jan 15, 17:00 UTC" in card.inner_text() and "graded · best 7/10" in card.inner_text()
+    page.screenshot(path=str(artifacts / f"labs-list-status-{width}.png"))
+    page.goto(f"{base}{squared.get_absolute_url()}")
+    assert "Due Jan 15, 17:00 UTC" in page.inner_text(".lab-meta")
+
+    teacher.goto(f"{base}/labs/instructor/gradebook/{course.slug}/")
+    student_row = teacher.locator("table.gradebook tbody tr", has=teacher.locator("th", has_text="stu"))
+    assert student_row.locator("td.total").inner_text().startswith("7 ")
+    # the student column stays in view when the table scrolls sideways
+    teacher.locator(".table-scroll").evaluate("element => element.scrollLeft = element.scrollWidth")
+    sticky = student_row.locator("th").bounding_box()
+    assert sticky is not None and sticky["x"] < viewport["width"] / 2
+    student_row.scroll_into_view_if_needed()
+    teacher.screenshot(path=str(artifacts / f"gradebook-total-{width}.png"))
+    with teacher.expect_download() as download_info:
+        teacher.click("text=CSV for Moodle")
+    table = list(csv.reader(io.StringIO(download_info.value.path().read_text(encoding="utf-8"))))
+    assert table[0][:2] == ["Email address", "Username"]
+    column = table[0].index(f"{squared.title} (lab, out of 10)")
+    assert [row[1] for row in table[1:]] == ["stu"] and table[1][column] == "7"
