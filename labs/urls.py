@@ -10,6 +10,7 @@ urlpatterns = [
     path("<slug:slug>/draft/", catalog.draft_save, name="draft"),
     path("<slug:slug>/submissions/", submissions.submission_create, name="submit"),
     path("<slug:slug>/submissions/<int:pk>/", submissions.submission_detail, name="submission"),
+    path("<slug:slug>/submissions/compare/", submissions.submission_diff, name="diff"),
     path("<slug:slug>/submissions/<int:pk>/status/", submissions.submission_status, name="status"),
     # Instructors (labs/views/live.py, review.py); "instructor" as the second segment never clashes with the above.
     path("<slug:slug>/instructor/live/", live.lab_live, name="instructor_live"),

@@ -69,3 +69,20 @@ def test_deadline_hub_and_gradebook(live_server, browser, student, instructor, s
     assert table[0][:2] == ["Email address", "Username"]
     column = table[0].index(f"{squared.title} (lab, out of 10)")
     assert [row[1] for row in table[1:]] == ["stu"] and table[1][column] == "7"
+
+
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+def test_a_student_compares_two_submissions(live_server, browser, student, squared, artifacts, width):
+    base = live_server.url
+    graded(student, squared, failing={"returns_square"}, files={"app.py": "def f():\n    return 1\n"})
+    graded(student, squared, files={"app.py": "def f():\n    return 2\n"})
+    page = _log_in(browser, base, "stu", "stu-pass-123", WIDTHS[width])
+    page.goto(f"{base}{squared.get_absolute_url()}")
+    page.click("text=Compare the two chosen submissions")  # the newest two are chosen to start with
+    page.wait_for_url("**/submissions/compare/**")
+    assert page.locator("tr.diff-removed").inner_text().endswith("return 1")
+    assert page.locator("tr.diff-added").inner_text().endswith("return 2")
+    # the highlight is there to see, not only in the markup
+    colour = page.locator("tr.diff-added").evaluate("row => getComputedStyle(row).backgroundColor")
+    assert colour == "rgb(218, 251, 225)"
+    page.screenshot(path=str(artifacts / f"submission-diff-{width}.png"), full_page=True)
