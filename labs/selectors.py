@@ -21,6 +21,7 @@ __all__ = [
     "LabStanding",
     "lab_class_view",
     "lab_standings",
+    "students_failing",
     "latest_submission_ids",
     "latest_submissions_summary",
     "queue_estimate",
@@ -257,6 +258,34 @@ def lab_class_view(lab: Lab, *, include_runs: bool = False) -> dict:
         "median_percent": round(statistics.median(_percents(scores)), 1) if scores else None,
         "full_marks": sum(1 for score, top in scores if top and score == top),
     }
+
+
+def students_failing(lab: Lab, check_id: str, *, include_runs: bool = False) -> list[dict]:
+    """Who is stuck on ``check_id``: the students whose latest graded submission (the live view's rows:
+    also "Run checks" with ``include_runs``) ran that check and failed it, by username. Each: ``user_id``,
+    ``username``, ``submission_id``, ``created_at``, ``kind``, ``score``, ``max_score``, ``message``."""
+    kinds = list(Submission.Kind.values) if include_runs else [Submission.Kind.SUBMIT]
+    latest = _latest_per_student(
+        Submission.objects.filter(lab=lab, kind__in=kinds, status=Submission.Status.GRADED)
+    ).values("pk", "user_id", "user__username", "created_at", "kind", "score", "max_score", "verdicts")
+    stuck = []
+    for row in latest:
+        verdict = next((v for v in row["verdicts"] or [] if v.get("id") == check_id), None)
+        if verdict is None or verdict.get("passed"):
+            continue
+        stuck.append(
+            {
+                "user_id": row["user_id"],
+                "username": row["user__username"],
+                "submission_id": row["pk"],
+                "created_at": row["created_at"],
+                "kind": row["kind"],
+                "score": row["score"],
+                "max_score": row["max_score"],
+                "message": verdict.get("message") or "",
+            }
+        )
+    return sorted(stuck, key=lambda item: item["username"])
 
 
 def check_failures(declared: list[dict], verdict_lists: list[list[dict]], top: int = 3) -> list[dict]:

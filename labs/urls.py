@@ -15,6 +15,7 @@ urlpatterns = [
     # Instructors (labs/views/live.py, review.py); "instructor" as the second segment never clashes with the above.
     path("<slug:slug>/instructor/live/", live.lab_live, name="instructor_live"),
     path("<slug:slug>/instructor/deadline/", live.lab_deadline, name="instructor_deadline"),
+    path("<slug:slug>/instructor/live/checks/<str:check_id>/", live.check_stuck, name="instructor_stuck"),
     path("<slug:slug>/instructor/submissions/", review.submission_list, name="instructor_submissions"),
     path(
         "<slug:slug>/instructor/submissions/<int:pk>/",

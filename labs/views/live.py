@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -69,3 +69,23 @@ def lab_deadline(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             "are marked late; the checks marked “after the deadline” show their details once it has passed.",
         )
     return redirect(live)
+
+
+@instructor_required
+@require_GET
+def check_stuck(request: HtmxHttpRequest, slug: str, check_id: str) -> HttpResponse:
+    """Who is stuck: the students whose latest graded submission fails ``check_id``, each with a link to
+    that submission. A check the lab no longer has is still listed while old results carry it."""
+    lab = instructor_lab(slug)
+    include_runs = request.GET.get("runs") == "1"
+    stuck = selectors.students_failing(lab, check_id, include_runs=include_runs)
+    check = next((check for check in lab.checks if check["id"] == check_id), None)
+    if check is None and not stuck:
+        raise Http404("No such check")
+    context = {
+        "lab": lab,
+        "check": check or {"id": check_id, "name": check_id, "removed": True},
+        "stuck": stuck,
+        "include_runs": include_runs,
+    }
+    return render(request, "labs/instructor/check_stuck.html", context)

@@ -86,3 +86,22 @@ def test_a_student_compares_two_submissions(live_server, browser, student, squar
     colour = page.locator("tr.diff-added").evaluate("row => getComputedStyle(row).backgroundColor")
     assert colour == "rgb(218, 251, 225)"
     page.screenshot(path=str(artifacts / f"submission-diff-{width}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+def test_the_instructor_finds_who_is_stuck(live_server, browser, instructor, squared, artifacts, width):
+    from tests.labs.helpers import make_student
+
+    base = live_server.url
+    ann = make_student("ann")
+    stuck = graded(ann, squared, failing={"returns_square"}, message="Expected {'square': 25}")
+    graded(make_student("bob"), squared)
+    page = _log_in(browser, base, "teach", "teach-pass-123", WIDTHS[width])
+    page.goto(f"{base}/labs/{squared.slug}/instructor/live/")
+    page.click("[data-check=returns_square] a")
+    page.wait_for_url("**/instructor/live/checks/returns_square/")
+    rows = page.locator("table.stuck tbody tr")
+    assert rows.count() == 1 and "ann" in rows.inner_text() and "Expected {'square': 25}" in rows.inner_text()
+    page.screenshot(path=str(artifacts / f"who-is-stuck-{width}.png"), full_page=True)
+    rows.locator("td a").first.click()
+    page.wait_for_url(f"**/instructor/submissions/{stuck.pk}/")
