@@ -98,7 +98,7 @@ def test_the_instructor_finds_who_is_stuck(live_server, browser, instructor, squ
     graded(make_student("bob"), squared)
     page = _log_in(browser, base, "teach", "teach-pass-123", WIDTHS[width])
     page.goto(f"{base}/labs/{squared.slug}/instructor/live/")
-    page.click("[data-check=returns_square] a")
+    page.click("a:has([data-check=returns_square])")
     page.wait_for_url("**/instructor/live/checks/returns_square/")
     rows = page.locator("table.stuck tbody tr")
     assert rows.count() == 1 and "ann" in rows.inner_text() and "Expected {'square': 25}" in rows.inner_text()
