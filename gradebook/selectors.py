@@ -2,7 +2,8 @@
 
 Per lab: the best and the latest score of the student's submissions (kind submit; "Run checks" never
 counts), whether each came after the lab's deadline, how many submissions they made and whether one is
-being graded. Per graded quiz: the best submitted attempt, in percent. A re-graded submission keeps its
+being graded. A submission's score is the one that counts (Submission.final_score): the instructor's
+adjustment where there is one, else the automatic score. Per graded quiz: the best submitted attempt, in percent. A re-graded submission keeps its
 previous score until the new one arrives, so the table does not flicker while a re-grade runs.
 
 The course total (``StudentRow.total``): each lab counts its points (the best score, late or not: the
@@ -146,9 +147,13 @@ class Gradebook:
             # "Could not be graded" is not an attempt (the student was told to submit again).
             .exclude(status=Submission.Status.INFRA_ERROR)
             .order_by("created_at", "id")
-            .values_list("id", "user_id", "lab_id", "status", "score", "max_score", "created_at")
+            .values_list(
+                "id", "user_id", "lab_id", "status", "score", "adjusted_score", "max_score", "created_at"
+            )
         )
-        for pk, user_id, lab_id, status, score, max_score, created_at in rows:
+        for pk, user_id, lab_id, status, score, adjusted, max_score, created_at in rows:
+            if adjusted is not None:  # the instructor's adjustment counts (Submission.final_score)
+                score = adjusted
             cell = cells.setdefault((user_id, lab_id), LabCell(lab=labs[lab_id]))
             cell.submissions += 1
             if status in (Submission.Status.QUEUED, Submission.Status.RUNNING):

@@ -84,10 +84,11 @@ def lab_standings(user, labs: Iterable[Lab]) -> dict[int, LabStanding]:
     rows = Submission.objects.filter(user=user, lab_id__in=lab_ids).exclude(
         status=Submission.Status.INFRA_ERROR
     )
-    for lab_id, kind, status, score, max_score in rows.values_list(
-        "lab_id", "kind", "status", "score", "max_score"
+    for lab_id, kind, status, score, adjusted, max_score in rows.values_list(
+        "lab_id", "kind", "status", "score", "adjusted_score", "max_score"
     ):
         started.add(lab_id)
+        score = adjusted if adjusted is not None else score  # Submission.final_score
         if kind != Submission.Kind.SUBMIT:
             continue
         if status in PENDING:

@@ -23,6 +23,11 @@ urlpatterns = [
         name="instructor_submission",
     ),
     path(
+        "<slug:slug>/instructor/submissions/<int:pk>/review/",
+        review.submission_review_save,
+        name="instructor_review",
+    ),
+    path(
         "<slug:slug>/instructor/submissions/<int:pk>/regrade/",
         review.submission_regrade,
         name="instructor_regrade",

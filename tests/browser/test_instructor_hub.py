@@ -105,3 +105,29 @@ def test_the_instructor_finds_who_is_stuck(live_server, browser, instructor, squ
     page.screenshot(path=str(artifacts / f"who-is-stuck-{width}.png"), full_page=True)
     rows.locator("td a").first.click()
     page.wait_for_url(f"**/instructor/submissions/{stuck.pk}/")
+
+
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+def test_the_instructor_comments_and_adjusts_and_the_student_sees_it(
+    live_server, browser, student, instructor, squared, artifacts, width
+):
+    base = live_server.url
+    submission = graded(student, squared, failing={"returns_square"})  # 7/10
+    teacher = _log_in(browser, base, "teach", "teach-pass-123", WIDTHS[width])
+    teacher.goto(f"{base}/labs/{squared.slug}/instructor/submissions/{submission.pk}/")
+    teacher.fill("#id_adjusted_score", "9")
+    teacher.fill("#id_comment", "Right idea; the rounding is a detail.")
+    teacher.click("text=Save review")
+    teacher.wait_for_selector("text=Review saved.")
+    assert "Last changed by teach" in teacher.inner_text(".review-form")
+    teacher.screenshot(path=str(artifacts / f"instructor-review-{width}.png"), full_page=True)
+
+    page = _log_in(browser, base, "stu", "stu-pass-123", WIDTHS[width])
+    page.goto(f"{base}{submission.get_absolute_url()}")
+    assert "Right idea; the rounding is a detail." in page.inner_text(".instructor-comment")
+    scores = page.locator("p.score").all_inner_texts()
+    assert "9/10" in scores[0] and "automatic score 7/10" in scores[0]
+    page.screenshot(path=str(artifacts / f"student-sees-review-{width}.png"), full_page=False)
+    page.goto(f"{base}/labs/")
+    card = page.locator(".lab-cards li", has=page.locator("h2", has_text=squared.title))
+    assert "graded · best 9/10" in card.inner_text()
