@@ -10,6 +10,7 @@ from courses.signals import score_changed
 from gradebook.selectors import Gradebook
 from labs import services
 from labs.selectors import lab_standings
+from lti.items import best_score, item_of
 from tests.labs.helpers import graded, make_student
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +46,7 @@ def test_an_adjustment_counts_everywhere_and_keeps_the_automatic_score(
     cell = Gradebook(course=squared.lesson.course, labs=[squared], quizzes=[]).rows([student])[0].labs[0]
     assert (cell.best, cell.latest) == (9, 9)
     assert lab_standings(student, [squared])[squared.pk].best == 9
+    assert best_score(item_of(squared), student) == 9  # what the LTI grade push sends
     # a comment alone does not change the grade: nothing for the LMS
     services.submission_review(submission=saved, by=instructor, adjusted_score=9, comment="Good idea!")
     assert len(signals) == 1
