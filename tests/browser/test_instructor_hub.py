@@ -131,3 +131,29 @@ def test_the_instructor_comments_and_adjusts_and_the_student_sees_it(
     page.goto(f"{base}/labs/")
     card = page.locator(".lab-cards li", has=page.locator("h2", has_text=squared.title))
     assert "graded · best 9/10" in card.inner_text()
+
+
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+def test_the_submissions_list_follows_a_regrade_until_it_is_graded(
+    live_server, browser, student, instructor, squared, artifacts, width, monkeypatch
+):
+    from playwright.sync_api import expect
+
+    from labs import jobs
+    from labs.models import Submission
+
+    monkeypatch.setattr(jobs, "send", lambda task, job_id: None)  # the test plays the worker below
+    submission = graded(student, squared, failing={"returns_square"})
+    page = _log_in(browser, base := live_server.url, "teach", "teach-pass-123", WIDTHS[width])
+    page.goto(f"{base}/labs/{squared.slug}/instructor/submissions/")
+    page.click("#submission-table button:has-text('Re-grade')")
+    row = page.locator("#submission-table tbody tr").first
+    expect(row.locator(".badge.status")).to_have_text("Queued")
+    assert page.locator("#submission-table[hx-trigger]").count() == 1  # polling while it waits
+    page.screenshot(path=str(artifacts / f"submissions-regrade-queued-{width}.png"))
+    Submission.objects.filter(pk=submission.pk).update(status="graded", score=10)  # the worker's answer
+    # no reload: the table asks for itself again every 2 s
+    expect(row.locator(".badge.status")).to_have_text("Graded", timeout=10_000)
+    assert "10/10" in row.inner_text()
+    assert page.locator("#submission-table[hx-trigger]").count() == 0  # and then it stopped
+    page.screenshot(path=str(artifacts / f"submissions-regrade-graded-{width}.png"))
