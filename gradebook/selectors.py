@@ -56,10 +56,12 @@ class LabCell:
     best_max: int | None = None
     best_id: int | None = None
     best_late: bool = False
+    best_adjusted: bool = False  # the score is an instructor's adjustment (Submission.adjusted_score)
     latest: int | None = None
     latest_max: int | None = None
     latest_id: int | None = None
     latest_late: bool = False
+    latest_adjusted: bool = False
     submissions: int = 0
     pending: int = 0
     lab: Lab | None = None
@@ -166,7 +168,9 @@ class Gradebook:
             # the same score again after the deadline.
             if cell.best is None or score > cell.best:
                 cell.best, cell.best_max, cell.best_id, cell.best_late = score, max_score, pk, late
+                cell.best_adjusted = adjusted is not None
             cell.latest, cell.latest_max, cell.latest_id, cell.latest_late = score, max_score, pk, late
+            cell.latest_adjusted = adjusted is not None
         return cells
 
     def header(self) -> list[str]:

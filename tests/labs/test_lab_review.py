@@ -44,7 +44,7 @@ def test_an_adjustment_counts_everywhere_and_keeps_the_automatic_score(
     assert saved.reviewed_by == instructor and saved.reviewed_at is not None
     assert signals == [("stu", squared.slug)]  # the LMS hears of it
     cell = Gradebook(course=squared.lesson.course, labs=[squared], quizzes=[]).rows([student])[0].labs[0]
-    assert (cell.best, cell.latest) == (9, 9)
+    assert (cell.best, cell.latest, cell.best_adjusted, cell.latest_adjusted) == (9, 9, True, True)
     assert lab_standings(student, [squared])[squared.pk].best == 9
     assert best_score(item_of(squared), student) == 9  # what the LTI grade push sends
     # a comment alone does not change the grade: nothing for the LMS
@@ -110,6 +110,8 @@ def test_the_instructor_reviews_from_the_submission_page(teacher_client, seven, 
     assert seven.adjusted_score == 8
     listing = teacher_client.get(reverse("labs:instructor_submissions", args=[squared.slug])).content.decode()
     assert "→ 8</strong>" in listing
+    book = teacher_client.get(reverse("gradebook:course", args=[squared.lesson.course.slug])).content.decode()
+    assert '8/10</a> <span class="badge" title="Adjusted by an instructor">adj.</span>' in book
 
 
 def test_the_student_sees_the_comment_and_both_scores(student_client, seven, squared, instructor):
