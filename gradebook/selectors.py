@@ -2,8 +2,18 @@
 
 Per lab: the best and the latest score of the student's submissions (kind submit; "Run checks" never
 counts), whether each came after the lab's deadline, how many submissions they made and whether one is
-being graded. Per graded quiz: the best submitted attempt, in percent. A re-graded submission keeps its
+being graded. A submission's score is the one that counts (Submission.final_score): the instructor's
+adjustment where there is one, else the automatic score. Per graded quiz: the best submitted attempt, in percent. A re-graded submission keeps its
 previous score until the new one arrives, so the table does not flicker while a re-grade runs.
+
+The course total (``StudentRow.total``): each lab counts its points (the best score, late or not: the
+late marker is beside it for the instructor to weigh); each graded quiz counts
+``settings.GRADEBOOK_QUIZ_POINTS`` points (10 by default), scaled from its best percent. An item not
+attempted counts 0. The total is shown as points and as a percent of the points possible.
+
+Two CSV layouts: ``csv_rows`` (the detailed table: best, late, latest, late, submissions per lab) and
+``moodle_csv_rows``, laid out for Moodle's "Import grades from CSV" (one row per student with a column
+that identifies the user, then one numeric column per grade item: see moodle_csv_rows).
 
 Reads only: rows are built for a given list of students (a page of the table, or a chunk of the CSV), in
 three queries per list whatever its size.
@@ -14,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Max, Q, QuerySet
 
@@ -23,7 +34,16 @@ from courses.spreadsheet import spreadsheet_safe
 from labs.models import Lab, Submission
 from quizzes.models import Attempt, Quiz
 
-__all__ = ["Gradebook", "LabCell", "StudentRow", "csv_rows", "gradebook_for", "spreadsheet_safe"]
+__all__ = [
+    "Gradebook",
+    "LabCell",
+    "StudentRow",
+    "csv_rows",
+    "gradebook_for",
+    "moodle_csv_rows",
+    "quiz_points",
+    "spreadsheet_safe",
+]
 
 CSV_CHUNK = 500  # students per round of queries when exporting
 
@@ -36,13 +56,20 @@ class LabCell:
     best_max: int | None = None
     best_id: int | None = None
     best_late: bool = False
+    best_adjusted: bool = False  # the score is an instructor's adjustment (Submission.adjusted_score)
     latest: int | None = None
     latest_max: int | None = None
     latest_id: int | None = None
     latest_late: bool = False
+    latest_adjusted: bool = False
     submissions: int = 0
     pending: int = 0
     lab: Lab | None = None
+
+
+def quiz_points() -> int:
+    """What one graded quiz weighs in the course total, in points (settings.GRADEBOOK_QUIZ_POINTS)."""
+    return int(getattr(settings, "GRADEBOOK_QUIZ_POINTS", 10))
 
 
 @dataclass
@@ -50,6 +77,20 @@ class StudentRow:
     user: object
     labs: list[LabCell] = field(default_factory=list)
     quizzes: list[float | None] = field(default_factory=list)
+    possible: int = 0  # the points the course total is out of (Gradebook.total_possible)
+
+    @property
+    def percent(self) -> float | None:
+        """The course total in percent of the points possible; None when nothing can be earned."""
+        return round(100 * self.total / self.possible, 1) if self.possible else None
+
+    @property
+    def total(self) -> float | int:
+        """Points earned toward the course total (see the module's docstring for the weighting)."""
+        labs = sum(cell.best or 0 for cell in self.labs)
+        quizzes = sum((score or 0) * quiz_points() / 100 for score in self.quizzes)
+        total = round(labs + quizzes, 2)
+        return int(total) if total.is_integer() else total  # "10", not "10.0", in the CSV
 
 
 @dataclass
@@ -57,6 +98,11 @@ class Gradebook:
     course: Course
     labs: list[Lab]
     quizzes: list[Quiz]
+
+    @property
+    def total_possible(self) -> int:
+        """The points the course total is out of: every lab's points plus each quiz's weight."""
+        return sum(lab.points for lab in self.labs) + quiz_points() * len(self.quizzes)
 
     def students(self, search: str = "") -> QuerySet:
         """Everyone who is enrolled in the course or has submitted one of its labs or quizzes, instructors
@@ -76,6 +122,7 @@ class Gradebook:
         users = list(users)
         ids = [user.pk for user in users]
         cells = self._lab_cells(ids)
+        possible = self.total_possible
         best_quiz = {
             (row["user_id"], row["quiz_id"]): row["best"]
             for row in Attempt.objects.filter(
@@ -89,6 +136,7 @@ class Gradebook:
                 user=user,
                 labs=[cells.get((user.pk, lab.pk)) or LabCell(lab=lab) for lab in self.labs],
                 quizzes=[best_quiz.get((user.pk, quiz.pk)) for quiz in self.quizzes],
+                possible=possible,
             )
             for user in users
         ]
@@ -101,9 +149,13 @@ class Gradebook:
             # "Could not be graded" is not an attempt (the student was told to submit again).
             .exclude(status=Submission.Status.INFRA_ERROR)
             .order_by("created_at", "id")
-            .values_list("id", "user_id", "lab_id", "status", "score", "max_score", "created_at")
+            .values_list(
+                "id", "user_id", "lab_id", "status", "score", "adjusted_score", "max_score", "created_at"
+            )
         )
-        for pk, user_id, lab_id, status, score, max_score, created_at in rows:
+        for pk, user_id, lab_id, status, score, adjusted, max_score, created_at in rows:
+            if adjusted is not None:  # the instructor's adjustment counts (Submission.final_score)
+                score = adjusted
             cell = cells.setdefault((user_id, lab_id), LabCell(lab=labs[lab_id]))
             cell.submissions += 1
             if status in (Submission.Status.QUEUED, Submission.Status.RUNNING):
@@ -116,7 +168,9 @@ class Gradebook:
             # the same score again after the deadline.
             if cell.best is None or score > cell.best:
                 cell.best, cell.best_max, cell.best_id, cell.best_late = score, max_score, pk, late
+                cell.best_adjusted = adjusted is not None
             cell.latest, cell.latest_max, cell.latest_id, cell.latest_late = score, max_score, pk, late
+            cell.latest_adjusted = adjusted is not None
         return cells
 
     def header(self) -> list[str]:
@@ -131,6 +185,7 @@ class Gradebook:
                 f"{lab.title}: submissions",
             ]
         columns += [f"{quiz.title}: best %" for quiz in self.quizzes]
+        columns += [f"course total (of {self.total_possible})", "course total %"]
         return columns
 
 
@@ -147,10 +202,8 @@ def gradebook_for(course: Course) -> Gradebook:
     return Gradebook(course=course, labs=labs, quizzes=quizzes)
 
 
-def csv_rows(gradebook: Gradebook, search: str = "") -> Iterator[list]:
-    """The header, then one list per student: the same table as the page, every student, a chunk of
-    students per round of queries so memory stays flat for a large cohort."""
-    yield [spreadsheet_safe(column) for column in gradebook.header()]
+def _all_rows(gradebook: Gradebook, search: str) -> Iterator[StudentRow]:
+    """Every student's row, a chunk of students per round of queries so memory stays flat."""
     students = gradebook.students(search)
     last_username = None
     while True:
@@ -159,20 +212,51 @@ def csv_rows(gradebook: Gradebook, search: str = "") -> Iterator[list]:
         users = list(chunk[:CSV_CHUNK])
         if not users:
             return
-        for row in gradebook.rows(users):
-            user = row.user
-            cells: list = [user.username, user.get_full_name(), user.email]
-            for cell in row.labs:
-                cells += [
-                    _blank(cell.best),
-                    "yes" if cell.best_late else "",
-                    _blank(cell.latest),
-                    "yes" if cell.latest_late else "",
-                    cell.submissions,
-                ]
-            cells += ["" if score is None else round(score, 1) for score in row.quizzes]
-            yield [spreadsheet_safe(value) for value in cells]
+        yield from gradebook.rows(users)
         last_username = users[-1].username
+
+
+def csv_rows(gradebook: Gradebook, search: str = "") -> Iterator[list]:
+    """The header, then one list per student: the same table as the page (and the course total), every
+    student."""
+    yield [spreadsheet_safe(column) for column in gradebook.header()]
+    for row in _all_rows(gradebook, search):
+        user = row.user
+        cells: list = [user.username, user.get_full_name(), user.email]
+        for cell in row.labs:
+            cells += [
+                _blank(cell.best),
+                "yes" if cell.best_late else "",
+                _blank(cell.latest),
+                "yes" if cell.latest_late else "",
+                cell.submissions,
+            ]
+        cells += ["" if score is None else round(score, 1) for score in row.quizzes]
+        cells += [row.total, _blank(row.percent)]
+        yield [spreadsheet_safe(value) for value in cells]
+
+
+def moodle_csv_rows(gradebook: Gradebook, search: str = "") -> Iterator[list]:
+    """The grades laid out for Moodle's "Import grades from CSV"
+    (https://docs.moodle.org/311/en/Grade_import): one row per student; "Email address" and "Username"
+    to map the user by (Moodle's "Identify user by": Email address → useremail, or username); then one
+    column per grade item, holding a plain number (a lab's best score in points, a quiz's best attempt
+    in percent) or nothing where there is no grade yet. Each item column is mapped to a Moodle grade
+    item (or a new one) in the import's preview. No course total: Moodle computes its own, and a
+    column of derived values would only be one more to ignore. Moodle matches e-mail addresses case
+    sensitively, so they are written as stored."""
+    items = [f"{lab.title} (lab, out of {lab.points})" for lab in gradebook.labs]
+    items += [f"{quiz.title} (quiz, percent)" for quiz in gradebook.quizzes]
+    yield [
+        spreadsheet_safe(column)
+        for column in ["Email address", "Username", "First name", "Last name"] + items
+    ]
+    for row in _all_rows(gradebook, search):
+        user = row.user
+        cells: list = [user.email, user.username, user.first_name, user.last_name]
+        cells += [_blank(cell.best) for cell in row.labs]
+        cells += ["" if score is None else round(score, 2) for score in row.quizzes]
+        yield [spreadsheet_safe(value) for value in cells]
 
 
 def _blank(value):

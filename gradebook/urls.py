@@ -8,4 +8,5 @@ app_name = "gradebook"
 urlpatterns = [
     path("<slug:course_slug>/", views.gradebook, name="course"),
     path("<slug:course_slug>.csv", views.gradebook_csv, name="csv"),
+    path("<slug:course_slug>/moodle.csv", views.gradebook_moodle_csv, name="moodle_csv"),
 ]

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from accounts.roles import instructor_required
 from config.htmx import HtmxHttpRequest
 from courses.models import Course
-from gradebook.selectors import csv_rows, gradebook_for
+from gradebook.selectors import csv_rows, gradebook_for, moodle_csv_rows, quiz_points
 
 GRADEBOOK_PAGE = 100
 
@@ -28,7 +28,14 @@ def gradebook(request: HtmxHttpRequest, course_slug: str) -> HttpResponse:
     return render(
         request,
         "gradebook/gradebook.html",
-        {"course": course, "book": book, "rows": book.rows(page.object_list), "page": page, "q": search},
+        {
+            "course": course,
+            "book": book,
+            "rows": book.rows(page.object_list),
+            "page": page,
+            "q": search,
+            "quiz_points": quiz_points(),
+        },
     )
 
 
@@ -39,14 +46,26 @@ class _Echo:
         return value
 
 
-@instructor_required
-@require_GET
-def gradebook_csv(request: HtmxHttpRequest, course_slug: str) -> StreamingHttpResponse:
+def _csv_response(request: HtmxHttpRequest, course_slug: str, rows, name: str) -> StreamingHttpResponse:
     course = get_object_or_404(Course, slug=course_slug)
     book = gradebook_for(course)
     writer = csv.writer(_Echo())  # QUOTE_MINIMAL: commas, quotes and line breaks in a cell are quoted
-    lines = (writer.writerow(row) for row in csv_rows(book, request.GET.get("q", "").strip()))
+    lines = (writer.writerow(row) for row in rows(book, request.GET.get("q", "").strip()))
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    filename = f"gradebook-{course.slug}-{timezone.localdate():%Y-%m-%d}.csv"
+    filename = f"{name}-{course.slug}-{timezone.localdate():%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@instructor_required
+@require_GET
+def gradebook_csv(request: HtmxHttpRequest, course_slug: str) -> StreamingHttpResponse:
+    """The detailed table: best, late, latest, late and submissions per lab, quizzes, course total."""
+    return _csv_response(request, course_slug, csv_rows, "gradebook")
+
+
+@instructor_required
+@require_GET
+def gradebook_moodle_csv(request: HtmxHttpRequest, course_slug: str) -> StreamingHttpResponse:
+    """One numeric column per grade item, for Moodle's grade import (gradebook/selectors.py)."""
+    return _csv_response(request, course_slug, moodle_csv_rows, "grades-for-moodle")

@@ -115,6 +115,16 @@ class Submission(models.Model):
     # Set when an instructor asks for the same row to be graded again (labs/services.py:
     # submission_regrade); the sweep measures "stuck in the queue" from it rather than from created_at.
     regrade_requested_at = models.DateTimeField(null=True, blank=True)
+    # The instructor's review (labs/services.py: submission_review). ``score`` stays the automatic one;
+    # ``adjusted_score``, when set, is the grade that counts (gradebook, LTI). A re-grade changes the
+    # automatic score only. ``review_log`` keeps every change: [{by, at, adjusted_score, comment}].
+    adjusted_score = models.PositiveIntegerField(null=True, blank=True)
+    comment = models.TextField(blank=True, help_text="The instructor's comment, shown to the student.")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_log = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -133,6 +143,11 @@ class Submission(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def final_score(self) -> int | None:
+        """The score that counts: the instructor's adjustment if there is one, else the automatic score."""
+        return self.adjusted_score if self.adjusted_score is not None else self.score
 
     def is_late(self) -> bool:
         return self.lab.deadline is not None and self.created_at > self.lab.deadline

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Count, F, Max, Q, Window
@@ -13,11 +15,14 @@ from django.utils import timezone
 
 from accounts.roles import is_instructor
 from courses.models import Enrollment, Lesson
-from labs.models import Lab, Submission
+from labs.models import Draft, Lab, Submission
 from labs.trace_wording import describe
 
 __all__ = [
+    "LabStanding",
     "lab_class_view",
+    "lab_standings",
+    "students_failing",
     "latest_submission_ids",
     "latest_submissions_summary",
     "queue_estimate",
@@ -43,6 +48,64 @@ def submissions_of(user, lab: Lab, limit: int = 20) -> list[Submission]:
                 submission.delta = submission.score - before
             previous[submission.kind] = submission.score
     return rows
+
+
+@dataclass(frozen=True)
+class LabStanding:
+    """Where one student stands on one lab. ``status`` is one of NOT_STARTED, IN_PROGRESS (a draft or a
+    "Run checks", nothing submitted yet), SUBMITTED (a submission waiting to be graded, none graded yet)
+    and GRADED (at least one graded submission; ``best`` is the best score out of ``best_max``)."""
+
+    NOT_STARTED = "not started"
+    IN_PROGRESS = "in progress"
+    SUBMITTED = "submitted"
+    GRADED = "graded"
+
+    status: str = NOT_STARTED
+    best: int | None = None
+    best_max: int | None = None
+    pending: bool = False
+
+    @property
+    def full_marks(self) -> bool:
+        return self.best is not None and self.best == self.best_max
+
+
+def lab_standings(user, labs: Iterable[Lab]) -> dict[int, LabStanding]:
+    """Each of ``labs``'s standing for ``user`` (by lab id), in two queries whatever the number of labs.
+    The best score follows the gradebook's rule (gradebook/selectors.py): submissions only, never "Run
+    checks", and "Could not be graded" is not an attempt."""
+    lab_ids = [lab.pk for lab in labs]
+    standings = {lab_id: LabStanding() for lab_id in lab_ids}
+    if not user.is_authenticated or not lab_ids:
+        return standings
+    started = set(Draft.objects.filter(user=user, lab_id__in=lab_ids).values_list("lab_id", flat=True))
+    best: dict[int, tuple[int, int]] = {}
+    pending: set[int] = set()
+    rows = Submission.objects.filter(user=user, lab_id__in=lab_ids).exclude(
+        status=Submission.Status.INFRA_ERROR
+    )
+    for lab_id, kind, status, score, adjusted, max_score in rows.values_list(
+        "lab_id", "kind", "status", "score", "adjusted_score", "max_score"
+    ):
+        started.add(lab_id)
+        score = adjusted if adjusted is not None else score  # Submission.final_score
+        if kind != Submission.Kind.SUBMIT:
+            continue
+        if status in PENDING:
+            pending.add(lab_id)
+        # A re-graded row keeps its previous score while it waits: it still counts as graded.
+        if score is not None and (lab_id not in best or score > best[lab_id][0]):
+            best[lab_id] = (score, max_score)
+    for lab_id in lab_ids:
+        if lab_id in best:
+            score, top = best[lab_id]
+            standings[lab_id] = LabStanding(LabStanding.GRADED, score, top, lab_id in pending)
+        elif lab_id in pending:
+            standings[lab_id] = LabStanding(LabStanding.SUBMITTED, pending=True)
+        elif lab_id in started:
+            standings[lab_id] = LabStanding(LabStanding.IN_PROGRESS)
+    return standings
 
 
 def queue_estimate(submission: Submission) -> dict:
@@ -227,6 +290,34 @@ def lab_class_view(lab: Lab, *, include_runs: bool = False) -> dict:
         "median_percent": round(statistics.median(_percents(scores)), 1) if scores else None,
         "full_marks": sum(1 for score, top in scores if top and score == top),
     }
+
+
+def students_failing(lab: Lab, check_id: str, *, include_runs: bool = False) -> list[dict]:
+    """Who is stuck on ``check_id``: the students whose latest graded submission (the live view's rows:
+    also "Run checks" with ``include_runs``) ran that check and failed it, by username. Each: ``user_id``,
+    ``username``, ``submission_id``, ``created_at``, ``kind``, ``score``, ``max_score``, ``message``."""
+    kinds = list(Submission.Kind.values) if include_runs else [Submission.Kind.SUBMIT]
+    latest = _latest_per_student(
+        Submission.objects.filter(lab=lab, kind__in=kinds, status=Submission.Status.GRADED)
+    ).values("pk", "user_id", "user__username", "created_at", "kind", "score", "max_score", "verdicts")
+    stuck = []
+    for row in latest:
+        verdict = next((v for v in row["verdicts"] or [] if v.get("id") == check_id), None)
+        if verdict is None or verdict.get("passed"):
+            continue
+        stuck.append(
+            {
+                "user_id": row["user_id"],
+                "username": row["user__username"],
+                "submission_id": row["pk"],
+                "created_at": row["created_at"],
+                "kind": row["kind"],
+                "score": row["score"],
+                "max_score": row["max_score"],
+                "message": verdict.get("message") or "",
+            }
+        )
+    return sorted(stuck, key=lambda item: item["username"])
 
 
 def check_failures(declared: list[dict], verdict_lists: list[list[dict]], top: int = 3) -> list[dict]:

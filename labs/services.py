@@ -31,15 +31,18 @@ from labs.selectors import latest_submission_ids
 
 __all__ = [
     "RegradeRefused",
+    "ReviewRefused",
     "SubmissionRejected",
     "check_verdicts",
     "draft_save",
+    "lab_deadline_set",
     "lab_import",
     "lab_regrade_all",
     "submission_create",
     "submission_fail",
     "submission_grade",
     "submission_regrade",
+    "submission_review",
     "submission_sweep",
     "submissions_enqueue",
 ]
@@ -63,6 +66,55 @@ class RegradeRefused(Exception):
 
 
 # -- the catalog --------------------------------------------------------------------------------------------
+class ReviewRefused(Exception):
+    """An instructor's review was not saved; ``message`` says what is wrong (shown to the instructor)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+COMMENT_MAX_CHARS = 5000
+
+
+def submission_review(
+    *, submission: Submission, by, adjusted_score: int | None, comment: str, now=None
+) -> Submission:
+    """Save an instructor's comment and score adjustment on ``submission`` (None: the automatic score
+    counts). The automatic score is kept beside it; the adjusted one is what the gradebook and the LMS
+    get (``score_changed`` is sent when it changes). Every change is appended to ``review_log`` with who
+    and when. Raises ``ReviewRefused``: a "Run checks" row (never graded for credit), an adjustment on a
+    submission not graded yet, a score below 0 or above the submission's maximum, an over-long comment."""
+    now = now or timezone.now()
+    comment = comment.strip()
+    if len(comment) > COMMENT_MAX_CHARS:
+        raise ReviewRefused(f"The comment is {len(comment)} characters long; at most {COMMENT_MAX_CHARS}.")
+    with transaction.atomic():
+        locked = Submission.objects.select_for_update().select_related("lab").filter(pk=submission.pk).first()
+        if locked is None:
+            raise ReviewRefused(f"submission {submission.pk} no longer exists")
+        if locked.kind != Submission.Kind.SUBMIT:
+            raise ReviewRefused("A “Run checks” row is practice: only submissions can be reviewed.")
+        if adjusted_score is not None:
+            if locked.max_score is None:
+                raise ReviewRefused("This submission has not been graded yet: adjust its score once it is.")
+            if not 0 <= adjusted_score <= locked.max_score:
+                raise ReviewRefused(f"The adjusted score must be between 0 and {locked.max_score}.")
+        score_changes = adjusted_score != locked.adjusted_score
+        if not score_changes and comment == locked.comment:
+            return locked
+        locked.adjusted_score, locked.comment = adjusted_score, comment
+        locked.reviewed_by, locked.reviewed_at = by, now
+        locked.review_log = [
+            *locked.review_log,
+            {"by": by.username, "at": now.isoformat(), "adjusted_score": adjusted_score, "comment": comment},
+        ]
+        locked.save(update_fields=["adjusted_score", "comment", "reviewed_by", "reviewed_at", "review_log"])
+    if score_changes:
+        score_changed.send(sender=Submission, user=locked.user, item=locked.lab)  # e.g. to linked LMS courses
+    return locked
+
+
 def lab_import(*, spec: LabSpec) -> tuple[Lab, bool]:
     """Create or update the row of one lab; returns (lab, changed). Raises ``LabError`` (unknown lesson)."""
     lesson = Lesson.objects.filter(course__slug=spec.course, slug=spec.lesson).first()
@@ -119,6 +171,20 @@ def lab_record_mutation_score(*, slug: str, report, content_hash: str, measured_
             "content_hash": content_hash,
         }
         lab.save(update_fields=["mutation_score"])
+    return lab
+
+
+def lab_deadline_set(*, lab: Lab, deadline: dt.datetime | None) -> Lab:
+    """Set (or, with None, clear) the lab's deadline: the time after which a submission is marked late in
+    the gradebook and the after-deadline checks are shown to students. Submissions stay open after it.
+
+    The deadline belongs to the lab of its course (a Lab is reached through one lesson of one course), so
+    it is per course and lab; importing the catalog again never changes it. Raises ``ValueError`` for a
+    naive datetime (its time zone would be a guess)."""
+    if deadline is not None and timezone.is_naive(deadline):
+        raise ValueError("a deadline needs a time zone")
+    Lab.objects.filter(pk=lab.pk).update(deadline=deadline)
+    lab.deadline = deadline
     return lab
 
 

@@ -11,14 +11,22 @@ urlpatterns = [
     path("<slug:slug>/draft/reset/", catalog.draft_reset, name="draft_reset"),
     path("<slug:slug>/submissions/", submissions.submission_create, name="submit"),
     path("<slug:slug>/submissions/<int:pk>/", submissions.submission_detail, name="submission"),
+    path("<slug:slug>/submissions/compare/", submissions.submission_diff, name="diff"),
     path("<slug:slug>/submissions/<int:pk>/status/", submissions.submission_status, name="status"),
     # Instructors (labs/views/live.py, review.py); "instructor" as the second segment never clashes with the above.
     path("<slug:slug>/instructor/live/", live.lab_live, name="instructor_live"),
+    path("<slug:slug>/instructor/deadline/", live.lab_deadline, name="instructor_deadline"),
+    path("<slug:slug>/instructor/live/checks/<str:check_id>/", live.check_stuck, name="instructor_stuck"),
     path("<slug:slug>/instructor/submissions/", review.submission_list, name="instructor_submissions"),
     path(
         "<slug:slug>/instructor/submissions/<int:pk>/",
         review.submission_review,
         name="instructor_submission",
+    ),
+    path(
+        "<slug:slug>/instructor/submissions/<int:pk>/review/",
+        review.submission_review_save,
+        name="instructor_review",
     ),
     path(
         "<slug:slug>/instructor/submissions/<int:pk>/regrade/",

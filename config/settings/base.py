@@ -217,7 +217,13 @@ COURSE_CONTENT_HOOKS = ["quizzes.content.import_course_quizzes", "practice.conte
 # Functions f(request, lesson) -> HTML that fill the lesson page's slot below the lesson (knowledge check).
 LESSON_PANELS = ["quizzes.panels.knowledge_check_panel"]
 # Functions f(request, course) -> HTML shown on an enrolled student's course page (checks and quizzes).
-COURSE_PANELS = ["quizzes.panels.course_quiz_panel", "practice.panels.course_practice_panel"]
+COURSE_PANELS = [
+    "gradebook.panels.course_assessments_panel",
+    "quizzes.panels.course_quiz_panel",
+    "practice.panels.course_practice_panel",
+]
+# What one graded quiz weighs in the gradebook's course total, in points (a lab weighs its own points).
+GRADEBOOK_QUIZ_POINTS = int(os.environ.get("GRADEBOOK_QUIZ_POINTS", "10"))
 
 LOGGING = {
     "version": 1,

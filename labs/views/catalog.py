@@ -15,7 +15,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from config.htmx import HtmxHttpRequest
 from labs import selectors, services
-from labs.models import Draft, Lab, PlaygroundRun, Submission
+from labs.models import Draft, Lab, PlaygroundRun
 from labs.views.common import files_from, published_lab
 from labs.views.playground import picker_context, run_context
 from labs.views.submissions import submission_context
@@ -27,17 +27,13 @@ def lab_list(request: HtmxHttpRequest) -> HttpResponse:
     # In the course's order (module, lesson), as the lessons and the gradebook list them.
     labs = list(
         Lab.objects.filter(is_published=True)
-        .select_related("lesson")
+        .select_related("lesson__course")
         .order_by("lesson__course__slug", "lesson__module__order", "lesson__order", "order", "slug")
     )
-    best = {}
-    for submission in Submission.objects.filter(
-        user=request.user, kind=Submission.Kind.SUBMIT, status=Submission.Status.GRADED
-    ).only("lab_id", "score"):
-        best[submission.lab_id] = max(best.get(submission.lab_id, 0), submission.score or 0)
+    standings = selectors.lab_standings(request.user, labs)
     for lab in labs:
-        lab.best_score = best.get(lab.pk)
-    return render(request, "labs/lab_list.html", {"labs": labs})
+        lab.standing = standings[lab.pk]
+    return render(request, "labs/lab_list.html", {"labs": labs, "now": timezone.now()})
 
 
 @login_required
@@ -54,6 +50,8 @@ def lab_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "visible_checks": [check for check in lab.checks if check["visibility"] == "visible"],
         "other_checks": sum(1 for check in lab.checks if check["visibility"] != "visible"),
         "history": history,
+        "standing": selectors.lab_standings(request.user, [lab])[lab.pk],
+        "now": timezone.now(),
     }
     if latest is not None:
         context.update(submission_context(request, latest))

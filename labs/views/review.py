@@ -104,7 +104,54 @@ def submission_review(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
         Submission.objects.filter(lab=lab, user=submission.user).defer("files", "result", "verdicts")[:50]
     )
     context["outdated"] = bool(submission.lab_hash) and submission.lab_hash != lab.content_hash
+    context["review_form"] = ReviewForm(
+        initial={"adjusted_score": submission.adjusted_score, "comment": submission.comment}
+    )
     return render(request, "labs/instructor/submission_review.html", context)
+
+
+# -- the instructor's review: a comment and a score adjustment ----------------------------------------------
+class ReviewForm(forms.Form):
+    adjusted_score = forms.IntegerField(
+        required=False,
+        min_value=0,
+        label="Adjusted score",
+        help_text="Leave empty to let the automatic score count.",
+    )
+    comment = forms.CharField(
+        required=False,
+        max_length=services.COMMENT_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Comment to the student",
+    )
+
+
+@instructor_required
+@require_POST
+def submission_review_save(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    lab = instructor_lab(slug)
+    submission = get_object_or_404(Submission.objects.select_related("user"), pk=pk, lab=lab)
+    review = reverse("labs:instructor_submission", args=[lab.slug, submission.pk])
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        errors = "; ".join(f"{form.fields[name].label}: {' '.join(e)}" for name, e in form.errors.items())
+        messages.error(request, f"Review not saved. {errors}")
+        return redirect(review)
+    try:
+        saved = services.submission_review(
+            submission=submission,
+            by=request.user,
+            adjusted_score=form.cleaned_data["adjusted_score"],
+            comment=form.cleaned_data["comment"],
+        )
+    except services.ReviewRefused as refused:
+        messages.error(request, f"Review not saved. {refused.message}")
+        return redirect(review)
+    counts = saved.final_score if saved.final_score is not None else "no grade yet"
+    messages.success(
+        request, f"Review saved. {submission.user.username}'s grade for this submission: {counts}."
+    )
+    return redirect(review)
 
 
 # -- re-grading ---------------------------------------------------------------------------------------------

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import is_instructor
 from config.htmx import HtmxHttpRequest
-from labs import diagrams, selectors, services
+from labs import diagrams, diffing, selectors, services
 from labs.highlighting import highlighted_files
 from labs.models import Lab, Submission
 from labs.views.common import files_from, polling, published_lab
@@ -70,3 +70,24 @@ def submission_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
     context = submission_context(request, submission)
     context["files"] = highlighted_files(submission.files)
     return render(request, "labs/submission_detail.html", context)
+
+
+@login_required
+@require_GET
+def submission_diff(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """What changed between two submissions (``from`` and ``to``, ids) of the same student and lab.
+    A student compares only their own (anything else is a 404, as for one submission); an instructor
+    any student's."""
+    lab = get_object_or_404(Lab, slug=slug)
+    try:
+        old_pk, new_pk = int(request.GET["from"]), int(request.GET["to"])
+    except (KeyError, ValueError):
+        return HttpResponseBadRequest("Choose two submissions to compare: ?from=<id>&to=<id>, both numbers.")
+    old, new = _submission_for(request, lab, old_pk), _submission_for(request, lab, new_pk)
+    if old.user_id != new.user_id:
+        return HttpResponseBadRequest("Both submissions must be by the same student.")
+    if old.created_at > new.created_at:  # the older one is always on the left
+        old, new = new, old
+    context = {"lab": lab, "old": old, "new": new, "diffs": diffing.files_diff(old.files, new.files)}
+    context["instructor_view"] = is_instructor(request.user)
+    return render(request, "labs/submission_diff.html", context)

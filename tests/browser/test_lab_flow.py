@@ -155,7 +155,7 @@ def an_instructor_reviews_the_submission(browser, base: str, submission: Submiss
 
     # The CSV, downloaded as the browser does it: the same row, in plain numbers.
     with page.expect_download() as download_info:
-        page.click("text=Download CSV")
+        page.click("text=Detailed CSV")
     download = download_info.value
     assert download.suggested_filename.startswith("gradebook-serverless-")
     assert download.suggested_filename.endswith(".csv")

@@ -117,10 +117,12 @@ def test_gradebook_csv(teacher_client, only_squared, book):
         f"{title}: latest late",
         f"{title}: submissions",
         'Final, "the" quiz: best %',
+        "course total (of 20)",  # the lab's 10 points and the quiz's 10 (GRADEBOOK_QUIZ_POINTS)
+        "course total %",
     ]
-    assert table[1] == ["ann", "'=HYPERLINK(1)", "", "10", "yes", "7", "yes", "3", "85.5"]
-    assert table[2] == ["bob", "", "", "10", "", "10", "yes", "3", ""]
-    assert table[3] == ["cat", "", "", "", "", "", "", "0", ""]
+    assert table[1] == ["ann", "'=HYPERLINK(1)", "", "10", "yes", "7", "yes", "3", "85.5", "18.55", "92.8"]
+    assert table[2] == ["bob", "", "", "10", "", "10", "yes", "3", "", "10", "50.0"]
+    assert table[3] == ["cat", "", "", "", "", "", "", "0", "", "0", "0.0"]
     assert len(table) == 4
 
 
