@@ -56,6 +56,9 @@ WORDING: dict[str, Callable[[dict], str]] = {
     "sqs_batch": lambda e: (
         f"Lambda polled {_name(e.get('event_source_arn'))}: a batch of {_count(e.get('message_ids'), 'message')} for {_name(e.get('function_arn'))}"
     ),
+    "sqs_poller_at_maximum_concurrency": lambda e: (
+        f"Lambda stopped polling {_name(e.get('event_source_arn'))}: {e.get('maximum_concurrency')} invocations of {_name(e.get('function_arn'))} running, its maximum concurrency"
+    ),
     "sqs_batch_result": lambda e: (
         f"Batch done: {_count(e.get('deleted'), 'message')} deleted, {_count(e.get('kept'), 'message')} left in the queue"
     ),
