@@ -7,6 +7,7 @@ urls-invocation.html (request and response payloads), configuration-response-str
 """
 
 import base64
+import json
 import re
 
 import pytest
@@ -356,3 +357,73 @@ def test_requests_are_traced_and_their_invocations_point_to_them(cloud, deploy):
     assert requests[1]["reason"].startswith("the function failed")
     invocations = cloud.trace.of_kind("invocation")
     assert [entry["cause"] for entry in invocations] == [r["seq"] for r in requests]
+
+
+# -- CloudFormation and SAM (templates/fidelity/function_urls.yaml) ----------------------------------------
+# aws-resource-lambda-url.html (GetAtt FunctionUrl / FunctionArn), sam-property-function-functionurlconfig.html
+# (SAM makes <Function>Url and, for AuthType NONE, the permissions <Function>UrlPublicPermissions and
+# <Function>URLInvokeAllowPublicAccess).
+@pytest.fixture
+def url_stack(cloud):
+    from .test_cloudformation_fidelity import deploy_file
+
+    return deploy_file(cloud, "function_urls.yaml")
+
+
+def test_the_template_deploys_without_a_not_simulated_warning(cloud, url_stack):
+    assert not [w for w in url_stack.warnings if "not simulated" in w.message]
+    for output in ("EchoUrl", "StreamerUrl", "PausedUrl", "PrivateUrl", "ClosedUrl"):
+        assert URL.match(url_stack.outputs[output]), output
+    assert url_stack.outputs["PrivateUrlArn"].endswith(":live")
+    echo = url_stack.physical_id("Echo")
+    config = cloud.client("lambda").get_function_url_config(FunctionName=echo)
+    assert config["Cors"]["AllowOrigins"] == ["https://shop.example"] and config["Cors"]["MaxAge"] == 300
+    statements = json.loads(cloud.client("lambda").get_policy(FunctionName=echo)["Policy"])["Statement"]
+    assert {s["Action"] for s in statements} == {"lambda:InvokeFunctionUrl", "lambda:InvokeFunction"}
+
+
+def test_the_sam_function_url_answers_with_cors(cloud, url_stack):
+    url = url_stack.outputs["EchoUrl"]
+    response = cloud.http_request("POST", url + "orders", {"Origin": "https://shop.example"}, "{}")
+    assert response.status == 201 and response.json()["event"]["rawPath"] == "/orders"
+    assert response.header_values("Access-Control-Allow-Origin") == ["https://shop.example"]
+    assert cloud.http_request("GET", url + "fail").status == 502
+    preflight = cloud.http_request(
+        "OPTIONS", url, {"Origin": "https://shop.example", "Access-Control-Request-Method": "GET"}
+    )
+    assert preflight.status == 204 and preflight.headers["access-control-max-age"] == "300"
+
+
+def test_the_templates_other_urls_behave_as_configured(cloud, url_stack):
+    streamed = cloud.http_request("GET", url_stack.outputs["StreamerUrl"])
+    assert (streamed.status, streamed.body) == (200, b'{"statusCode": 202, "body": "all at once"}')
+    assert cloud.http_request("GET", url_stack.outputs["PausedUrl"]).status == 429
+    assert cloud.http_request("GET", url_stack.outputs["PrivateUrl"]).status == 403  # AWS_IAM, unsigned
+    assert cloud.http_request("GET", url_stack.outputs["ClosedUrl"]).status == 403  # NONE without a grant
+
+
+def test_a_scenario_calls_a_function_url(cloud, url_stack):
+    import io
+
+    from labs.runtime.scenario import load_scenario, run_scenario
+
+    out = io.StringIO()
+    steps = load_scenario(
+        "- call-api: {function-url: EchoUrl, path: /text}\n- call-api: {function-url: Nope, path: /}"
+    )
+    with pytest.raises(Exception, match="no function URL of the stack"):
+        run_scenario(cloud, url_stack, steps, out)
+    assert out.getvalue().startswith("steps[0] call-api: HttpResponse(status=200")
+    assert "Hello, world!" in out.getvalue()
+
+
+def test_a_rolled_back_stack_deletes_its_function_url(cloud):
+    from labs.runtime.cloudformation import TemplateError, deploy
+
+    from .test_cloudformation_fidelity import FIDELITY
+
+    text = (FIDELITY / "function_urls.yaml").read_text().replace("Qualifier: live", "Qualifier: gone")
+    with pytest.raises(TemplateError) as raised:
+        deploy(cloud, text, code_dir=FIDELITY)
+    assert "Alias not found" in str(raised.value) and "ROLLBACK_COMPLETE" in str(raised.value)
+    assert cloud.client("lambda").list_functions()["Functions"] == []
