@@ -114,8 +114,14 @@ def _serve(cloud, config: FunctionUrl, call: Call, cors: dict | None, entry: dic
         # urls-configuration.html#urls-throttling gives the status; the body is TooManyRequestsException's
         raise Answer(429, b'{"Message":"Rate Exceeded."}', f"throttled ({throttled})")
     event = _event(config, call)
+    # urls-invocation.html: requestContext.requestId is "the ID of the invocation request"
     invocation = cloud.lambda_.invoke(
-        config.function_name, json.dumps(event).encode(), config.qualifier, None, entry["seq"]
+        config.function_name,
+        json.dumps(event).encode(),
+        config.qualifier,
+        None,
+        entry["seq"],
+        request_id=call.request_id,
     )
     if invocation.function_error:
         raise Answer(

@@ -173,6 +173,11 @@ def test_the_event_is_the_function_url_payload(cloud, deploy):
     assert (event["body"], event["isBase64Encoded"]) == ('{"hello": "world"}', False)
     assert event["pathParameters"] is None and event["stageVariables"] is None
     context = event["requestContext"]
+    assert (
+        context["requestId"]
+        == response.headers["x-amzn-requestid"]
+        == cloud.trace.of_kind("invocation")[0]["request_id"]
+    )
     assert (context["apiId"], context["domainPrefix"], context["domainName"]) == (url_id, url_id, host)
     assert (context["routeKey"], context["stage"], context["authentication"]) == (
         "$default",
