@@ -60,7 +60,7 @@ class FunctionUrl:
     region: str
     created: str
     last_modified: str = ""
-    extra: dict = field(default_factory=dict)
+    owner: object = field(default=None, repr=False, compare=False)  # moto's function: a new one has no URLs
 
     @property
     def url(self) -> str:
@@ -152,11 +152,17 @@ class FunctionUrls:
         """The URL with this id whose function still exists (a deleted function takes its URLs along)."""
         for key, url in list(self._urls.items()):
             if url.url_id == url_id:
-                if self._function(url.function_name) is None:
+                if self._function(url.function_name) is not url.owner:
                     del self._urls[key]
                     return None
                 return url
         return None
+
+    def _forget_urls_of_deleted(self, name: str, function) -> None:
+        """A function deleted and made again under its name starts without the old one's URLs."""
+        for key, url in list(self._urls.items()):
+            if key[0] == name and url.owner is not function:
+                del self._urls[key]
 
     def _function(self, name: str):
         try:
@@ -176,6 +182,7 @@ class FunctionUrls:
             arn = f"arn:aws:lambda:{self.cloud.region}:{self.cloud.account_id}:function:{name_or_arn}"
             return _error(404, "ResourceNotFoundException", f"Function not found: {arn}")
         name = function.function_name
+        self._forget_urls_of_deleted(name, function)
         try:
             if parsed.operation == "ListFunctionUrlConfigs":
                 configs = [url.describe() for (owner, _), url in self._urls.items() if owner == name]
@@ -250,6 +257,7 @@ class FunctionUrls:
             cors=params.get("Cors"),
             region=self.cloud.region,
             created=self._now(),
+            owner=function,
         )
         self._urls[key] = url
         return _ok(201, url.describe())

@@ -147,9 +147,22 @@ def test_a_second_url_for_the_same_function_conflicts(cloud, deploy):
 def test_a_deleted_function_takes_its_url_along(cloud, deploy):
     name = deploy("def handler(e, c):\n    return 'ok'\n")
     url = public(cloud, name)
-    cloud.client("lambda").delete_function(FunctionName=name)
+    client = cloud.client("lambda")
+    code = client.get_function(FunctionName=name)["Configuration"]
+    client.delete_function(FunctionName=name)
     with pytest.raises(ValueError, match="no function URL"):
         cloud.http_request("GET", url)
+    client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=code["Role"],
+        Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": "def handler(e, c):\n    return 'new'\n"})},
+    )
+    with pytest.raises(ClientError) as raised:
+        client.get_function_url_config(FunctionName=name)  # the new function has no URL yet
+    assert error_code(raised) == "ResourceNotFoundException"
+    assert URL.match(client.create_function_url_config(FunctionName=name, AuthType="NONE")["FunctionUrl"])
 
 
 # -- the data plane --------------------------------------------------------------------------------------
