@@ -445,3 +445,35 @@ def test_a_rolled_back_stack_deletes_its_function_url(cloud):
         deploy(cloud, text, code_dir=FIDELITY)
     assert "Alias not found" in str(raised.value) and "ROLLBACK_COMPLETE" in str(raised.value)
     assert cloud.client("lambda").list_functions()["Functions"] == []
+
+
+SINGLE_URL = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Hello:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      InlineCode: |
+        def handler(event, context):
+            return {"path": event["rawPath"]}
+      FunctionUrlConfig:
+        AuthType: NONE
+"""
+
+
+def test_a_stack_whose_only_endpoint_is_a_function_url_needs_no_field(cloud):
+    import io
+
+    from labs.runtime.cloudformation import deploy
+    from labs.runtime.scenario import load_scenario, run_scenario
+
+    stack = deploy(cloud, SINGLE_URL)
+    out = io.StringIO()
+    url = stack.resources["HelloUrl"].attributes["FunctionUrl"]
+    steps = load_scenario(f"- call-api: {{path: /a}}\n- call-api: {{function-url: '{url}', path: b}}")
+    run_scenario(cloud, stack, steps, out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("steps[0] call-api: HttpResponse(status=200") and '"/a"' in lines[0]
+    assert lines[1].startswith("steps[1] call-api: HttpResponse(status=200") and '"/b"' in lines[1]
