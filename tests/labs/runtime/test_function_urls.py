@@ -375,6 +375,8 @@ def test_requests_are_traced_and_their_invocations_point_to_them(cloud, deploy):
     assert requests[1]["reason"].startswith("the function failed")
     invocations = cloud.trace.of_kind("invocation")
     assert [entry["cause"] for entry in invocations] == [r["seq"] for r in requests]
+    lines = [line for line in cloud.trace.timeline().splitlines() if "apigateway_request" in line]
+    assert "api_type=FunctionURL method=GET path=/text status=200" in lines[0]
 
 
 # -- CloudFormation and SAM (templates/fidelity/function_urls.yaml) ----------------------------------------
