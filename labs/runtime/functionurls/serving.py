@@ -39,6 +39,8 @@ import json
 import re
 from urllib.parse import parse_qsl, urlsplit
 
+from moto.awslambda.exceptions import UnknownFunctionException
+
 from labs.runtime.apigateway.access import cors_headers, cors_preflight
 from labs.runtime.apigateway.proxy import Call, HttpResponse, MalformedResponse, v2_event, v2_response
 from labs.runtime.functionurls.access import Answer, authorize
@@ -56,7 +58,11 @@ def serve_function_url(
     parts = urlsplit(url)
     host = HOST.match(parts.hostname or "")
     config = cloud.function_urls.by_id(host["url_id"]) if host and host["region"] == cloud.region else None
-    if config is None:
+    try:
+        function = cloud.lambda_.get_function(config.function_name, config.qualifier) if config else None
+    except UnknownFunctionException:  # the alias the URL belongs to was deleted, and the URL with it
+        function = None
+    if function is None:
         raise ValueError(
             f"{url}: no function URL of account {cloud.account_id} ({cloud.region}) has this host"
         )
@@ -89,7 +95,7 @@ def serve_function_url(
     )
     cors = _cors(config.cors)
     try:
-        response = _serve(cloud, config, call, cors, entry)
+        response = _serve(cloud, config, function, call, cors, entry)
         reason = entry.get("reason", "")
     except Answer as answer:
         response = HttpResponse(answer.status, [("Content-Type", answer.content_type)], answer.body)
@@ -102,16 +108,16 @@ def serve_function_url(
     return response
 
 
-def _serve(cloud, config: FunctionUrl, call: Call, cors: dict | None, entry: dict) -> HttpResponse:
+def _serve(cloud, config: FunctionUrl, function, call: Call, cors: dict | None, entry: dict) -> HttpResponse:
     preflight = cors_preflight(call, cors)
     if preflight is not None:
         entry["reason"] = "CORS preflight answered by Lambda"
         return preflight
-    function = cloud.lambda_.get_function(config.function_name, config.qualifier)
     authorize(cloud, config, call)
     throttled = cloud.lambda_.concurrency.throttled(function, entry["seq"])
     if throttled:
-        # urls-configuration.html#urls-throttling gives the status; the body is TooManyRequestsException's
+        # urls-configuration.html#urls-throttling gives the status (429); the body is not documented: this one
+        # is the message of Lambda's TooManyRequestsException ("Rate Exceeded.")
         raise Answer(429, b'{"Message":"Rate Exceeded."}', f"throttled ({throttled})")
     event = _event(config, call)
     # urls-invocation.html: requestContext.requestId is "the ID of the invocation request"

@@ -479,3 +479,15 @@ def test_a_stack_whose_only_endpoint_is_a_function_url_needs_no_field(cloud):
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("steps[0] call-api: HttpResponse(status=200") and '"/a"' in lines[0]
     assert lines[1].startswith("steps[1] call-api: HttpResponse(status=200") and '"/b"' in lines[1]
+
+
+def test_a_deleted_alias_takes_its_url_along(cloud, deploy):
+    name = deploy("def handler(e, c):\n    return 'v1'\n")
+    client = cloud.client("lambda")
+    version = client.publish_version(FunctionName=name)["Version"]
+    client.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
+    url = public(cloud, name, Qualifier="live")
+    assert cloud.http_request("GET", url).json() == "v1"
+    client.delete_alias(FunctionName=name, Name="live")
+    with pytest.raises(ValueError, match="no function URL"):
+        cloud.http_request("GET", url)
