@@ -66,7 +66,7 @@ def serve_function_url(
         raise ValueError(
             f"{url}: no function URL of account {cloud.account_id} ({cloud.region}) has this host"
         )
-    header_list = _header_list(headers, config.domain_name)
+    header_list = _header_list(headers, config.domain_name, source_ip)
     call = Call(
         api_type="HTTP",
         api_id=config.url_id,
@@ -160,7 +160,9 @@ def _cors(cors: dict | None) -> dict | None:
     return {key[0].lower() + key[1:]: value for key, value in cors.items()}
 
 
-def _header_list(headers, domain_name: str) -> list[tuple[str, str]]:
+def _header_list(headers, domain_name: str, source_ip: str) -> list[tuple[str, str]]:
+    """What the client sent, plus the headers Lambda adds (the request payload example of
+    urls-invocation.html shows host and x-forwarded-proto / -port / -for)."""
     if isinstance(headers, dict):
         pairs = [
             (str(name), str(value))
@@ -170,5 +172,10 @@ def _header_list(headers, domain_name: str) -> list[tuple[str, str]]:
     else:
         pairs = [(str(name), str(value)) for name, value in headers or []]
     sent = {name.lower() for name, _ in pairs}
-    added = {"Host": domain_name, "X-Forwarded-Proto": "https", "X-Forwarded-Port": "443"}
+    added = {
+        "Host": domain_name,
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Port": "443",
+        "X-Forwarded-For": source_ip,
+    }
     return pairs + [(name, value) for name, value in added.items() if name.lower() not in sent]

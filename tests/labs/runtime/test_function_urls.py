@@ -183,6 +183,10 @@ def test_the_event_is_the_function_url_payload(cloud, deploy):
     assert event["queryStringParameters"] == {"parameter1": "value1,value2", "parameter2": "value"}
     assert event["cookies"] == ["cookie1=a", "cookie2=b"]
     assert event["headers"]["content-type"] == "application/json" and event["headers"]["host"] == host
+    assert (
+        event["headers"]["x-forwarded-for"] == "198.51.100.7"
+        and event["headers"]["x-forwarded-proto"] == "https"
+    )
     assert (event["body"], event["isBase64Encoded"]) == ('{"hello": "world"}', False)
     assert event["pathParameters"] is None and event["stageVariables"] is None
     context = event["requestContext"]
