@@ -39,6 +39,7 @@ _SERVICE_NAMES = {
     "sts": "STS",
     "logs": "CloudWatch Logs",
     "apigateway": "API Gateway",
+    "function-url": "Function URL",
     "rekognition": "Rekognition",
     "ses": "SES",
     "kinesis": "Kinesis",
@@ -151,7 +152,7 @@ def sequence_diagram(trace: Iterable[dict], caller: str = "Grader") -> str:
         if source["kind"] == "api_call":
             return diagram.service(source.get("service"))
         if source["kind"] == "apigateway_request":
-            return diagram.service("apigateway")
+            return diagram.service(_front_door(source))
         service = _ROUTING_ACTORS.get(source["kind"])
         if service is not None:
             return diagram.service(service)
@@ -171,7 +172,9 @@ def sequence_diagram(trace: Iterable[dict], caller: str = "Grader") -> str:
         if invocation["kind"] == "apigateway_request":
             reason = f" {invocation['reason']}" if invocation.get("reason") else ""
             answer = f"{invocation.get('status', '')}{reason}"
-            diagram.arrow(diagram.service("apigateway"), "-->>", actor(invocation.get("cause")), answer)
+            diagram.arrow(
+                diagram.service(_front_door(invocation)), "-->>", actor(invocation.get("cause")), answer
+            )
             return
         function = diagram.function(invocation.get("function_arn"))
         caller = actor(invocation.get("cause"))
@@ -226,7 +229,12 @@ def _draw_apigateway_request(diagram: _Sequence, record: dict, actor) -> None:
     label = f"{record.get('method')} {record.get('path')}"
     if record.get("cache"):  # REST stage caching: a hit means no integration was called
         label += f" (cache {record['cache']})"
-    diagram.arrow(actor(record.get("cause")), "->>", diagram.service("apigateway"), label)
+    diagram.arrow(actor(record.get("cause")), "->>", diagram.service(_front_door(record)), label)
+
+
+def _front_door(record: dict) -> str:
+    """Who answered an HTTP request: API Gateway, or Lambda itself for a function URL (``api_type``)."""
+    return "function-url" if record.get("api_type") == "FunctionURL" else "apigateway"
 
 
 def _draw_throttle(diagram: _Sequence, record: dict, actor) -> None:

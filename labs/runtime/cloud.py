@@ -46,6 +46,8 @@ from labs.runtime.core.trace import Trace
 from labs.runtime.eventbridge.bus import EventBus
 from labs.runtime.eventsources.sqs import SqsPoller
 from labs.runtime.eventsources.streams import StreamPoller
+from labs.runtime.functionurls import config as function_url_config
+from labs.runtime.functionurls import serving as function_url_serving
 from labs.runtime.iam import authorization
 from labs.runtime.iam.policy import Decision
 from labs.runtime.notifications import s3_events
@@ -154,6 +156,7 @@ class Cloud:
         self.eventbridge_bus = EventBus(self)
         self.faults = Faults(self)
         self.apigateway = ApiGateway(self)
+        self.function_urls = function_url_config.FunctionUrls(self)  # Lambda function URLs (not moto's)
         self._effects: list[list] = []  # one list per API call being served (calls nest: handler -> host)
         self._notification_before = None  # a bucket's configuration while S3 validates a new one
         self.message_causes: dict[str, int] = {}  # SQS message id -> the trace record that sent it
@@ -211,8 +214,10 @@ class Cloud:
         return resource
 
     def http_request(self, method: str, url: str, headers=None, body=None, **options):
-        """Call a REST or HTTP API as an HTTP client would (``ApiGateway.http_request``): an ``HttpResponse``."""
+        """Call a REST or HTTP API, or a Lambda function URL, as an HTTP client would: an ``HttpResponse``."""
         with self._lock:
+            if function_url_serving.HOST.match(url.partition("//")[2].partition("/")[0].partition("?")[0]):
+                return function_url_serving.serve_function_url(self, method, url, headers, body, **options)
             return self.apigateway.http_request(method, url, headers, body, **options)
 
     def run_until_idle(self, max_events: int = 1_000_000) -> int:
@@ -293,6 +298,7 @@ class Cloud:
             self.lambda_.close()
             self.code.remove()  # after its environments are gone: the unpacked code of every function
             self.apigateway.close()
+            self.function_urls.clear()
             if "moto.s3.models" in sys.modules:
                 from moto.s3.models import s3_backends
 
@@ -410,6 +416,8 @@ class Cloud:
                     return wire.error_response("lambda", 400, *scaling)
             if parsed.operation in ("Invoke", "InvokeWithResponseStream"):
                 return self.lambda_.invoke_api(parsed, headers, body, cause)
+            if parsed.operation in function_url_config.OPERATIONS:
+                return self.function_urls.handle(parsed)
         if parsed is not None and parsed.service == "stepfunctions":
             return self.stepfunctions.handle(parsed.operation, body)
         if parsed is not None and parsed.service == "rekognition":

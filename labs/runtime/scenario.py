@@ -240,20 +240,33 @@ def _start_execution(step: _Step) -> str:
 
 
 def _call_api(step: _Step) -> str:
-    fields = step.fields(("path",), ("method", "body", "headers", "api", "stage"))
-    http_request = getattr(step.cloud, "http_request", None)
-    if http_request is None:
-        return "skipped: this runtime has no API Gateway request helper (cloud.http_request) yet"
+    """An HTTP request to the stack's API (``api``, ``stage``), or to a Lambda function URL
+    (``function-url``: an ``AWS::Lambda::Url``'s logical id, SAM's ``<Function>Url``, or the URL itself;
+    a stack whose only HTTP endpoint is one function URL needs neither)."""
+    fields = step.fields(("path",), ("method", "body", "headers", "api", "stage", "function-url"))
+    http_request = step.cloud.http_request
     apis = [
         r
         for r in step.stack.resources.values()
         if r.type in ("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api")
     ]
-    api = step.resource(fields["api"], "api") if "api" in fields else (apis[0].physical_id if apis else None)
-    if api is None:
-        raise step.error("field 'api' is required: the stack has no API")
-    stage = fields["stage"] if "stage" in fields else _stage_of(step, api)
-    url = f"https://{api}.execute-api.{step.cloud.region}.amazonaws.com{'/' + stage if stage else ''}{fields['path']}"
+    urls = [r for r in step.stack.resources.values() if r.type == "AWS::Lambda::Url"]
+    if "function-url" in fields or ("api" not in fields and not apis and len(urls) == 1):
+        chosen = fields.get("function-url") or urls[0].logical_id
+        base = step.resource(chosen, "function-url", "FunctionUrl")
+        if ".lambda-url." not in base:
+            raise step.error(f"field 'function-url': {chosen!r} is no function URL of the stack")
+        url = base.rstrip("/") + "/" + fields["path"].lstrip("/")
+    else:
+        api = (
+            step.resource(fields["api"], "api")
+            if "api" in fields
+            else (apis[0].physical_id if apis else None)
+        )
+        if api is None:
+            raise step.error("field 'api' is required: the stack has no API")
+        stage = fields["stage"] if "stage" in fields else _stage_of(step, api)
+        url = f"https://{api}.execute-api.{step.cloud.region}.amazonaws.com{'/' + stage if stage else ''}{fields['path']}"
     body = fields.get("body")
     response = http_request(
         fields.get("method", "GET"),

@@ -153,6 +153,21 @@ def test_an_api_gateway_request_is_answered_after_the_function_it_invoked():
     ]
 
 
+def test_a_function_url_request_is_answered_by_lambda_not_api_gateway():
+    """urls-invocation.html: a function URL is Lambda's own HTTPS endpoint; no API Gateway is involved."""
+    trace = [
+        {
+            **request(0, method="GET", path="/orders", status=200),
+            "api_type": "FunctionURL",
+            "route": "$default",
+        },
+        invocation(1, cause=0, name="orders"),
+    ]
+    lines = sequence_diagram(trace).splitlines()
+    assert "    participant P2 as Function URL" in lines and not any("API Gateway" in line for line in lines)
+    assert "    P1->>P2: GET /orders" in lines and "    P2-->>P1: 200" in lines
+
+
 def test_calls_made_inside_a_function_come_from_it_before_it_returns():
     trace = [
         invocation(0, name="producer"),

@@ -287,18 +287,10 @@ def _layer_version(ctx: Provisioner, logical_id: str, props: dict) -> Created:
 
 
 def _function_url(ctx: Provisioner, logical_id: str, props: dict) -> Created:
-    """The URL is made (GetAtt FunctionUrl answers), but nothing serves it: say so, and name streaming."""
-    not_simulated(ctx, logical_id, "function URLs (AWS::Lambda::Url): nothing answers requests to the URL")
-    if props.get("InvokeMode") == "RESPONSE_STREAM":
-        # configuration-response-streaming.html: only Node.js managed runtimes (and custom runtimes) stream.
-        not_simulated(
-            ctx,
-            logical_id,
-            "requests to the URL with InvokeMode RESPONSE_STREAM. On AWS too, a Python handler does not "
-            "stream: only Node.js managed runtimes and custom runtimes do, so Lambda sends a Python "
-            "function's response whole when the handler returns, as the simulated InvokeWithResponseStream "
-            "API does here",
-        )
+    """A function URL served by ``cloud.http_request`` (``functionurls/``); ``GetAtt FunctionUrl`` and
+    ``FunctionArn`` answer as AWS::Lambda::Url documents (aws-resource-lambda-url.html). ``RESPONSE_STREAM``
+    is served as AWS serves it for a Python handler, which does not stream: the answer whole, when the
+    handler returns (configuration-response-streaming.html)."""
     params = api_params(
         ctx,
         "lambda",
