@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "axes",  # log-in throttling (see "Brute-force protection" below)
     "accounts",
     "courses",
     "quizzes",
@@ -62,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "lti.middleware.LtiFrameMiddleware",  # after X-Frame-Options: LTI sessions may be framed by their LMS
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out log-in into the lockout page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -157,7 +159,8 @@ LTI_KEY_GRACE_DAYS = int(os.environ.get("LTI_KEY_GRACE_DAYS", "7"))  # a rotated
 
 # --- Auth -----------------------------------------------------------------------------------------
 # The model backend, with the logged-in user kept in the shared cache (see accounts/backends.py).
-AUTHENTICATION_BACKENDS = ["accounts.backends.CachedModelBackend"]
+# The throttle comes first: a locked-out username or address is refused before any password is checked.
+AUTHENTICATION_BACKENDS = ["accounts.throttling.LoginThrottleBackend", "accounts.backends.CachedModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -168,6 +171,29 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 CSRF_FAILURE_VIEW = "accounts.views.csrf_failure"
+
+# --- Brute-force protection (issue 17; accounts/throttling.py) --------------------------------------
+# django-axes counts failed log-ins (site and admin) in the cache: Redis in production, so every web
+# process shares the counts; the per-process local cache in development and tests (axes.W001 says so).
+from datetime import timedelta  # noqa: E402
+
+AXES_HANDLER = "accounts.throttling.LoginThrottleHandler"
+AXES_CACHE = "default"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # two counts; either one locks
+LOGIN_FAILURES_PER_USERNAME = int(os.environ.get("LOGIN_FAILURES_PER_USERNAME", "5"))
+# A class behind one NAT address shares this count: high enough for thirty students' typos.
+LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "30"))
+AXES_FAILURE_LIMIT = max(LOGIN_FAILURES_PER_ADDRESS, LOGIN_FAILURES_PER_USERNAME)
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_address"
+AXES_ENABLE_ADMIN = False  # the counts are in the cache, so axes' admin tables would stay empty
+AXES_VERBOSE = False
+# Behind N reverse proxies that each append to X-Forwarded-For, the address is read from that header.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+SIGNUP_LIMIT_PER_ADDRESS = int(os.environ.get("SIGNUP_LIMIT_PER_ADDRESS", "60"))  # accounts per hour
+if not REDIS_URL:
+    SILENCED_SYSTEM_CHECKS = ["axes.W001"]  # the local cache: one web process in development
 
 # --- I18n -----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
