@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",  # log-in throttling (see "Brute-force protection" below)
+    "csp",  # Content-Security-Policy (see "Content-Security-Policy" below)
     "accounts",
     "courses",
     "quizzes",
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # before LtiFrameMiddleware: adds that one's frame-ancestors to the policy
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "lti.middleware.LtiCookieMiddleware",  # before sessions: sees the cookies they set (lti/middleware.py)
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -195,6 +197,26 @@ SIGNUP_LIMIT_PER_ADDRESS = int(os.environ.get("SIGNUP_LIMIT_PER_ADDRESS", "60"))
 if not REDIS_URL:
     SILENCED_SYSTEM_CHECKS = ["axes.W001"]  # the local cache: one web process in development
 
+# --- Content-Security-Policy (issue 17; django-csp 4) -----------------------------------------------
+# Every settings module (development, tests, production) sends it, so the browser tests run under it.
+# Scripts: only our own static files, plus <script nonce="{{ request.csp_nonce }}"> for the two LTI pages
+# that must act on load; no inline handlers (static/js/site.js reads data-* attributes instead) and no eval
+# (htmx's [filter] triggers use eval, so the site uses none). Styles allow inline: Mermaid writes <style>
+# and style attributes into each diagram, htmx adds its indicator style, and progress bars set a width.
+# No frame-ancestors: X-Frame-Options DENY covers it, and lti/middleware.py adds the LMS's origin.
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],  # data: for Mermaid's and CodeMirror's small inline images
+        "object-src": [NONE],
+        "base-uri": [SELF],
+    },
+}
+
 # --- I18n -----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -224,5 +246,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # cfn-lint logs every template it checks (after the SAM transform) at INFO: hundreds of lines per lab
     # grading that deploys a student's template
-    "loggers": {"cfnlint": {"level": "WARNING"}},
+    "loggers": {
+        "cfnlint": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # failed log-ins and lockouts, not every successful log-in
+    },
 }
