@@ -10,6 +10,9 @@ import subprocess
 import sys
 import time
 
+# Every queue of CELERY_TASK_ROUTES and the default one (config/settings/base.py, "Celery queues").
+WORKER_QUEUES = "celery,regrades,playground"
+
 
 def _die_with_parent() -> None:
     """Linux: the child gets SIGTERM if this launcher dies, so no orphan worker or server is left behind."""
@@ -44,6 +47,8 @@ def main() -> int:
             args.worker_concurrency,
             "--hostname",
             "worker@%h",
+            "--queues",
+            WORKER_QUEUES,
             # the periodic sweep of stuck lab submissions runs in this worker (one beat per deployment)
             "--beat",
             "--schedule",

@@ -143,6 +143,17 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ALWAYS_EAGER = False
+# --- Celery queues (issue 17; labs/tasks.py) ---
+# Students' submissions (and everything else) stay on the default queue; an instructor's re-grades and the
+# Test button's runs have their own, so a lab-wide re-grade never sits in front of live submissions. A
+# worker must consume all three (config/launch.py does: -Q celery,regrades,playground), or run one worker
+# pool per queue in production (README, "Deploying for a large class").
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "labs.tasks.regrade_submission": {"queue": "regrades"},
+    "labs.tasks.enqueue_gradings": {"queue": "regrades"},
+    "labs.tasks.run_playground": {"queue": "playground"},
+}
 # The sweep re-enqueues lab submissions stuck in queued or running (labs/services.py: submission_sweep).
 CELERY_BEAT_SCHEDULE = {
     "labs-sweep-stuck-submissions": {"task": "labs.tasks.sweep_stuck_submissions", "schedule": 60.0},
