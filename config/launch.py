@@ -11,7 +11,7 @@ import sys
 import time
 
 # Every queue of CELERY_TASK_ROUTES and the default one (config/settings/base.py, "Celery queues").
-WORKER_QUEUES = "celery,regrades,playground"
+WORKER_QUEUES = "celery,playground,regrades"
 
 
 def _die_with_parent() -> None:

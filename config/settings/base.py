@@ -136,6 +136,10 @@ else:
         "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "300")),
         "unacked_restore_interval": int(os.environ.get("CELERY_UNACKED_RESTORE_INTERVAL", "10")),
         "unacked_restore_throttle": 1,
+        # A worker that consumes several queues takes from them in name order: "celery" (students'
+        # submissions) before "playground" before "regrades", so a lab-wide re-grade only uses what live
+        # grading leaves idle (kombu's default takes from each queue in turn). See "Celery queues" below.
+        "queue_order_strategy": "sorted",
     }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -146,8 +150,9 @@ CELERY_TASK_ALWAYS_EAGER = False
 # --- Celery queues (issue 17; labs/tasks.py) ---
 # Students' submissions (and everything else) stay on the default queue; an instructor's re-grades and the
 # Test button's runs have their own, so a lab-wide re-grade never sits in front of live submissions. A
-# worker must consume all three (config/launch.py does: -Q celery,regrades,playground), or run one worker
-# pool per queue in production (README, "Deploying for a large class").
+# worker must consume all three (config/launch.py does), or run one worker pool per queue in production
+# (README, "Deploying for a large class"). On Redis a worker of several queues serves them in name order
+# (queue_order_strategy above): the names are chosen so that order is the priority.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "labs.tasks.regrade_submission": {"queue": "regrades"},

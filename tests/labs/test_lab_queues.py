@@ -4,6 +4,10 @@ there, and `make run`'s worker consumes every queue. The latency this buys is me
 bench/bench_regrade_queues.py, not here."""
 
 import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -15,6 +19,7 @@ from labs import jobs, playground, services
 from labs.models import Submission
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
 
 EXPECTED = {
     "labs.tasks.grade_submission": "celery",
@@ -82,3 +87,20 @@ def test_the_sweep_puts_a_stuck_re_grade_back_on_the_regrades_queue(squared, stu
     assert sorted(sent) == sorted(
         [("labs.tasks.grade_submission", live.pk), ("labs.tasks.regrade_submission", regrade.pk)]
     )
+
+
+def test_on_redis_a_worker_serves_live_grading_first():
+    """kombu's "sorted" queue order: a worker of several queues takes from them in name order, and the names
+    sort in priority order (students' submissions, then Test-button runs, then re-grades)."""
+    env = dict(
+        os.environ, REDIS_URL="redis://127.0.0.1:6379/14", DJANGO_SETTINGS_MODULE="config.settings.local"
+    )
+    code = (
+        "import config.settings.local as s; print(s.CELERY_BROKER_TRANSPORT_OPTIONS['queue_order_strategy'])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.strip() == "sorted", done.stderr
+    priority = ["celery", "playground", "regrades"]
+    assert sorted(WORKER_QUEUES.split(",")) == priority == WORKER_QUEUES.split(",")
