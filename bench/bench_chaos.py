@@ -16,7 +16,7 @@ Report: submissions lost (a student got an id that never reached a grade; target
 seen by the student (shown graded 10/10, and the grade not replaced after it was shown; target all), stuck in
 queued or running after the run plus the sweep interval (target 0), p95 submit -> graded.
 
-Run: .venv/bin/python bench/bench_chaos.py [--students 200] [--rounds 5] [--kill-every 4]
+Run: .venv/bin/python bench/bench_chaos.py [--students 200] [--rounds 5] [--kill-every 5]
 Needs redis-server, PostgreSQL's server binaries and bubblewrap. Run by `make bench`, not by the tests.
 """
 
@@ -171,28 +171,31 @@ def pool_children(pid: int) -> list[int]:
         return []
 
 
-def controller(
-    worker: subprocess.Popen, redis: OwnRedis, postgres: OwnPostgres, total: int, args, events, done
-):
-    """Kill a random worker process every few seconds; restart Redis, then PostgreSQL, as gradings progress."""
+def controller(workers: list, redis: OwnRedis, postgres: OwnPostgres, total: int, args, events, done):
+    """Kill a random worker process every few seconds; restart Redis, then PostgreSQL, as gradings progress.
+    Also the worker's supervisor (systemd's Restart=always in production): a worker that exits is started
+    again (Celery exits when a pool process dies while starting). ``workers[0]`` is the running worker."""
     import psycopg
 
     restarted = {"redis": False, "postgres": False}
+    graded, seen = 0, set()
     while not done.is_set():
         done.wait(args.kill_every)
-        children = pool_children(worker.pid)
-        if children:
-            victim = random.choice(children)  # noqa: S311
-            try:
-                os.kill(victim, signal.SIGKILL)
+        if workers[0].poll() is not None:
+            workers[0] = workers[1]()
+            events["worker_restarts"] += 1
+        # a process that was there at the last look: it has started and may be grading (a process killed
+        # while it starts up only tests Celery's start-up, and at this pace no grading would ever run)
+        children = [pid for pid in pool_children(workers[0].pid) if pid in seen]
+        seen = set(pool_children(workers[0].pid))
+        if children and graded:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(random.choice(children), signal.SIGKILL)  # noqa: S311
                 events["kills"] += 1
-            except ProcessLookupError:
-                pass
         try:
             with psycopg.connect(f"{postgres.url}/chaos", connect_timeout=3) as conn:
-                graded = conn.execute(
-                    "SELECT count(*) FROM labs_submission WHERE status = 'graded'"
-                ).fetchone()[0]
+                row = conn.execute("SELECT count(*) FROM labs_submission WHERE status = 'graded'").fetchone()
+                graded = row[0]
         except psycopg.Error:
             continue
         if not restarted["redis"] and graded >= total // 4:
@@ -252,7 +255,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--kill-every", type=float, default=4.0)
+    parser.add_argument("--kill-every", type=float, default=5.0)
     parser.add_argument("--web-workers", type=int, default=3)
     args = parser.parse_args()
     total = args.students * args.rounds
@@ -260,7 +263,8 @@ def main() -> int:
     os.chmod(folder, 0o755)  # noqa: S103 (the postgres user must reach its data folder inside)
     postgres, redis = OwnPostgres(folder / "pg"), OwnRedis(folder / "redis")
     processes: list[subprocess.Popen] = []
-    events = {"kills": 0}
+    events = {"kills": 0, "worker_restarts": 0}
+    workers: list = []
     done = threading.Event()
     try:
         postgres.ctl("start")
@@ -298,19 +302,22 @@ def main() -> int:
                 logs,
             )
         )
-        worker = start(
-            [PY, "-m", "celery", "-A", "config", "worker", "--queues", ALL_QUEUES, "--concurrency", "2"]
-            + [
-                "--hostname",
-                f"chaos-{os.getpid()}@%h",
-                "--loglevel",
-                "WARNING",
-                "--without-gossip",
-                "--without-mingle",
-            ],
-            logs,
-        )
-        processes.append(worker)
+
+        def start_worker() -> subprocess.Popen:
+            return start(
+                [PY, "-m", "celery", "-A", "config", "worker", "--queues", ALL_QUEUES, "--concurrency", "2"]
+                + [
+                    "--hostname",
+                    f"chaos-{os.getpid()}@%h",
+                    "--loglevel",
+                    "WARNING",
+                    "--without-gossip",
+                    "--without-mingle",
+                ],
+                logs,
+            )
+
+        workers = [start_worker(), start_worker]
         processes.append(
             start(
                 [
@@ -329,7 +336,9 @@ def main() -> int:
             )
         )
         wait_port(port)
-        chaos = threading.Thread(target=controller, args=(worker, redis, postgres, total, args, events, done))
+        chaos = threading.Thread(
+            target=controller, args=(workers, redis, postgres, total, args, events, done), daemon=True
+        )
         log: list[dict] = []
         started = time.monotonic()
         chaos.start()
@@ -363,7 +372,7 @@ def main() -> int:
         result["quiet_after_s"] = time.monotonic() - started - run_s
     finally:
         done.set()
-        for process in processes:
+        for process in processes + workers[:1]:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
@@ -375,6 +384,7 @@ def main() -> int:
     print(
         f"chaos: {args.students} students x {args.rounds} submissions over HTTP (gunicorn {args.web_workers} workers), "
         f"1 Celery worker with 2 processes, own PostgreSQL + Redis; {events['kills']} worker processes SIGKILLed "
+        f"(the worker restarted {events['worker_restarts']} times) "
         f"(one every {args.kill_every:g} s), Redis restarted: {events.get('redis')} "
         f"({events.get('redis_restart_s', 0):.1f} s), PostgreSQL restarted: {events.get('postgres')} "
         f"({events.get('postgres_restart_s', 0):.1f} s); run {run_s:.0f} s, then {SWEEP_S + 5} s for the sweep "
