@@ -178,16 +178,18 @@ def controller(workers: list, redis: OwnRedis, postgres: OwnPostgres, total: int
     import psycopg
 
     restarted = {"redis": False, "postgres": False}
-    graded, seen = 0, set()
+    graded, seen, seen_before = 0, set(), set()
     while not done.is_set():
         done.wait(args.kill_every)
         if workers[0].poll() is not None:
             workers[0] = workers[1]()
             events["worker_restarts"] += 1
-        # a process that was there at the last look: it has started and may be grading (a process killed
-        # while it starts up only tests Celery's start-up, and at this pace no grading would ever run)
-        children = [pid for pid in pool_children(workers[0].pid) if pid in seen]
-        seen = set(pool_children(workers[0].pid))
+        # a process that was there at the last two looks: it has warmed up and may be grading (killing
+        # processes that are still warming up only tests Celery's start-up: on this loaded 2-core machine a
+        # warm-up takes over 10 s, and at a kill every few seconds no grading would ever run)
+        now_children = pool_children(workers[0].pid)
+        children = [pid for pid in now_children if pid in seen and pid in seen_before]
+        seen_before, seen = seen, set(now_children)
         if children and graded:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(random.choice(children), signal.SIGKILL)  # noqa: S311
@@ -258,6 +260,9 @@ def main() -> int:
     parser.add_argument("--kill-every", type=float, default=5.0)
     parser.add_argument("--web-workers", type=int, default=3)
     args = parser.parse_args()
+    # SIGTERM or Ctrl-C end the run through the cleanup below (asyncio would otherwise only cancel the students)
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: sys.exit(130))
     total = args.students * args.rounds
     folder = Path(tempfile.mkdtemp(prefix="bench-chaos-"))
     os.chmod(folder, 0o755)  # noqa: S103 (the postgres user must reach its data folder inside)

@@ -144,6 +144,10 @@ else:
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A new pool process warms up (config/celery_app.py) before it reports ready. Celery's default 4 s for that
+# is shorter than the warm-up on a busy machine: bench/bench_chaos.py saw every replacement of a killed
+# process killed again for being late, and grading stopped for good (issue 17).
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = float(os.environ.get("CELERY_WORKER_PROC_ALIVE_TIMEOUT", "60"))
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ALWAYS_EAGER = False
