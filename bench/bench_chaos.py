@@ -259,6 +259,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--kill-every", type=float, default=5.0)
     parser.add_argument("--web-workers", type=int, default=3)
+    parser.add_argument(
+        "--max-run", type=float, default=900.0, help="seconds before the students stop waiting"
+    )
     args = parser.parse_args()
     # SIGTERM or Ctrl-C end the run through the cleanup below (asyncio would otherwise only cancel the students)
     for number in (signal.SIGTERM, signal.SIGINT):
@@ -353,7 +356,10 @@ def main() -> int:
                 *(student(port, key, plan["solution"], args.rounds, log) for key in plan["students"])
             )
 
-        asyncio.run(class_of_students())
+        try:  # a run that cannot finish still reports what it lost and left behind
+            asyncio.run(asyncio.wait_for(class_of_students(), timeout=args.max_run))
+        except TimeoutError:
+            events["timed_out"] = True
         run_s = time.monotonic() - started
         done.set()
         chaos.join()
@@ -390,6 +396,7 @@ def main() -> int:
         f"chaos: {args.students} students x {args.rounds} submissions over HTTP (gunicorn {args.web_workers} workers), "
         f"1 Celery worker with 2 processes, own PostgreSQL + Redis; {events['kills']} worker processes SIGKILLed "
         f"(the worker restarted {events['worker_restarts']} times) "
+        f"{'STOPPED at --max-run, ' if events.get('timed_out') else ''}"
         f"(one every {args.kill_every:g} s), Redis restarted: {events.get('redis')} "
         f"({events.get('redis_restart_s', 0):.1f} s), PostgreSQL restarted: {events.get('postgres')} "
         f"({events.get('postgres_restart_s', 0):.1f} s); run {run_s:.0f} s, then {SWEEP_S + 5} s for the sweep "
