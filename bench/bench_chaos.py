@@ -16,7 +16,7 @@ Report: submissions lost (a student got an id that never reached a grade; target
 seen by the student (shown graded 10/10, and the grade not replaced after it was shown; target all), stuck in
 queued or running after the run plus the sweep interval (target 0), p95 submit -> graded.
 
-Run: .venv/bin/python bench/bench_chaos.py [--students 200] [--rounds 5] [--kill-every 5]
+Run: .venv/bin/python bench/bench_chaos.py [--students 200] [--rounds 5] [--kill-every 12]
 Needs redis-server, PostgreSQL's server binaries and bubblewrap. Run by `make bench`, not by the tests.
 """
 
@@ -257,7 +257,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--kill-every", type=float, default=5.0)
+    parser.add_argument("--kill-every", type=float, default=12.0)
     parser.add_argument("--web-workers", type=int, default=3)
     parser.add_argument(
         "--max-run", type=float, default=900.0, help="seconds before the students stop waiting"
