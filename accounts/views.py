@@ -8,6 +8,7 @@ from config.htmx import HtmxHttpRequest
 
 from .forms import SignupForm
 from .services import user_create
+from .throttling import SignupRateLimited, client_address, signup_check, signup_record
 
 
 @require_http_methods(["GET", "POST"])
@@ -15,12 +16,22 @@ def signup(request: HtmxHttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
     form = SignupForm(request.POST or None)
+    if request.method == "POST":
+        address = client_address(request)
+        try:
+            signup_check(address=address)
+        except SignupRateLimited as exc:
+            context = {"form": SignupForm(), "rate_limit_message": str(exc)}
+            response = render(request, "accounts/signup.html", context, status=429)
+            response["Retry-After"] = str(int(exc.retry_after_s) + 1)
+            return response
     if request.method == "POST" and form.is_valid():
         user = user_create(
             username=form.cleaned_data["username"],
             password=form.cleaned_data["password1"],
             email=form.cleaned_data.get("email", ""),
         )
+        signup_record(address=address)
         login(request, user, backend="accounts.backends.CachedModelBackend")
         messages.success(request, f"Welcome, {user.username}! Pick a course to start.")
         return redirect("home")

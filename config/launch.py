@@ -28,6 +28,9 @@ WILDCARD_HOSTS = {"0.0.0.0", "::", ""}  # noqa: S104 (listening on every interfa
 GUNICORN_THREADS = "16"
 WAIT_FOR_WEB_S = 120  # the worker warms the grading runtime before it is ready
 
+# Every queue of CELERY_TASK_ROUTES and the default one (config/settings/base.py, "Celery queues").
+WORKER_QUEUES = "celery,playground,regrades"
+
 
 def _die_with_parent() -> None:
     """Linux: the child gets SIGTERM if this launcher dies, so no orphan worker or server is left behind."""
@@ -52,6 +55,8 @@ def worker_command(python: str, mode: str, concurrency: str, var_dir: Path) -> l
         concurrency,
         "--hostname",
         "worker@%h",
+        "--queues",
+        WORKER_QUEUES,  # live grading, Test runs and re-grades (config/settings/base.py: Celery queues)
         # the periodic sweep of stuck lab submissions runs in this worker (one beat per deployment)
         "--beat",
         "--schedule",

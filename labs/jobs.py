@@ -39,6 +39,7 @@ __all__ = [
     "GRADING",
     "PENDING",
     "PLAYGROUND_RUN",
+    "REGRADING",
     "JobKind",
     "JobRejected",
     "ResultNotSaved",
@@ -69,6 +70,8 @@ class JobKind:
 
 
 GRADING = JobKind(Submission, "labs.tasks.grade_submission", "grading_attempts", "graded_at")
+# The same rows and lifecycle, sent under the re-grade task's name: routed to the ``regrades`` queue.
+REGRADING = JobKind(Submission, "labs.tasks.regrade_submission", "grading_attempts", "graded_at")
 PLAYGROUND_RUN = JobKind(PlaygroundRun, "labs.tasks.run_playground", "attempts", "finished_at")
 
 

@@ -230,7 +230,7 @@ def submissions_enqueue(*, submission_ids: list[int]) -> int:
     """Enqueue the grading of each submission (the fan-out task calls this); returns how many. Rows that
     are no longer waiting are skipped by the grading task itself (it is idempotent)."""
     for submission_id in submission_ids:
-        jobs.enqueue(jobs.GRADING, submission_id)
+        jobs.enqueue(jobs.REGRADING, submission_id)
     return len(submission_ids)
 
 
@@ -322,7 +322,16 @@ def submission_sweep(*, now=None, queued_after_s: int = 120, running_grace_s: in
         limit = dt.timedelta(seconds=submission.lab.grading_seconds + running_grace_s)
         if submission.started_at is None or submission.started_at < now - limit:
             stuck.append(submission.pk)
-    return jobs.requeue(jobs.GRADING, stuck)
+    # a stuck re-grade goes back to the regrades queue, not in front of students' live submissions
+    regrades = set(
+        Submission.objects.filter(pk__in=stuck, regrade_requested_at__isnull=False).values_list(
+            "pk", flat=True
+        )
+    )
+    live = [pk for pk in stuck if pk not in regrades]
+    return jobs.requeue(jobs.GRADING, live) + jobs.requeue(
+        jobs.REGRADING, [pk for pk in stuck if pk in regrades]
+    )
 
 
 # -- re-grading (instructors) -------------------------------------------------------------------------------
@@ -347,7 +356,7 @@ def submission_regrade(*, submission: Submission, now=None) -> Submission:
         locked.status = Submission.Status.QUEUED
         locked.regrade_requested_at = now
         locked.save(update_fields=["status", "regrade_requested_at"])
-        jobs.enqueue_on_commit(jobs.GRADING, locked.pk)
+        jobs.enqueue_on_commit(jobs.REGRADING, locked.pk)
     return locked
 
 

@@ -4,6 +4,12 @@ Grading acknowledges late and is rejected when its worker dies (settings: CELERY
 CELERY_TASK_REJECT_ON_WORKER_LOST), so a killed worker's submission is delivered again; the periodic
 sweep catches anything else (a message lost before it reached the broker). The task names
 (``labs.tasks.<function>``) are what ``labs.jobs`` sends and the beat schedule names: keep them.
+
+Queues (CELERY_TASK_ROUTES in config/settings/base.py route by task name): a student's submission is
+``grade_submission`` on the default queue; an instructor's re-grade is the same work under another name,
+``regrade_submission`` (and its fan-out ``enqueue_gradings``), on ``regrades``; the Test button's
+``run_playground`` on ``playground``. A re-grade of a whole lab then waits behind no live submission and
+holds none up: workers take from each of their queues in turn, or run per queue (README, "Workers").
 """
 
 from collections.abc import Callable
@@ -41,8 +47,25 @@ def _run_job(task: Task, job_id: int, *, run: Callable, fail: Callable, timed_ou
     time_limit=75,
 )
 def grade_submission(self, submission_id: int) -> str:
+    return _grade(self, submission_id)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=MAX_RETRIES,
+    soft_time_limit=60,
+    time_limit=75,
+)
+def regrade_submission(self, submission_id: int) -> str:
+    """An instructor's re-grade: ``grade_submission``'s work, on the ``regrades`` queue."""
+    return _grade(self, submission_id)
+
+
+def _grade(task: Task, submission_id: int) -> str:
     return _run_job(
-        self,
+        task,
         submission_id,
         # looked up on each call (not bound at import), so a test can replace the service
         run=lambda pk: services.submission_grade(submission_id=pk),

@@ -2,7 +2,9 @@
 
 ``LtiFrameMiddleware`` (listed after XFrameOptionsMiddleware, so it sees the response first): a session
 launched from an LMS may be framed by that LMS's origin (CSP ``frame-ancestors 'self' <origin>``) instead
-of X-Frame-Options DENY. Every other session keeps DENY.
+of X-Frame-Options DENY. Every other session keeps DENY. It is listed after django-csp's CSPMiddleware, so
+the directive joins the site-wide policy (which has no frame-ancestors: views exempt from X-Frame-Options,
+such as a refused launch, stay framable by the LMS) in the one header.
 
 ``LtiCookieMiddleware`` (listed before SessionMiddleware, so it sees the cookies that the session and CSRF
 middleware set): inside a cross-site iframe the browser sends only ``SameSite=None; Secure`` cookies, so an
@@ -16,6 +18,14 @@ from django.conf import settings
 from .session import frame_origins, is_lti_session
 
 
+def allow_framing_by(response, origins) -> None:
+    """Let these origins (and this site) frame this response: a CSP ``frame-ancestors`` directive, added to
+    the site-wide policy by django-csp (which reads ``_csp_replace``), and no X-Frame-Options, which cannot
+    name an origin."""
+    response._csp_replace = {**getattr(response, "_csp_replace", {}), "frame-ancestors": ["'self'", *origins]}
+    response.xframe_options_exempt = True
+
+
 class LtiFrameMiddleware:
     def __init__(self, get_response) -> None:
         self.get_response = get_response
@@ -23,12 +33,13 @@ class LtiFrameMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         session = getattr(request, "session", None)
-        if session is None or "Content-Security-Policy" in response:
+        if session is None or "Content-Security-Policy" in response:  # a view's own complete policy
+            return response
+        if getattr(response, "_csp_replace", {}).get("frame-ancestors"):
             return response
         origins = frame_origins(session)
         if origins:
-            response["Content-Security-Policy"] = "frame-ancestors 'self' " + " ".join(origins)
-            response.xframe_options_exempt = True
+            allow_framing_by(response, origins)
         return response
 
 

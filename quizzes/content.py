@@ -18,7 +18,7 @@ from courses.importing import ContentError, ImportReport, content_facts, resolve
 from courses.models import Course, Lesson
 
 from .gift import GiftError, read_gift
-from .models import Question, Quiz, QuizItem
+from .models import GRADED_QUIZ_ATTEMPTS, Question, Quiz, QuizItem
 from .versions import choice_ids_kept, question_version_bump
 
 CHECKS_DIR = "checks"
@@ -114,7 +114,9 @@ def import_course_quizzes(*, course: Course, directory: Path, report: ImportRepo
         quiz_key = f"{course.slug}/{CHECKS_DIR}/{path.name}"
         quiz = Quiz.objects.filter(course=course, source_key=quiz_key).first()
         if quiz is None:
-            quiz = Quiz.objects.create(course=course, source_key=quiz_key, **meta)
+            # a new graded quiz gets the graded defaults once; an instructor's later changes are kept
+            graded = {"attempts_allowed": GRADED_QUIZ_ATTEMPTS} if meta["kind"] == Quiz.Kind.QUIZ else {}
+            quiz = Quiz.objects.create(course=course, source_key=quiz_key, **meta, **graded)
             report.created.append(f"quiz {quiz.slug}")
         elif any(getattr(quiz, name) != value for name, value in meta.items()):
             for name, value in meta.items():

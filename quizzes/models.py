@@ -51,6 +51,11 @@ class Question(models.Model):
         return self.title
 
 
+# A new graded quiz's attempts when its author does not say: the authoring form starts with it, quiz_save
+# and the content import use it (the field's own default stays 0, unlimited, for practice-exam pools).
+GRADED_QUIZ_ATTEMPTS = 2
+
+
 class Quiz(models.Model):
     class Kind(models.TextChoices):
         QUIZ = "quiz", "Graded quiz"
@@ -70,7 +75,28 @@ class Quiz(models.Model):
         default=list, blank=True, help_text="Also draw questions at random from these tags (with draw_count)."
     )
     draw_count = models.PositiveIntegerField(default=0)
+
+    class ReviewAnswers(models.TextChoices):
+        AFTER_EACH = "after_each", "After each attempt"
+        AFTER_LAST = "after_last", "After the student's last attempt, or after the due date"
+
     attempts_allowed = models.PositiveIntegerField(default=0, help_text="0 means unlimited.")
+    # A graded quiz that shows its answers after every attempt can always be retaken to 100%; Moodle's
+    # own defaults (unlimited attempts, right answers shown immediately after each attempt,
+    # https://docs.moodle.org/en/Quiz_settings) suit practice quizzes. New graded quizzes here start with
+    # GRADED_QUIZ_ATTEMPTS attempts and answers after the last attempt or the due date.
+    review_answers = models.CharField(
+        "Show right answers and feedback",
+        max_length=12,
+        choices=ReviewAnswers.choices,
+        default=ReviewAnswers.AFTER_LAST,
+    )
+    due_at = models.DateTimeField(
+        "Due",
+        null=True,
+        blank=True,
+        help_text="No attempt starts after this time; then everyone sees the answers.",
+    )
     shuffle_questions = models.BooleanField(default=False)
     # On by default, as in Moodle: students should not learn where the right answer sits. Pinned choices
     # keep their place; live polls never shuffle (quizzes/shuffling.py says where and why).
@@ -92,6 +118,16 @@ class Quiz(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("quizzes:quiz", args=[self.course.slug, self.slug])
+
+    def is_past_due(self, now) -> bool:
+        return self.due_at is not None and now >= self.due_at
+
+    def answers_shown(self, *, attempts_used: int, now) -> bool:
+        """Whether a student who has submitted ``attempts_used`` attempts may see the right answers and the
+        feedback in a review."""
+        if self.review_answers == self.ReviewAnswers.AFTER_EACH or self.is_past_due(now):
+            return True
+        return bool(self.attempts_allowed) and attempts_used >= self.attempts_allowed
 
 
 class QuizItem(models.Model):

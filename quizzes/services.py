@@ -19,7 +19,16 @@ from .files import with_file_urls
 from .gift import GiftError, parse_gift
 from .grading import ResponseError
 from .interchange import Bank, BankError
-from .models import Attempt, AttemptAnswer, CheckAnswer, Question, QuestionFile, Quiz, QuizItem
+from .models import (
+    GRADED_QUIZ_ATTEMPTS,
+    Attempt,
+    AttemptAnswer,
+    CheckAnswer,
+    Question,
+    QuestionFile,
+    Quiz,
+    QuizItem,
+)
 from .spec import SpecError, from_dict
 from .versions import choice_ids_kept, question_version_bump
 
@@ -97,6 +106,10 @@ def attempt_start(
             if not attempt_expired(open_attempt, now):
                 return open_attempt
             attempt_submit(attempt=open_attempt, now=now)
+        if quiz.is_past_due(now):
+            raise QuizError(
+                f"This quiz was due {timezone.localtime(quiz.due_at):%Y-%m-%d %H:%M %Z}.", status=403
+            )
         used = Attempt.objects.filter(quiz=quiz, user=user).count()
         if quiz.attempts_allowed and used >= quiz.attempts_allowed:
             raise QuizError(f"You have used all {quiz.attempts_allowed} attempt(s) of this quiz.", status=403)
@@ -247,6 +260,8 @@ QUIZ_FIELDS = (
     "lesson",
     "description",
     "attempts_allowed",
+    "review_answers",
+    "due_at",
     "shuffle_questions",
     "shuffle_choices",
     "time_limit_s",
@@ -263,7 +278,10 @@ def quiz_save(*, course: Course, values: dict, quiz: Quiz | None = None) -> Quiz
     unknown = sorted(set(values) - set(QUIZ_FIELDS))
     if unknown:
         raise QuizError(f"Not a field of a quiz: {', '.join(unknown)}.")
-    quiz = quiz or Quiz(course=course)
+    if quiz is None:
+        quiz = Quiz(course=course)
+        if values.get("kind", Quiz.Kind.QUIZ) == Quiz.Kind.QUIZ:
+            quiz.attempts_allowed = GRADED_QUIZ_ATTEMPTS
     for name, value in values.items():
         setattr(quiz, name, value)
     quiz.course = course

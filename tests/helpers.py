@@ -43,3 +43,17 @@ def write_lesson(
         encoding="utf-8",
     )
     return path
+
+
+def csp_directives(response) -> dict[str, str]:
+    """The Content-Security-Policy header as {directive: 'directive sources'} (requests or Django responses)."""
+    header = response.headers.get("Content-Security-Policy", "")
+    parts = [part.strip() for part in header.split(";") if part.strip()]
+    return {part.split()[0]: part for part in parts}
+
+
+def frame_ancestors(response) -> str | None:
+    """The policy's frame-ancestors directive; the rest of the site-wide policy must be there too."""
+    directives = csp_directives(response)
+    assert directives.get("default-src") == "default-src 'self'", directives
+    return directives.get("frame-ancestors")

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "axes",  # log-in throttling (see "Brute-force protection" below)
+    "csp",  # Content-Security-Policy (see "Content-Security-Policy" below)
     "accounts",
     "courses",
     "quizzes",
@@ -53,6 +55,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # before LtiFrameMiddleware: adds that one's frame-ancestors to the policy
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "lti.middleware.LtiCookieMiddleware",  # before sessions: sees the cookies they set (lti/middleware.py)
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -63,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "lti.middleware.LtiFrameMiddleware",  # after X-Frame-Options: LTI sessions may be framed by their LMS
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out log-in into the lockout page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -133,13 +137,33 @@ else:
         "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "300")),
         "unacked_restore_interval": int(os.environ.get("CELERY_UNACKED_RESTORE_INTERVAL", "10")),
         "unacked_restore_throttle": 1,
+        # A worker that consumes several queues takes from them in name order: "celery" (students'
+        # submissions) before "playground" before "regrades", so a lab-wide re-grade only uses what live
+        # grading leaves idle (kombu's default takes from each queue in turn). See "Celery queues" below.
+        "queue_order_strategy": "sorted",
     }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A new pool process warms up (config/celery_app.py) before it reports ready. Celery's default 4 s for that
+# is shorter than the warm-up on a busy machine: bench/bench_chaos.py saw every replacement of a killed
+# process killed again for being late, and grading stopped for good (issue 17).
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = float(os.environ.get("CELERY_WORKER_PROC_ALIVE_TIMEOUT", "60"))
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ALWAYS_EAGER = False
+# --- Celery queues (issue 17; labs/tasks.py) ---
+# Students' submissions (and everything else) stay on the default queue; an instructor's re-grades and the
+# Test button's runs have their own, so a lab-wide re-grade never sits in front of live submissions. A
+# worker must consume all three (config/launch.py does), or run one worker pool per queue in production
+# (README, "Deploying for a large class"). On Redis a worker of several queues serves them in name order
+# (queue_order_strategy above): the names are chosen so that order is the priority.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "labs.tasks.regrade_submission": {"queue": "regrades"},
+    "labs.tasks.enqueue_gradings": {"queue": "regrades"},
+    "labs.tasks.run_playground": {"queue": "playground"},
+}
 # The sweep re-enqueues lab submissions stuck in queued or running (labs/services.py: submission_sweep).
 CELERY_BEAT_SCHEDULE = {
     "labs-sweep-stuck-submissions": {"task": "labs.tasks.sweep_stuck_submissions", "schedule": 60.0},
@@ -158,7 +182,8 @@ LTI_KEY_GRACE_DAYS = int(os.environ.get("LTI_KEY_GRACE_DAYS", "7"))  # a rotated
 
 # --- Auth -----------------------------------------------------------------------------------------
 # The model backend, with the logged-in user kept in the shared cache (see accounts/backends.py).
-AUTHENTICATION_BACKENDS = ["accounts.backends.CachedModelBackend"]
+# The throttle comes first: a locked-out username or address is refused before any password is checked.
+AUTHENTICATION_BACKENDS = ["accounts.throttling.LoginThrottleBackend", "accounts.backends.CachedModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -196,6 +221,49 @@ PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", str(3 * 24
 # --- Demo accounts (seed_demo) -----------------------------------------------------------------------
 # Where seed_demo records the demo logins, for the launcher to print them (owner-readable only).
 DEMO_LOGINS_FILE = VAR_DIR / "demo-logins.json"
+
+# --- Brute-force protection (issue 17; accounts/throttling.py) --------------------------------------
+# django-axes counts failed log-ins (site and admin) in the cache: Redis in production, so every web
+# process shares the counts; the per-process local cache in development and tests (axes.W001 says so).
+from datetime import timedelta  # noqa: E402
+
+AXES_HANDLER = "accounts.throttling.LoginThrottleHandler"
+AXES_CACHE = "default"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # two counts; either one locks
+LOGIN_FAILURES_PER_USERNAME = int(os.environ.get("LOGIN_FAILURES_PER_USERNAME", "5"))
+# A class behind one NAT address shares this count: high enough for thirty students' typos.
+LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "30"))
+AXES_FAILURE_LIMIT = max(LOGIN_FAILURES_PER_ADDRESS, LOGIN_FAILURES_PER_USERNAME)
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_address"
+AXES_ENABLE_ADMIN = False  # the counts are in the cache, so axes' admin tables would stay empty
+AXES_VERBOSE = False
+# Behind N reverse proxies that each append to X-Forwarded-For, the address is read from that header.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+SIGNUP_LIMIT_PER_ADDRESS = int(os.environ.get("SIGNUP_LIMIT_PER_ADDRESS", "60"))  # accounts per hour
+if not REDIS_URL:
+    SILENCED_SYSTEM_CHECKS = ["axes.W001"]  # the local cache: one web process in development
+
+# --- Content-Security-Policy (issue 17; django-csp 4) -----------------------------------------------
+# Every settings module (development, tests, production) sends it, so the browser tests run under it.
+# Scripts: only our own static files, plus <script nonce="{{ request.csp_nonce }}"> for the two LTI pages
+# that must act on load; no inline handlers (static/js/site.js reads data-* attributes instead) and no eval
+# (htmx's [filter] triggers use eval, so the site uses none). Styles allow inline: Mermaid writes <style>
+# and style attributes into each diagram, htmx adds its indicator style, and progress bars set a width.
+# No frame-ancestors: X-Frame-Options DENY covers it, and lti/middleware.py adds the LMS's origin.
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],  # data: for Mermaid's and CodeMirror's small inline images
+        "object-src": [NONE],
+        "base-uri": [SELF],
+    },
+}
 
 # --- I18n -----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -237,5 +305,6 @@ LOGGING = {
         "cfnlint": {"level": "WARNING"},
         # a 403 or 404 is logged on one line, without a traceback (config/log_filters.py)
         "django.request": {"filters": ["client_error_without_traceback"]},
+        "axes": {"level": "WARNING"},  # failed log-ins and lockouts, not every successful log-in
     },
 }

@@ -28,6 +28,7 @@ from config.htmx import HtmxHttpRequest
 from .. import items, keys, tool
 from ..deep_linking import deep_link_response, picker_courses
 from ..dynamic import dynamic_register
+from ..middleware import allow_framing_by
 from ..models import Context
 from ..services import CLAIM, LaunchRefused, RegistrationError, context_link_course, launch_accept
 from ..session import deep_link_launch, remember_launch
@@ -144,7 +145,7 @@ def register(request: HtmxHttpRequest) -> HttpResponse:
     except RegistrationError as error:
         return refuse(request, f"Registration failed: {error}", 400)
     response = render(request, "lti/registered.html", {"platform": platform})
-    response["Content-Security-Policy"] = f"frame-ancestors 'self' {platform.origin}"
+    allow_framing_by(response, [platform.origin])
     return response
 
 

@@ -58,6 +58,7 @@ def quiz_detail(request: HtmxHttpRequest, course_slug: str, quiz_slug: str) -> H
             "course": quiz.course,
             "attempts": attempts,
             "remaining": remaining,
+            "past_due": quiz.is_past_due(timezone.now()),
             "count": quiz.items.count() + (quiz.draw_count if quiz.draw_tags else 0),
         },
     )
@@ -179,6 +180,9 @@ def attempt_review(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
     attempt = _own_attempt(request, attempt_id)
     if attempt.is_open:
         return redirect("quizzes:attempt", attempt_id=attempt.id)
+    quiz = attempt.quiz
+    used = Attempt.objects.filter(quiz=quiz, user=request.user, submitted_at__isnull=False).count()
+    shown = quiz.answers_shown(attempts_used=used, now=timezone.now())
     items = _attempt_items(attempt)
     for item in items:
         spec = questions.load_spec(item["question"])
@@ -189,6 +193,12 @@ def attempt_review(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
         )
         item["solution"] = spec.solution_text()
         item["response_text"] = _describe(item["view"], item["response"])
-    return render(
-        request, "quizzes/attempt_review.html", {"attempt": attempt, "quiz": attempt.quiz, "items": items}
-    )
+    left = max(0, quiz.attempts_allowed - used) if quiz.attempts_allowed else None
+    context = {
+        "attempt": attempt,
+        "quiz": quiz,
+        "items": items,
+        "answers_shown": shown,
+        "attempts_left": left,
+    }
+    return render(request, "quizzes/attempt_review.html", context)

@@ -18,7 +18,7 @@ from courses.rendering import render_markdown
 from .. import selectors, shuffling
 from ..authoring import ROWS, errors_by_field, hints_to_text, rows_from_spec, spec_data_from_post
 from ..exporting import export_questions
-from ..models import Question, Quiz
+from ..models import GRADED_QUIZ_ATTEMPTS, Question, Quiz
 from ..services import (
     QUIZ_FIELDS,
     QuizError,
@@ -188,12 +188,20 @@ class QuizForm(forms.ModelForm):
         model = Quiz
         # quiz_save's fields; draw_tags is edited as text (draw_tags_text above)
         fields = [name for name in QUIZ_FIELDS if name != "draw_tags"]
+        widgets = {"due_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")}
 
     def __init__(self, *args, course: Course, **kwargs):
         super().__init__(*args, **kwargs)
         self.course = course
         self.fields["lesson"].queryset = Lesson.objects.filter(course=course)
         self.fields["draw_tags_text"].initial = ", ".join(self.instance.draw_tags or [])
+        if self.instance.pk is None:
+            self.initial.setdefault("attempts_allowed", GRADED_QUIZ_ATTEMPTS)
+        # a form posted without this choice (an older page, a script) keeps the quiz's current setting
+        self.fields["review_answers"].required = False
+
+    def clean_review_answers(self) -> str:
+        return self.cleaned_data.get("review_answers") or self.instance.review_answers
 
     def values(self) -> dict:
         """The cleaned fields as ``quiz_save`` takes them."""

@@ -38,7 +38,7 @@ def test_upload_preview_confirm(live_server, browser, instructor, content_dir, a
     assert page.locator(".preview-question").count() == 3
     assert "Which service has this icon?" in page.inner_text(".preview-question >> nth=0")
     # The image shows in the preview, served from the upload that waits for confirmation.
-    page.wait_for_function("document.querySelector('.question-stem img').naturalWidth === 1")
+    page.wait_for_function("() => document.querySelector('.question-stem img').naturalWidth === 1")
     assert not Question.objects.exists()  # nothing saved before the instructor confirms
     page.screenshot(path=str(artifacts / "bank-import-preview.png"), full_page=True)
 

@@ -31,7 +31,7 @@ def test_every_lesson_diagram_renders(live_server, browser, student, artifacts):
         expected = lesson.body.count("```mermaid")
         try:
             page.wait_for_function(
-                f"document.querySelectorAll('pre.mermaid[data-processed]').length === {expected}",
+                f"() => document.querySelectorAll('pre.mermaid[data-processed]').length === {expected}",
                 timeout=15000,
             )
         except Exception:  # noqa: BLE001 (reported below with the lesson's name)

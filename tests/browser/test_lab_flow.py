@@ -63,7 +63,7 @@ def test_a_student_edits_submits_and_reads_the_result(
 
     # The playground: a sample event from the picker, then a hand-written one, run on the worker.
     page.select_option("#playground-sample", "s3-put")
-    page.wait_for_function("document.querySelector('#playground-event-text').value.includes('aws:s3')")
+    page.wait_for_function("() => document.querySelector('#playground-event-text').value.includes('aws:s3')")
     page.click("button:has-text('Test')")
     page.wait_for_selector("#playground-run.status-done", timeout=60000)
     s3_result = page.inner_text("#playground-run")

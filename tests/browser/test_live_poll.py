@@ -67,13 +67,13 @@ def test_live_poll_with_three_browsers(live_server, browser, instructor, content
     ada.wait_for_selector("#poll-submit:has-text('Change my answer')")
     assert ada.locator("#poll-body form").count() == 1  # the answer did not nest a second form
     host.wait_for_function(
-        "document.querySelector('#answered-count').textContent.trim() === '1'", timeout=5000
+        "() => document.querySelector('#answered-count').textContent.trim() === '1'", timeout=5000
     )
     bob.check("input[name=response][value=b]")
     bob.click("text=Send answer")
     bob.wait_for_selector("text=Answer received")
     host.wait_for_function(
-        "document.querySelector('#answered-count').textContent.trim() === '2'", timeout=5000
+        "() => document.querySelector('#answered-count').textContent.trim() === '2'", timeout=5000
     )
     # the classroom default: while the question is open the projector shows how many answered, not what
     assert host.locator("[data-choice]").count() == 0

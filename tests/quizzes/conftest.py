@@ -38,7 +38,15 @@ def check(course) -> Quiz:
 @pytest.fixture
 def graded_quiz(course) -> Quiz:
     quiz = Quiz.objects.create(
-        course=course, slug="final", title="Final quiz", kind=Quiz.Kind.QUIZ, attempts_allowed=2, pass_mark=50
+        course=course,
+        slug="final",
+        title="Final quiz",
+        kind=Quiz.Kind.QUIZ,
+        attempts_allowed=2,
+        pass_mark=50,
+        # these tests read the review's answers and feedback after any attempt (the graded default, after
+        # the last attempt, is tested in test_graded_quiz_defaults.py)
+        review_answers=Quiz.ReviewAnswers.AFTER_EACH,
     )
     gift_import(course=course, text=CHECK_GIFT, quiz=quiz)
     return quiz
