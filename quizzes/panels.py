@@ -42,7 +42,8 @@ def knowledge_check_panel(request, lesson) -> str:
 
 def course_quiz_panel(request, course) -> str:
     """The course page's quiz section: knowledge checks passed (they count toward course progress) and the
-    graded quizzes to take."""
+    way into a live poll. Graded quizzes are listed once, by the gradebook's assessments panel, with their due
+    dates and the student's standing."""
     checks = list(
         Quiz.objects.filter(course=course, kind=Quiz.Kind.CHECK, is_published=True).prefetch_related("items")
     )
@@ -54,14 +55,12 @@ def course_quiz_panel(request, course) -> str:
         passed = sum(
             1 for quiz in checks if quiz.items.count() and correct.get(quiz.id, 0) >= quiz.items.count()
         )
-    quizzes = Quiz.objects.filter(course=course, kind=Quiz.Kind.QUIZ, is_published=True).order_by("title")
     return render_to_string(
         "quizzes/_course_panel.html",
         {
             "course": course,
             "checks": len(checks),
             "passed": passed,
-            "quizzes": quizzes,
             "percent": round(100 * passed / len(checks)) if checks else 0,
         },
         request=request,

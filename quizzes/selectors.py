@@ -127,20 +127,34 @@ def poll_answers(*, session: PollSession, question: Question | None = None, by: 
 
 def poll_results(*, session: PollSession) -> list[dict]:
     """Per question of the session, in the session's order: the question, its public view, the tally and
-    every answer (by username)."""
-    rows = [
-        {
-            "question": question,
-            "view": questions.public_view(question),
-            "tally": polls.poll_tally(session=session, question_id=question.id),
-            "answers": sorted(
-                poll_answers(session=session, question=question), key=lambda row: row.name.lower()
-            ),
-        }
-        for question in Question.objects.filter(id__in=session.question_ids)
-    ]
+    every answer (by name, each with ``text``: the answer as a person reads it)."""
+    rows = []
+    for question in Question.objects.filter(id__in=session.question_ids):
+        view = questions.public_view(question)
+        choices = {choice["id"]: choice["text"] for choice in view.get("choices") or []}
+        answers = sorted(poll_answers(session=session, question=question), key=lambda row: row.name.lower())
+        rows.append(
+            {
+                "question": question,
+                "view": view,
+                "tally": polls.poll_tally(session=session, question_id=question.id),
+                "answers": [
+                    {"name": row.name, "text": answer_text(row.response, choices), "correct": row.correct}
+                    for row in answers
+                ],
+            }
+        )
     rows.sort(key=lambda row: session.question_ids.index(row["question"].id))
     return rows
+
+
+def answer_text(response, choices: dict[str, str]) -> str:
+    """A stored answer as a person reads it: the texts of the chosen choices (not their ids), a list's items
+    and a matching's pairs joined with "; ", anything else as its text."""
+    if isinstance(response, dict):
+        return "; ".join(f"{left}: {right}" for left, right in response.items())
+    items = response if isinstance(response, list) else [response]
+    return "; ".join(choices.get(item, str(item)) if isinstance(item, str) else str(item) for item in items)
 
 
 @dataclass(frozen=True)

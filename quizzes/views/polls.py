@@ -373,7 +373,7 @@ def results_csv(request: HtmxHttpRequest, code: str) -> HttpResponse:
         cells = [
             row.question.title,
             "" if session.anonymous else row.name,
-            _answer_text(row.response, choice_texts[row.question_id]),
+            selectors.answer_text(row.response, choice_texts[row.question_id]),
             row.correct,
             row.points,
             row.answered_at.isoformat(),
@@ -381,15 +381,6 @@ def results_csv(request: HtmxHttpRequest, code: str) -> HttpResponse:
         ]
         writer.writerow([spreadsheet_safe(cell) for cell in cells])
     return response
-
-
-def _answer_text(response, choices: dict[str, str]) -> str:
-    """A stored answer as a person reads it: the texts of the chosen choices (not their ids), a list's items
-    and a matching's pairs joined with "; ", anything else as its text."""
-    if isinstance(response, dict):
-        return "; ".join(f"{left}: {right}" for left, right in response.items())
-    items = response if isinstance(response, list) else [response]
-    return "; ".join(choices.get(item, str(item)) if isinstance(item, str) else str(item) for item in items)
 
 
 @instructor_required

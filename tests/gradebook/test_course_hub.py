@@ -57,6 +57,18 @@ def test_the_course_page_lists_graded_quizzes_with_the_best_attempt(client, enro
     assert "graded · best 80%" in _row(html, "Final exam")
 
 
+def test_a_graded_quiz_is_listed_once_with_its_due_date(client, enrolled):
+    due = dt.datetime(2030, 2, 1, 9, 30, tzinfo=dt.UTC)
+    Quiz.objects.create(course=enrolled, slug="midterm", title="Midterm quiz", kind="quiz", due_at=due)
+    Quiz.objects.create(
+        course=enrolled, slug="closed", title="Closed quiz", kind="quiz", due_at=due.replace(year=2020)
+    )
+    html = client.get(enrolled.get_absolute_url()).content.decode()
+    assert html.count("Midterm quiz") == 1
+    assert "Due Feb 1, 09:30 UTC" in _row(html, "Midterm quiz")
+    assert "Closed Feb 1, 09:30 UTC" in _row(html, "Closed quiz")
+
+
 def test_quiz_standings(student, squared):
     course = squared.lesson.course
     quiz = Quiz.objects.create(course=course, slug="q", title="Q", kind="quiz")

@@ -95,6 +95,8 @@ def test_full_poll_flow(host, course):
     assert session.index == 1 and session.state == "open"
     results = host_client.get(reverse("quizzes:poll_results", args=[session.code])).content.decode()
     assert "50% correct" in results and "ada" in results
+    # who answered what, in the choices' words (not their internal ids)
+    assert "<td>ada</td><td>Asynchronously</td>" in results and "<td>a</td>" not in results
     csv_text = host_client.get(reverse("quizzes:poll_results_csv", args=[session.code])).content.decode()
     assert csv_text.splitlines()[0].startswith("question,student,answer,correct")
     assert "Invocation of S3,ada,Asynchronously,True" in csv_text
