@@ -28,10 +28,10 @@ def test_bank_search_as_you_type(live_server, browser, instructor, content_dir, 
     assert count.inner_text().startswith("1–4 of 4 questions")
 
     page.locator("#bank-text").press_sequentially("timeout")
-    page.wait_for_function("document.querySelector('#bank-count').innerText.startsWith('1–2 of 2')")
+    page.wait_for_function("() => document.querySelector('#bank-count').innerText.startsWith('1–2 of 2')")
     assert "text=timeout" in page.url
     page.select_option("#bank-kind", "numeric")
-    page.wait_for_function("document.querySelector('#bank-count').innerText.startsWith('1–1 of 1')")
+    page.wait_for_function("() => document.querySelector('#bank-count').innerText.startsWith('1–1 of 1')")
     assert page.locator("#bank-results tbody tr").all_inner_texts()[0].startswith("Timeout")
     page.screenshot(path=str(artifacts / f"bank-search-{name}.png"), full_page=True)
 

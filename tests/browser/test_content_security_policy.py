@@ -50,8 +50,8 @@ def test_student_and_instructor_pages_run_under_the_policy(
     page.wait_for_url("**/quizzes/attempt/*/")
     page.check("input[name=response] >> nth=0")
     page.wait_for_selector("text=Saved")  # the htmx autosave answered and was swapped in
-    page.on("dialog", lambda dialog: dialog.accept())
-    page.click("button:has-text('Submit attempt')")
+    page.click("text=Finish attempt…")  # the summary page, then the one button that submits
+    page.click("text=Submit all and finish")
     page.wait_for_url("**/review/")
     page.goto(f"{base}/labs/squared-number/")
     page.wait_for_selector(".CodeMirror")  # the editor replaced the textarea

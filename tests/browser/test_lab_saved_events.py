@@ -33,9 +33,9 @@ def test_a_student_saves_picks_and_deletes_test_events(
     assert page.locator("#submission.empty").count() == 1  # no checks were run
 
     page.select_option("#playground-sample", "s3-put")
-    page.wait_for_function("document.querySelector('#playground-event-text').value.includes('aws:s3')")
+    page.wait_for_function("() => document.querySelector('#playground-event-text').value.includes('aws:s3')")
     page.select_option("#playground-sample", "saved:big-number")
-    page.wait_for_function("document.querySelector('#playground-event-text').value.includes('99')")
+    page.wait_for_function("() => document.querySelector('#playground-event-text').value.includes('99')")
     assert page.input_value("#saved-event-name") == "big-number"
 
     page.fill("#playground-event-text", '{"number": }')
@@ -58,7 +58,7 @@ def test_a_student_saves_picks_and_deletes_test_events(
         user=student, lab=squared, handler="app.lambda_handler", files={"app.py": ""}, event={"number": 7}
     )
     page.select_option("#playground-sample", "s3-put")
-    page.wait_for_function("document.querySelector('#playground-event-text').value.includes('aws:s3')")
+    page.wait_for_function("() => document.querySelector('#playground-event-text').value.includes('aws:s3')")
     page.reload()
     page.wait_for_selector(".CodeMirror")
     assert page.input_value("#playground-sample") == "last"

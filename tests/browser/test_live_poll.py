@@ -96,11 +96,13 @@ def test_live_poll_with_three_browsers(live_server, browser, instructor, content
         ".choice.is-correct"
     )
     host.click("#present-fullscreen")
-    host.wait_for_function("document.fullscreenElement && document.fullscreenElement.id === 'presenter'")
+    host.wait_for_function(
+        "() => document.fullscreenElement && document.fullscreenElement.id === 'presenter'"
+    )
     host.wait_for_selector("#present-fullscreen:has-text('Leave full screen')")
     host.screenshot(path=str(artifacts / "poll-presenter-fullscreen.png"))
     host.click("#present-fullscreen")
-    host.wait_for_function("document.fullscreenElement === null")
+    host.wait_for_function("() => document.fullscreenElement === null")
     ada.screenshot(path=str(artifacts / "poll-student-right.png"), full_page=True)
     bob.screenshot(path=str(artifacts / "poll-student-wrong.png"), full_page=True)
     for context in contexts:
@@ -138,7 +140,7 @@ def test_a_guest_on_a_phone_joins_by_the_qr_link_with_a_nickname(
     guest.click("text=Send answer")
     guest.wait_for_selector("text=Answer received")
     host.wait_for_function(
-        "document.querySelector('#answered-count').textContent.trim() === '1'", timeout=5000
+        "() => document.querySelector('#answered-count').textContent.trim() === '1'", timeout=5000
     )
     host.click("#present-controls button:has-text('Close question')")
     host.wait_for_selector("#present-controls button:has-text('Reveal answer')")

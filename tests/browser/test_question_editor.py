@@ -39,11 +39,13 @@ def test_question_editor_preview_and_errors(
     page.fill("input[name=row-2-text]", "None of the above")
     page.check("input[name=row-2-pinned]")
     preview = page.locator("#question-preview")
-    page.wait_for_function("document.querySelectorAll('#question-preview input[type=radio]').length === 3")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#question-preview input[type=radio]').length === 3"
+    )
     assert preview.locator("strong", has_text="cold start").count() == 1
     # Pinned (the box was ticked last): it stays last whatever the shuffled order.
     page.wait_for_function(
-        "[...document.querySelectorAll('#question-preview label.choice span')].pop()?.innerText === 'None of the above'"
+        "() => [...document.querySelectorAll('#question-preview label.choice span')].pop()?.innerText === 'None of the above'"
     )
     preview.locator("label.choice", has_text="A warm environment").click()
     page.wait_for_timeout(700)  # longer than the preview's delay: trying it must not re-render it

@@ -133,7 +133,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def pinned_quiz(course) -> Quiz:
-    quiz = Quiz.objects.create(course=course, slug="pinned", title="Pinned", kind=Quiz.Kind.QUIZ)
+    # answers shown after each attempt, so the review can be read after the first one
+    quiz = Quiz.objects.create(
+        course=course,
+        slug="pinned",
+        title="Pinned",
+        kind=Quiz.Kind.QUIZ,
+        review_answers=Quiz.ReviewAnswers.AFTER_EACH,
+    )
     gift_import(course=course, text=PINNED_GIFT, quiz=quiz)
     return quiz
 
