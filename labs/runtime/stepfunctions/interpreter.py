@@ -25,8 +25,10 @@ __all__ = ["Execution", "Scope"]
 EXPRESS_LIMIT_S = 300
 
 
+_UNREAD_CONTEXT: dict = {}  # what a state that never reads $$ gets instead of a context object (State.reads_context)
+
+
 @functools.lru_cache(maxsize=256)
-@functools.lru_cache(maxsize=64)  # the simulated clock stands still across most transitions
 def _iso(epoch: float) -> str:
     moment = dt.datetime.fromtimestamp(epoch, dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
@@ -235,7 +237,7 @@ class Execution(Branching, DistributedMapping, DataFlow):
                 stateEnteredEventDetails={"name": name, "input": text, "inputDetails": {"truncated": False}},
             )
             self.state_status[name] = "RUNNING"
-            context = self._context(state, entered, map_item)
+            context = self._context(state, entered, map_item) if state.reads_context else _UNREAD_CONTEXT
             try:
                 output, next_name, assigned = yield from self._run_state(state, value, scope, thread, context)
             except StatesError as failure:

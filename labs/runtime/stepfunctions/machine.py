@@ -67,6 +67,9 @@ class State:
     iterator: Program | None = None
     dynamic: dict[str, Any] = field(default_factory=dict)  # fields that are values, paths or expressions
     distributed: dict | None = None  # a Map in Distributed mode: see ``_compile_distributed``
+    # False for a JSONPath Pass/Choice/Succeed/Fail/Wait state whose definition never names the context
+    # object ($$): its context is never read, so the interpreter does not build one (the cost of short states).
+    reads_context: bool = True
 
 
 @dataclass(slots=True)
@@ -144,6 +147,9 @@ _DYNAMIC_FIELDS = (
 
 def _compile_state(name: str, spec: dict, jsonata: bool) -> State:
     state = State(name=name, type=spec["Type"], spec=spec, jsonata=jsonata)
+    state.reads_context = (
+        jsonata or state.type not in ("Pass", "Choice", "Succeed", "Fail", "Wait") or "$$" in json.dumps(spec)
+    )
     state.next = spec.get("Next")
     state.end = bool(spec.get("End")) or state.type in ("Succeed", "Fail")
     state.input_path = _path_field(spec, "InputPath")
