@@ -38,26 +38,24 @@ def _run_job(task: Task, job_id: int, *, run: Callable, fail: Callable, timed_ou
     return job.status if job is not None else "missing"
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    max_retries=MAX_RETRIES,
-    soft_time_limit=60,
-    time_limit=75,
-)
+# A grading task is acknowledged only once it is done and given back if its worker dies, so a killed process
+# loses nothing; live grading and instructors' re-grades share these settings (their queues differ).
+_GRADING_TASK = {
+    "bind": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "max_retries": MAX_RETRIES,
+    "soft_time_limit": 60,
+    "time_limit": 75,
+}
+
+
+@shared_task(**_GRADING_TASK)
 def grade_submission(self, submission_id: int) -> str:
     return _grade(self, submission_id)
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    max_retries=MAX_RETRIES,
-    soft_time_limit=60,
-    time_limit=75,
-)
+@shared_task(**_GRADING_TASK)
 def regrade_submission(self, submission_id: int) -> str:
     """An instructor's re-grade: ``grade_submission``'s work, on the ``regrades`` queue."""
     return _grade(self, submission_id)

@@ -71,6 +71,7 @@ from labs.runtime.apigateway.rest_integrations import (
     serve_rest_integration,
 )
 from labs.runtime.apigateway.service_integrations import serve_subtype
+from labs.runtime.core import wire
 from labs.runtime.iam.policy import evaluate
 
 __all__ = ["ApiGateway", "HttpResponse"]
@@ -278,21 +279,12 @@ class ApiGateway:
 
     @staticmethod
     def _header_list(headers, api_id: str, region: str) -> list[tuple[str, str]]:
-        if isinstance(headers, dict):
-            pairs = [
-                (str(name), str(value))
-                for name, values in headers.items()
-                for value in (values if isinstance(values, list) else [values])
-            ]
-        else:
-            pairs = [(str(name), str(value)) for name, value in headers or []]
-        sent = {name.lower() for name, _ in pairs}
         added = {
             "Host": f"{api_id}.execute-api.{region}.amazonaws.com",
             "X-Forwarded-Proto": "https",
             "X-Forwarded-Port": "443",
         }
-        return pairs + [(name, value) for name, value in added.items() if name.lower() not in sent]
+        return wire.request_headers(headers, added)
 
     # -- REST APIs ----------------------------------------------------------------------------------------
     def _serve_rest(self, call: Call, api, entry: dict) -> HttpResponse:

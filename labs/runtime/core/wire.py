@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import botocore.session
 
-__all__ = ["ParsedRequest", "error_response", "parse_request"]
+__all__ = ["ParsedRequest", "error_response", "parse_request", "request_headers"]
 
 SERVED_SERVICES = {
     "s3",
@@ -255,3 +255,19 @@ ACCESS_DENIED = {
     "events": (400, "AccessDeniedException"),
     "kinesis": (400, "AccessDeniedException"),
 }
+
+
+def request_headers(headers, added: dict[str, str]) -> list[tuple[str, str]]:
+    """An HTTP request's headers as (name, value) pairs, from a dict (a list value repeats its name) or a list
+    of pairs, followed by the ``added`` headers the front door sets (Host, X-Forwarded-*) unless the client sent
+    them: API Gateway and function URLs both hand a function these."""
+    if isinstance(headers, dict):
+        pairs = [
+            (str(name), str(value))
+            for name, values in headers.items()
+            for value in (values if isinstance(values, list) else [values])
+        ]
+    else:
+        pairs = [(str(name), str(value)) for name, value in headers or []]
+    sent = {name.lower() for name, _ in pairs}
+    return pairs + [(name, value) for name, value in added.items() if name.lower() not in sent]

@@ -43,6 +43,7 @@ from moto.awslambda.exceptions import UnknownFunctionException
 
 from labs.runtime.apigateway.access import cors_headers, cors_preflight
 from labs.runtime.apigateway.proxy import Call, HttpResponse, MalformedResponse, v2_event, v2_response
+from labs.runtime.core import wire
 from labs.runtime.functionurls.access import Answer, authorize
 from labs.runtime.functionurls.config import FunctionUrl
 
@@ -163,19 +164,10 @@ def _cors(cors: dict | None) -> dict | None:
 def _header_list(headers, domain_name: str, source_ip: str) -> list[tuple[str, str]]:
     """What the client sent, plus the headers Lambda adds (the request payload example of
     urls-invocation.html shows host and x-forwarded-proto / -port / -for)."""
-    if isinstance(headers, dict):
-        pairs = [
-            (str(name), str(value))
-            for name, values in headers.items()
-            for value in (values if isinstance(values, list) else [values])
-        ]
-    else:
-        pairs = [(str(name), str(value)) for name, value in headers or []]
-    sent = {name.lower() for name, _ in pairs}
     added = {
         "Host": domain_name,
         "X-Forwarded-Proto": "https",
         "X-Forwarded-Port": "443",
         "X-Forwarded-For": source_ip,
     }
-    return pairs + [(name, value) for name, value in added.items() if name.lower() not in sent]
+    return wire.request_headers(headers, added)
