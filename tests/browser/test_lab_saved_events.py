@@ -6,6 +6,7 @@ event the box holds. Screenshots go to test-artifacts/."""
 import pytest
 
 from labs.models import PlaygroundRun, SavedEvent
+from tests.browser.htmx import wait_until_settled
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,19 +29,23 @@ def test_a_student_saves_picks_and_deletes_test_events(
     page.fill("#saved-event-name", "big-number")
     page.keyboard.press("Enter")  # Enter in the name box saves (it must not run the checks)
     page.wait_for_selector("#playground-picker >> text=Saved as big-number.")
+    wait_until_settled(page)
     assert page.input_value("#playground-sample") == "saved:big-number"
     assert SavedEvent.objects.get(user=student).event == {"number": 99}
     assert page.locator("#submission.empty").count() == 1  # no checks were run
 
     page.select_option("#playground-sample", "s3-put")
     page.wait_for_function("() => document.querySelector('#playground-event-text').value.includes('aws:s3')")
+    wait_until_settled(page)
     page.select_option("#playground-sample", "saved:big-number")
     page.wait_for_function("() => document.querySelector('#playground-event-text').value.includes('99')")
+    wait_until_settled(page)
     assert page.input_value("#saved-event-name") == "big-number"
 
     page.fill("#playground-event-text", '{"number": }')
     page.click("#saved-event-save")
     page.wait_for_selector("#playground-picker [role=alert]")
+    wait_until_settled(page)
     assert "not valid JSON: Expecting value at line 1, column 12" in page.inner_text("#playground-picker")
     assert SavedEvent.objects.get(user=student).event == {"number": 99}  # unchanged
     page.locator("#playground-picker").scroll_into_view_if_needed()
@@ -49,6 +54,7 @@ def test_a_student_saves_picks_and_deletes_test_events(
     page.on("dialog", lambda dialog: dialog.accept())  # "Delete the saved event chosen in the menu?"
     page.click("button:has-text('Delete saved event')")
     page.wait_for_selector("#playground-picker >> text=Deleted big-number.")
+    wait_until_settled(page)
     assert not SavedEvent.objects.exists()
     assert page.input_value("#playground-sample") == ""
     assert '"number": 5' in page.input_value("#playground-event-text")  # box and menu agree
@@ -59,6 +65,7 @@ def test_a_student_saves_picks_and_deletes_test_events(
     )
     page.select_option("#playground-sample", "s3-put")
     page.wait_for_function("() => document.querySelector('#playground-event-text').value.includes('aws:s3')")
+    wait_until_settled(page)
     page.reload()
     page.wait_for_selector(".CodeMirror")
     assert page.input_value("#playground-sample") == "last"
