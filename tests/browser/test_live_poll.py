@@ -10,6 +10,7 @@ from courses.models import Course
 from courses.services import enrollment_create
 from quizzes.models import PollSession, Question
 from quizzes.services import gift_import
+from tests.browser.htmx import wait_until_settled
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -82,6 +83,7 @@ def test_live_poll_with_three_browsers(live_server, browser, instructor, content
 
     host.click("#present-controls button:has-text('Close question')")
     host.wait_for_selector("#present-controls button:has-text('Reveal answer')")
+    wait_until_settled(host)  # the swapped-in controls are wired when htmx settles
     host.wait_for_selector("[data-choice=a]")
     assert host.inner_text("[data-choice=a]") == "1" and host.inner_text("[data-choice=b]") == "1"
     host.click("#present-controls button:has-text('Reveal answer')")
@@ -144,6 +146,7 @@ def test_a_guest_on_a_phone_joins_by_the_qr_link_with_a_nickname(
     )
     host.click("#present-controls button:has-text('Close question')")
     host.wait_for_selector("#present-controls button:has-text('Reveal answer')")
+    wait_until_settled(host)  # the swapped-in controls are wired when htmx settles
     host.click("#present-controls button:has-text('Reveal answer')")
     guest.wait_for_selector("text=Not this time", timeout=10000)
     assert "The right answer: Asynchronously" in guest.inner_text("#poll-body")
