@@ -116,7 +116,7 @@ class DurableService:
             trace_record=record,
         )
         operation = {
-            "Id": f"{self.cloud.ids.getrandbits(64):016x}",
+            "Id": execution_id,  # the SDK finds the EXECUTION operation by the last part of the ARN
             "Type": "EXECUTION",
             "Status": "STARTED",
             "StartTimestamp": now,
@@ -334,7 +334,7 @@ class DurableService:
     def _arm_callback_timers(self, execution: DurableExecution, operation: dict) -> None:
         options = operation["_callback_options"]
         if options["Timeout"]:
-            self.cloud.scheduler.call_later(
+            options["_deadline"] = self.cloud.scheduler.call_later(
                 options["Timeout"],
                 lambda: self._callback_timed_out(execution, operation, "Callback timed out"),
             )
@@ -377,9 +377,12 @@ class DurableService:
         now = self.cloud.clock()
         operation.update(Status=status, EndTimestamp=now)
         details = operation["CallbackDetails"]
-        timer = operation["_callback_options"].get("_timer")
-        if timer is not None:
-            self.cloud.scheduler.cancel(timer)
+        for timer in (
+            operation["_callback_options"].get("_timer"),
+            operation["_callback_options"].get("_deadline"),
+        ):
+            if timer is not None:
+                self.cloud.scheduler.cancel(timer)
         self.callbacks.pop(details["CallbackId"], None)
         if status == "SUCCEEDED":
             details["Result"] = result
@@ -475,6 +478,9 @@ class DurableService:
         for operation in execution.operations.values():
             if operation["Type"] == "CALLBACK" and operation["Status"] == "STARTED":
                 self.callbacks.pop(operation["CallbackDetails"]["CallbackId"], None)
+                for timer in (operation["_callback_options"].get(key) for key in ("_timer", "_deadline")):
+                    if timer is not None:
+                        self.cloud.scheduler.cancel(timer)
 
     def _time_out(self, execution: DurableExecution) -> None:
         message = f"The durable execution did not finish within its ExecutionTimeout of {execution.execution_timeout} s."
