@@ -69,6 +69,7 @@ class LambdaService:
             cloud, lambda: [entry["latest"] for entry in self._backend()._lambdas._functions.values()]
         )
         self._dead_letter_targets: dict[str, str] = {}
+        self.running: dict[int, Environment] = {}  # invocation record seq -> its environment, while it runs
 
     # -- the function versions, read from moto's control plane ------------------------------------------
     def _backend(self):
@@ -118,15 +119,21 @@ class LambdaService:
         cause: int | None = None,
         request_id: str | None = None,
         tenant_id: str | None = None,
+        durable: bool = False,
     ) -> Invocation:
         """Run one synchronous invocation (the internal API other services use). ``request_id`` is given
         for asynchronous events, which keep theirs across retries; ``tenant_id`` for a tenant-isolated
-        function (checked by the Invoke API: ``tenancy_problem``).
+        function (checked by the Invoke API: ``tenancy_problem``); ``durable`` for the durable service's own
+        invocations of a durable function (any other starts an execution: ``durable.api.invoke_internal``).
 
         Raises moto's ``UnknownFunctionException`` for an unknown function; every failure of the code
         itself is reported in the returned ``Invocation`` as Lambda reports it.
         """
         function = self.get_function(function_name, qualifier)
+        if getattr(function, "durable_config", None) and not durable:  # a service invoking a durable function
+            return self.cloud.durable.invoke_internal(
+                function_name, qualifier, payload, cause, request_id, function
+            )
         base_arn = (
             f"arn:aws:lambda:{self.cloud.region}:{self.cloud.account_id}:function:{function.function_name}"
         )
@@ -253,12 +260,16 @@ class LambdaService:
         environment = context.environment
         principal = self.cloud.principal_for(context.function, context.trace_entry["seq"])
         started = time.perf_counter()
-        outcome = environment.exchange(
-            message,
-            time.monotonic() + context.timeout_s,
-            lambda frame: self.cloud.serve_environment_request(frame, principal),
-            request_id=context.request_id,
-        )
+        self.running[context.trace_entry["seq"]] = environment
+        try:
+            outcome = environment.exchange(
+                message,
+                time.monotonic() + context.timeout_s,
+                lambda frame: self.cloud.serve_environment_request(frame, principal),
+                request_id=context.request_id,
+            )
+        finally:
+            self.running.pop(context.trace_entry["seq"], None)
         duration_ms = (time.perf_counter() - started) * 1000
         output = outcome.output.decode("utf-8", "replace")
         if outcome.dropped_output:
@@ -370,6 +381,10 @@ class LambdaService:
             return wire.error_response("lambda", 400, "InvalidParameterValueException", message)
         if invocation_type == "DryRun":
             return 204, {"x-amzn-RequestId": self.cloud.new_request_id()}, b""
+        if getattr(function, "durable_config", None):
+            return self.cloud.durable.invoke_api(
+                name, qualifier, function, invocation_type, body or b"{}", lowered, cause
+            )
         if invocation_type == "Event":
             # Accepted onto the function's queue whatever its concurrency: throttling happens when the queue
             # is read, and is retried there (async_invoke).
