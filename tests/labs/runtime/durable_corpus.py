@@ -231,6 +231,46 @@ def handler(event, context):
     return {"big": len(big), "huge": len(huge), "tail": huge[-5:]}
 """
 
+PARALLEL_FAILURE = """
+@durable_step
+def shout(step_context, label):
+    if label == "b":
+        raise RuntimeError("branch b broke")
+    return label.upper()
+
+def branch(label):
+    once = StepConfig(retry_strategy=create_retry_strategy(RetryStrategyConfig(max_attempts=1)))
+    return lambda ctx: ctx.step(shout(label), name="shout-" + label, config=once)
+
+@durable_execution
+def handler(event, context):
+    result = context.parallel([branch(label) for label in ("a", "b", "c")], name="fan-out")
+    return {"failed": result.has_failure, "results": None if result.has_failure else result.get_results()}
+"""
+
+CHILD_FAILURE = """
+def search(ctx):
+    ctx.wait(Duration.from_seconds(5), name="pause")
+    raise LookupError("nothing found")
+
+@durable_execution
+def handler(event, context):
+    return context.run_in_child_context(search, name="search")
+"""
+
+SUBMITTER_FAILURE = """
+from aws_durable_execution_sdk_python.config import WaitForCallbackConfig
+
+def submit(callback_id, ctx):
+    raise ConnectionError("ticket system down")
+
+@durable_execution
+def handler(event, context):
+    strategy = RetryStrategyConfig(max_attempts=2, initial_delay=Duration.from_seconds(3), jitter_strategy=JitterStrategy.NONE)
+    config = WaitForCallbackConfig(timeout=Duration.from_days(1), retry_strategy=create_retry_strategy(strategy))
+    return context.wait_for_callback(submit, name="ticket", config=config)
+"""
+
 CASES = [
     Case("steps", STEPS, "SUCCEEDED", {"n": 5}, {"x": 3, "y": 8, "list": [1, "two", None], "text": "déjà"}),
     Case("retry_succeeds", RETRY_SUCCEEDS, "SUCCEEDED", expect_result=3),
@@ -238,6 +278,14 @@ CASES = [
     Case("waits_days", WAITS, "SUCCEEDED", expect_result="rested"),
     Case("child_context", CHILD, "SUCCEEDED", expect_result=10),
     Case("parallel", PARALLEL, "SUCCEEDED", expect_result=["A", "B", "C"], concurrent=True),
+    Case(
+        "parallel_failure",
+        PARALLEL_FAILURE,
+        "SUCCEEDED",
+        expect_result={"failed": True, "results": None},
+        concurrent=True,
+    ),
+    Case("child_failure", CHILD_FAILURE, "FAILED"),
     Case("map", MAP, "SUCCEEDED", {"items": [1, 2, 3, 4]}, [1, 4, 9, 16], concurrent=True),
     Case(
         "callback_success",
@@ -260,6 +308,7 @@ CASES = [
         expect_result='"resolved"',
         answer=Answer(None, True, b'"resolved"'),
     ),
+    Case("submitter_failure", SUBMITTER_FAILURE, "FAILED"),
     Case("callback_timeout", CALLBACK_TIMES_OUT, "FAILED"),
     Case("wait_for_condition", CONDITION, "SUCCEEDED", expect_result={"polls": 3}),
     Case("execution_fails", FAILS, "FAILED", {"amount": 500}),

@@ -17,8 +17,11 @@ each one is set aside):
   reference leaves both out. The runtime gives them.
 - A wait-for-condition check that asks for another poll is a ``StepSucceeded`` event on both sides; the reference
   leaves its state (the checkpointed Payload) out of the event's Result, the runtime keeps it.
-- The reference's callback timeout marks its error ``Truncated: true``; nothing is truncated: the runtime says
-  ``false``.
+- The reference marks the error of a ``CallbackTimedOut`` or ``ContextFailed`` event ``Truncated: true`` though
+  nothing was cut (EventError.Truncated: "Indicates if the error payload was truncated due to size limits"); the
+  runtime says ``false``.
+- Retry delays with the SDK's default full jitter are random on both sides; the corpus uses
+  ``JitterStrategy.NONE`` so that the delays compare.
 - ``ChainedInvokeStartedDetails.DurableExecutionArn`` (API_ChainedInvokeStartedDetails.html: the ARN pattern
   ``arn:...:function:NAME:VERSION/durable-execution/NAME/ID``): the reference gives an internal id, not an ARN.
 - When a chained invoke of a plain function finishes is a race on AWS (the backend invokes the target while the
