@@ -274,7 +274,8 @@ class DurableApi:
         return _ok({"DurableExecutions": page, **({"NextMarker": marker} if marker else {})})
 
     def _history(self, execution: DurableExecution, query: dict) -> tuple[int, dict, bytes]:
-        with_data = query.get("IncludeExecutionData", ["false"])[0] == "true"
+        # API_GetDurableExecutionHistory.html: IncludeExecutionData "The default is true."
+        with_data = query.get("IncludeExecutionData", ["true"])[0] != "false"
         events = [_event(event, with_data) for event in execution.events]
         if query.get("ReverseOrder", ["false"])[0] == "true":
             events.reverse()
@@ -311,6 +312,15 @@ class DurableApi:
         operation_id = execution.callbacks.get(callback_id) if execution else None
         callback = execution.operations.get(operation_id) if execution and operation_id else None
         if callback is None or callback["Status"] != "STARTED" or execution.done:
+            if any(callback_id in known.callbacks for known in self.service.executions.values()):
+                # API_SendDurableExecutionCallbackSuccess.html (and Failure, Heartbeat): CallbackTimeoutException
+                return wire.error_response(
+                    "lambda",
+                    400,
+                    "CallbackTimeoutException",
+                    "The callback ID token has either expired or the callback associated with the token has "
+                    "already been closed.",
+                )
             return _not_found(f"Callback {callback_id} is not active")
         if operation.endswith("Heartbeat"):
             self.service.heartbeat(execution, callback)

@@ -98,6 +98,8 @@ def _check_transition(current: dict | None, update: dict) -> None:  # noqa: C901
                 raise CheckpointError("Invalid current STEP state to re-attempt.")
             if not isinstance(update.get("StepOptions"), dict):
                 raise CheckpointError("Invalid StepOptions for the given action.")
+            if update.get("Error") is not None and update.get("Payload") is not None:
+                raise CheckpointError("Cannot provide both error and payload to RETRY a STEP.")
         if action == "CANCEL":
             raise CheckpointError("Invalid STEP action.")
     elif kind == "WAIT":
@@ -179,7 +181,14 @@ def _step(execution, operation, update, now, _new_callback_id) -> None:
         elif update.get("Payload") is not None:
             details["Result"] = update["Payload"]  # a wait-for-condition's state between checks
         retry["NextAttemptDelaySeconds"] = delay
-        execution.add_event(now, "StepFailed", operation, **_error_details(update), RetryDetails=retry)
+        if update.get("Error"):
+            execution.add_event(now, "StepFailed", operation, **_error_details(update), RetryDetails=retry)
+        else:
+            # a RETRY without an error (a wait-for-condition's check, with its state) is a StepSucceeded
+            # event, as in AWS's local testing SDK (executor: "RETRY with error -> StepFailed, without error
+            # -> StepSucceeded")
+            result = payload_field(update.get("Payload"))
+            execution.add_event(now, "StepSucceeded", operation, Result=result, RetryDetails=retry)
     elif action == "SUCCEED":
         operation["Status"] = "SUCCEEDED"
         details.pop("NextAttemptTimestamp", None)
@@ -251,7 +260,7 @@ def _invoke(execution, operation, update, now, _new_callback_id) -> None:
     operation["_invoke"] = {"FunctionName": options["FunctionName"], "Input": update.get("Payload")}
     if options.get("TenantId"):
         operation["_invoke"]["TenantId"] = options["TenantId"]
-    execution.add_event(
+    operation["_invoke"]["event"] = execution.add_event(
         now,
         "ChainedInvokeStarted",
         operation,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from labs.runtime.durable.checkpoints import payload_field
-from labs.runtime.durable.model import DurableExecution
+from labs.runtime.durable.model import DurableExecution, StartError
 
 __all__ = ["Completions", "error_of"]
 
@@ -52,7 +52,9 @@ class Completions:
         if operation["Status"] != "STARTED" or execution.done:
             return
         now = self.cloud.clock()
-        error = {"ErrorType": "CallbackTimeout", "ErrorMessage": message}
+        # the error types of the SDK's own CallbackTimeoutType (aws_durable_execution_sdk_python.lambda_service)
+        kind = "Callback.Heartbeat" if "heartbeat" in message else "Callback.Timeout"
+        error = {"ErrorType": kind, "ErrorMessage": message}
         operation.update(Status="TIMED_OUT", EndTimestamp=now)
         operation["CallbackDetails"]["Error"] = error
         self.callbacks.pop(operation["CallbackDetails"]["CallbackId"], None)
@@ -103,13 +105,14 @@ class Completions:
         def run() -> None:
             target = operation["_invoke"]
             name = target["FunctionName"]
+            base = name.rsplit(":", 1)[0] if name.count(":") in (1, 7) else name
+            qualifier = name.rsplit(":", 1)[1] if name.count(":") in (1, 7) else None
+            payload = (target.get("Input") or "null").encode()
             try:
-                result = self.cloud.lambda_.invoke(
-                    name.rsplit(":", 1)[0] if name.count(":") in (1, 7) else name,
-                    (target.get("Input") or "null").encode(),
-                    qualifier=name.rsplit(":", 1)[1] if name.count(":") in (1, 7) else None,
-                    cause=cause,
-                )
+                if getattr(self.cloud.lambda_.get_function(base, qualifier), "durable_config", None):
+                    self._chain_durable(execution, operation, name, payload, cause)
+                    return
+                result = self.cloud.lambda_.invoke(base, payload, qualifier=qualifier, cause=cause)
             except Exception as error:  # noqa: BLE001 - moto's UnknownFunctionException: the operation fails
                 self._finish_invoke(
                     execution,
@@ -127,6 +130,35 @@ class Completions:
                 )
 
         self.cloud.scheduler.call_later(0, run, f"durable chained invoke {operation.get('Name') or ''}")
+
+    def _chain_durable(
+        self, execution: DurableExecution, operation: dict, name: str, payload: bytes, cause
+    ) -> None:
+        """A durable target runs as its own durable execution (qualified, as any durable invoke); the operation
+        ends when it ends, with its result or error. AWS: "You can invoke both durable functions and standard
+        on-demand Lambda functions" (https://aws.github.io/aws-durable-execution-docs/sdk-reference/operations/
+        invoke); ChainedInvokeStartedDetails names the DurableExecutionArn and ExecutedVersion
+        (API_ChainedInvokeStartedDetails.html)."""
+        try:
+            child, new = self.start(name, None, payload, None, cause)
+        except StartError as error:
+            self._finish_invoke(
+                execution, operation, None, {"ErrorType": error.code, "ErrorMessage": str(error)}, cause
+            )
+            return
+        started = operation["_invoke"].get("event")
+        if started is not None:
+            started["ChainedInvokeStartedDetails"].update(
+                DurableExecutionArn=child.arn, ExecutedVersion=child.version
+            )
+
+        def ended(child: DurableExecution) -> None:
+            error = None if child.status == "SUCCEEDED" else (child.error or {"ErrorType": child.status})
+            self._finish_invoke(execution, operation, child.result if error is None else None, error, cause)
+
+        child.watchers.append(ended)
+        if new:
+            self.run_async(child)
 
     def _finish_invoke(self, execution, operation, result: str | None, error: dict | None, cause) -> None:
         if execution.done:

@@ -16,12 +16,27 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-__all__ = ["DurableExecution", "TERMINAL_OPERATION", "TERMINAL_EXECUTION", "execution_arn", "wire_operation"]
+__all__ = [
+    "DurableExecution",
+    "StartError",
+    "TERMINAL_OPERATION",
+    "TERMINAL_EXECUTION",
+    "execution_arn",
+    "wire_operation",
+]
 
 # Operation statuses that end an operation, and execution statuses that end an execution (API reference).
 TERMINAL_OPERATION = {"SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT", "STOPPED"}
 TERMINAL_EXECUTION = {"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"}
 _TIMESTAMP_DETAILS = {"StepDetails": "NextAttemptTimestamp", "WaitDetails": "ScheduledEndTimestamp"}
+
+
+class StartError(Exception):
+    """A start Lambda refuses: ``code`` (AWS's exception name), ``status`` and message."""
+
+    def __init__(self, code: str, status: int, message: str) -> None:
+        super().__init__(message)
+        self.code, self.status = code, status
 
 
 def execution_arn(version_arn: str, name: str, execution_id: str) -> str:
@@ -59,6 +74,7 @@ class DurableExecution:
     wake_handle: object = None  # the scheduler entry of the next wake-up, if any
     timeout_handle: object = None  # the scheduler entry of the ExecutionTimeout
     interrupted: bool = False  # an injected fault killed the environment of the current invocation
+    watchers: list = field(default_factory=list)  # called with the execution when it ends (a chained invoke)
 
     @property
     def done(self) -> bool:

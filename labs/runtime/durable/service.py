@@ -28,7 +28,13 @@ import json
 
 from labs.runtime.durable.checkpoints import payload_field
 from labs.runtime.durable.completions import Completions, error_of
-from labs.runtime.durable.model import TERMINAL_OPERATION, DurableExecution, execution_arn, wire_operation
+from labs.runtime.durable.model import (
+    TERMINAL_OPERATION,
+    DurableExecution,
+    StartError,
+    execution_arn,
+    wire_operation,
+)
 
 __all__ = ["DurableService", "StartError", "SYNC_LIMIT_S"]
 
@@ -36,14 +42,6 @@ SYNC_LIMIT_S = 900  # durable-invoking.html: synchronous invocations are limited
 RETRY_BACKOFF_S = 5  # AWS's local testing SDK: Executor.RETRY_BACKOFF_SECONDS
 MAX_FAILED_INVOCATIONS = 5  # ... Executor.MAX_CONSECUTIVE_FAILED_ATTEMPTS
 DAY_S = 86_400
-
-
-class StartError(Exception):
-    """A start Lambda refuses: ``code`` (AWS's exception name), ``status`` and message."""
-
-    def __init__(self, code: str, status: int, message: str) -> None:
-        super().__init__(message)
-        self.code, self.status = code, status
 
 
 def _qualifier(name: str, qualifier: str | None) -> str | None:
@@ -118,6 +116,7 @@ class DurableService(Completions):
         )
         operation = {
             "Id": execution_id,  # the SDK finds the EXECUTION operation by the last part of the ARN
+            "Name": execution_name,  # named as AWS's local testing SDK names it (its history events carry it)
             "Type": "EXECUTION",
             "Status": "STARTED",
             "StartTimestamp": now,
@@ -359,6 +358,8 @@ class DurableService(Completions):
                 for timer in (operation["_callback_options"].get(key) for key in ("_timer", "_deadline")):
                     if timer is not None:
                         self.cloud.scheduler.cancel(timer)
+        for watcher in execution.watchers:
+            watcher(execution)
 
     def _time_out(self, execution: DurableExecution) -> None:
         message = f"The durable execution did not finish within its ExecutionTimeout of {execution.execution_timeout} s."
