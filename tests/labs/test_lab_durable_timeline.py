@@ -7,6 +7,7 @@ import pytest
 from labs.diagrams import sequence_diagram
 from labs.durable_timeline import durable_timelines, time_offset
 from labs.models import Submission
+from labs.trace_wording import describe
 from tests.labs.durable_runs import orders_run
 
 
@@ -98,6 +99,11 @@ def test_the_sequence_diagram_notes_runs_and_resumptions():
     assert "durable execution order-1 starts" in source and "first run" in source
     assert "replay#58; 2 done operations" in source and "resume#58; wait cool-off ended" in source
     assert "durable_operation" not in source  # each checkpoint is drawn by its API call
+
+
+def test_the_trace_names_the_function_and_version_of_an_execution():
+    started = next(entry for entry in orders_run()["trace"] if entry["kind"] == "durable_execution")
+    assert describe(started) == "Durable execution order-1 of orders:1: SUCCEEDED"
 
 
 def test_offsets_in_words():
