@@ -69,17 +69,29 @@ _WORDS = {
         "FAIL": "child context {name} failed",
     },
     "CHAINED_INVOKE": {
-        "START": "invoke of {name} started (Lambda runs that function)",
-        "SUCCEED": "invoke {name} returned",
-        "FAIL": "invoke {name} failed",
-        "TIME_OUT": "invoke {name} timed out",
-        "STOP": "invoke {name} stopped",
+        "START": "chained invoke {name} started: Lambda invokes the other function",
+        "SUCCEED": "chained invoke {name} returned",
+        "FAIL": "chained invoke {name} failed",
+        "TIME_OUT": "chained invoke {name} timed out",
+        "STOP": "chained invoke {name} stopped",
     },
     "EXECUTION": {
         "SUCCEED": "the execution's result checkpointed: succeeded",
         "FAIL": "the execution's error checkpointed: failed",
     },
 }
+
+
+# A child context's sub-type (the SDK's map and parallel run in child contexts) in words.
+_CONTEXTS = {
+    "Map": "map",
+    "MapIteration": "map iteration",
+    "Parallel": "parallel",
+    "ParallelBranch": "parallel branch",
+}
+# Updates the service makes, not the function: a wait ending, a callback answered or timing out, a chained
+# invoke finishing. The runtime records them with the cause of the checkpoint that started them.
+_BY_SERVICE = {"WAIT", "CALLBACK", "CHAINED_INVOKE"}
 
 
 def time_offset(seconds: float) -> str:
@@ -106,7 +118,9 @@ def _operation_text(record: dict) -> str:
     template = _WORDS.get(kind, {}).get(action)
     if template is None:
         return f"{kind.lower().replace('_', ' ')} {name}: {action.lower().replace('_', ' ')}"  # a new kind
-    return template.format(name=name)
+    text = template.format(name=name)
+    context = _CONTEXTS.get(str(record.get("sub_type")))
+    return text.replace("child context", context, 1) if kind == "CONTEXT" and context else text
 
 
 def _replay_text(invocation: dict) -> str:
@@ -232,6 +246,8 @@ def _build(execution: dict, records: list[dict], by_seq: dict, served: dict[int,
             execution["entries"].append(_resumed(execution["entries"], record, offset))
         elif kind == "durable_operation":
             owner = invocations.get(served.get(record.get("cause"), -1))
+            if record.get("type") in _BY_SERVICE and record.get("action") not in ("START", "CANCEL"):
+                owner = None
             operation = {
                 "name": record.get("name") or "",
                 "type": record.get("type"),

@@ -54,7 +54,7 @@ TRUST = {
 }
 
 
-def _deploy(cloud: Cloud) -> tuple[object, str]:
+def _deploy(cloud: Cloud, code: str = ORDERS) -> tuple[object, str]:
     iam = cloud.client("iam")
     role = iam.create_role(RoleName="orders", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
     iam.attach_role_policy(
@@ -72,7 +72,7 @@ def _deploy(cloud: Cloud) -> tuple[object, str]:
         Runtime="python3.13",
         Role=role,
         Handler="app.handler",
-        Code={"ZipFile": zip_files({"app.py": ORDERS})},
+        Code={"ZipFile": zip_files({"app.py": code})},
         Timeout=30,
         DurableConfig={"ExecutionTimeout": 7 * 86400},
     )
@@ -117,3 +117,58 @@ def orders_run() -> dict:
         }
         trace = [json_safe(entry) for entry in cloud.trace]
     return {"trace": trace, "statuses": statuses, "messages": messages}
+
+
+# a child context holding a step, a map over two items (child contexts too), a chained invoke of a plain function
+NESTED = """
+from aws_durable_execution_sdk_python import DurableContext, durable_execution, durable_step
+
+
+@durable_step
+def double(step_context, x):
+    return 2 * x
+
+
+def group(ctx: DurableContext):
+    return ctx.step(double(21), name="double-in-child")
+
+
+def item(ctx, value, index, items):
+    return ctx.step(double(value), name=f"double-{index}")
+
+
+@durable_execution
+def handler(event, context: DurableContext):
+    grouped = context.run_in_child_context(group, name="grouped")
+    doubles = context.map([1, 2], item, name="doubles")
+    price = context.invoke("price:1", {"sku": "x"}, name="get-price")
+    return {"grouped": grouped, "doubles": doubles.get_results(), "price": price}
+"""
+
+
+@functools.cache
+def nested_run() -> dict:
+    """{"trace": serialized records, "status": the execution's status}."""
+    with Cloud(seed=1) as cloud:
+        lam, version = _deploy(cloud, NESTED)
+        role = lam.get_function_configuration(FunctionName="orders")["Role"]
+        price = "def handler(event, context):\n    return {'price': 7}\n"
+        lam.create_function(
+            FunctionName="price",
+            Runtime="python3.13",
+            Role=role,
+            Handler="app.handler",
+            Code={"ZipFile": zip_files({"app.py": price})},
+        )
+        lam.publish_version(FunctionName="price")
+        response = lam.invoke(
+            FunctionName="orders",
+            Qualifier=version,
+            InvocationType="Event",
+            Payload=b"{}",
+            DurableExecutionName="nested",
+        )
+        cloud.run_until_idle()
+        status = lam.get_durable_execution(DurableExecutionArn=response["DurableExecutionArn"])["Status"]
+        trace = [json_safe(entry) for entry in cloud.trace]
+    return {"trace": trace, "status": status}

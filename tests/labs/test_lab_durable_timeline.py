@@ -8,7 +8,7 @@ from labs.diagrams import sequence_diagram
 from labs.durable_timeline import durable_timelines, time_offset
 from labs.models import Submission
 from labs.trace_wording import describe
-from tests.labs.durable_runs import orders_run
+from tests.labs.durable_runs import nested_run, orders_run
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +92,33 @@ def test_callbacks_and_the_final_failure(timelines):
     last = invocations(timelines["order-2"])[-1]
     assert texts(last) == ["step ship started", "step ship failed"]
     assert (last["outcome"], last["outcome_text"]) == ("failed", "The execution failed.")
+
+
+def test_child_contexts_maps_and_chained_invokes():
+    run = nested_run()
+    assert run["status"] == "SUCCEEDED"
+    (execution,) = durable_timelines(run["trace"])
+    first, resumed, second = execution["entries"]
+    assert texts(first) == [
+        "child context grouped started",
+        "step double-in-child started",
+        "step double-in-child succeeded (result checkpointed)",
+        "child context grouped finished",
+        "map doubles started",
+        "map iteration map-item-0 started",
+        "step double-0 started",
+        "step double-0 succeeded (result checkpointed)",
+        "map iteration map-item-1 started",
+        "step double-1 started",
+        "step double-1 succeeded (result checkpointed)",
+        "map iteration map-item-0 finished",
+        "map iteration map-item-1 finished",
+        "map doubles finished",
+        "chained invoke get-price started: Lambda invokes the other function",
+    ]
+    # the service finished the invoke (its record carries the checkpoint's cause), then resumed the execution
+    assert resumed["text"] == "Resumed by the service: chained invoke get-price returned"
+    assert second["replay"] and second["replayed"] == 8 and second["outcome"] == "succeeded"
 
 
 def test_the_sequence_diagram_notes_runs_and_resumptions():
