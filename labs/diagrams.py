@@ -367,6 +367,14 @@ _DRAW: dict[str, Callable[[_Sequence, dict, Callable[[object], str]], None]] = {
     "stream_batch_result": _draw_fields,
     "stream_retry_scheduled": _draw_fields,
     "stream_discarded": _draw_fields,
+    # durable functions, over Lambda's lifeline: each checkpoint is drawn by its API call, and the result page
+    # lists an execution's invocations and checkpoints (labs/durable_timeline.py)
+    "durable_execution": _note_on("lambda", lambda r: f"durable execution {r.get('name')} starts"),
+    "durable_invocation": _note_on(
+        "lambda", lambda r: f"replay: {r.get('replayed')} done operations" if r.get("replay") else "first run"
+    ),
+    "durable_operation": _draw_nothing,
+    "durable_resumed": _note_on("lambda", lambda r: f"resume: {r.get('reason')}"),
 }
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.roles import is_instructor
 from courses.models import Enrollment, Lesson
+from labs.durable_timeline import durable_timelines
 from labs.models import Draft, Lab, Submission
 from labs.trace_wording import describe
 
@@ -207,6 +208,8 @@ def result_view(submission: Submission, viewer, now=None) -> dict:
         "invocations": [entry for entry in trace if entry["kind"] == "invocation"],
         "timeline": timeline,
         "setup_timeline": setup,
+        # each Lambda durable execution as invocations, checkpoints and replays (labs/durable_timeline.py)
+        "durable_executions": durable_timelines(trace),
         # each execution named by the check that started it (the console only knows its id)
         "executions": [
             dict(execution, started_by=started_by.get(index, ""))

@@ -15,6 +15,12 @@ def _name(arn: object) -> str:
     return text.rsplit(":", 1)[-1].rsplit("/", 1)[-1] or text
 
 
+def _function(arn: object) -> str:
+    """A function's name and qualifier from its ARN ("orders:1"), where ``_name`` would keep only "1"."""
+    text = str(arn or "")
+    return text.split(":function:", 1)[1] if ":function:" in text else _name(text)
+
+
 def _count(items: object, one: str) -> str:
     number = len(items) if isinstance(items, list | tuple) else int(items or 0)
     return f"{number} {one}{'' if number == 1 else 's'}"
@@ -105,7 +111,7 @@ WORDING: dict[str, Callable[[dict], str]] = {
         + (f" with {e.get('error')}" if e.get("error") else "")
     ),
     "durable_execution": lambda e: (
-        f"Durable execution {e.get('name')} of {_name(e.get('function_arn'))}: {e.get('status')}"
+        f"Durable execution {e.get('name')} of {_function(e.get('function_arn'))}: {e.get('status')}"
         + (f" ({e.get('error')})" if e.get("error") else "")
     ),
     "durable_invocation": lambda e: (

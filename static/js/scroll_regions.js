@@ -10,9 +10,13 @@
     var y = /(auto|scroll)/.test(style.overflowY) && el.scrollHeight > el.clientHeight;
     return x || y;
   }
+  // A box hidden from assistive technology (a diagram whose list beside it is the text alternative) stays out
+  // of the tab order: focusing what a screen reader cannot announce is axe's aria-hidden-focus.
+  var BOXES = ".highlight, pre, table, .table-scroll, .CodeMirror-scroll, .diagram, .submitted-file";
   function mark(root) {
-    root.querySelectorAll(".highlight, pre, table, .table-scroll, .CodeMirror-scroll, .diagram").forEach(function (el) {
+    root.querySelectorAll(BOXES).forEach(function (el) {
       if (el.hasAttribute("tabindex") || !scrolls(el) || el.querySelector(FOCUSABLE)) { return; }
+      if (el.closest("[aria-hidden='true']")) { return; }
       el.setAttribute("tabindex", "0");
       if (!el.hasAttribute("role")) { el.setAttribute("role", "region"); }
       if (!el.hasAttribute("aria-label")) { el.setAttribute("aria-label", "Scrollable content"); }
