@@ -104,6 +104,23 @@ WORDING: dict[str, Callable[[dict], str]] = {
         f"Step Functions execution {_name(e.get('execution_arn'))} ended {e.get('status')}"
         + (f" with {e.get('error')}" if e.get("error") else "")
     ),
+    "durable_execution": lambda e: (
+        f"Durable execution {e.get('name')} of {_name(e.get('function_arn'))}: {e.get('status')}"
+        + (f" ({e.get('error')})" if e.get("error") else "")
+    ),
+    "durable_invocation": lambda e: (
+        (
+            "Lambda invoked the function again and the SDK replayed "
+            + f"{e.get('replayed')} completed operation(s)"
+            if e.get("replay")
+            else "Lambda invoked the durable function for the first time"
+        )
+        + f": {e.get('outcome')}"
+    ),
+    "durable_operation": lambda e: (
+        f"Checkpoint: {e.get('type')} {e.get('name') or e.get('operation_id')} {e.get('action')} -> {e.get('status')}"
+    ),
+    "durable_resumed": lambda e: f"Lambda resumed the durable execution: {e.get('reason')}",
     "fault_injected": lambda e: f"The grader injected a fault: {e.get('fault')}",
 }
 

@@ -22,9 +22,6 @@ import time
 import uuid
 from collections.abc import Callable
 
-import boto3
-import botocore.loaders
-import botocore.session
 import moto.backend_index
 import moto.backends
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
@@ -43,12 +40,15 @@ from labs.runtime.core import client_pool, wire
 from labs.runtime.core.faults import Faults
 from labs.runtime.core.scheduler import Scheduler
 from labs.runtime.core.trace import Trace
+from labs.runtime.durable.api import OPERATIONS as DURABLE_OPERATIONS
+from labs.runtime.durable.api import DurableApi
 from labs.runtime.eventbridge.bus import EventBus
 from labs.runtime.eventsources.sqs import SqsPoller
 from labs.runtime.eventsources.streams import StreamPoller
 from labs.runtime.functionurls import config as function_url_config
 from labs.runtime.functionurls import serving as function_url_serving
 from labs.runtime.iam import authorization
+from labs.runtime.iam.managed import ensure_aws_managed_policy
 from labs.runtime.iam.policy import Decision
 from labs.runtime.notifications import s3_events
 from labs.runtime.notifications.sns_delivery import SnsDelivery
@@ -60,37 +60,18 @@ from labs.runtime.stepfunctions.service import StepFunctionsService
 __all__ = ["Cloud"]
 
 _account_ids = itertools.count(100000000001)
-# One botocore data loader for every Cloud of the process: it caches the service models and endpoint data it
-# has parsed, which a fresh boto3 session would otherwise parse again (~0.2 s per client on these machines).
-_DATA_LOADER = botocore.loaders.create_loader()
-_SESSIONS = threading.local()
-
-
-def _boto3_session(region: str) -> boto3.session.Session:
-    """The boto3 session of this thread for ``region``, shared by its Clouds. Making one costs ~40 ms
-    (botocore registers its built-in handlers); the clients made from it are independent, each Cloud
-    hooking its own. boto3 sessions are not thread-safe, hence one per thread."""
-    sessions = _SESSIONS.__dict__.setdefault("by_region", {})
-    session = sessions.get(region)
-    if session is None:
-        core = botocore.session.Session()
-        core.register_component("data_loader", _DATA_LOADER)
-        session = sessions[region] = boto3.session.Session(
-            botocore_session=core,
-            aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
-            aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",  # noqa: S106 - AWS's documented example key
-            region_name=region,
-        )
-        # boto3 appends its own data folder to the loader's search path for every session: keep it once.
-        paths = _DATA_LOADER.search_paths
-        paths[:] = list(dict.fromkeys(paths))
-    return session
 
 
 def _prepare_client(client, cloud_of: Callable[[], Cloud]) -> None:
     """What a new host client needs beyond its sending: API Gateway's handlers for what moto drops."""
     if client.meta.service_model.service_name in ("apigateway", "apigatewayv2"):
         ApiGateway.install_hooks(client.meta.events, cloud_of)
+    for operation in ("AttachRolePolicy", "AttachUserPolicy", "AttachGroupPolicy"):  # AWS managed policies
+        client.meta.events.register(
+            f"provide-client-params.iam.{operation}",
+            lambda params, **_: ensure_aws_managed_policy(cloud_of().account_id, params.get("PolicyArn")),
+            unique_id=f"labs-aws-managed-policy-{operation}",
+        )
 
 
 _MAX_URL, _MAX_HEADERS, _MAX_BODY = 16384, 200, 8 * 1024 * 1024
@@ -146,8 +127,9 @@ class Cloud:
         self._role_clients: dict[tuple, object] = {}
         self._leases: list[client_pool.ClientLease] = []  # pooled host clients, given back at close()
         self._stubber.enabled = True
-        self._session = _boto3_session(region)
+        self._session = client_pool.boto3_session(region)
         self.lambda_ = LambdaService(self)
+        self.durable = DurableApi(self)  # Lambda durable functions
         self.async_invoker = AsyncInvoker(self)
         self.sqs_poller = SqsPoller(self)
         self.stepfunctions = StepFunctionsService(self)
@@ -418,6 +400,8 @@ class Cloud:
                 return self.lambda_.invoke_api(parsed, headers, body, cause)
             if parsed.operation in function_url_config.OPERATIONS:
                 return self.function_urls.handle(parsed)
+            if parsed.operation in DURABLE_OPERATIONS:
+                return self.durable.handle(parsed, url, body, cause)
         if parsed is not None and parsed.service == "stepfunctions":
             return self.stepfunctions.handle(parsed.operation, body)
         if parsed is not None and parsed.service == "rekognition":

@@ -73,7 +73,7 @@ def refuse(cloud, parsed: wire.ParsedRequest, body: bytes) -> tuple[int, dict, b
         if refused is not None:
             return refused
     if parsed.service == "lambda" and parsed.operation in _FUNCTION_WRITES:
-        return _function_limits(body) or _tenancy_config(parsed, body)
+        return _function_limits(body) or _tenancy_config(parsed, body) or _durable_config(parsed, body)
     if parsed.service == "s3" and parsed.operation in _NOTIFICATION_PUTS:
         bucket = _bucket(cloud, parsed)
         cloud._notification_before = getattr(bucket, "notification_configuration", None)
@@ -157,12 +157,40 @@ def _with_tenancy_config(cloud, parsed: wire.ParsedRequest, body: bytes, respons
         return response
     function = cloud.lambda_.get_function(name, configuration.get("Version"))
     if parsed.operation == "CreateFunction":
-        function.tenancy_config = (_json_object(body) or {}).get("TenancyConfig")
-    config = getattr(function, "tenancy_config", None)
-    if not config:
+        request = _json_object(body) or {}
+        function.tenancy_config = request.get("TenancyConfig")
+        function.durable_config = durable_defaults(request.get("DurableConfig"))
+    kept = {"TenancyConfig": "tenancy_config", "DurableConfig": "durable_config"}
+    shown = {key: getattr(function, attribute, None) for key, attribute in kept.items()}
+    if not any(shown.values()):
         return response
-    configuration["TenancyConfig"] = config
+    configuration.update({key: value for key, value in shown.items() if value})
     return response[0], response[1], json.dumps(answer).encode()
+
+
+# durable-supported-runtimes.html: the managed runtimes that run durable functions
+DURABLE_RUNTIMES = ("nodejs22.x", "nodejs24.x", "python3.13", "python3.14", "java17", "java21", "java25")
+
+
+def durable_defaults(config) -> dict | None:
+    """A function's DurableConfig as kept: RetentionPeriodInDays defaults to 14 (sam-property-function-
+    durableconfig.html). The API does not document a default ExecutionTimeout (SAM and CloudFormation require
+    it); labs.runtime uses 86,400 s (one day) when CreateFunction leaves it out."""
+    if not isinstance(config, dict):
+        return None
+    return {"ExecutionTimeout": 86400, "RetentionPeriodInDays": 14, **config}
+
+
+def _durable_config(parsed: wire.ParsedRequest, body: bytes) -> tuple[int, dict, bytes] | None:
+    """A DurableConfig on a runtime without durable execution is refused (durable-supported-runtimes.html)."""
+    request = (_json_object(body) or {}) if parsed.operation == "CreateFunction" else {}
+    if not request.get("DurableConfig") or request.get("Runtime") in DURABLE_RUNTIMES:
+        return None
+    message = (
+        f"Durable functions are not available for the runtime {request.get('Runtime')!r}: use one of "
+        f"{', '.join(DURABLE_RUNTIMES)} (https://docs.aws.amazon.com/lambda/latest/dg/durable-supported-runtimes.html)."
+    )
+    return wire.error_response("lambda", 400, "InvalidParameterValueException", message)
 
 
 def _code_archive(cloud, operation: str, body: bytes) -> tuple[int, dict, bytes] | None:

@@ -69,6 +69,7 @@ class LambdaService:
             cloud, lambda: [entry["latest"] for entry in self._backend()._lambdas._functions.values()]
         )
         self._dead_letter_targets: dict[str, str] = {}
+        self.running: dict[int, Environment] = {}  # invocation record seq -> its environment, while it runs
 
     # -- the function versions, read from moto's control plane ------------------------------------------
     def _backend(self):
@@ -253,12 +254,16 @@ class LambdaService:
         environment = context.environment
         principal = self.cloud.principal_for(context.function, context.trace_entry["seq"])
         started = time.perf_counter()
-        outcome = environment.exchange(
-            message,
-            time.monotonic() + context.timeout_s,
-            lambda frame: self.cloud.serve_environment_request(frame, principal),
-            request_id=context.request_id,
-        )
+        self.running[context.trace_entry["seq"]] = environment
+        try:
+            outcome = environment.exchange(
+                message,
+                time.monotonic() + context.timeout_s,
+                lambda frame: self.cloud.serve_environment_request(frame, principal),
+                request_id=context.request_id,
+            )
+        finally:
+            self.running.pop(context.trace_entry["seq"], None)
         duration_ms = (time.perf_counter() - started) * 1000
         output = outcome.output.decode("utf-8", "replace")
         if outcome.dropped_output:
@@ -370,6 +375,10 @@ class LambdaService:
             return wire.error_response("lambda", 400, "InvalidParameterValueException", message)
         if invocation_type == "DryRun":
             return 204, {"x-amzn-RequestId": self.cloud.new_request_id()}, b""
+        if getattr(function, "durable_config", None):
+            return self.cloud.durable.invoke_api(
+                name, qualifier, function, invocation_type, body or b"{}", lowered, cause
+            )
         if invocation_type == "Event":
             # Accepted onto the function's queue whatever its concurrency: throttling happens when the queue
             # is read, and is retried there (async_invoke).

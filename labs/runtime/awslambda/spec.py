@@ -27,6 +27,7 @@ def environment_spec(cloud, layer_code, function, log_stream: str) -> dict:
         # Refused at deploy; only code that reached moto another way (from S3, say) gets here: it runs
         # without them, as it would on AWS without `sam build`, and its imports fail as they would there.
         packages = wheelhouse.distributions_for(b"", layer_arns, cloud.account_id)
+    packages = sorted({*packages, *wheelhouse.runtime_included(function.run_time)})
     own_layers = [arn for arn in layer_arns if wheelhouse.layer_distributions(arn, cloud.account_id) is None]
     layer_archives = [layer_code(arn) for arn in own_layers]
     task_relative = cloud.code.directory(server.store.root, [function.code_bytes])

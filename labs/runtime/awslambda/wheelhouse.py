@@ -10,6 +10,9 @@ distribution, with the distributions it requires, in two ways, as it would on AW
   ``PackageError`` at deploy time naming it and listing what is available. boto3, botocore and their
   dependencies are the runtime's own (https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html): a
   requirement naming one is satisfied by the runtime's version, whatever it pins.
+- the runtime itself: Lambda's python3.13 and python3.14 runtimes include the durable execution SDK
+  (aws-durable-execution-sdk-python, https://docs.aws.amazon.com/lambda/latest/dg/durable-supported-runtimes.html;
+  AWS recommends packaging it for production, and a requirements.txt naming it is satisfied here as well).
 - AWS's public Powertools for AWS Lambda (Python) layer in ``Layers``
   (``arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-{python3XX}-{x86_64|arm64}:{N}``,
   https://docs.powertools.aws.dev/lambda/python/latest/#lambda-layer): aws-lambda-powertools and pydantic
@@ -48,11 +51,18 @@ __all__ = [
     "layer_distributions",
     "requirements_distributions",
     "root",
+    "runtime_included",
     "serve_function_write",
 ]
 
 # What the Lambda Python runtime provides itself; the sandbox binds these from the host (sandbox/host.py).
 RUNTIME_DISTRIBUTIONS = {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "urllib3", "six"}
+# What a managed runtime includes beyond boto3 (durable-supported-runtimes.html: "Lambda Node.js and Python
+# runtimes include the durable execution SDK"), by the function's Runtime.
+_RUNTIME_INCLUDED = {
+    "python3.13": ("aws-durable-execution-sdk-python",),
+    "python3.14": ("aws-durable-execution-sdk-python",),
+}
 POWERTOOLS_ACCOUNT = "017000801446"
 _POWERTOOLS_LAYER = re.compile(
     r"^arn:aws:lambda:(?P<region>[a-z0-9-]+):017000801446:layer:"
@@ -158,6 +168,12 @@ def layer_distributions(arn: str, account_id: str) -> list[str] | None:
         "AWSLambdaPowertoolsPythonV3-python312-x86_64:{N} (any python3XX, x86_64 or arm64); for anything "
         "else publish your own layer (AWS::Lambda::LayerVersion) or list the package in requirements.txt."
     )
+
+
+def runtime_included(run_time: str | None) -> list[str]:
+    """The wheelhouse distributions a managed runtime includes itself (the durable execution SDK on python3.13
+    and python3.14), with what they require."""
+    return _closure(list(_RUNTIME_INCLUDED.get(run_time or "", ())))
 
 
 def code_requirements(code_zip: bytes) -> str | None:

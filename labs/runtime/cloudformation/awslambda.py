@@ -8,8 +8,6 @@ object already in the account's S3.
 
 from __future__ import annotations
 
-import functools
-import json
 import uuid
 from typing import Any
 
@@ -25,35 +23,12 @@ from labs.runtime.cloudformation.resources import (
     tag_map,
     warn_ignored,
 )
+from labs.runtime.iam.managed import ensure_aws_managed_policy
 
-__all__ = ["HANDLERS", "ensure_aws_managed_policy"]
+__all__ = ["HANDLERS"]
 
 
 # -- IAM ---------------------------------------------------------------------------------------------------
-@functools.cache
-def _aws_managed_policies() -> dict[str, Any]:
-    from moto.iam.aws_managed_policies import aws_managed_policies_data
-
-    return json.loads(aws_managed_policies_data)  # parsed once per process
-
-
-def ensure_aws_managed_policy(ctx: Provisioner, arn: str) -> None:
-    """moto loads AWS managed policies only when asked globally; load the one a role attaches, from moto's
-    own copy of AWS's policy documents, into this account."""
-    if ":iam::aws:policy/" not in arn:
-        return
-    from moto.iam.models import AWSManagedPolicy, iam_backends
-
-    backend = iam_backends[ctx.account_id]["global"]
-    if arn in backend.managed_policies:
-        return
-    name = arn.rsplit("/", 1)[-1]
-    data = _aws_managed_policies().get(name)
-    if data is not None:
-        policy = AWSManagedPolicy.from_data(name, ctx.account_id, "us-east-1", data)
-        backend.managed_policies[policy.arn] = policy
-
-
 def _policy_text(document: Any) -> str:
     """IAM accepts a policy without Version (it means 2008-10-17) and SAM's policy templates write none,
     but moto's validator rejects it: add the current version, which only matters for policy variables."""
@@ -83,7 +58,7 @@ def _role(ctx: Provisioner, logical_id: str, props: dict) -> Created:
             PolicyDocument=_policy_text(policy["PolicyDocument"]),
         )
     for arn in props.get("ManagedPolicyArns") or []:
-        ensure_aws_managed_policy(ctx, arn)
+        ensure_aws_managed_policy(ctx.account_id, arn)
         iam.attach_role_policy(RoleName=name, PolicyArn=arn)
     warn_ignored(ctx, logical_id, props, {*params, "Policies", "ManagedPolicyArns", "Tags", "RoleName"})
     return Created(name, {"Arn": role["Arn"], "RoleId": role["RoleId"]})

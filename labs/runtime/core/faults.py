@@ -11,6 +11,7 @@ such events; each is used up when it happens and recorded in the trace as ``faul
     cloud.faults.duplicate_delivery(queue_arn)         # the next delivery to the queue arrives twice
     cloud.faults.delay_delivery(function_arn, 30)      # the next delivery arrives 30 simulated seconds late
     cloud.faults.service_error("dynamodb", "PutItem", code="ProvisionedThroughputExceededException")
+    cloud.faults.interrupt_durable("orders", step="charge-card")  # the environment dies before the step's checkpoint
 
 Lowering a function's concurrency needs no fault: ``put_function_concurrency`` does it as on AWS.
 Service errors apply to calls made by handlers and by services acting with a role, never to the grader's own
@@ -37,6 +38,7 @@ class Faults:
         self._duplicates: dict[str, int] = {}
         self._delays: dict[str, list[float]] = {}
         self._service_errors: list[dict] = []
+        self._interruptions: dict[str, list[str]] = {}
 
     # -- arming ---------------------------------------------------------------------------------------------
     def throttle(self, function: str, *, times: int = 1) -> None:
@@ -94,8 +96,19 @@ class Faults:
             }
         )
 
+    def interrupt_durable(self, function: str, *, step: str, times: int = 1) -> None:
+        """The next ``times`` times a durable execution of ``function`` checkpoints the end of its step named
+        ``step``, the execution environment dies instead: the step's code has run (its side effects happened)
+        but its result was never saved, so Lambda invokes the function again and the step runs again on replay
+        (https://docs.aws.amazon.com/lambda/latest/dg/durable-basic-concepts.html)."""
+        self._check_times(times)
+        if not isinstance(step, str) or not step:
+            raise ValueError("interrupt_durable needs the step's name (step=...)")
+        self._interruptions.setdefault(_function_name(function), []).extend([step] * times)
+
     def clear(self) -> None:
         """Disarm every fault."""
+        self._interruptions.clear()
         self._invocations.clear()
         self._duplicates.clear()
         self._delays.clear()
@@ -123,6 +136,24 @@ class Faults:
             self.cloud.clock(), cause=cause, fault=fault["kind"], function=_function_name(function_name)
         )
         return fault
+
+    def durable_interruption(
+        self, function_name: str, step_names: list[str], cause: int | None
+    ) -> str | None:
+        """The step, among those a checkpoint is about to close, whose armed interruption fires now (used up)."""
+        armed = self._interruptions.get(_function_name(function_name)) or []
+        for name in step_names:
+            if name in armed:
+                armed.remove(name)
+                self.cloud.trace.fault_injected(
+                    self.cloud.clock(),
+                    cause=cause,
+                    fault="durable_interruption",
+                    function=_function_name(function_name),
+                    target=name,
+                )
+                return name
+        return None
 
     def copies_of_delivery(self, target_arn: str, cause: int | None) -> int:
         if self._duplicates.get(target_arn, 0) <= 0:

@@ -144,6 +144,17 @@ class Scheduler:
             finally:
                 self.running = outer
 
+    def run_while(self, condition: Callable[[], bool], until: float, max_events: int = 1_000_000) -> int:
+        """Run events one instant at a time while ``condition()`` holds and the next event is due by ``until``
+        (a caller that waits for one outcome, such as a synchronous invocation of a durable function)."""
+        ran = 0
+        while condition():
+            upcoming = self.next_time()
+            if upcoming is None or upcoming > until:
+                break
+            ran += self._run(until=upcoming, max_events=max_events)
+        return ran
+
     @staticmethod
     def _count(ran: int, max_events: int) -> int:
         if ran >= max_events:

@@ -19,6 +19,8 @@ import threading
 from collections.abc import Callable
 from typing import Literal
 
+from labs.runtime.core.trace_timeline import render
+
 __all__ = ["Kind", "Trace"]
 
 
@@ -59,6 +61,10 @@ class Kind(enum.StrEnum):
     SFN_EXECUTION_STARTED = "sfn_execution_started"
     SFN_NOTE = "sfn_note"
     SFN_EXECUTION = "sfn_execution"
+    DURABLE_EXECUTION = "durable_execution"
+    DURABLE_INVOCATION = "durable_invocation"
+    DURABLE_OPERATION = "durable_operation"
+    DURABLE_RESUMED = "durable_resumed"
     FAULT_INJECTED = "fault_injected"
 
 
@@ -420,6 +426,45 @@ class Trace(list):
     ) -> None:
         """A state machine execution that ended (SUCCEEDED, FAILED, TIMED_OUT, ABORTED)."""
 
+    # -- Lambda durable functions ---------------------------------------------------------------------------
+    @_kind(Kind.DURABLE_EXECUTION)
+    def durable_execution(
+        self,
+        *,
+        execution_arn: str,
+        name: str,
+        function_arn: str,
+        status: str = "RUNNING",
+        error: str | None = None,
+    ) -> None:
+        """A durable execution starting; the service sets ``status`` (and ``error``) on it when it ends."""
+
+    @_kind(Kind.DURABLE_INVOCATION)
+    def durable_invocation(
+        self, *, execution_arn: str, replay: bool, replayed: int, outcome: str = "running"
+    ) -> None:
+        """Lambda invoking the function for an execution; ``replay``: it had completed operations, ``replayed``
+        of them; ``outcome`` set at the end: pending (suspended), succeeded, failed, interrupted or error."""
+
+    @_kind(Kind.DURABLE_OPERATION)
+    def durable_operation(
+        self,
+        *,
+        execution_arn: str,
+        operation_id: str,
+        type: str,  # noqa: A002 - the API's field name
+        action: str,
+        status: str,
+        name: str | None = None,
+        sub_type: str | None = None,
+    ) -> None:
+        """An operation update the function checkpointed (or the service made), and the status it left."""
+
+    @_kind(Kind.DURABLE_RESUMED)
+    def durable_resumed(self, *, execution_arn: str, reason: str) -> None:
+        """The service waking a suspended execution: a wait ended, a retry fell due, a callback was answered,
+        a chained invoke finished, or an invocation that failed is retried."""
+
     # -- fault injection -----------------------------------------------------------------------------------
     @_kind(Kind.FAULT_INJECTED)
     def fault_injected(
@@ -442,59 +487,5 @@ class Trace(list):
         return json.dumps(list(self), default=str, **dumps_options)
 
     def timeline(self, start: float | None = None) -> str:
-        """The trace as text, one record a line: simulated seconds since ``start`` (the first record's time by
-        default), the record's number, its kind, what it concerns, and which record caused it."""
-        if not self:
-            return ""
-        origin = self[0]["time"] if start is None else start
-        lines = []
-        for entry in list(self):
-            parts = []
-            for name in _TIMELINE_FIELDS:
-                value = entry.get(name)
-                if value is None or value == "":
-                    continue
-                if isinstance(value, str) and value.startswith("arn:"):
-                    value = value.rsplit(":", 1)[-1].rsplit("/", 1)[-1] or value
-                if name == "duration_ms":
-                    value = f"{value} ms"
-                parts.append(f"{name}={value}")
-            if entry.get("injected"):
-                parts.append("INJECTED")
-            cause = f"  <- #{entry['cause']}" if entry.get("cause") is not None else ""
-            lines.append(
-                f"{entry['time'] - origin:+10.3f}s  #{entry['seq']:<5} {entry['kind']:<22} {' '.join(parts)}{cause}"
-            )
-        return "\n".join(lines)
-
-
-# what a timeline line shows of a record, in this order, when the record has it
-_TIMELINE_FIELDS = (
-    "service",
-    "operation",
-    "function_arn",
-    "bucket",
-    "key",
-    "event_name",
-    "topic",
-    "protocol",
-    "bus",
-    "source",
-    "detail_type",
-    "rule",
-    "target",
-    "destination",
-    "fault",
-    "api_type",
-    "method",
-    "path",
-    "status",
-    "outcome",
-    "cold_start",
-    "duration_ms",
-    "function_error",
-    "error_type",
-    "reason",
-    "delay_s",
-    "error",
-)
+        """The trace as text, one record a line (``trace_timeline.render``)."""
+        return render(list(self), start)

@@ -139,6 +139,8 @@ def _resources(service: str, params: dict, region: str, account: str) -> list[st
         group = params.get("logGroupName")
         return [f"arn:aws:logs:{prefix}:log-group:{group}:*"] if group else ["*"]
     if service == "lambda":
+        if params.get("DurableExecutionArn"):
+            return [params["DurableExecutionArn"]]  # durable-security.html: authorized on the execution's ARN
         name = params.get("FunctionName")
         if not name:
             return ["*"]
