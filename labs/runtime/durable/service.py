@@ -116,7 +116,8 @@ class DurableService:
             trace_record=record,
         )
         operation = {
-            "Id": f"{self.cloud.ids.getrandbits(64):016x}",
+            # the SDK finds the EXECUTION operation (and the input) by the execution id that ends the ARN
+            "Id": execution_id,
             "Type": "EXECUTION",
             "Status": "STARTED",
             "StartTimestamp": now,
