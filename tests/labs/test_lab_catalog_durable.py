@@ -141,3 +141,9 @@ def test_the_hidden_case_catches_a_reservation_of_the_first_item_only():
     assert visible["score"] == visible["max_score"]
     messages = failures(grade(LAB, files))
     assert set(messages) == {"other_orders"}
+
+
+def test_a_plain_handler_is_told_to_use_the_durable_execution_decorator():
+    report = grade(LAB, {"app.py": "def handler(event, context):\n    return {'status': 'DISPATCHED'}\n"})
+    assert report["score"] == 0
+    assert "@durable_execution" in failures(report)["completes_an_order"]
