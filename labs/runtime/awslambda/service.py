@@ -119,15 +119,21 @@ class LambdaService:
         cause: int | None = None,
         request_id: str | None = None,
         tenant_id: str | None = None,
+        durable: bool = False,
     ) -> Invocation:
         """Run one synchronous invocation (the internal API other services use). ``request_id`` is given
         for asynchronous events, which keep theirs across retries; ``tenant_id`` for a tenant-isolated
-        function (checked by the Invoke API: ``tenancy_problem``).
+        function (checked by the Invoke API: ``tenancy_problem``); ``durable`` for the durable service's own
+        invocations of a durable function (any other starts an execution: ``durable.api.invoke_internal``).
 
         Raises moto's ``UnknownFunctionException`` for an unknown function; every failure of the code
         itself is reported in the returned ``Invocation`` as Lambda reports it.
         """
         function = self.get_function(function_name, qualifier)
+        if getattr(function, "durable_config", None) and not durable:  # a service invoking a durable function
+            return self.cloud.durable.invoke_internal(
+                function_name, qualifier, payload, cause, request_id, function
+            )
         base_arn = (
             f"arn:aws:lambda:{self.cloud.region}:{self.cloud.account_id}:function:{function.function_name}"
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qs, urlsplit
 
+from labs.runtime.awslambda.invocation import Invocation
 from labs.runtime.core import wire
 from labs.runtime.durable.checkpoints import CheckpointError, apply_updates
 from labs.runtime.durable.model import DurableExecution, wire_operation
@@ -34,6 +35,17 @@ OPERATIONS = {
     "SendDurableExecutionCallbackFailure",
     "SendDurableExecutionCallbackHeartbeat",
 }
+SUSPENDED_MESSAGE = (
+    "The durable execution suspended (a wait, callback, retry or chained invoke) before it ended: valid on AWS, "
+    "where this synchronous caller would wait for it (15 minutes at most), not simulated here for callers inside "
+    "the simulation (event sources, services, other functions); the execution goes on. Invoke the durable "
+    "function asynchronously (InvocationType Event) and read it with GetDurableExecution."
+)
+_STILL_RUNNING = (
+    "The durable execution did not end within the synchronous invocation limit (15 minutes, or the function's or "
+    "execution's timeout if lower); it goes on: invoke with InvocationType Event for long workflows and read it "
+    "with GetDurableExecution."
+)
 _PAGE = 1000  # GetDurableExecutionState returns at most 1,000 operations per page (API reference, MaxItems)
 
 
@@ -134,14 +146,42 @@ class DurableApi:
             }
         else:
             # AWS does not document this answer; the execution itself goes on, as an asynchronous one would
-            payload = {
-                "errorType": "DurableExecutionStillRunning",
-                "errorMessage": "The durable execution did not end within the synchronous invocation limit (15 "
-                "minutes, or the function's or execution's timeout if lower); it goes on: invoke with "
-                "InvocationType Event for long workflows and read it with GetDurableExecution.",
-            }
+            payload = {"errorType": "DurableExecutionStillRunning", "errorMessage": self._unfinished()}
         answer["X-Amz-Function-Error"] = "Unhandled"
         return 200, answer, json.dumps(payload).encode()
+
+    def invoke_internal(
+        self, name: str, qualifier, payload: bytes, cause, request_id, function
+    ) -> Invocation:
+        """Another service invoking a durable function (an event source mapping, SNS, EventBridge, API Gateway,
+        Step Functions): an execution starts, named after the request id so that a retried event finds its
+        own execution again, and is followed for the synchronous limit; the ``Invocation`` carries its result,
+        or its error as a function error (durable-invoking.html: event source mappings invoke synchronously)."""
+        request_id = request_id or self.cloud.new_request_id()
+        try:
+            execution, new = self.service.start(name, qualifier, payload, request_id, cause)
+        except StartError as error:
+            return _service_invocation(
+                request_id, name, "$LATEST", None, {"errorType": error.code, "errorMessage": str(error)}
+            )
+        if new:
+            self.service.run_sync(execution, float(function.timeout))
+        if execution.status == "SUCCEEDED":
+            return _service_invocation(
+                request_id, execution.function_arn, execution.version, execution.result, None
+            )
+        error = execution.error or {
+            "ErrorType": "DurableExecutionStillRunning",
+            "ErrorMessage": self._unfinished(),
+        }
+        body = {
+            "errorType": error.get("ErrorType", execution.status),
+            "errorMessage": error.get("ErrorMessage", ""),
+        }
+        return _service_invocation(request_id, execution.function_arn, execution.version, None, body)
+
+    def _unfinished(self) -> str:
+        return SUSPENDED_MESSAGE if self.cloud.scheduler.running else _STILL_RUNNING
 
     # -- called by the SDK from inside the function ------------------------------------------------------
     def _checkpoint(
@@ -282,6 +322,30 @@ class DurableApi:
         else:
             self.service.complete_callback(execution, callback, "FAILED", error=_json(body), cause=cause)
         return _ok({})
+
+
+def _service_invocation(
+    request_id, function_arn, version, result: str | None, error: dict | None
+) -> Invocation:
+    """What a service that invoked a durable function sees: the execution's result or error (its own
+    invocations are in the trace, each with its logs and duration)."""
+    return Invocation(
+        request_id=request_id,
+        function_arn=function_arn,
+        executed_version=version,
+        status_code=200,
+        payload=(json.dumps(error) if error else (result or "null")).encode(),
+        function_error="Unhandled" if error else None,
+        error_type=error.get("errorType") if error else None,
+        logs="",
+        cold_start=False,
+        duration_ms=0.0,
+        billed_duration_ms=0,
+        init_duration_ms=None,
+        memory_size_mb=0,
+        max_memory_used_mb=0,
+        cost_usd=0.0,
+    )
 
 
 def _json(body: bytes) -> dict:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 
 from labs.runtime.durable.checkpoints import payload_field
+from labs.runtime.durable.completions import Completions, error_of
 from labs.runtime.durable.model import TERMINAL_OPERATION, DurableExecution, execution_arn, wire_operation
 
 __all__ = ["DurableService", "StartError", "SYNC_LIMIT_S"]
@@ -55,7 +56,7 @@ def _qualifier(name: str, qualifier: str | None) -> str | None:
     return name.split(":", 1)[1] if ":" in name else None
 
 
-class DurableService:
+class DurableService(Completions):
     """The durable executions of one ``Cloud``."""
 
     def __init__(self, cloud) -> None:
@@ -116,8 +117,7 @@ class DurableService:
             trace_record=record,
         )
         operation = {
-            # the SDK finds the EXECUTION operation (and the input) by the execution id that ends the ARN
-            "Id": execution_id,
+            "Id": execution_id,  # the SDK finds the EXECUTION operation by the last part of the ARN
             "Type": "EXECUTION",
             "Status": "STARTED",
             "StartTimestamp": now,
@@ -147,10 +147,16 @@ class DurableService:
 
     def run_sync(self, execution: DurableExecution, function_timeout_s: float) -> None:
         """Invoke now and follow the execution on the simulated clock until it ends or the synchronous limit
-        (15 minutes, or the function's or execution's timeout if lower) has passed."""
+        (15 minutes, or the function's or execution's timeout if lower) has passed (for a caller outside the
+        simulation: a grader or the CLI)."""
         limit = min(SYNC_LIMIT_S, function_timeout_s, execution.execution_timeout)
         deadline = self.cloud.clock() + limit
         self._invoke(execution, execution.trace_record["seq"])
+        if self.cloud.scheduler.running:
+            # Called from inside the simulation (an event source, a service, a handler while the account runs):
+            # the scheduler cannot run nested without re-entering the pollers, so a caller that would wait on a
+            # suspended execution is answered at once (``api.SUSPENDED_MESSAGE``); the execution goes on.
+            return
         self.cloud.scheduler.run_while(lambda: not execution.done, until=deadline)
 
     # -- one invocation -----------------------------------------------------------------------------------
@@ -195,10 +201,11 @@ class DurableService:
                 json.dumps(payload).encode(),
                 qualifier=execution.version,
                 cause=record["seq"],
+                durable=True,
             )
         finally:
             execution.running = False
-        error = None if not result.function_error else _error_of(result.payload)
+        error = None if not result.function_error else error_of(result.payload)
         execution.add_event(
             self.cloud.clock(),
             "InvocationCompleted",
@@ -323,133 +330,6 @@ class DurableService:
             sub_type=operation.get("SubType"),
         )
 
-    # -- operations the service completes ----------------------------------------------------------------
-    def note_update(
-        self, execution: DurableExecution, operation: dict, action: str, status: str, cause
-    ) -> None:
-        """Trace a checkpointed update; a new callback with a timeout gets its timers."""
-        self._note(execution, operation, action, cause, status)
-        if operation["Type"] == "CALLBACK" and action == "START":
-            self._arm_callback_timers(execution, operation)
-
-    def _arm_callback_timers(self, execution: DurableExecution, operation: dict) -> None:
-        options = operation["_callback_options"]
-        if options["Timeout"]:
-            self.cloud.scheduler.call_later(
-                options["Timeout"],
-                lambda: self._callback_timed_out(execution, operation, "Callback timed out"),
-            )
-        if options["HeartbeatTimeout"]:
-            self.heartbeat(execution, operation)
-
-    def heartbeat(self, execution: DurableExecution, operation: dict) -> None:
-        """A heartbeat restarts the callback's heartbeat timeout."""
-        options = operation["_callback_options"]
-        if not options["HeartbeatTimeout"]:
-            return
-        if options.get("_timer") is not None:
-            self.cloud.scheduler.cancel(options["_timer"])
-        options["_timer"] = self.cloud.scheduler.call_later(
-            options["HeartbeatTimeout"],
-            lambda: self._callback_timed_out(execution, operation, "Callback timed out on heartbeat"),
-        )
-
-    def _callback_timed_out(self, execution: DurableExecution, operation: dict, message: str) -> None:
-        if operation["Status"] != "STARTED" or execution.done:
-            return
-        now = self.cloud.clock()
-        error = {"ErrorType": "CallbackTimeout", "ErrorMessage": message}
-        operation.update(Status="TIMED_OUT", EndTimestamp=now)
-        operation["CallbackDetails"]["Error"] = error
-        self.callbacks.pop(operation["CallbackDetails"]["CallbackId"], None)
-        execution.add_event(now, "CallbackTimedOut", operation, Error={"Payload": error, "Truncated": False})
-        self.resume(
-            execution,
-            operation,
-            "TIME_OUT",
-            f"callback {operation.get('Name') or operation['Id']} timed out",
-            None,
-        )
-
-    def complete_callback(
-        self, execution, operation, status: str, *, result=None, error=None, cause=None
-    ) -> None:
-        """SendDurableExecutionCallbackSuccess / Failure: the callback ends and the execution is resumed."""
-        now = self.cloud.clock()
-        operation.update(Status=status, EndTimestamp=now)
-        details = operation["CallbackDetails"]
-        timer = operation["_callback_options"].get("_timer")
-        if timer is not None:
-            self.cloud.scheduler.cancel(timer)
-        self.callbacks.pop(details["CallbackId"], None)
-        if status == "SUCCEEDED":
-            details["Result"] = result
-            execution.add_event(now, "CallbackSucceeded", operation, Result=payload_field(result))
-        else:
-            details["Error"] = error or {}
-            execution.add_event(
-                now, "CallbackFailed", operation, Error={"Payload": error or {}, "Truncated": False}
-            )
-        name = operation.get("Name") or operation["Id"]
-        self.resume(
-            execution,
-            operation,
-            "SUCCEED" if status == "SUCCEEDED" else "FAIL",
-            f"callback {name} answered",
-            cause,
-        )
-
-    def chained_invoke(self, execution: DurableExecution, operation: dict, cause) -> None:
-        """A CHAINED_INVOKE started: Lambda invokes the target (once the checkpoint is answered) and completes
-        the operation with its result or error."""
-
-        def run() -> None:
-            target = operation["_invoke"]
-            name = target["FunctionName"]
-            try:
-                result = self.cloud.lambda_.invoke(
-                    name.rsplit(":", 1)[0] if name.count(":") in (1, 7) else name,
-                    (target.get("Input") or "null").encode(),
-                    qualifier=name.rsplit(":", 1)[1] if name.count(":") in (1, 7) else None,
-                    cause=cause,
-                )
-            except Exception as error:  # noqa: BLE001 - moto's UnknownFunctionException: the operation fails
-                self._finish_invoke(
-                    execution,
-                    operation,
-                    None,
-                    {"ErrorType": "ResourceNotFoundException", "ErrorMessage": str(error)},
-                    cause,
-                )
-                return
-            if result.function_error:
-                self._finish_invoke(execution, operation, None, _error_of(result.payload), cause)
-            else:
-                self._finish_invoke(
-                    execution, operation, result.payload.decode("utf-8", "replace"), None, cause
-                )
-
-        self.cloud.scheduler.call_later(0, run, f"durable chained invoke {operation.get('Name') or ''}")
-
-    def _finish_invoke(self, execution, operation, result: str | None, error: dict | None, cause) -> None:
-        if execution.done:
-            return
-        now = self.cloud.clock()
-        status = "FAILED" if error else "SUCCEEDED"
-        operation.update(Status=status, EndTimestamp=now)
-        if error:
-            operation["ChainedInvokeDetails"]["Error"] = error
-            execution.add_event(
-                now, "ChainedInvokeFailed", operation, Error={"Payload": error, "Truncated": False}
-            )
-        else:
-            operation["ChainedInvokeDetails"]["Result"] = result
-            execution.add_event(now, "ChainedInvokeSucceeded", operation, Result=payload_field(result))
-        name = operation.get("Name") or operation["Id"]
-        self.resume(
-            execution, operation, "SUCCEED" if not error else "FAIL", f"chained invoke {name} finished", cause
-        )
-
     # -- ending -------------------------------------------------------------------------------------------
     def settle(self, execution: DurableExecution, status: str, result: str | None = None, error=None) -> None:
         """End the execution with ``status``: its EXECUTION operation, its history event and its trace record."""
@@ -476,6 +356,9 @@ class DurableService:
         for operation in execution.operations.values():
             if operation["Type"] == "CALLBACK" and operation["Status"] == "STARTED":
                 self.callbacks.pop(operation["CallbackDetails"]["CallbackId"], None)
+                for timer in (operation["_callback_options"].get(key) for key in ("_timer", "_deadline")):
+                    if timer is not None:
+                        self.cloud.scheduler.cancel(timer)
 
     def _time_out(self, execution: DurableExecution) -> None:
         message = f"The durable execution did not finish within its ExecutionTimeout of {execution.execution_timeout} s."
@@ -484,19 +367,3 @@ class DurableService:
     def readable(self, execution: DurableExecution) -> bool:
         """Whether a finished execution is still within its retention period."""
         return execution.end is None or self.cloud.clock() <= execution.end + execution.retention_days * DAY_S
-
-
-def _error_of(payload: bytes) -> dict:
-    """The ErrorObject of a failed invocation's payload (errorType / errorMessage / stackTrace)."""
-    try:
-        body = json.loads(payload or b"{}")
-    except ValueError:
-        body = {}
-    body = body if isinstance(body, dict) else {}
-    error = {
-        "ErrorType": str(body.get("errorType") or "Unhandled"),
-        "ErrorMessage": str(body.get("errorMessage") or ""),
-    }
-    if isinstance(body.get("stackTrace"), list):
-        error["StackTrace"] = [str(line) for line in body["stackTrace"]][:50]
-    return error
