@@ -37,7 +37,8 @@ def test_the_solution_scores_full_marks_in_seconds_though_each_order_waits_a_day
     assert report["score"] == report["max_score"] == 15
     assert report["grading_ms"] < 15000  # a handful of simulated days; seconds of wall time at most
     kinds = [entry["kind"] for entry in report["trace"]]
-    assert kinds.count("fault_injected") == 2  # charge-card and reserve-stock were each interrupted once
+    # charge-card and reserve-stock were each interrupted once; one reservation met a conflicting transaction
+    assert kinds.count("fault_injected") == 3
     invocations = [entry for entry in report["trace"] if entry["kind"] == "durable_invocation"]
     assert {"pending", "succeeded", "failed", "interrupted"} <= {entry["outcome"] for entry in invocations}
     assert any(entry["replay"] for entry in invocations)
@@ -147,3 +148,14 @@ def test_a_plain_handler_is_told_to_use_the_durable_execution_decorator():
     report = grade(LAB, {"app.py": "def handler(event, context):\n    return {'status': 'DISPATCHED'}\n"})
     assert report["score"] == 0
     assert "@durable_execution" in failures(report)["completes_an_order"]
+
+
+def test_the_hidden_case_catches_a_conflict_reported_as_a_shortage():
+    files = solution_with(
+        ("so the step is retried\n            raise", "so the step is retried\n            pass")
+    )
+    assert failures(grade(LAB, files, visible_only=True)) == {}
+    messages = failures(grade(LAB, files))
+    assert set(messages) == {"other_orders"}
+    assert "conflicting transaction (TransactionConflict)" in messages["other_orders"]
+    assert "not enough stock of )" in messages["other_orders"]

@@ -69,9 +69,13 @@ def reserve_stock(step_context: StepContext, order: dict) -> dict:
             logger.info("order %s was reserved before: not reserving it again", order["order_id"])
             return {"reserved": True, "short": []}
         short = [
-            sku for sku, reason in zip(wanted, reasons[1:], strict=True) if reason == "ConditionalCheckFailed"
+            sku
+            for sku, reason in zip(wanted, reasons[1:], strict=False)
+            if reason == "ConditionalCheckFailed"
         ]
-        if not short:
+        if (
+            not short
+        ):  # cancelled for another reason (a conflicting transaction): fail, so the step is retried
             raise
         # a business outcome, not an error: returned (and checkpointed) so the step is not retried
         return {"reserved": False, "short": short}
