@@ -371,10 +371,16 @@ def holds_a_day_without_compute(lab):
         ONE_DAY_S in seconds, f"The execution waited {seconds} seconds; one day is {ONE_DAY_S} seconds."
     )
     names = event_names(described)
-    charged = ("StepSucceeded", "charge-card")
+    charged, dispatched = ("StepSucceeded", "charge-card"), ("StepSucceeded", "dispatch")
+    wait_started = names.index(("WaitStarted", waits[0].get("Name") or ""))
     lab.require(
-        charged in names and names.index(charged) < names.index(("WaitStarted", waits[0].get("Name") or "")),
+        charged in names and names.index(charged) < wait_started,
         "The wait must start after the charge-card step succeeded (the hold is for paid orders).",
+    )
+    lab.require(
+        dispatched in names and names.index(dispatched) > wait_started,
+        "The history has no step named 'dispatch' after the wait: mark the order DISPATCHED in a step named "
+        "dispatch once the day is over.",
     )
     elapsed = (described["EndTimestamp"] - described["StartTimestamp"]).total_seconds()
     lab.require(
