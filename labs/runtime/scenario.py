@@ -217,15 +217,24 @@ def _put_events(step: _Step) -> str:
 
 
 def _invoke(step: _Step) -> str:
-    fields = step.fields(("function",), ("payload", "invocation-type"))
+    fields = step.fields(("function",), ("payload", "invocation-type", "qualifier"))
+    qualifier = (
+        {"Qualifier": str(fields["qualifier"])} if fields.get("qualifier") else {}
+    )  # a version or alias
     response = step.cloud.client("lambda").invoke(
         FunctionName=step.resource(fields["function"], "function"),
         Payload=step.text(fields.get("payload", {})).encode(),
         InvocationType=fields.get("invocation-type", "RequestResponse"),
+        **qualifier,
     )
     payload = response["Payload"].read().decode("utf-8", "replace")
     error = f" FunctionError={response['FunctionError']}" if response.get("FunctionError") else ""
-    return f"StatusCode {response['StatusCode']}{error} {payload}".rstrip()
+    durable = (
+        f" DurableExecutionArn={response['DurableExecutionArn']}"
+        if response.get("DurableExecutionArn")
+        else ""
+    )
+    return f"StatusCode {response['StatusCode']}{error}{durable} {payload}".rstrip()
 
 
 def _start_execution(step: _Step) -> str:

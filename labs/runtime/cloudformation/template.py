@@ -20,6 +20,7 @@ import yaml
 from labs.runtime.cloudformation.resources import LOCAL_CODE_BUCKET
 from labs.runtime.cloudformation.yaml_reading import decode_text, load_yaml
 from labs.runtime.core.errors import TemplateError, TemplateProblem
+from labs.runtime.iam.managed import aws_managed_policy_arns
 
 __all__ = ["decode_template", "is_blocking", "lint_template", "locate", "sam_translate", "template_error"]
 
@@ -197,8 +198,9 @@ def sam_translate(
     logging.getLogger("samtranslator.feature_toggle").setLevel(logging.ERROR)
     template = copy.deepcopy(template)
     _local_artifacts(template, code_dir, located, template_file)
-    # The region comes from a session made here (no credentials, no calls); managed policy names
-    # resolve from the translator's bundled list, and an unknown name is an error, not an IAM lookup.
+    # The region comes from a session made here (no credentials, no calls); managed policy names resolve
+    # from moto's copy of AWS's managed policies, as the transform on AWS resolves them from IAM (the
+    # translator's bundled list lacks newer ones such as AWSLambdaBasicDurableExecutionRolePolicy).
     metrics = Metrics("ServerlessTransform", DummyMetricsPublisher())
     session = boto3.session.Session(region_name=region)
     translator = Translator(None, Parser(), boto_session=session, metrics=metrics)
@@ -210,7 +212,9 @@ def sam_translate(
         "AWS::StackName": stack_name,
     }
     try:
-        return translator.translate(template, parameter_values=parameter_values, get_managed_policy_map=dict)
+        return translator.translate(
+            template, parameter_values=parameter_values, get_managed_policy_map=aws_managed_policy_arns
+        )
     except InvalidDocumentException as error:
         problems = []
         for cause in error.causes:

@@ -11,7 +11,7 @@ import functools
 import json
 from typing import Any
 
-__all__ = ["ensure_aws_managed_policy"]
+__all__ = ["aws_managed_policy_arns", "ensure_aws_managed_policy"]
 
 
 @functools.cache
@@ -35,3 +35,17 @@ def ensure_aws_managed_policy(account_id: str, arn: str) -> None:
     if data is not None:
         policy = AWSManagedPolicy.from_data(name, account_id, "us-east-1", data)
         backend.managed_policies[policy.arn] = policy
+
+
+@functools.cache
+def _arns() -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (name, f"arn:aws:iam::aws:policy{data.get('Path', '/')}{name}")
+        for name, data in _aws_managed_policies().items()
+    )
+
+
+def aws_managed_policy_arns() -> dict[str, str]:
+    """AWS managed policy names and their ARNs (path included), as the SAM transform resolves ``Policies: [Name]``
+    on AWS, where it reads them from IAM."""
+    return dict(_arns())

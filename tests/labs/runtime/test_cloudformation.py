@@ -810,8 +810,8 @@ def test_scenario_steps_reach_the_stack_through_boto3(cloud):
         ("- {put-object: {bucket: B}, invoke: {}}", "s.yaml: steps[0]: a step is a mapping with one action"),
         ("- put-object: {bucket: Media}", "s.yaml: steps[0] (put-object): field 'key' is required"),
         (
-            "- invoke: {function: Echo, payload: {}, qualifier: x}",
-            "steps[0] (invoke): field 'qualifier' is not known",
+            "- invoke: {function: Echo, payload: {}, tenant: x}",
+            "steps[0] (invoke): field 'tenant' is not known",
         ),
         ("- advance-time: -1", "steps[0] (advance-time): field 'seconds' must be a number of seconds >= 0"),
         (

@@ -191,3 +191,51 @@ def test_the_sdk_is_part_of_the_python_3_13_runtime_only(account):
             Code={"ZipFile": make_zip({"app.py": RANDOM_NAMES})},
             DurableConfig={"ExecutionTimeout": 60},
         )
+
+
+SAM_TEMPLATE = """
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Orders:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.13
+      Handler: app.handler
+      CodeUri: src/
+      AutoPublishAlias: live
+      DurableConfig:
+        ExecutionTimeout: 3600
+        RetentionPeriodInDays: 7
+      Policies:
+        - AWSLambdaBasicDurableExecutionRolePolicy
+"""
+
+SAM_HANDLER = """
+from aws_durable_execution_sdk_python import DurableContext, durable_execution
+from aws_durable_execution_sdk_python.config import Duration
+
+@durable_execution
+def handler(event, context: DurableContext):
+    total = context.step(lambda _: sum(event["amounts"]), name="total")
+    context.wait(Duration.from_seconds(2), name="later")
+    return {"total": total}
+"""
+
+
+def test_a_sam_durable_function_with_the_managed_policy_by_name_deploys_and_runs(tmp_path):
+    from labs.runtime.cloudformation import deploy
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text(SAM_HANDLER)
+    with Cloud(seed=5) as cloud:
+        stack = deploy(cloud, SAM_TEMPLATE, code_dir=str(tmp_path), stack_name="durable")
+        lam = cloud.client("lambda")
+        name = stack.physical_id("Orders")
+        assert lam.get_function_configuration(FunctionName=name)["DurableConfig"] == {
+            "ExecutionTimeout": 3600,
+            "RetentionPeriodInDays": 7,
+        }
+        answer = lam.invoke(FunctionName=name, Qualifier="live", Payload=b'{"amounts": [1, 2, 3]}')
+        assert json.loads(answer["Payload"].read()) == {"total": 6}  # waits 2 s (< the 3 s function timeout)
+        assert ":1/durable-execution/" in answer["DurableExecutionArn"]  # the alias ran its version
