@@ -63,6 +63,7 @@ LESSON_TASKS: dict[str, tuple[str, ...]] = {
     "kinesis-and-firehose": ("3.5",),
     "step-functions-at-scale": ("2.1", "3.2"),
     "cost-optimization": ("4.2",),
+    "lambda-durable-functions": ("1.1", "2.1", "2.2", "4.2"),
 }
 UNKNOWN = 0.5
 

@@ -26,6 +26,7 @@ NEW_LESSONS = {
     "kinesis-and-firehose": "event-sources",
     "step-functions-at-scale": "event-driven",
     "cost-optimization": "operations",
+    "lambda-durable-functions": "event-driven",  # issue 21
 }
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
 
