@@ -24,7 +24,8 @@ def solution_with(*changes: tuple[str, str]) -> dict[str, str]:
 
 
 def test_the_lab_belongs_to_a_lesson_and_uses_every_visibility():
-    assert LAB.course == "serverless" and (LESSONS / f"{LAB.lesson}.md").exists()
+    assert (LAB.course, LAB.lesson) == ("serverless", "lambda-durable-functions")
+    assert "/labs/durable-orders/" in (LESSONS / f"{LAB.lesson}.md").read_text()
     assert set(LAB.visibility.values()) == {"visible", "after_deadline", "hidden"}
     assert LAB.visibility["charges_once_when_interrupted"] == "visible"
     assert LAB.editable == ["app.py"] and LAB.points == 15
