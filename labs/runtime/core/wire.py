@@ -64,6 +64,13 @@ class ParsedRequest:
     resources: list[str]
     region: str
     params: dict = field(default_factory=dict)
+    # (IAM action, resource ARN) pairs that a request authorized item by item is checked against instead of
+    # ``action`` on each of ``resources``: DynamoDB transactions (_transaction_authorizations)
+    authorizations: list[tuple[str, str]] = field(default_factory=list)
+
+    def checks(self) -> list[tuple[str, str]]:
+        """Every (IAM action, resource ARN) the request needs allowed."""
+        return self.authorizations or [(self.action, resource) for resource in self.resources]
 
 
 @lru_cache(maxsize=16)
@@ -118,6 +125,7 @@ def _resources(service: str, params: dict, region: str, account: str) -> list[st
         return _s3_resources(params)
     if service == "dynamodb":
         tables = list(params.get("RequestItems", {})) or [params.get("TableName")]
+        tables += [table for _, table in _transaction_items(params)]
         return [f"arn:aws:dynamodb:{prefix}:table/{t}" for t in tables if t] or ["*"]
     if service == "sqs":
         name = params.get("QueueName") or str(params.get("QueueUrl", "")).rstrip("/").rsplit("/", 1)[-1]
@@ -156,6 +164,40 @@ def _resources(service: str, params: dict, region: str, account: str) -> list[st
     if service == "ses" and params.get("Source"):
         return [f"arn:aws:ses:{prefix}:identity/{params['Source']}"]
     return ["*"]
+
+
+# A transaction's Put/Update/Delete/Get are authorized as PutItem/UpdateItem/DeleteItem/GetItem on their
+# table, its ConditionCheck as ConditionCheckItem; there is no IAM action of the transaction's own
+# (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
+_TRANSACTION_ACTIONS = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+    "Get": "dynamodb:GetItem",
+}
+
+
+def _transaction_items(params: dict) -> list[tuple[str, str]]:
+    """(kind, table name) of each item of a TransactWriteItems / TransactGetItems request."""
+    items = params.get("TransactItems")
+    found = []
+    for item in items if isinstance(items, list) else []:
+        for kind, request in (item if isinstance(item, dict) else {}).items():
+            if kind in _TRANSACTION_ACTIONS and isinstance(request, dict) and request.get("TableName"):
+                found.append((kind, str(request["TableName"])))
+    return found
+
+
+def _transaction_authorizations(
+    service: str, params: dict, region: str, account: str
+) -> list[tuple[str, str]]:
+    if service != "dynamodb":
+        return []
+    return [
+        (_TRANSACTION_ACTIONS[kind], f"arn:aws:dynamodb:{region}:{account}:table/{table}")
+        for kind, table in _transaction_items(params)
+    ]
 
 
 def parse_request(method: str, url: str, headers: dict[str, str], body: bytes, account: str) -> ParsedRequest:
@@ -213,7 +255,13 @@ def parse_request(method: str, url: str, headers: dict[str, str], body: bytes, a
         (service, operation), f"{_IAM_PREFIX.get(service, service)}:{operation}"
     )
     return ParsedRequest(
-        service, operation, action, _resources(service, params, region, account), region, params
+        service,
+        operation,
+        action,
+        _resources(service, params, region, account),
+        region,
+        params,
+        _transaction_authorizations(service, params, region, account),
     )
 
 

@@ -79,16 +79,16 @@ def authorize(cloud, parsed: wire.ParsedRequest, principal: dict) -> tuple[int, 
         "aws:RequestedRegion": parsed.region,
         "aws:PrincipalAccount": cloud.account_id,
     }
-    for resource in parsed.resources:
+    for action, resource in parsed.checks():
         try:
-            decision = evaluate(policies, parsed.action, resource, context)
+            decision = evaluate(policies, action, resource, context)
         except ValueError:
-            decision = evaluate([], parsed.action, resource, context)
+            decision = evaluate([], action, resource, context)
         if decision.reason != "explicit_deny" and parsed.service == "lambda":
-            decision = _with_function_policy(cloud, decision, parsed.action, resource, principal, context)
+            decision = _with_function_policy(cloud, decision, action, resource, principal, context)
         if not decision.allowed:
             status, code = wire.ACCESS_DENIED[parsed.service]
-            message = access_denied_message(principal["session_arn"], parsed.action, resource, decision)
+            message = access_denied_message(principal["session_arn"], action, resource, decision)
             return wire.error_response(parsed.service, status, code, message)
     return None
 
