@@ -99,20 +99,28 @@ def test_child_contexts_maps_and_chained_invokes():
     assert run["status"] == "SUCCEEDED"
     (execution,) = durable_timelines(run["trace"])
     first, resumed, second = execution["entries"]
-    assert texts(first) == [
+    lines = texts(first)
+    assert lines[:5] == [
         "child context grouped started",
         "step double-in-child started",
         "step double-in-child succeeded (result checkpointed)",
         "child context grouped finished",
         "map doubles started",
-        "map iteration map-item-0 started",
-        "step double-0 started",
-        "step double-0 succeeded (result checkpointed)",
-        "map iteration map-item-1 started",
-        "step double-1 started",
-        "step double-1 succeeded (result checkpointed)",
-        "map iteration map-item-0 finished",
-        "map iteration map-item-1 finished",
+    ]
+    # the map's items run on their own threads: their lines interleave in any order
+    assert sorted(lines[5:13]) == sorted(
+        [
+            "map iteration map-item-0 started",
+            "step double-0 started",
+            "step double-0 succeeded (result checkpointed)",
+            "map iteration map-item-1 started",
+            "step double-1 started",
+            "step double-1 succeeded (result checkpointed)",
+            "map iteration map-item-0 finished",
+            "map iteration map-item-1 finished",
+        ]
+    )
+    assert lines[13:] == [
         "map doubles finished",
         "chained invoke get-price started: Lambda invokes the other function",
     ]

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 
 HEAD = """
 from aws_durable_execution_sdk_python import DurableContext, durable_execution, durable_step
-from aws_durable_execution_sdk_python.config import CallbackConfig, Duration, JitterStrategy, StepConfig
+from aws_durable_execution_sdk_python.config import (
+    CallbackConfig, CompletionConfig, Duration, JitterStrategy, ParallelConfig, StepConfig,
+)
 from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
 """
 
@@ -244,7 +246,9 @@ def branch(label):
 
 @durable_execution
 def handler(event, context):
-    result = context.parallel([branch(label) for label in ("a", "b", "c")], name="fan-out")
+    # every branch runs to its end, so what the batch records does not depend on which thread is faster
+    everything = ParallelConfig(completion_config=CompletionConfig.all_completed())
+    result = context.parallel([branch(label) for label in ("a", "b", "c")], name="fan-out", config=everything)
     return {"failed": result.has_failure, "results": None if result.has_failure else result.get_results()}
 """
 
