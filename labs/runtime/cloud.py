@@ -438,8 +438,15 @@ class Cloud:
         request = AWSPreparedRequest(
             method, url, {**headers, "x-moto-account-id": self.account_id}, body, False
         )
-        with self.simulated_moto_time():
-            response = self._stubber.process_request(request)
+        try:
+            with self.simulated_moto_time():
+                response = self._stubber.process_request(request)
+        except (ValueError, KeyError, TypeError) as error:
+            # moto raises where AWS answers a ValidationException (a malformed DynamoDB expression, an undefined
+            # expression value): the caller, a handler above all, gets that answer, not the host a traceback
+            service = wire.signing_service(headers) or "dynamodb"
+            message = f"The request is not valid: {type(error).__name__}: {error}"
+            return wire.error_response(service, 400, "ValidationException", message)
         if response is None:
             return 404, {}, b"not served by this simulated account"
         status, response_headers, response_body = response

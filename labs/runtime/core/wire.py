@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import botocore.session
 
-__all__ = ["ParsedRequest", "error_response", "parse_request", "request_headers"]
+__all__ = ["ParsedRequest", "error_response", "parse_request", "request_headers", "signing_service"]
 
 SERVED_SERVICES = {
     "s3",
@@ -198,6 +198,13 @@ def _transaction_authorizations(
         (_TRANSACTION_ACTIONS[kind], f"arn:aws:dynamodb:{region}:{account}:table/{table}")
         for kind, table in _transaction_items(params)
     ]
+
+
+def signing_service(headers: dict[str, str]) -> str | None:
+    """The service a request was signed for (its SigV4 credential scope), in boto3's naming."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    credential = _CREDENTIAL.search(lowered.get("authorization", ""))
+    return _SIGNING_TO_SERVICE.get(credential.group(2), credential.group(2)) if credential else None
 
 
 def parse_request(method: str, url: str, headers: dict[str, str], body: bytes, account: str) -> ParsedRequest:

@@ -57,3 +57,21 @@ def test_well_formed_expressions_still_work(table):
         ExpressionAttributeValues={":one": {"N": "1"}},
     )
     assert table.get_item(TableName="t", Key={"k": {"S": "a"}})["Item"]["n"] == {"N": "2"}
+
+
+@pytest.mark.parametrize(
+    "request_fields",
+    [
+        {"ConditionExpression": "attribute_not_exists(k"},  # moto: ValueError "Bad function expression"
+        {
+            "UpdateExpression": "SET quantity = quantity - :quantity",
+            "ExpressionAttributeValues": {":other": {"N": "1"}},
+        },
+    ],
+)
+def test_what_moto_cannot_parse_is_a_validation_exception_not_a_crash(table, request_fields):
+    call = table.update_item if "UpdateExpression" in request_fields else table.put_item
+    key = {"Key": {"k": {"S": "a"}}} if "UpdateExpression" in request_fields else {"Item": {"k": {"S": "a"}}}
+    with pytest.raises(ClientError) as refused:
+        call(TableName="t", **key, **request_fields)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
