@@ -177,6 +177,16 @@ class DataFlow:
                 f"Unable to apply ResultPath '{path.text}' to input '{dumps(raw)}'",
             ) from None
 
+    def _finish_state(self, state: State, raw: Any, result: Any, scope: Scope, context: dict) -> tuple:
+        """ResultSelector, Assign, ResultPath and OutputPath of a Pass, Task, Parallel or Map state."""
+        if state.result_selector is not None:
+            lookup = self._lookup(result, context, scope)
+            result = self._evaluate(state, state.result_selector, lookup, self.rng, source=result)
+        assigned = self._assign(state, state.assign, result, context, scope)
+        output = self._result_path(state, state.result_path, raw, result)
+        output = self._apply_path(state, state.output_path, output, context, scope, "OutputPath")
+        return output, None if state.end else state.next, assigned
+
     def _assign(self, state: State, render, data: Any, context: dict, scope: Scope, bindings=None) -> dict:
         if render is None:
             return {}

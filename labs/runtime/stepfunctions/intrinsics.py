@@ -85,6 +85,28 @@ class Intrinsic:
         function = _FUNCTIONS[call.name][0]
         return function(values, rng) if call.name in _USES_RNG else function(values)
 
+    def compile(self, reader: Callable[[str], Callable[[Any], Any]]) -> Callable[[Any, random.Random], Any]:
+        """The call as ``evaluate(lookup, rng)``, for a payload template evaluated many times: each path
+        argument is turned once into ``reader(path text)``, a ``read(lookup)``; arguments are evaluated in
+        the same order, with the same values and failures, as ``evaluate`` would."""
+        return _compiled(self._call, reader)
+
+
+def _compiled(call: _Call, reader: Callable[[str], Callable[[Any], Any]]) -> Callable[[Any, Any], Any]:
+    parts: list[Callable[[Any, Any], Any]] = []
+    for arg in call.args:
+        if isinstance(arg, _Path):
+            read = reader(arg.text)
+            parts.append(lambda lookup, rng, read=read: read(lookup))
+        elif isinstance(arg, _Call):
+            parts.append(_compiled(arg, reader))
+        else:
+            parts.append(lambda lookup, rng, value=arg: value)
+    function = _FUNCTIONS[call.name][0]
+    if call.name in _USES_RNG:
+        return lambda lookup, rng: function([part(lookup, rng) for part in parts], rng)
+    return lambda lookup, rng: function([part(lookup, rng) for part in parts])
+
 
 def compile_intrinsic(text: str) -> Intrinsic:
     """Parse ``text``; raises ``IntrinsicSyntaxError``."""
