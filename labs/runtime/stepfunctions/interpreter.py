@@ -318,12 +318,17 @@ class Execution(Branching, DistributedMapping, DataFlow):
         return self._finish_state(state, raw, result, scope, context)
 
     def _run_simple(self, state: State, raw: Any, scope: Scope, context: dict) -> tuple:
-        """Run a JSONPath Pass, Choice, Succeed or Fail state (``State.simple``: none of them waits)."""
-        effective = self._apply_path(state, state.input_path, raw, context, scope, "InputPath")
+        """Run a JSONPath Pass, Choice, Succeed or Fail state (``State.simple``: none of them waits); an
+        absent path or Assign is skipped here rather than in the call (the same result, fewer calls)."""
+        effective = raw
+        if state.input_path is not None:
+            effective = self._apply_path(state, state.input_path, raw, context, scope, "InputPath")
         kind = state.type
         if kind == "Choice":
             next_name, assign = self._choose(state, effective, context, scope)
-            assigned = self._assign(state, assign, effective, context, scope)
+            assigned = {} if assign is None else self._assign(state, assign, effective, context, scope)
+            if state.output_path is None:
+                return effective, next_name, assigned
             output = self._apply_path(state, state.output_path, effective, context, scope, "OutputPath")
             return output, next_name, assigned
         if kind == "Fail":
@@ -433,23 +438,6 @@ class Execution(Branching, DistributedMapping, DataFlow):
         if state.type == "Parallel":
             return (yield from self._parallel(state, task_input, scope, thread))
         return (yield from self._map(state, effective, scope, thread, context, bindings))
-
-    def _catch(self, state: State, failure: StatesError, raw: Any, scope: Scope, context: dict):
-        for catcher in state.catchers:
-            if not error_matches(catcher.errors, failure.error):
-                continue
-            error_output = failure.output()
-            if state.jsonata:
-                bindings = self._bindings(
-                    scope, {"input": raw, "errorOutput": error_output, "context": context}
-                )
-                output = self._evaluate(state, catcher.output, bindings) if catcher.output else error_output
-                assigned = self._assign(state, catcher.assign, None, context, scope, bindings)
-            else:
-                assigned = self._assign(state, catcher.assign, error_output, context, scope)
-                output = self._result_path(state, catcher.result_path, raw, error_output)
-            return output, catcher.next, assigned
-        return None
 
     # -- JSONata states -------------------------------------------------------------------------------------
     def _run_jsonata_state(

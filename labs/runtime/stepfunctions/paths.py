@@ -396,14 +396,14 @@ def _compile_dynamic(key: str, text: str) -> Callable[[Callable[[JsonPath], Any]
     return render_path
 
 
-def _path_reader(key: str, text: str) -> Callable[[Callable[[JsonPath], Any]], Any]:
-    """``read(lookup)``: the value of an intrinsic's path argument ``text`` in the template field ``key``."""
+def _path_reader(key: str, text: str) -> Callable[[Callable[[JsonPath], Any], Any], Any]:
+    """``read(lookup, rng)``: the value of an intrinsic's path argument ``text`` in the template field ``key``."""
     try:
         path = compile_path(text)
     except PathSyntaxError:  # validation rejects such a definition; otherwise fail when evaluated, as before
-        return lambda lookup: lookup(compile_path(text))
+        return lambda lookup, rng: lookup(compile_path(text))
 
-    def read(lookup):
+    def read(lookup, rng):
         try:
             return lookup(path)
         except NoMatchError:

@@ -29,9 +29,11 @@ _C_ENCODE = (
 def dumps(value: Any) -> str:
     """``value`` as compact JSON text, exactly as ``json.dumps(value, separators=(",", ":"),
     ensure_ascii=False)`` writes it."""
-    if _C_ENCODE is None:  # pragma: no cover - CPython always has the C encoder
-        return _ENCODER.encode(value)
     return "".join(_C_ENCODE(value, 0))
+
+
+if _C_ENCODE is None:  # pragma: no cover - CPython always has the C encoder
+    dumps = _ENCODER.encode  # noqa: F811
 
 
 class Scope:
