@@ -148,20 +148,16 @@ class Execution(Branching, DistributedMapping, DataFlow):
     # -- history --------------------------------------------------------------------------------------------
     def record(self, thread: Thread | None, event_type: str, **details: Any) -> int:
         """Append one history event; returns its id."""
-        event_id = len(self.history) + 1
-        previous = (
-            thread.last_event if thread is not None else (self.history[-1]["id"] if self.history else 0)
+        history = self.history
+        event_id = len(history) + 1
+        if thread is None:
+            previous = history[-1]["id"] if history else 0
+        else:
+            previous, thread.last_event = thread.last_event, event_id
+        now = self.scheduler.now()
+        history.append(
+            {"timestamp": now, "type": event_type, "id": event_id, "previousEventId": previous, **details}
         )
-        event = {
-            "timestamp": self.scheduler.now(),
-            "type": event_type,
-            "id": event_id,
-            "previousEventId": previous,
-        }
-        event.update(details)
-        self.history.append(event)
-        if thread is not None:
-            thread.last_event = event_id
         return event_id
 
     # -- threads --------------------------------------------------------------------------------------------
