@@ -138,7 +138,10 @@ def compile_rule(rule: dict) -> Callable[[Lookup], bool]:
     constant = None if operand_is_path else convert(operand)
 
     def comparison(lookup: Lookup) -> bool:
-        value = _value(lookup, variable)
+        try:
+            value = lookup(variable)
+        except NoMatchError:
+            raise ChoicePathError(variable.text) from None
         if other_path is not None:
             other = _value(lookup, other_path)
             if not is_kind(other):

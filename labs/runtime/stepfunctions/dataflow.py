@@ -4,8 +4,8 @@ Paths are looked up in the state's input, the context object or a variable; temp
 ``ResultSelector``, ``Assign``) and JSONata expressions are rendered with their failures turned into AWS's
 errors (``States.Runtime`` naming the state and the entered event, ``States.IntrinsicFailure``,
 ``States.QueryEvaluationError`` after an ``EvaluationFailed`` history event); fields given as a value, a
-``...Path`` or an expression are resolved; ``ResultPath`` places a result in the input; ``Assign`` sets
-variables, every value computed before any is assigned.
+``...Path`` or an expression are resolved; ``ResultPath`` places a result (or a caught error) in the input;
+``Assign`` sets variables, every value computed before any is assigned.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from labs.runtime.stepfunctions.expressions import ExpressionError
-from labs.runtime.stepfunctions.flow import StatesError
+from labs.runtime.stepfunctions.flow import StatesError, error_matches
 from labs.runtime.stepfunctions.intrinsics import Intrinsic, IntrinsicFailure
 from labs.runtime.stepfunctions.machine import DISCARD, State
 from labs.runtime.stepfunctions.paths import JsonPath, NoMatchError, TemplateError, compile_path, set_path
@@ -176,6 +176,37 @@ class DataFlow:
                 "States.ResultPathMatchFailure",
                 f"Unable to apply ResultPath '{path.text}' to input '{dumps(raw)}'",
             ) from None
+
+    def _finish_state(self, state: State, raw: Any, result: Any, scope: Scope, context: dict) -> tuple:
+        """ResultSelector, Assign, ResultPath and OutputPath of a Pass, Task, Parallel or Map state."""
+        if state.result_selector is not None:
+            lookup = self._lookup(result, context, scope)
+            result = self._evaluate(state, state.result_selector, lookup, self.rng, source=result)
+        assigned = {} if state.assign is None else self._assign(state, state.assign, result, context, scope)
+        output = (
+            result if state.result_path is None else self._result_path(state, state.result_path, raw, result)
+        )
+        if state.output_path is not None:
+            output = self._apply_path(state, state.output_path, output, context, scope, "OutputPath")
+        return output, None if state.end else state.next, assigned
+
+    def _catch(self, state: State, failure: StatesError, raw: Any, scope: Scope, context: dict):
+        """The first Catcher matching ``failure``: (output, next state, variables assigned); else None."""
+        for catcher in state.catchers:
+            if not error_matches(catcher.errors, failure.error):
+                continue
+            error_output = failure.output()
+            if state.jsonata:
+                bindings = self._bindings(
+                    scope, {"input": raw, "errorOutput": error_output, "context": context}
+                )
+                output = self._evaluate(state, catcher.output, bindings) if catcher.output else error_output
+                assigned = self._assign(state, catcher.assign, None, context, scope, bindings)
+            else:
+                assigned = self._assign(state, catcher.assign, error_output, context, scope)
+                output = self._result_path(state, catcher.result_path, raw, error_output)
+            return output, catcher.next, assigned
+        return None
 
     def _assign(self, state: State, render, data: Any, context: dict, scope: Scope, bindings=None) -> dict:
         if render is None:

@@ -85,6 +85,29 @@ class Intrinsic:
         function = _FUNCTIONS[call.name][0]
         return function(values, rng) if call.name in _USES_RNG else function(values)
 
+    def compile(
+        self, reader: Callable[[str], Callable[[Any, Any], Any]]
+    ) -> Callable[[Any, random.Random], Any]:
+        """The call as ``evaluate(lookup, rng)``, for a payload template evaluated many times: each path
+        argument is turned once into ``reader(path text)``, a ``read(lookup, rng)``; arguments are evaluated
+        in the same order, with the same values and failures, as ``evaluate`` would."""
+        return _compiled(self._call, reader)
+
+
+def _compiled(call: _Call, reader: Callable[[str], Callable[[Any, Any], Any]]) -> Callable[[Any, Any], Any]:
+    parts: list[Callable[[Any, Any], Any]] = []
+    for arg in call.args:
+        if isinstance(arg, _Path):
+            parts.append(reader(arg.text))
+        elif isinstance(arg, _Call):
+            parts.append(_compiled(arg, reader))
+        else:
+            parts.append(lambda lookup, rng, value=arg: value)
+    function = _FUNCTIONS[call.name][0]
+    if call.name in _USES_RNG:
+        return lambda lookup, rng: function([part(lookup, rng) for part in parts], rng)
+    return lambda lookup, rng: function([part(lookup, rng) for part in parts])
+
 
 def compile_intrinsic(text: str) -> Intrinsic:
     """Parse ``text``; raises ``IntrinsicSyntaxError``."""
@@ -234,6 +257,8 @@ def _rounded(function: str, values: list, index: int, must: str = "an integer") 
     2147483647), https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html ; it does not
     say how halves go: they go up (toward +infinity), as the service's Java runtime's Math.round does."""
     value = values[index]
+    if type(value) is int:  # the common case, first (a bool is not an int here)
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
         raise _fail(function, index, must)
     return int(value) if isinstance(value, int) else math.floor(value + 0.5)

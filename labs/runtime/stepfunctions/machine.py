@@ -70,6 +70,11 @@ class State:
     # False for a JSONPath Pass/Choice/Succeed/Fail/Wait state whose definition never names the context
     # object ($$): its context is never read, so the interpreter does not build one (the cost of short states).
     reads_context: bool = True
+    # A JSONPath Pass, Choice, Succeed or Fail state never waits: the interpreter runs it as a plain call,
+    # not as a generator (``Execution._run_simple``).
+    simple: bool = False
+    entered_type: str = ""  # its history events' types, e.g. PassStateEntered and PassStateExited
+    exited_type: str = ""
 
 
 @dataclass(slots=True)
@@ -150,6 +155,8 @@ def _compile_state(name: str, spec: dict, jsonata: bool) -> State:
     state.reads_context = (
         jsonata or state.type not in ("Pass", "Choice", "Succeed", "Fail", "Wait") or "$$" in json.dumps(spec)
     )
+    state.simple = not jsonata and state.type in ("Pass", "Choice", "Succeed", "Fail")
+    state.entered_type, state.exited_type = f"{state.type}StateEntered", f"{state.type}StateExited"
     state.next = spec.get("Next")
     state.end = bool(spec.get("End")) or state.type in ("Succeed", "Fail")
     state.input_path = _path_field(spec, "InputPath")

@@ -383,18 +383,8 @@ def compile_template(template: Any) -> Callable[[Callable[[JsonPath], Any], Any]
 
 def _compile_dynamic(key: str, text: str) -> Callable[[Callable[[JsonPath], Any], Any], Any]:
     if intrinsics.is_intrinsic(text):
-        call = intrinsics.compile_intrinsic(text)
-
-        def render_call(lookup, rng):
-            def resolve(path_text: str) -> Any:
-                try:
-                    return lookup(compile_path(path_text))
-                except NoMatchError:
-                    raise TemplateError(key, path_text) from None
-
-            return call.evaluate(resolve, rng)
-
-        return render_call
+        # Its paths are compiled here, once, not on every evaluation.
+        return intrinsics.compile_intrinsic(text).compile(lambda path_text: _path_reader(key, path_text))
     path = compile_path(text)
 
     def render_path(lookup, rng):
@@ -404,3 +394,19 @@ def _compile_dynamic(key: str, text: str) -> Callable[[Callable[[JsonPath], Any]
             raise TemplateError(key, text) from None
 
     return render_path
+
+
+def _path_reader(key: str, text: str) -> Callable[[Callable[[JsonPath], Any], Any], Any]:
+    """``read(lookup, rng)``: the value of an intrinsic's path argument ``text`` in the template field ``key``."""
+    try:
+        path = compile_path(text)
+    except PathSyntaxError:  # validation rejects such a definition; otherwise fail when evaluated, as before
+        return lambda lookup, rng: lookup(compile_path(text))
+
+    def read(lookup, rng):
+        try:
+            return lookup(path)
+        except NoMatchError:
+            raise TemplateError(key, text) from None
+
+    return read

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import json.encoder
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -10,8 +11,29 @@ from labs.runtime.stepfunctions.paths import NoMatchError
 
 __all__ = ["Scope", "Thread", "dumps"]
 
-dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode  # one encoder: json.dumps
-# with arguments builds a new one per call, and history serializes every state's input and output
+# History serializes every state's input and output, so this is the hottest call of a run of short states.
+# ``json.dumps`` with arguments builds a new encoder per call, and even one kept encoder's ``encode`` builds
+# its C encoder again on every call; this keeps the C encoder itself (compact separators, non-ASCII kept).
+# It is built without the circular-reference markers: the values are JSON documents (parsed, or made by
+# templates, intrinsics and expressions), which cannot contain themselves.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_C_ENCODE = (
+    json.encoder.c_make_encoder(
+        None, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", False, False, True
+    )
+    if json.encoder.c_make_encoder is not None
+    else None
+)
+
+
+def dumps(value: Any) -> str:
+    """``value`` as compact JSON text, exactly as ``json.dumps(value, separators=(",", ":"),
+    ensure_ascii=False)`` writes it."""
+    return "".join(_C_ENCODE(value, 0))
+
+
+if _C_ENCODE is None:  # pragma: no cover - CPython always has the C encoder
+    dumps = _ENCODER.encode  # noqa: F811
 
 
 class Scope:

@@ -488,6 +488,18 @@ def test_invalid_definitions_raise_with_every_problem():
     assert "at /States/B/Type" in message
 
 
+def test_history_json_is_compact_and_keeps_non_ascii_text():
+    from labs.runtime.stepfunctions.scope import dumps
+
+    for value in [{"a": [1, 2.5, None, True]}, 'é\u2028"\n', 1e300, [], {}, {"b": {"c": [{}]}}, 0]:
+        assert dumps(value) == json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    with pytest.raises(TypeError):
+        dumps({"a": object()})
+    history = go(machine({"P": {"Type": "Pass", "Result": {"ü": "ß ✓"}, "End": True}}), {"x": "é"})["history"]
+    assert history[1]["stateEnteredEventDetails"]["input"] == '{"x":"é"}'
+    assert history[2]["stateExitedEventDetails"]["output"] == '{"ü":"ß ✓"}'
+
+
 def test_the_same_run_gives_the_same_history():
     definition = machine(
         {

@@ -16,7 +16,21 @@ DATA = {"$.name": "Ana", "$.a": [1, 2, 2, 3], "$.obj": {"x": 1}, "$.n": 5, "$$.E
 
 
 def call(text, data=DATA, seed=1):
-    return compile_intrinsic(text).evaluate(data.__getitem__, random.Random(seed))
+    """The call evaluated both ways (parsed paths resolved per evaluation, and compiled once as a payload
+    template does): the two must agree, value or failure."""
+    parsed = compile_intrinsic(text)
+    try:
+        value = parsed.evaluate(data.__getitem__, random.Random(seed))
+    except IntrinsicFailure as failure:
+        with pytest.raises(IntrinsicFailure) as again:
+            parsed.compile(lambda path: lambda lookup, rng: lookup(path))(
+                data.__getitem__, random.Random(seed)
+            )
+        assert again.value.args == failure.args
+        raise
+    compiled = parsed.compile(lambda path: lambda lookup, rng: lookup(path))
+    assert compiled(data.__getitem__, random.Random(seed)) == value
+    return value
 
 
 @pytest.mark.parametrize(

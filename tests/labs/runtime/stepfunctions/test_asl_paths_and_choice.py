@@ -108,6 +108,21 @@ def test_templates_copy_constants_and_resolve_dollar_keys_and_intrinsics():
     assert (caught.value.field, caught.value.path) == ("name.$", "$.user.name")
 
 
+def test_an_intrinsic_path_that_finds_nothing_names_its_field_and_its_whole_path():
+    render = compile_template({"n.$": "States.Format('{} items', States.MathAdd($.counts.total, 1))"})
+    assert render(_lookup({"counts": {"total": 2}}), random.Random(0)) == {"n": "3 items"}
+    with pytest.raises(TemplateError) as caught:
+        render(_lookup({"counts": {}}), random.Random(0))
+    assert (caught.value.field, caught.value.path) == ("n.$", "$.counts.total")
+
+    def variables_only(path):  # a variable that is not set: the lookup names only the variable
+        raise NoMatchError(f"${path.variable}")
+
+    with pytest.raises(TemplateError) as caught:
+        compile_template({"v.$": "States.Array($order.id)"})(variables_only, random.Random(0))
+    assert (caught.value.field, caught.value.path) == ("v.$", "$order.id")
+
+
 # -- Choice rules ---------------------------------------------------------------------------------------------
 CHOICE_CASES = [
     ("StringEquals", "abc", "abc", True),
