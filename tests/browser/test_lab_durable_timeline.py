@@ -5,37 +5,12 @@ Screenshots go to test-artifacts/."""
 
 import pytest
 
-from labs.models import Submission
 from tests.browser.htmx import wait_until_settled
 from tests.browser.test_accessibility import blocking_violations
 from tests.browser.test_lab_flow import live_server_login
-from tests.labs.durable_runs import orders_run
+from tests.labs.durable_runs import graded_with_durable_trace
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def graded_with_durable_trace(student, lab) -> Submission:
-    trace = orders_run()["trace"]  # a real Cloud ran the durable function
-    check = {
-        "id": "orders",
-        "name": "An order is charged once",
-        "points": 5,
-        "earned": 0,
-        "passed": False,
-        "message": "order-1 was charged twice",
-        "visibility": "visible",
-        "trace_range": [0, len(trace)],
-        "execution_range": [0, 0],
-    }
-    return Submission.objects.create(
-        user=student,
-        lab=lab,
-        files={"app.py": "def lambda_handler(event, context):\n    return 1\n"},
-        status="graded",
-        score=0,
-        max_score=5,
-        result={"score": 0, "max_score": 5, "checks": [check], "trace": trace, "executions": []},
-    )
 
 
 @pytest.mark.parametrize(("width", "height", "label"), [(1400, 1000, "desk"), (390, 844, "phone")])

@@ -10,6 +10,7 @@ import json
 from labs.grading.session import json_safe
 from labs.runtime import Cloud
 from labs.runtime.awslambda.packaging import zip_files
+from tests.labs.runtime.conftest import durable_role
 
 # charge-card (interrupted once: its code runs again), a 1-day wait, a callback answered by the test, then a
 # last step; a second execution ends with a step that fails for good.
@@ -46,26 +47,9 @@ def handler(event, context: DurableContext):
     return {"receipt": receipt, "approval": approval, "shipped": shipped}
 """
 
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-    ],
-}
-
 
 def _deploy(cloud: Cloud, code: str = ORDERS) -> tuple[object, str]:
-    iam = cloud.client("iam")
-    role = iam.create_role(RoleName="orders", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
-    iam.attach_role_policy(
-        RoleName="orders",
-        PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaBasicDurableExecutionRolePolicy",
-    )
-    sqs_policy = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}],
-    }
-    iam.put_role_policy(RoleName="orders", PolicyName="sqs", PolicyDocument=json.dumps(sqs_policy))
+    role = durable_role(cloud, "orders", actions=("sqs:*",))
     lam = cloud.client("lambda")
     lam.create_function(
         FunctionName="orders",
@@ -172,3 +156,32 @@ def nested_run() -> dict:
         status = lam.get_durable_execution(DurableExecutionArn=response["DurableExecutionArn"])["Status"]
         trace = [json_safe(entry) for entry in cloud.trace]
     return {"trace": trace, "status": status}
+
+
+def graded_with_durable_trace(student, lab, *, hidden: bool = False):
+    """A graded submission whose one check's trace is ``orders_run()``'s (a real Cloud ran the durable function):
+    a visible failed check, or a hidden passed one."""
+    from labs.models import Submission
+
+    trace = orders_run()["trace"]
+    check = {
+        "id": "orders",
+        "name": "Secret" if hidden else "An order is charged once",
+        "points": 5,
+        "earned": 5 if hidden else 0,
+        "passed": hidden,
+        "message": "" if hidden else "order-1 was charged twice",
+        "visibility": "hidden" if hidden else "visible",
+        "trace_range": [0, len(trace)],
+        "execution_range": [0, 0],
+    }
+    score = check["earned"]
+    return Submission.objects.create(
+        user=student,
+        lab=lab,
+        files={"app.py": "def lambda_handler(event, context):\n    return 1\n"},
+        status="graded",
+        score=score,
+        max_score=5,
+        result={"score": score, "max_score": 5, "checks": [check], "trace": trace, "executions": []},
+    )

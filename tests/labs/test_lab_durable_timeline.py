@@ -6,9 +6,8 @@ import pytest
 
 from labs.diagrams import sequence_diagram
 from labs.durable_timeline import durable_timelines, time_offset
-from labs.models import Submission
 from labs.trace_wording import describe
-from tests.labs.durable_runs import nested_run, orders_run
+from tests.labs.durable_runs import graded_with_durable_trace, nested_run, orders_run
 
 
 @pytest.fixture(scope="module")
@@ -174,27 +173,7 @@ def test_partial_or_foreign_records_do_not_break_it():
 
 @pytest.mark.django_db
 def test_the_result_page_shows_the_timeline(student_client, student, squared):
-    trace = orders_run()["trace"]
-    check = {
-        "id": "orders",
-        "name": "An order is charged once",
-        "points": 5,
-        "earned": 0,
-        "passed": False,
-        "message": "order-1 was charged twice",
-        "visibility": "visible",
-        "trace_range": [0, len(trace)],
-        "execution_range": [0, 0],
-    }
-    submission = Submission.objects.create(
-        user=student,
-        lab=squared,
-        files={"app.py": "def lambda_handler(event, context):\n    return 1\n"},
-        status="graded",
-        score=0,
-        max_score=5,
-        result={"score": 0, "max_score": 5, "checks": [check], "trace": trace, "executions": []},
-    )
+    submission = graded_with_durable_trace(student, squared)
     html = student_client.get(submission.get_absolute_url()).content.decode()
     assert "<h3>Durable executions</h3>" in html
     assert html.count('<details class="execution durable-execution"') == 2
@@ -211,26 +190,6 @@ def test_the_result_page_shows_the_timeline(student_client, student, squared):
 
 @pytest.mark.django_db
 def test_a_hidden_check_hides_its_durable_executions(student_client, student, squared):
-    trace = orders_run()["trace"]
-    check = {
-        "id": "orders",
-        "name": "Secret",
-        "points": 5,
-        "earned": 5,
-        "passed": True,
-        "message": "",
-        "visibility": "hidden",
-        "trace_range": [0, len(trace)],
-        "execution_range": [0, 0],
-    }
-    submission = Submission.objects.create(
-        user=student,
-        lab=squared,
-        files={"app.py": "x = 1\n"},
-        status="graded",
-        score=5,
-        max_score=5,
-        result={"score": 5, "max_score": 5, "checks": [check], "trace": trace, "executions": []},
-    )
+    submission = graded_with_durable_trace(student, squared, hidden=True)
     html = student_client.get(submission.get_absolute_url()).content.decode()
     assert "Durable executions" not in html and "charge-card" not in html

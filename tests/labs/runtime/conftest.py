@@ -18,6 +18,24 @@ TRUST_POLICY = json.dumps(
 )
 
 
+DURABLE_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicDurableExecutionRolePolicy"
+
+
+def durable_role(cloud, name: str = "durable", actions: tuple[str, ...] = ()) -> str:
+    """A role for durable functions: AWS's managed durable execution policy, plus ``actions`` on every resource.
+    Returns its ARN."""
+    iam = cloud.client("iam")
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST_POLICY)["Role"]["Arn"]
+    iam.attach_role_policy(RoleName=name, PolicyArn=DURABLE_POLICY)
+    if actions:
+        document = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}],
+        }
+        iam.put_role_policy(RoleName=name, PolicyName="actions", PolicyDocument=json.dumps(document))
+    return arn
+
+
 def make_zip(files: dict[str, str]) -> bytes:
     return packaging.zip_files({name: textwrap.dedent(text) for name, text in files.items()})
 

@@ -5,7 +5,7 @@ on the first invocation and on every replay."""
 
 import json
 
-from tests.labs.runtime.conftest import TRUST_POLICY, make_zip
+from tests.labs.runtime.conftest import durable_role, make_zip
 
 HANDLER = """
 from aws_durable_execution_sdk_python import durable_execution
@@ -21,12 +21,7 @@ def handler(event, context):
 
 
 def test_the_handler_gets_its_event_first_and_on_replay(cloud):
-    iam = cloud.client("iam")
-    role = iam.create_role(RoleName="durable", AssumeRolePolicyDocument=TRUST_POLICY)["Role"]["Arn"]
-    iam.attach_role_policy(
-        RoleName="durable",
-        PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaBasicDurableExecutionRolePolicy",
-    )
+    role = durable_role(cloud)
     cloud.client("lambda").create_function(
         FunctionName="orders",
         Runtime="python3.13",

@@ -44,10 +44,9 @@ from aws_durable_execution_sdk_python.lambda_service import ErrorObject
 from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
 
 from labs.runtime import Cloud
-from tests.labs.runtime.conftest import TRUST_POLICY, make_zip
+from tests.labs.runtime.conftest import durable_role, make_zip
 from tests.labs.runtime.durable_corpus import CASES, HEAD, Case
 
-DURABLE_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicDurableExecutionRolePolicy"
 EXECUTION_NAME = (
     "execution-name"  # the reference names every execution so; the runtime is given the same name
 )
@@ -112,9 +111,7 @@ def run_reference(case: Case) -> Outcome:
 def account():
     logging.getLogger("aws_durable_execution_sdk_python_testing").setLevel(logging.CRITICAL)
     with Cloud(seed=21) as cloud:
-        iam = cloud.client("iam")
-        iam.create_role(RoleName="durable", AssumeRolePolicyDocument=TRUST_POLICY)
-        iam.attach_role_policy(RoleName="durable", PolicyArn=DURABLE_POLICY)
+        durable_role(cloud)
         yield cloud
 
 

@@ -12,9 +12,7 @@ import time
 import pytest
 
 from labs.runtime import Cloud
-from tests.labs.runtime.conftest import TRUST_POLICY, make_zip
-
-DURABLE_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicDurableExecutionRolePolicy"
+from tests.labs.runtime.conftest import durable_role, make_zip
 
 COUNTING = """
 import boto3
@@ -53,14 +51,7 @@ def handler(event, context: DurableContext):
 @pytest.fixture(scope="module")
 def account():
     with Cloud(seed=3) as cloud:
-        iam = cloud.client("iam")
-        iam.create_role(RoleName="durable", AssumeRolePolicyDocument=TRUST_POLICY)
-        iam.attach_role_policy(RoleName="durable", PolicyArn=DURABLE_POLICY)
-        document = {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}],
-        }
-        iam.put_role_policy(RoleName="durable", PolicyName="sqs", PolicyDocument=json.dumps(document))
+        durable_role(cloud, actions=("sqs:*",))
         yield cloud
 
 

@@ -17,9 +17,8 @@ from botocore.exceptions import ClientError
 from labs.runtime import Cloud
 from labs.runtime.durable.checkpoints import CheckpointError, apply_updates
 from labs.runtime.durable.model import DurableExecution
-from tests.labs.runtime.conftest import TRUST_POLICY, make_zip
+from tests.labs.runtime.conftest import TRUST_POLICY, durable_role, make_zip
 
-DURABLE_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicDurableExecutionRolePolicy"
 HEAD = """
 import boto3
 from aws_durable_execution_sdk_python import DurableContext, durable_execution, durable_step
@@ -56,15 +55,8 @@ def handler(event, context):
 @pytest.fixture(scope="module")
 def account():
     with Cloud(seed=5) as cloud:
-        iam = cloud.client("iam")
-        iam.create_role(RoleName="durable", AssumeRolePolicyDocument=TRUST_POLICY)
-        iam.attach_role_policy(RoleName="durable", PolicyArn=DURABLE_POLICY)
-        document = {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}],
-        }
-        iam.put_role_policy(RoleName="durable", PolicyName="sqs", PolicyDocument=json.dumps(document))
-        iam.create_role(RoleName="plain", AssumeRolePolicyDocument=TRUST_POLICY)
+        durable_role(cloud, actions=("sqs:*",))
+        cloud.client("iam").create_role(RoleName="plain", AssumeRolePolicyDocument=TRUST_POLICY)
         yield cloud
 
 
