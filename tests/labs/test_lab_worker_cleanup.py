@@ -24,15 +24,22 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _store_of(pid: int, timeout_s: float = 60) -> Path:
-    """The code store root of worker process ``pid`` (made when it warmed up its fork server)."""
+def _child_with_store(worker_pid: int, timeout_s: float = 120) -> tuple[int, Path]:
+    """The worker's pool child and its code store root (made when the child warmed up its fork server). The
+    children are read again on every look: a pool child that billiard replaced is followed."""
     deadline = time.monotonic() + timeout_s
+    pattern = os.path.join(tempfile.gettempdir(), "labs-runtime-store-{}-*")
     while time.monotonic() < deadline:
-        roots = glob.glob(os.path.join(tempfile.gettempdir(), f"labs-runtime-store-{pid}-*"))
-        if roots:
-            return Path(roots[0])
+        for child in [pid for pid in _children(worker_pid) if _is_python(pid)]:
+            roots = glob.glob(pattern.format(child))
+            if roots:
+                return child, Path(roots[0])
         time.sleep(0.1)
-    raise AssertionError(f"worker process {pid} made no code store in {timeout_s} s")
+    stores = sorted(Path(root).name for root in glob.glob(pattern.format("*")))
+    raise AssertionError(
+        f"worker {worker_pid} has no pool child with a code store after {timeout_s} s "
+        f"(children now: {_children(worker_pid)}; stores: {stores})"
+    )
 
 
 def _gone(path: Path, timeout_s: float = 15) -> bool:
@@ -40,16 +47,6 @@ def _gone(path: Path, timeout_s: float = 15) -> bool:
     while path.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     return not path.exists()
-
-
-def _pool_child(worker_pid: int, other_than: int | None = None, timeout_s: float = 60) -> int:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        children = [pid for pid in _children(worker_pid) if pid != other_than and _is_python(pid)]
-        if children:
-            return children[0]
-        time.sleep(0.1)
-    raise AssertionError("the worker started no pool child")
 
 
 def _is_python(pid: int) -> bool:
@@ -64,8 +61,8 @@ def test_pool_children_remove_their_code_on_sigterm_and_on_warm_shutdown(
 ):
     start, send = celery_worker_factory
     workers = [start(), start()]  # both at once: warming a worker up takes seconds on a busy machine
-    children = [_pool_child(worker.pid) for worker in workers]
-    stores = [_store_of(child) for child in children]
+    found = [_child_with_store(worker.pid) for worker in workers]
+    children, stores = [child for child, _ in found], [store for _, store in found]
     from labs.jobs import lab_spec
 
     submission = create(squared, student, {"app.py": lab_spec(squared).solution["app.py"]})
